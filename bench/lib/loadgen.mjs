@@ -1,0 +1,79 @@
+// Runs the C load generator (bench/build/loadgen) pinned to the load generator
+// CPU, relaying its progress to stderr and its window markers to callbacks.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+import { LOADGEN_CPU, pinnedCommand } from './pinning.mjs';
+
+export const LOADGEN_PATH = fileURLToPath(new URL('../build/loadgen', import.meta.url));
+
+/** How long past warm-up + duration the generator may take before it is killed. */
+const OVERRUN_MS = 30_000;
+
+/**
+ * @param {{ mode: string, port: number, connections: number, depth: number,
+ *   chunkSize: number, duration: number, warmup: number,
+ *   onMeasureStart?: () => void, onMeasureEnd?: () => void }} options
+ * @returns {Promise<{ exitCode: number | null, result: object | null, stderr: string }>}
+ *   `result` is the generator's JSON line (null if it printed none).
+ */
+export function runLoadgen(options) {
+  const args = [
+    '--mode',
+    options.mode,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--connections',
+    String(options.connections),
+    '--depth',
+    String(options.depth),
+    '--chunk-size',
+    String(options.chunkSize),
+    '--duration',
+    String(options.duration),
+    '--warmup',
+    String(options.warmup),
+  ];
+  const [command, commandArgs] = pinnedCommand(LOADGEN_CPU, LOADGEN_PATH, args);
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text) => {
+    stdout += text;
+  });
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (line === 'loadgen: measure-start') options.onMeasureStart?.();
+    else if (line === 'loadgen: measure-end') options.onMeasureEnd?.();
+    else {
+      stderr += `${line}\n`;
+      process.stderr.write(`  ${line}\n`);
+    }
+  });
+
+  const limitMs = (options.warmup + options.duration) * 1000 + OVERRUN_MS;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`load generator still running after ${limitMs} ms: killed`));
+    }, limitMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run the load generator: ${error.message}`));
+    });
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      const lastLine = stdout.trim().split('\n').pop();
+      let result = null;
+      try {
+        result = lastLine ? JSON.parse(lastLine) : null;
+      } catch {
+        // reported below as "no result"
+      }
+      resolve({ exitCode, result, stderr });
+    });
+  });
+}

@@ -1,0 +1,78 @@
+/* What main.c shares with the workloads: options, the measured counters, the
+ * workload interface, and the error/failure reporting they call back into. */
+#ifndef LOADGEN_LOADGEN_H
+#define LOADGEN_LOADGEN_H
+
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+
+struct loadgen_options {
+  const char* mode;
+  const char* host;
+  int port;
+  int connections;
+  int depth;         /* chunks (or messages) kept in flight per connection */
+  size_t chunk_size; /* bytes per chunk */
+  double duration_s; /* measured window */
+  double warmup_s;   /* runs the workload unmeasured before the window */
+};
+
+/* Reset by main.c when the measured window starts. */
+struct loadgen_measured {
+  uint64_t bytes;    /* echoed bytes received and verified */
+  uint64_t messages; /* chunks (or messages) whose round trip completed */
+  struct latency_histogram latency;
+};
+
+/* Never reset: an error in the warm-up still counts. */
+struct loadgen_errors {
+  uint64_t connect; /* connect() refused or failed */
+  uint64_t io;      /* reset or other socket error after connecting */
+  uint64_t eof;     /* the server closed a connection we still used */
+  char first[256];  /* the first error, as text */
+};
+
+struct loadgen_state {
+  struct event_base* base;
+  const struct loadgen_options* options;
+  struct loadgen_measured measured;
+  struct loadgen_errors errors;
+  int connected;            /* connections that completed connect() */
+  int live;                 /* connections still open */
+  int stopping;             /* the window is over: issue no new work */
+  uint64_t window_start_ns; /* 0 until the measured window opens */
+  int stalled;              /* set by stop(): connections with work in flight that got
+                               no byte back during the whole measured window */
+};
+
+enum loadgen_error_kind { LOADGEN_ERROR_CONNECT, LOADGEN_ERROR_IO, LOADGEN_ERROR_EOF };
+
+struct workload {
+  const char* name;
+  /* Opens the connections and starts the work; returns 0, or -1 after
+   * printing why it cannot run at all. */
+  int (*start)(struct loadgen_state* state);
+  /* Counts stalled connections into state->stalled, then closes every
+   * connection and frees what start() allocated. */
+  void (*stop)(struct loadgen_state* state);
+};
+
+extern const struct workload tcp_echo_workload;
+
+/* A connection failed: counted and reported at the end; the run goes on with
+ * the others, and ends early once no connection is left. The caller has
+ * already closed the connection and decremented state->live. */
+void loadgen_connection_error(struct loadgen_state* state, enum loadgen_error_kind kind,
+                              int connection_id, const char* what, int error_number);
+
+/* The server sent bytes that were not what we sent: prints the JSON failure
+ * line and exits with status 1. Never returns. */
+void loadgen_fail(const struct loadgen_state* state, const char* format, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
+uint64_t loadgen_now_ns(void);
+
+#endif

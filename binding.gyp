@@ -1,0 +1,35 @@
+# Builds the addon against the system's libevent 2.1 (found with pkg-config; scripts/install.mjs checks first).
+{
+  "variables": {
+    "sanitize%": "0"
+  },
+  "targets": [
+    {
+      "target_name": "bufferevent",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/native_object.cc",
+        "native/event_loop.cc",
+        "native/evbuffer.cc",
+        "native/buffer_event.cc",
+        "native/buffer_event_socket.cc",
+        "native/listener.cc",
+        "native/event.cc",
+        "native/dns.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "<!@(pkg-config --cflags libevent_core libevent_extra)"],
+      "libraries": ["<!@(pkg-config --libs libevent_core libevent_extra)"],
+      "conditions": [
+        ["sanitize=='1'", {
+          "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,116 @@
+// Module entry: registers the wrapper classes and the loop-level functions for each environment.
+#include "addon.h"
+
+#include <event2/util.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+
+#include "buffer_event.h"
+#include "dns.h"
+#include "event.h"
+#include "evbuffer.h"
+#include "listener.h"
+#include "util/errors.h"
+
+namespace node_bufferevent {
+
+Addon::Addon(Napi::Env env, Napi::Object exports) {
+  DefineAddon(exports, {
+                           InstanceMethod("setHooks", &Addon::SetHooks),
+                           InstanceMethod("baseInfo", &Addon::BaseInfo),
+                           InstanceMethod("baseStats", &Addon::BaseStats),
+                           InstanceMethod("configureDns", &Addon::ConfigureDns),
+                           InstanceMethod("socketpair", &Addon::SocketPair),
+                       });
+  exports.Set("EvBuffer", EvBufferWrap::Init(env, *this));
+  exports.Set("Bufferevent", BuffereventWrap::Init(env));
+  exports.Set("Listener", ListenerWrap::Init(env));
+  exports.Set("Event", EventWrap::Init(env));
+  exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
+}
+
+EventLoop* Addon::Loop(Napi::Env env) {
+  if (loop_ == nullptr) {
+    std::string error;
+    loop_ = EventLoop::Create(env, &error);
+    if (loop_ == nullptr) {
+      ThrowError(env, "ERR_LOOP_INIT", "cannot run libevent inside Node's loop: " + error);
+    }
+  }
+  return loop_;
+}
+
+EventLoop* RequireLoop(Napi::Env env) { return Addon::Of(env).Loop(env); }
+
+Napi::Value Addon::SetHooks(const Napi::CallbackInfo& info) {
+  // Each TypeScript module registers its own dispatcher when it loads; only given keys change.
+  Napi::Object hooks = info[0].As<Napi::Object>();
+  auto take = [&](const char* key, Napi::FunctionReference& slot) {
+    if (hooks.Has(key)) slot = Napi::Persistent(hooks.Get(key).As<Napi::Function>());
+  };
+  take("errorClass", error_class);
+  take("bufferevent", bufferevent_dispatch);
+  take("listener", listener_dispatch);
+  take("event", event_dispatch);
+  return info.Env().Undefined();
+}
+
+Napi::Value Addon::BaseInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EventLoop* loop = Loop(env);
+  if (loop == nullptr) return Napi::Value();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("method", loop->method());
+  result.Set("priorities", EventLoop::kUserPriorities);
+  result.Set("defaultPriority", EventLoop::kPriorityQueues / 2);
+  return result;
+}
+
+Napi::Value Addon::BaseStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EventLoop* loop = Loop(env);
+  if (loop == nullptr) return Napi::Value();
+  LoopStats stats = loop->Stats();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("passes", static_cast<double>(stats.passes));
+  result.Set("wakeups", static_cast<double>(stats.wakeups));
+  result.Set("callbacks", static_cast<double>(stats.callbacks));
+  result.Set("budgetBreaks", static_cast<double>(stats.budget_breaks));
+  result.Set("liveBufferevents", stats.live_bufferevents);
+  result.Set("liveListeners", stats.live_listeners);
+  result.Set("liveEvents", stats.live_events);
+  result.Set("liveEvBuffers", stats.live_evbuffers);
+  result.Set("addedEvents", stats.added_events);
+  result.Set("activeEvents", stats.active_events);
+  return result;
+}
+
+Napi::Value Addon::ConfigureDns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EventLoop* loop = Loop(env);
+  if (loop == nullptr) return Napi::Value();
+  return ApplyDnsOptions(env, loop, info[0].As<Napi::Object>());
+}
+
+Napi::Value Addon::SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  evutil_socket_t fds[2];
+  if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
+    return ThrowSystemError(env, "ERR_SOCKETPAIR", errno, "socketpair", "cannot create a socket pair");
+  }
+  evutil_make_socket_nonblocking(fds[0]);
+  evutil_make_socket_nonblocking(fds[1]);
+  evutil_make_socket_closeonexec(fds[0]);
+  evutil_make_socket_closeonexec(fds[1]);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, fds[0]);
+  result.Set(1u, fds[1]);
+  return result;
+}
+
+}  // namespace node_bufferevent
+
+using BuffereventAddon = node_bufferevent::Addon;
+NODE_API_ADDON(BuffereventAddon)

@@ -1,0 +1,39 @@
+// Per-environment state of the addon (each worker thread has its own): the event loop, the
+// constructors of the wrapper classes, and the JavaScript functions the native side calls back.
+#pragma once
+
+#include <napi.h>
+
+#include "event_loop.h"
+
+namespace node_bufferevent {
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports);
+  static Addon& Of(Napi::Env env) { return *env.GetInstanceData<Addon>(); }
+
+  // The loop is created on first use so that loading the module alone costs nothing; null when
+  // libevent could not be set up (the reason is thrown as ERR_LOOP_INIT).
+  EventLoop* Loop(Napi::Env env);
+
+  Napi::FunctionReference error_class;         // BuffereventError, registered by src/native.ts
+  Napi::FunctionReference bufferevent_dispatch;  // (owner, kind, events, errno, code, message)
+  Napi::FunctionReference listener_dispatch;     // (owner, kind, fd|errno, address, port, family)
+  Napi::FunctionReference event_dispatch;        // (owner, fd, what)
+  Napi::FunctionReference evbuffer_constructor;
+
+ private:
+  Napi::Value SetHooks(const Napi::CallbackInfo& info);
+  Napi::Value BaseInfo(const Napi::CallbackInfo& info);
+  Napi::Value BaseStats(const Napi::CallbackInfo& info);
+  Napi::Value ConfigureDns(const Napi::CallbackInfo& info);
+  Napi::Value SocketPair(const Napi::CallbackInfo& info);
+
+  EventLoop* loop_ = nullptr;
+};
+
+// Every wrapper method that needs the loop starts with this; it throws ERR_LOOP_INIT on failure.
+EventLoop* RequireLoop(Napi::Env env);
+
+}  // namespace node_bufferevent

@@ -1,0 +1,311 @@
+// The kind-independent Bufferevent methods: callbacks, enable/disable, watermarks, timeouts, I/O,
+// flush, priority, trigger and free. A freed wrapper is dead before libevent's deferred free runs,
+// so no callback reaches JavaScript after free() returns.
+#include "buffer_event.h"
+
+#include <event2/buffer.h>
+
+#include "addon.h"
+#include "dns.h"
+#include "evbuffer.h"
+#include "event_loop.h"
+#include "util/errors.h"
+#include "util/js_callback.h"
+#include "util/milliseconds.h"
+
+namespace node_bufferevent {
+
+Napi::Function BuffereventWrap::Init(Napi::Env env) {
+  return DefineClass(env, "Bufferevent",
+                     {
+                         InstanceMethod("setCallbackMask", &BuffereventWrap::SetCallbackMask),
+                         InstanceMethod("keepAlive", &BuffereventWrap::KeepAlive),
+                         InstanceMethod("enable", &BuffereventWrap::Enable),
+                         InstanceMethod("disable", &BuffereventWrap::Disable),
+                         InstanceMethod("enabled", &BuffereventWrap::Enabled),
+                         InstanceMethod("setWatermark", &BuffereventWrap::SetWatermark),
+                         InstanceMethod("getWatermark", &BuffereventWrap::GetWatermark),
+                         InstanceMethod("setTimeouts", &BuffereventWrap::SetTimeouts),
+                         InstanceMethod("write", &BuffereventWrap::Write),
+                         InstanceMethod("read", &BuffereventWrap::Read),
+                         InstanceMethod("input", &BuffereventWrap::Input),
+                         InstanceMethod("output", &BuffereventWrap::Output),
+                         InstanceMethod("flush", &BuffereventWrap::Flush),
+                         InstanceMethod("getPriority", &BuffereventWrap::GetPriority),
+                         InstanceMethod("setPriority", &BuffereventWrap::SetPriority),
+                         InstanceMethod("fd", &BuffereventWrap::Fd),
+                         InstanceMethod("trigger", &BuffereventWrap::Trigger),
+                         InstanceMethod("triggerEvent", &BuffereventWrap::TriggerEvent),
+                         InstanceMethod("free", &BuffereventWrap::Free),
+                         InstanceMethod("connect", &BuffereventWrap::Connect),
+                         InstanceMethod("connectHostname", &BuffereventWrap::ConnectHostname),
+                     });
+}
+
+// new Bufferevent(owner, kind, options)
+BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<BuffereventWrap>(info),
+      NativeObject(RequireLoop(info.Env()), ObjectKind::kBufferevent) {
+  Napi::Env env = info.Env();
+  SetOwner(info[0].As<Napi::Object>(), env, "Bufferevent");
+  std::string kind = info[1].As<Napi::String>().Utf8Value();
+  Napi::Object options = info[2].As<Napi::Object>();
+  if (kind == "socket") bev_ = CreateSocket(env, options);
+  if (bev_ == nullptr) {
+    Close();
+    if (!env.IsExceptionPending()) ThrowError(env, "ERR_CREATE", "libevent could not create the bufferevent");
+    return;
+  }
+  InstallCallbacks();
+  loop()->MarkDirty();
+}
+
+BuffereventWrap::~BuffereventWrap() { Close(); }
+
+void BuffereventWrap::ReleaseNative() {
+  hostname_connector_.reset();
+  if (input_view_ != nullptr) input_view_->Invalidate();
+  if (output_view_ != nullptr) output_view_->Invalidate();
+  if (bev_ != nullptr) {
+    // libevent finishes the free in a later pass; clearing the callbacks first means nothing it
+    // still has queued can reach us.
+    bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+    bufferevent_free(bev_);
+    bev_ = nullptr;
+  }
+}
+
+bool BuffereventWrap::CheckUsable(Napi::Env env) {
+  if (bev_ != nullptr) return true;
+  ThrowError(env, "ERR_FREED", "this bufferevent was freed; create a new one");
+  return false;
+}
+
+void BuffereventWrap::InstallCallbacks() {
+  // libevent's behaviour depends on which callbacks exist (no readcb: data just accumulates), so a
+  // callback JavaScript did not set is not installed. The event callback is always installed: the
+  // binding itself needs it for hostname connects.
+  bufferevent_setcb(bev_, (callback_mask_ & 1) ? OnRead : nullptr, (callback_mask_ & 2) ? OnWrite : nullptr,
+                    OnEvent, this);
+}
+
+void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) {
+  EventLoop* event_loop = loop();
+  if (closed() || event_loop == nullptr || event_loop->shutting_down()) return;
+  event_loop->NoteCallback();
+  Napi::Env env(event_loop->env());
+  Napi::HandleScope scope(env);
+  Napi::Value owner = OwnerValue(env);
+  if (owner.IsUndefined()) return;
+  Napi::Value code = env.Undefined();
+  Napi::Value message = env.Undefined();
+  if (which == BuffereventCallback::kEvent && !pending_error_code_.empty()) {
+    code = Napi::String::New(env, pending_error_code_);
+    message = Napi::String::New(env, pending_error_message_);
+    pending_error_code_.clear();
+    pending_error_message_.clear();
+  }
+  CallIntoJs(env, async_context(), Addon::Of(env).bufferevent_dispatch.Value(),
+             {owner, Napi::Number::New(env, static_cast<int>(which)), Napi::Number::New(env, events),
+              Napi::Number::New(env, err), code, message});
+}
+
+void BuffereventWrap::OnRead(bufferevent*, void* self) {
+  static_cast<BuffereventWrap*>(self)->Deliver(BuffereventCallback::kRead, EV_READ, 0);
+}
+
+void BuffereventWrap::OnWrite(bufferevent*, void* self) {
+  static_cast<BuffereventWrap*>(self)->Deliver(BuffereventCallback::kWrite, EV_WRITE, 0);
+}
+
+void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
+  int err = EVUTIL_SOCKET_ERROR();  // libevent restores the errno of the failure before calling us
+  auto* wrap = static_cast<BuffereventWrap*>(self);
+  if (wrap->hostname_connector_ != nullptr) {
+    if (what & BEV_EVENT_CONNECTED) {
+      wrap->hostname_connector_.reset();
+    } else if ((what & BEV_EVENT_ERROR) && wrap->hostname_connector_->TryNextAfterFailure(err)) {
+      return;  // another resolved address is being tried; the user hears only the final outcome
+    }
+  }
+  if (!(what & BEV_EVENT_ERROR)) err = 0;
+  wrap->Deliver(BuffereventCallback::kEvent, what, err);
+}
+
+void BuffereventWrap::RaiseError(short what, const char* code, const std::string& message, int err) {
+  if (bev_ == nullptr) return;
+  pending_error_code_ = code;
+  pending_error_message_ = message;
+  EVUTIL_SET_SOCKET_ERROR(err);
+  bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);
+  loop()->MarkDirty();
+}
+
+Napi::Value BuffereventWrap::SetCallbackMask(const Napi::CallbackInfo& info) {
+  if (!CheckUsable(info.Env())) return Napi::Value();
+  callback_mask_ = info[0].As<Napi::Number>().Int32Value();
+  InstallCallbacks();
+  loop()->MarkDirty();
+  return info.Env().Undefined();
+}
+
+Napi::Value BuffereventWrap::KeepAlive(const Napi::CallbackInfo& info) {
+  if (!closed()) KeepOwnerAlive(info[0].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value BuffereventWrap::Enable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  if (bufferevent_enable(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value())) != 0) {
+    return ThrowError(env, "ERR_ENABLE", "libevent could not enable the bufferevent");
+  }
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::Disable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  bufferevent_disable(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()));
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
+  if (!CheckUsable(info.Env())) return Napi::Value();
+  return Napi::Number::New(info.Env(), bufferevent_get_enabled(bev_));
+}
+
+Napi::Value BuffereventWrap::SetWatermark(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  auto events = static_cast<short>(info[0].As<Napi::Number>().Int32Value());
+  auto low = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+  auto high = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
+  bufferevent_setwatermark(bev_, events, low, high);
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::GetWatermark(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  size_t low = 0;
+  size_t high = 0;
+  bufferevent_getwatermark(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()), &low, &high);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("low", static_cast<double>(low));
+  result.Set("high", static_cast<double>(high));
+  return result;
+}
+
+// setTimeouts(readMs | null, writeMs | null): null clears that timeout.
+Napi::Value BuffereventWrap::SetTimeouts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  timeval read_timeout{};
+  timeval write_timeout{};
+  bool has_read = info[0].IsNumber();
+  bool has_write = info[1].IsNumber();
+  if (has_read) read_timeout = MillisecondsToTimeval(info[0].As<Napi::Number>().DoubleValue());
+  if (has_write) write_timeout = MillisecondsToTimeval(info[1].As<Napi::Number>().DoubleValue());
+  bufferevent_set_timeouts(bev_, has_read ? &read_timeout : nullptr, has_write ? &write_timeout : nullptr);
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  if (EvBufferWrap::AddJsBuffer(env, bufferevent_get_output(bev_), info[0].As<Napi::Buffer<uint8_t>>()) != 0) {
+    return ThrowError(env, "ERR_WRITE", "libevent refused the write (the output buffer is frozen)");
+  }
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  evbuffer* input = bufferevent_get_input(bev_);
+  size_t available = evbuffer_get_length(input);
+  size_t count = available;
+  if (info[0].IsNumber()) {
+    double wanted = info[0].As<Napi::Number>().DoubleValue();
+    if (wanted < static_cast<double>(available)) count = static_cast<size_t>(wanted);
+  }
+  auto result = Napi::Buffer<uint8_t>::New(env, count);
+  if (count > 0) bufferevent_read(bev_, result.Data(), count);
+  loop()->MarkDirty();  // draining below the high watermark may resume reading
+  return result;
+}
+
+Napi::Value BuffereventWrap::Input(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_);
+}
+
+Napi::Value BuffereventWrap::Output(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_);
+}
+
+Napi::Value BuffereventWrap::Flush(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  int result = bufferevent_flush(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()),
+                                 static_cast<bufferevent_flush_mode>(info[1].As<Napi::Number>().Int32Value()));
+  loop()->MarkDirty();
+  if (result < 0) return ThrowError(env, "ERR_FLUSH", "libevent reported a failure flushing the bufferevent");
+  return Napi::Number::New(env, result);
+}
+
+Napi::Value BuffereventWrap::GetPriority(const Napi::CallbackInfo& info) {
+  if (!CheckUsable(info.Env())) return Napi::Value();
+  return Napi::Number::New(info.Env(), bufferevent_get_priority(bev_));
+}
+
+Napi::Value BuffereventWrap::SetPriority(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  if (bufferevent_priority_set(bev_, info[0].As<Napi::Number>().Int32Value()) != 0) {
+    return ThrowError(env, "ERR_INVALID_PRIORITY", "libevent refused the priority");
+  }
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::Fd(const Napi::CallbackInfo& info) {
+  if (!CheckUsable(info.Env())) return Napi::Value();
+  return Napi::Number::New(info.Env(), bufferevent_getfd(bev_));
+}
+
+// Always deferred: callbacks reach JavaScript only from the loop, never from inside a method call.
+Napi::Value BuffereventWrap::Trigger(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  int options = BEV_TRIG_DEFER_CALLBACKS;
+  if (info[1].ToBoolean().Value()) options |= BEV_TRIG_IGNORE_WATERMARKS;
+  bufferevent_trigger(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()), options);
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::TriggerEvent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  bufferevent_trigger_event(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()),
+                            BEV_TRIG_DEFER_CALLBACKS);
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::Free(const Napi::CallbackInfo& info) {
+  Close();
+  return info.Env().Undefined();
+}
+
+}  // namespace node_bufferevent

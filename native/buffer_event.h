@@ -1,0 +1,78 @@
+// Bufferevent: one JavaScript class for every kind of libevent bufferevent. The kinds differ only in
+// how they are created (buffer_event_socket.cc, ...); everything else is libevent's common API.
+#pragma once
+
+#include <event2/bufferevent.h>
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "native_object.h"
+
+namespace node_bufferevent {
+
+class EvBufferWrap;
+class HostnameConnector;
+
+// What a callback reports to src/bufferevent.ts's dispatcher.
+enum class BuffereventCallback { kRead = 0, kWrite = 1, kEvent = 2 };
+
+class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeObject {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit BuffereventWrap(const Napi::CallbackInfo& info);
+  ~BuffereventWrap() override;
+
+  bufferevent* bev() const { return bev_; }
+  // Raises an ERROR event that carries a binding-made error (DNS failure, exhausted addresses).
+  void RaiseError(short what, const char* code, const std::string& message, int err);
+
+ protected:
+  void ReleaseNative() override;
+
+ private:
+  // Creation of each kind (one file each).
+  bufferevent* CreateSocket(Napi::Env env, Napi::Object options);
+
+  bool CheckUsable(Napi::Env env);
+  void InstallCallbacks();
+  void Deliver(BuffereventCallback which, short events, int err);
+  static void OnRead(bufferevent* bev, void* self);
+  static void OnWrite(bufferevent* bev, void* self);
+  static void OnEvent(bufferevent* bev, short what, void* self);
+
+  Napi::Value SetCallbackMask(const Napi::CallbackInfo& info);
+  Napi::Value KeepAlive(const Napi::CallbackInfo& info);
+  Napi::Value Enable(const Napi::CallbackInfo& info);
+  Napi::Value Disable(const Napi::CallbackInfo& info);
+  Napi::Value Enabled(const Napi::CallbackInfo& info);
+  Napi::Value SetWatermark(const Napi::CallbackInfo& info);
+  Napi::Value GetWatermark(const Napi::CallbackInfo& info);
+  Napi::Value SetTimeouts(const Napi::CallbackInfo& info);
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value Input(const Napi::CallbackInfo& info);
+  Napi::Value Output(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value GetPriority(const Napi::CallbackInfo& info);
+  Napi::Value SetPriority(const Napi::CallbackInfo& info);
+  Napi::Value Fd(const Napi::CallbackInfo& info);
+  Napi::Value Trigger(const Napi::CallbackInfo& info);
+  Napi::Value TriggerEvent(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+  // Socket kind (buffer_event_socket.cc).
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value ConnectHostname(const Napi::CallbackInfo& info);
+
+  bufferevent* bev_ = nullptr;
+  int callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JavaScript function
+  EvBufferWrap* input_view_ = nullptr;
+  EvBufferWrap* output_view_ = nullptr;
+  std::unique_ptr<HostnameConnector> hostname_connector_;
+  // Set by RaiseError and attached to the next ERROR event delivered.
+  std::string pending_error_code_;
+  std::string pending_error_message_;
+};
+
+}  // namespace node_bufferevent

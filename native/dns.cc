@@ -1,0 +1,133 @@
+// Resolution with evdns_getaddrinfo and connection attempts over every resolved address.
+#include "dns.h"
+
+#include <event2/bufferevent.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "buffer_event.h"
+#include "event_loop.h"
+#include "util/errors.h"
+
+namespace node_bufferevent {
+
+struct HostnameConnector::Lookup {
+  HostnameConnector* connector;  // null once the connector is gone: the answer is then dropped
+  evdns_getaddrinfo_request* request = nullptr;
+};
+
+HostnameConnector::~HostnameConnector() {
+  if (lookup_ != nullptr) {
+    Lookup* lookup = lookup_;
+    lookup_ = nullptr;
+    lookup->connector = nullptr;
+    // Cancel answers (with EVUTIL_EAI_CANCEL), which frees the Lookup in OnResolved.
+    if (lookup->request != nullptr) {
+      evdns_getaddrinfo_cancel(lookup->request);
+    } else {
+      delete lookup;  // libevent returned no request and never called back
+    }
+  }
+}
+
+void HostnameConnector::Start(const std::string& host, int port, int family) {
+  host_ = host;
+  evutil_addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_protocol = IPPROTO_TCP;
+  std::string service = std::to_string(port);
+  lookup_ = new Lookup{this};
+  // May answer synchronously (numeric hosts, the hosts file): OnResolved has then cleared lookup_.
+  evdns_getaddrinfo_request* request =
+      evdns_getaddrinfo(dns_, host.c_str(), service.c_str(), &hints, OnResolved, lookup_);
+  if (lookup_ != nullptr) lookup_->request = request;
+}
+
+void HostnameConnector::OnResolved(int result, evutil_addrinfo* addresses, void* arg) {
+  auto* lookup = static_cast<Lookup*>(arg);
+  HostnameConnector* connector = lookup->connector;
+  delete lookup;
+  if (connector != nullptr) {
+    connector->lookup_ = nullptr;
+    connector->Resolved(result, addresses);
+  }
+  if (addresses != nullptr) evutil_freeaddrinfo(addresses);
+}
+
+void HostnameConnector::Resolved(int result, evutil_addrinfo* addresses) {
+  if (result != 0) {
+    if (result == EVUTIL_EAI_CANCEL) return;
+    wrap_->RaiseError(BEV_EVENT_ERROR, "ERR_DNS",
+                      "cannot resolve '" + host_ + "': " + evutil_gai_strerror(result), result);
+    return;
+  }
+  for (evutil_addrinfo* entry = addresses; entry != nullptr; entry = entry->ai_next) {
+    sockaddr_storage storage{};
+    std::memcpy(&storage, entry->ai_addr, entry->ai_addrlen);
+    addresses_.push_back(storage);
+    lengths_.push_back(static_cast<int>(entry->ai_addrlen));
+  }
+  if (!ConnectToNext()) {
+    wrap_->RaiseError(BEV_EVENT_ERROR, "ERR_CONNECT",
+                      "cannot connect to any address of '" + host_ + "': " + std::strerror(last_error_),
+                      last_error_);
+  }
+}
+
+// Starts a connect to the next address that libevent accepts; false when none is left.
+bool HostnameConnector::ConnectToNext() {
+  bufferevent* bev = wrap_->bev();
+  while (next_ < addresses_.size()) {
+    size_t index = next_++;
+    int old_fd = bufferevent_getfd(bev);
+    if (old_fd >= 0) {
+      // The failed attempt's socket: a socket whose connect failed cannot be reused portably.
+      bufferevent_setfd(bev, -1);
+      close(old_fd);
+    }
+    if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&addresses_[index]), lengths_[index]) == 0) {
+      return true;
+    }
+    last_error_ = errno;
+  }
+  return false;
+}
+
+bool HostnameConnector::TryNextAfterFailure(int err) {
+  last_error_ = err;
+  if (next_ >= addresses_.size()) return false;
+  return ConnectToNext();
+}
+
+Napi::Value ApplyDnsOptions(Napi::Env env, EventLoop* loop, Napi::Object options) {
+  evdns_base* dns = loop->dns();
+  if (dns == nullptr) return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
+  if (options.Has("timeoutMs")) {
+    std::string seconds = std::to_string(options.Get("timeoutMs").As<Napi::Number>().DoubleValue() / 1000.0);
+    evdns_base_set_option(dns, "timeout:", seconds.c_str());
+  }
+  if (options.Has("attempts")) {
+    std::string attempts = std::to_string(options.Get("attempts").As<Napi::Number>().Int32Value());
+    evdns_base_set_option(dns, "attempts:", attempts.c_str());
+  }
+  if (options.Has("servers")) {
+    Napi::Array servers = options.Get("servers").As<Napi::Array>();
+    evdns_base_clear_nameservers_and_suspend(dns);
+    for (uint32_t i = 0; i < servers.Length(); i++) {
+      std::string server = servers.Get(i).As<Napi::String>().Utf8Value();
+      if (evdns_base_nameserver_ip_add(dns, server.c_str()) != 0) {
+        evdns_base_resume(dns);
+        return ThrowError(env, "ERR_INVALID_DNS_SERVER",
+                          "'" + server + "' is not a usable name server address (expected IP or IP:port)");
+      }
+    }
+    evdns_base_resume(dns);
+  }
+  loop->MarkDirty();
+  return env.Undefined();
+}
+
+}  // namespace node_bufferevent

@@ -1,0 +1,50 @@
+// Hostname connects through libevent's asynchronous resolver (never the blocking path), trying each
+// resolved address in turn (libevent's own connect_hostname tries only the first), and the
+// resolver's configuration.
+#pragma once
+
+#include <event2/dns.h>
+#include <event2/util.h>
+#include <napi.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <vector>
+
+namespace node_bufferevent {
+
+class BuffereventWrap;
+class EventLoop;
+
+class HostnameConnector {
+ public:
+  HostnameConnector(BuffereventWrap* wrap, evdns_base* dns) : wrap_(wrap), dns_(dns) {}
+  ~HostnameConnector();
+  HostnameConnector(const HostnameConnector&) = delete;
+  HostnameConnector& operator=(const HostnameConnector&) = delete;
+
+  void Start(const std::string& host, int port, int family);
+  // The current attempt failed with `err`: starts the next address and returns true, or returns
+  // false when none is left (the failure then goes to the user).
+  bool TryNextAfterFailure(int err);
+
+ private:
+  struct Lookup;  // outlives us if libevent calls back after we are gone
+  static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);
+  void Resolved(int result, evutil_addrinfo* addresses);
+  bool ConnectToNext();
+
+  BuffereventWrap* wrap_;
+  evdns_base* dns_;
+  std::string host_;
+  Lookup* lookup_ = nullptr;
+  std::vector<sockaddr_storage> addresses_;
+  std::vector<int> lengths_;
+  size_t next_ = 0;
+  int last_error_ = 0;
+};
+
+// base.configureDns({ servers?: string[], timeoutMs?: number, attempts?: number })
+Napi::Value ApplyDnsOptions(Napi::Env env, EventLoop* loop, Napi::Object options);
+
+}  // namespace node_bufferevent

@@ -1,0 +1,53 @@
+// EvBuffer: libevent's evbuffer, either owned (new EvBuffer()) or a view of a bufferevent's input or
+// output, which dies with its bufferevent.
+#pragma once
+
+#include <event2/buffer.h>
+#include <napi.h>
+
+#include "native_object.h"
+
+namespace node_bufferevent {
+
+class Addon;
+
+class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject {
+ public:
+  static Napi::Function Init(Napi::Env env, Addon& addon);
+  // A view of an evbuffer owned by someone else; Invalidate() when that owner goes away.
+  static Napi::Object NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer);
+  explicit EvBufferWrap(const Napi::CallbackInfo& info);
+  ~EvBufferWrap() override;
+  void Invalidate();
+  evbuffer* buffer() const { return buffer_; }
+
+  // Appends a JavaScript Buffer: large ones by reference (kept alive until libevent drops them),
+  // small ones by copy. Shared with Bufferevent.write().
+  static int AddJsBuffer(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data);
+
+ protected:
+  void ReleaseNative() override;
+
+ private:
+  bool CheckUsable(Napi::Env env);
+  Napi::Value Length(const Napi::CallbackInfo& info);
+  Napi::Value Add(const Napi::CallbackInfo& info);
+  Napi::Value AddBuffer(const Napi::CallbackInfo& info);
+  Napi::Value Prepend(const Napi::CallbackInfo& info);
+  Napi::Value Remove(const Napi::CallbackInfo& info);
+  Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value CopyOut(const Napi::CallbackInfo& info);
+  Napi::Value Pullup(const Napi::CallbackInfo& info);
+  Napi::Value Search(const Napi::CallbackInfo& info);
+  Napi::Value ReadLine(const Napi::CallbackInfo& info);
+  Napi::Value AddFile(const Napi::CallbackInfo& info);
+  Napi::Value WriteTo(const Napi::CallbackInfo& info);
+  Napi::Value ReadFrom(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+
+  evbuffer* buffer_ = nullptr;
+  bool owned_ = false;
+  EvBufferWrap** back_pointer_ = nullptr;  // the owner's pointer to this view, cleared when we die
+};
+
+}  // namespace node_bufferevent

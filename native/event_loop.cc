@@ -1,0 +1,297 @@
+// libevent inside Node's loop (DESIGN §3). libevent's epoll fd is watched by a uv_poll; a pass writes
+// a private "kicker" eventfd and runs event_base_loop(EVLOOP_ONCE), which therefore never blocks yet
+// leaves libevent's timerfd armed for the true next timeout. Passes repeat until one is quiet.
+#include "event_loop.h"
+
+#include <dirent.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "native_object.h"
+
+namespace node_bufferevent {
+
+namespace {
+
+// A pass that has run this many JavaScript callbacks breaks out of event_base_loop; whatever is
+// still active runs in the next pass. Without it, a write callback that always refills the output
+// keeps one EVLOOP_ONCE call busy forever.
+constexpr int kCallbackBudgetPerPass = 64;
+// Passes per libuv callback before yielding to Node (an idle handle brings us back next iteration).
+constexpr int kMaxPassesPerWakeup = 16;
+
+bool FdinfoListsTarget(int epoll_fd, int target_fd) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epoll_fd);
+  std::ifstream fdinfo(path);
+  std::string line;
+  while (std::getline(fdinfo, line)) {
+    if (line.rfind("tfd:", 0) == 0 && std::atoi(line.c_str() + 4) == target_fd) return true;
+  }
+  return false;
+}
+
+std::vector<int> EventpollFds() {
+  std::vector<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return fds;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    char link_path[300];
+    char target[128];
+    std::snprintf(link_path, sizeof link_path, "/proc/self/fd/%s", entry->d_name);
+    ssize_t n = readlink(link_path, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (std::strcmp(target, "anon_inode:[eventpoll]") == 0) fds.push_back(std::atoi(entry->d_name));
+  }
+  closedir(dir);
+  return fds;
+}
+
+}  // namespace
+
+EventLoop* EventLoop::Create(napi_env env, std::string* error) {
+  auto* loop = new EventLoop();
+  if (!loop->Init(env, error)) {
+    delete loop;
+    return nullptr;
+  }
+  return loop;
+}
+
+bool EventLoop::Init(napi_env env, std::string* error) {
+  env_ = env;
+  if (napi_get_uv_event_loop(env, &uv_loop_) != napi_ok) {
+    *error = "cannot get Node's libuv loop";
+    return false;
+  }
+  event_config* config = event_config_new();
+  event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_IGNORE_ENV);
+  event_config_avoid_method(config, "select");
+  event_config_avoid_method(config, "poll");
+  base_ = event_base_new_with_config(config);
+  event_config_free(config);
+  if (base_ == nullptr) {
+    *error = "libevent could not create an event_base with the epoll backend";
+    return false;
+  }
+  if (std::strcmp(event_base_get_method(base_), "epoll") != 0) {
+    *error = std::string("libevent chose the '") + event_base_get_method(base_) +
+             "' backend; this binding requires epoll";
+    return false;
+  }
+  if (event_base_priority_init(base_, kPriorityQueues) != 0) {
+    *error = "event_base_priority_init failed";
+    return false;
+  }
+  kicker_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (kicker_fd_ < 0) {
+    *error = std::string("eventfd failed: ") + std::strerror(errno);
+    return false;
+  }
+  kicker_event_ = event_new(base_, kicker_fd_, EV_READ | EV_PERSIST, OnKicker, this);
+  // The kicker must be the lowest priority: at a middle priority, with a lower-priority event active,
+  // EVLOOP_ONCE keeps re-running the (still readable) kicker and never returns.
+  event_priority_set(kicker_event_, kPriorityQueues - 1);
+  event_add(kicker_event_, nullptr);
+  if (!FindEpollFd(error)) return false;
+
+  uv_poll_init(uv_loop_, &poll_, epoll_fd_);
+  uv_prepare_init(uv_loop_, &prepare_);
+  uv_idle_init(uv_loop_, &idle_);
+  poll_.data = prepare_.data = idle_.data = this;
+  handles_open_ = 3;
+  uv_poll_start(&poll_, UV_READABLE, OnPoll);
+  uv_prepare_start(&prepare_, OnPrepare);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
+  napi_add_async_cleanup_hook(env, OnAsyncCleanup, this, &cleanup_hook_);
+  return true;
+}
+
+// libevent offers no API for its epoll fd. The kicker is registered in it, so the eventpoll fd whose
+// fdinfo lists the kicker is libevent's. Without /proc, the fd that accepts EPOLL_CTL_MOD for the
+// kicker (with the registration libevent itself made) is the one.
+bool EventLoop::FindEpollFd(std::string* error) {
+  std::vector<int> candidates = EventpollFds();
+  for (int fd : candidates) {
+    if (FdinfoListsTarget(fd, kicker_fd_)) {
+      epoll_fd_ = fd;
+      return true;
+    }
+  }
+  int highest = static_cast<int>(sysconf(_SC_OPEN_MAX));
+  if (candidates.empty()) {
+    for (int fd = 0; fd < highest && fd < 65536; fd++) candidates.push_back(fd);
+  }
+  for (int fd : candidates) {
+    if (fd == kicker_fd_) continue;
+    epoll_event probe{};
+    probe.events = EPOLLIN;
+    probe.data.fd = kicker_fd_;
+    if (epoll_ctl(fd, EPOLL_CTL_MOD, kicker_fd_, &probe) == 0) {
+      epoll_fd_ = fd;
+      return true;
+    }
+  }
+  *error = "cannot find libevent's epoll fd (neither /proc/self/fdinfo nor epoll_ctl found the kicker)";
+  return false;
+}
+
+EventLoop::~EventLoop() {
+  if (kicker_event_ != nullptr) event_free(kicker_event_);
+  if (dns_ != nullptr) evdns_base_free(dns_, 1);
+  if (base_ != nullptr) event_base_free(base_);
+  if (kicker_fd_ >= 0) close(kicker_fd_);
+}
+
+evdns_base* EventLoop::dns() {
+  if (dns_ == nullptr) {
+    // libevent 2.1 applies DISABLE_WHEN_INACTIVE only after reading resolv.conf, so a base created
+    // with both flags keeps a name server's read event added forever and the process never exits.
+    // Creating the base first and reading the configuration afterwards avoids that.
+    dns_ = evdns_base_new(base_, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    if (dns_ != nullptr && evdns_base_resolv_conf_parse(dns_, DNS_OPTIONS_ALL, "/etc/resolv.conf") != 0) {
+      // No usable resolv.conf: the hosts file still answers, and servers can be set with configureDns.
+      evdns_base_load_hosts(dns_, nullptr);
+    }
+  }
+  return dns_;
+}
+
+void EventLoop::NoteCallback() {
+  stats_.callbacks++;
+  if (in_pass_ && ++callbacks_this_pass_ == kCallbackBudgetPerPass) {
+    stats_.budget_breaks++;
+    event_base_loopbreak(base_);
+  }
+}
+
+void EventLoop::Register(NativeObject* object) {
+  objects_.insert(object);
+  switch (object->kind()) {
+    case ObjectKind::kBufferevent: stats_.live_bufferevents++; break;
+    case ObjectKind::kListener: stats_.live_listeners++; break;
+    case ObjectKind::kEvent: stats_.live_events++; break;
+    case ObjectKind::kEvBuffer: stats_.live_evbuffers++; break;
+  }
+}
+
+void EventLoop::Unregister(NativeObject* object) {
+  objects_.erase(object);
+  switch (object->kind()) {
+    case ObjectKind::kBufferevent: stats_.live_bufferevents--; break;
+    case ObjectKind::kListener: stats_.live_listeners--; break;
+    case ObjectKind::kEvent: stats_.live_events--; break;
+    case ObjectKind::kEvBuffer: stats_.live_evbuffers--; break;
+  }
+  MarkDirty();
+}
+
+LoopStats EventLoop::Stats() const {
+  LoopStats stats = stats_;
+  stats.added_events = UserEventsAdded();
+  stats.active_events = event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE);
+  return stats;
+}
+
+int EventLoop::UserEventsAdded() const {
+  return event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) - 1;  // minus the kicker
+}
+
+bool EventLoop::RunOnePass() {
+  const int active_before = event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE);
+  const int added_before = event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED);
+  const uint64_t one = 1;
+  if (write(kicker_fd_, &one, sizeof one) < 0) { /* a full eventfd is still readable */ }
+  callbacks_this_pass_ = 0;
+  in_pass_ = true;
+  event_base_loop(base_, EVLOOP_ONCE);
+  in_pass_ = false;
+  uint64_t drained;
+  if (read(kicker_fd_, &drained, sizeof drained) < 0) { /* already drained */ }
+  stats_.passes++;
+  // Quiet: nothing was pending before the pass and nothing ran or changed during it, so the pass's
+  // single epoll_wait was given (and armed the timerfd with) the true next timeout.
+  return active_before == 0 && callbacks_this_pass_ == 0 &&
+         event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) == added_before &&
+         event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE) == 0;
+}
+
+void EventLoop::RunPasses() {
+  if (in_pass_ || shutting_down_) return;
+  dirty_ = false;
+  bool quiet = false;
+  for (int i = 0; i < kMaxPassesPerWakeup && !quiet; i++) quiet = RunOnePass();
+  if (!quiet && !idle_running_) {
+    idle_running_ = true;
+    uv_idle_start(&idle_, OnIdle);
+  } else if (quiet && idle_running_) {
+    idle_running_ = false;
+    uv_idle_stop(&idle_);
+  }
+  if (!dirty_) uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+  UpdateRef();
+}
+
+// Like Node's own handles: the process stays alive while libevent has user events pending.
+void EventLoop::UpdateRef() {
+  bool want = UserEventsAdded() > 0;
+  if (want == poll_referenced_) return;
+  poll_referenced_ = want;
+  if (want) {
+    uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
+  } else {
+    uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+  }
+}
+
+void EventLoop::OnPoll(uv_poll_t* handle, int status, int) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  if (status < 0) return;
+  self->stats_.wakeups++;
+  self->RunPasses();
+}
+
+void EventLoop::OnPrepare(uv_prepare_t* handle) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  if (self->dirty_) self->RunPasses();
+}
+
+void EventLoop::OnIdle(uv_idle_t* handle) { static_cast<EventLoop*>(handle->data)->RunPasses(); }
+
+void EventLoop::OnKicker(evutil_socket_t, short, void*) {}
+
+// Environment teardown: release every object JavaScript did not free, let libevent run its deferred
+// finalizers once, then close the libuv handles; the hook is removed when the last one has closed.
+void EventLoop::OnAsyncCleanup(napi_async_cleanup_hook_handle, void* arg) {
+  auto* self = static_cast<EventLoop*>(arg);
+  self->shutting_down_ = true;
+  std::vector<NativeObject*> remaining(self->objects_.begin(), self->objects_.end());
+  for (NativeObject* object : remaining) {
+    object->Close();
+    object->DetachFromLoop();
+  }
+  event_base_loop(self->base_, EVLOOP_NONBLOCK);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->poll_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->prepare_), OnHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->idle_), OnHandleClosed);
+}
+
+void EventLoop::OnHandleClosed(uv_handle_t* handle) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  if (--self->handles_open_ > 0) return;
+  napi_remove_async_cleanup_hook(self->cleanup_hook_);
+  delete self;
+}
+
+}  // namespace node_bufferevent

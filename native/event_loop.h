@@ -1,0 +1,108 @@
+// One libevent event_base per Node environment, driven from Node's libuv loop on the same thread.
+// This is the only part of the addon that touches libuv and libevent together (DESIGN §3).
+#pragma once
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+
+namespace node_bufferevent {
+
+class NativeObject;
+enum class ObjectKind;
+
+struct LoopStats {
+  uint64_t passes = 0;             // event_base_loop(EVLOOP_ONCE) calls
+  uint64_t wakeups = 0;            // times libuv reported libevent's epoll fd readable
+  uint64_t callbacks = 0;          // JavaScript callbacks delivered from libevent
+  uint64_t budget_breaks = 0;      // passes cut short so Node's own work could run
+  int live_bufferevents = 0;
+  int live_listeners = 0;
+  int live_events = 0;
+  int live_evbuffers = 0;
+  int added_events = 0;            // user events pending in libevent (the kicker excluded)
+  int active_events = 0;
+};
+
+class EventLoop {
+ public:
+  // Priorities 0..kUserPriorities-1 are for users; the kicker sits alone at the lowest one below them.
+  static constexpr int kUserPriorities = 4;
+  static constexpr int kPriorityQueues = kUserPriorities + 1;
+
+  // Returns nullptr and fills `error` when libevent cannot be set up as required.
+  static EventLoop* Create(napi_env env, std::string* error);
+
+  event_base* base() const { return base_; }
+  const char* method() const { return event_base_get_method(base_); }
+  napi_env env() const { return env_; }
+
+  // The DNS resolver used by connectHostname, created on first use (never the blocking resolver).
+  evdns_base* dns();
+
+  // JavaScript changed libevent state: run a pass before Node next blocks for I/O.
+  void MarkDirty() {
+    if (!dirty_) {
+      dirty_ = true;
+      uv_ref(reinterpret_cast<uv_handle_t*>(&prepare_));
+    }
+  }
+
+  // Every JavaScript callback calls this first; a pass that ran callbacks is not quiet, and a pass
+  // that ran too many breaks out so Node's timers and I/O are never starved.
+  void NoteCallback();
+  bool shutting_down() const { return shutting_down_; }
+
+  void Register(NativeObject* object);
+  void Unregister(NativeObject* object);
+  LoopStats Stats() const;
+
+ private:
+  EventLoop() = default;
+  ~EventLoop();
+  bool Init(napi_env env, std::string* error);
+  bool FindEpollFd(std::string* error);
+
+  void RunPasses();
+  bool RunOnePass();
+  void UpdateRef();
+  int UserEventsAdded() const;
+
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnPrepare(uv_prepare_t* handle);
+  static void OnIdle(uv_idle_t* handle);
+  static void OnKicker(evutil_socket_t fd, short what, void* arg);
+  static void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
+  static void OnHandleClosed(uv_handle_t* handle);
+
+  napi_env env_ = nullptr;
+  uv_loop_t* uv_loop_ = nullptr;
+  event_base* base_ = nullptr;
+  evdns_base* dns_ = nullptr;
+  event* kicker_event_ = nullptr;
+  int kicker_fd_ = -1;
+  int epoll_fd_ = -1;
+
+  uv_poll_t poll_{};
+  uv_prepare_t prepare_{};
+  uv_idle_t idle_{};
+  bool idle_running_ = false;
+  bool poll_referenced_ = false;
+  int handles_open_ = 0;
+
+  bool dirty_ = false;
+  bool in_pass_ = false;
+  bool shutting_down_ = false;
+  int callbacks_this_pass_ = 0;
+  napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
+
+  std::unordered_set<NativeObject*> objects_;
+  LoopStats stats_;
+};
+
+}  // namespace node_bufferevent

@@ -1,0 +1,329 @@
+// Bufferevent: libevent's bufferevent with its callbacks, watermarks, timeouts and event flags.
+// Created by kind (Bufferevent.socket here; pair and filter in their own files).
+import { isIP } from 'node:net';
+import { native, type NativeBufferevent } from './native.ts';
+import { BEV, EV } from './constants.ts';
+import { BuffereventError, socketError } from './errors.ts';
+import { EvBuffer } from './evbuffer.ts';
+import { EventBase } from './event-base.ts';
+import {
+  requireFd,
+  requireFunction,
+  requireHostname,
+  requireInteger,
+  requireIoEvents,
+  requirePort,
+  requireTimeout,
+  toBuffer,
+  type BinaryLike,
+} from './validate.ts';
+
+export type ReadCallback = (bev: Bufferevent) => void;
+export type WriteCallback = (bev: Bufferevent) => void;
+/** `events` are libevent's flags (BEV.CONNECTED, BEV.EOF | BEV.READING, ...); `error` accompanies BEV.ERROR. */
+export type EventCallback = (bev: Bufferevent, events: number, error?: BuffereventError) => void;
+
+export interface BuffereventCallbacks {
+  read?: ReadCallback | null;
+  write?: WriteCallback | null;
+  event?: EventCallback | null;
+}
+
+export interface SocketOptions {
+  /** An existing connected or connecting socket (made non-blocking). Omit to create one on connect(). */
+  fd?: number;
+  /** Close the fd when the bufferevent is freed (BEV_OPT_CLOSE_ON_FREE). Default true. */
+  closeOnFree?: boolean;
+  /** Run callbacks from the loop rather than in the middle of libevent's work (BEV_OPT_DEFER_CALLBACKS). Default true. */
+  deferCallbacks?: boolean;
+}
+
+export type ConnectTarget = { host: string; port: number } | { path: string };
+
+export interface Watermark {
+  low: number;
+  high: number;
+}
+
+export interface Timeouts {
+  /** Idle read timeout in ms; null or 0 for none; omitted keeps the current value. */
+  read?: number | null;
+  write?: number | null;
+}
+
+export type BuffereventKind = 'socket';
+
+const enum Callback {
+  Read = 0,
+  Write = 1,
+  Event = 2,
+}
+
+const MAX_WATERMARK = 2 ** 52;
+
+export class Bufferevent {
+  readonly kind: BuffereventKind;
+  readonly #native: NativeBufferevent;
+  #read: ReadCallback | null = null;
+  #write: WriteCallback | null = null;
+  #event: EventCallback | null = null;
+  #input: EvBuffer | undefined;
+  #output: EvBuffer | undefined;
+  #freed = false;
+  #finished = false; // EOF or ERROR was delivered
+  #timeouts: { read: number | null; write: number | null } = { read: null, write: null };
+
+  static {
+    native.setHooks({
+      bufferevent: (owner, which, events, errno, code, message) => (owner as Bufferevent).#deliver(which, events, errno, code, message),
+    });
+  }
+
+  private constructor(kind: BuffereventKind, create: (owner: Bufferevent) => NativeBufferevent) {
+    this.kind = kind;
+    this.#native = create(this);
+  }
+
+  /** A socket bufferevent (bufferevent_socket_new) on `fd`, or on no fd yet for connect(). */
+  static socket(options: SocketOptions = {}): Bufferevent {
+    const fd = options.fd === undefined ? -1 : requireFd(options.fd);
+    const nativeOptions = {
+      fd,
+      closeOnFree: options.closeOnFree ?? true,
+      deferCallbacks: options.deferCallbacks ?? true,
+    };
+    return new Bufferevent('socket', (owner) => new native.Bufferevent(owner, 'socket', nativeOptions));
+  }
+
+  /** True once free() was called. */
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  /** Replaces all three callbacks, like bufferevent_setcb: an omitted one is removed. */
+  setCallbacks(callbacks: BuffereventCallbacks): this {
+    this.#check();
+    this.#read = callbacks.read == null ? null : requireFunction<ReadCallback>(callbacks.read, 'read');
+    this.#write = callbacks.write == null ? null : requireFunction<WriteCallback>(callbacks.write, 'write');
+    this.#event = callbacks.event == null ? null : requireFunction<EventCallback>(callbacks.event, 'event');
+    this.#native.setCallbackMask((this.#read ? 1 : 0) | (this.#write ? 2 : 0) | (this.#event ? 4 : 0));
+    this.#syncKeepAlive();
+    return this;
+  }
+
+  enable(events: number): this {
+    this.#check();
+    this.#native.enable(requireIoEvents(events));
+    this.#finished = false;
+    this.#syncKeepAlive();
+    return this;
+  }
+
+  disable(events: number): this {
+    this.#check();
+    this.#native.disable(requireIoEvents(events));
+    return this;
+  }
+
+  /** EV.READ and/or EV.WRITE, as bufferevent_get_enabled reports. */
+  get enabled(): number {
+    this.#check();
+    return this.#native.enabled();
+  }
+
+  /**
+   * Read: the read callback runs only when at least `low` bytes are buffered, and reading stops at
+   * `high` (0 = unlimited). Write: the write callback runs when the output drains to `low` or below.
+   */
+  setWatermark(events: number, low: number, high = 0): this {
+    this.#check();
+    requireIoEvents(events);
+    requireInteger(low, 'low', 0, MAX_WATERMARK, 'ERR_INVALID_WATERMARK');
+    requireInteger(high, 'high', 0, MAX_WATERMARK, 'ERR_INVALID_WATERMARK');
+    if (high !== 0 && low > high) {
+      throw new BuffereventError(`the low watermark (${low}) is above the high watermark (${high})`, 'ERR_INVALID_WATERMARK');
+    }
+    this.#native.setWatermark(events, low, high);
+    return this;
+  }
+
+  getWatermark(events: number): Watermark {
+    this.#check();
+    if (events !== EV.READ && events !== EV.WRITE) {
+      throw new BuffereventError('getWatermark takes exactly one of EV.READ or EV.WRITE', 'ERR_INVALID_ARG');
+    }
+    return this.#native.getWatermark(events);
+  }
+
+  /** Idle timeouts: when one expires the event callback gets BEV.TIMEOUT and that direction is disabled. */
+  setTimeouts(timeouts: Timeouts): this {
+    this.#check();
+    const read = timeouts.read === undefined ? this.#timeouts.read : requireTimeout(timeouts.read, 'read');
+    const write = timeouts.write === undefined ? this.#timeouts.write : requireTimeout(timeouts.write, 'write');
+    this.#native.setTimeouts(read, write);
+    this.#timeouts = { read, write };
+    return this;
+  }
+
+  get timeouts(): { read: number | null; write: number | null } {
+    return { ...this.#timeouts };
+  }
+
+  /** The input buffer: what was read and not yet consumed. */
+  get input(): EvBuffer {
+    this.#check();
+    this.#input ??= new EvBuffer(this.#native.input());
+    return this.#input;
+  }
+
+  /** The output buffer: what was written and not yet sent. */
+  get output(): EvBuffer {
+    this.#check();
+    this.#output ??= new EvBuffer(this.#native.output());
+    return this.#output;
+  }
+
+  /** Queues data for sending. Buffers of 16 KiB or more are sent by reference: do not modify them afterwards. */
+  write(data: BinaryLike): this {
+    this.#check();
+    this.#native.write(toBuffer(data));
+    return this;
+  }
+
+  /** Removes and returns up to `count` bytes of input (all when omitted). */
+  read(count?: number): Buffer {
+    this.#check();
+    return this.#native.read(count === undefined ? undefined : requireInteger(count, 'count', 0, Number.MAX_SAFE_INTEGER));
+  }
+
+  /** bufferevent_flush: returns 1 if data was flushed, 0 if none. A no-op for sockets in libevent 2.1. */
+  flush(events: number = EV.WRITE, mode: number = BEV.NORMAL): number {
+    this.#check();
+    requireIoEvents(events);
+    requireInteger(mode, 'mode', BEV.NORMAL, BEV.FINISHED);
+    return this.#native.flush(events, mode);
+  }
+
+  get priority(): number {
+    this.#check();
+    return this.#native.getPriority();
+  }
+
+  set priority(priority: number) {
+    this.#check();
+    const base = EventBase.default();
+    this.#native.setPriority(requireInteger(priority, 'priority', 0, base.priorities - 1, 'ERR_INVALID_PRIORITY'));
+  }
+
+  /** The underlying fd, or -1. */
+  get fd(): number {
+    this.#check();
+    return this.#native.fd();
+  }
+
+  /** Runs the read and/or write callback as if data had arrived/drained (always from the loop, deferred). */
+  trigger(events: number, options: { ignoreWatermarks?: boolean } = {}): this {
+    this.#check();
+    this.#native.trigger(requireIoEvents(events), options.ignoreWatermarks === true);
+    return this;
+  }
+
+  /** Runs the event callback with `events` (bufferevent_trigger_event, deferred). */
+  triggerEvent(events: number): this {
+    this.#check();
+    requireInteger(events, 'events', 1, 0xff);
+    this.#native.triggerEvent(events);
+    return this;
+  }
+
+  /** Connects to a numeric IPv4/IPv6 address or a Unix socket path (bufferevent_socket_connect). */
+  connect(target: ConnectTarget): this {
+    this.#check();
+    if (typeof target !== 'object' || target === null) {
+      throw new BuffereventError('connect takes { host, port } or { path }', 'ERR_INVALID_ARG');
+    }
+    if ('path' in target) {
+      if (typeof target.path !== 'string' || target.path.length === 0) {
+        throw new BuffereventError('path must be a non-empty string', 'ERR_INVALID_PATH');
+      }
+      this.#native.connect(0, target.path, 0);
+    } else {
+      const family = isIP(typeof target.host === 'string' ? target.host : '');
+      if (family === 0) {
+        throw new BuffereventError(
+          `host must be a numeric IP address, got ${JSON.stringify(target.host)}; use connectHostname() for names`,
+          'ERR_INVALID_HOST',
+        );
+      }
+      this.#native.connect(family as 4 | 6, target.host, requirePort(target.port, { allowZero: false }));
+    }
+    this.#finished = false;
+    this.#syncKeepAlive();
+    return this;
+  }
+
+  /**
+   * Resolves `host` with libevent's asynchronous resolver and connects, trying each address in turn.
+   * Failures arrive as BEV.ERROR with code ERR_DNS (resolution) or the last connect error.
+   */
+  connectHostname(host: string, port: number, options: { family?: 0 | 4 | 6 } = {}): this {
+    this.#check();
+    const family = options.family ?? 0;
+    if (family !== 0 && family !== 4 && family !== 6) {
+      throw new BuffereventError('family must be 0 (any), 4 or 6', 'ERR_INVALID_ARG');
+    }
+    this.#native.connectHostname(requireHostname(host), requirePort(port, { allowZero: false }), family);
+    this.#finished = false;
+    this.#syncKeepAlive();
+    return this;
+  }
+
+  /** Frees the bufferevent. Idempotent; no callback runs after it returns. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.#read = this.#write = this.#event = null;
+    this.#native.free();
+  }
+
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  #check(): void {
+    if (this.#freed) throw new BuffereventError('this bufferevent was freed; create a new one', 'ERR_FREED');
+  }
+
+  // A bufferevent with callbacks and no final event yet is work in flight: it stays alive even if
+  // user code dropped it. Once EOF or ERROR was delivered, only user references keep it.
+  #syncKeepAlive(): void {
+    const hasCallback = this.#read !== null || this.#write !== null || this.#event !== null;
+    this.#native.keepAlive(!this.#freed && hasCallback && !this.#finished);
+  }
+
+  #deliver(which: number, events: number, errno: number, code: string | undefined, message: string | undefined): void {
+    if (this.#freed) return;
+    if (which === Callback.Read) {
+      this.#read?.(this);
+    } else if (which === Callback.Write) {
+      this.#write?.(this);
+    } else {
+      let error: BuffereventError | undefined;
+      if (code !== undefined) {
+        error = new BuffereventError(message ?? code, code);
+        if (errno !== 0) error.errno = errno;
+      } else if (events & BEV.ERROR) {
+        error = errno !== 0 ? socketError(errno, 'bufferevent error') : new BuffereventError('bufferevent error', 'ERR_SOCKET');
+      }
+      if (events & (BEV.EOF | BEV.ERROR)) {
+        this.#finished = true;
+        this.#syncKeepAlive();
+      }
+      const callback = this.#event;
+      if (callback) {
+        if (error) callback(this, events, error);
+        else callback(this, events);
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// Public entry point of the binding: libevent's bufferevents, evbuffers, listeners and events.
+export { EventBase, type EventBaseStats, type DnsOptions } from './event-base.ts';
+export {
+  Bufferevent,
+  type BuffereventCallbacks,
+  type BuffereventKind,
+  type ConnectTarget,
+  type EventCallback,
+  type ReadCallback,
+  type SocketOptions,
+  type Timeouts,
+  type Watermark,
+  type WriteCallback,
+} from './bufferevent.ts';
+export { EvBuffer } from './evbuffer.ts';
+export { Listener, type AcceptCallback, type ListenOptions, type SocketAddress } from './listener.ts';
+export { Event, type EventCallbackFn } from './event.ts';
+export { socketpair } from './socketpair.ts';
+export { BuffereventError } from './errors.ts';
+export { EV, BEV, EOL, type EolStyle } from './constants.ts';

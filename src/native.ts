@@ -1,0 +1,152 @@
+// The only place the compiled addon is loaded. The declarations describe the native classes exactly;
+// the public classes in the other files validate arguments before calling them.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { BuffereventError } from './errors.ts';
+
+export interface NativeStats {
+  passes: number;
+  wakeups: number;
+  callbacks: number;
+  budgetBreaks: number;
+  liveBufferevents: number;
+  liveListeners: number;
+  liveEvents: number;
+  liveEvBuffers: number;
+  addedEvents: number;
+  activeEvents: number;
+}
+
+export declare class NativeEvBuffer {
+  constructor();
+  readonly length: number;
+  add(data: Buffer): void;
+  addBuffer(source: NativeEvBuffer): void;
+  prepend(data: Buffer): void;
+  remove(count?: number): Buffer;
+  drain(count?: number): number;
+  copyOut(count?: number): Buffer;
+  pullup(count?: number): Buffer;
+  search(needle: Buffer, start: number): number;
+  readLine(style: number): Buffer | null;
+  addFile(fd: number, offset: number, length: number): void;
+  writeTo(fd: number, most?: number): number;
+  readFrom(fd: number, most?: number): number;
+  free(): void;
+}
+
+export interface NativeSocketOptions {
+  fd: number;
+  closeOnFree: boolean;
+  deferCallbacks: boolean;
+}
+
+export declare class NativeBufferevent {
+  constructor(owner: object, kind: 'socket', options: NativeSocketOptions);
+  setCallbackMask(mask: number): void;
+  keepAlive(keep: boolean): void;
+  enable(events: number): void;
+  disable(events: number): void;
+  enabled(): number;
+  setWatermark(events: number, low: number, high: number): void;
+  getWatermark(events: number): { low: number; high: number };
+  setTimeouts(readMs: number | null, writeMs: number | null): void;
+  write(data: Buffer): void;
+  read(count?: number): Buffer;
+  input(): NativeEvBuffer;
+  output(): NativeEvBuffer;
+  flush(events: number, mode: number): number;
+  getPriority(): number;
+  setPriority(priority: number): void;
+  fd(): number;
+  trigger(events: number, ignoreWatermarks: boolean): void;
+  triggerEvent(events: number): void;
+  free(): void;
+  connect(family: 0 | 4 | 6, address: string, port: number): void;
+  connectHostname(host: string, port: number, family: 0 | 4 | 6): void;
+}
+
+export interface NativeListenOptions {
+  family: 4 | 6;
+  address: string;
+  port: number;
+  backlog: number;
+  reusePort: boolean;
+}
+
+export declare class NativeListener {
+  constructor(owner: object, options: NativeListenOptions);
+  address(): { address: string; port: number; family: 'IPv4' | 'IPv6' };
+  enable(): void;
+  disable(): void;
+  fd(): number;
+  close(): void;
+}
+
+export declare class NativeEvent {
+  constructor(owner: object, fd: number, what: number);
+  add(timeoutMs?: number): void;
+  del(): void;
+  activate(what: number): void;
+  pending(what: number): boolean;
+  setPriority(priority: number): void;
+  free(): void;
+}
+
+export type BuffereventDispatch = (
+  owner: object,
+  which: number,
+  events: number,
+  errno: number,
+  code: string | undefined,
+  message: string | undefined,
+) => void;
+export type ListenerDispatch = (owner: object, which: number, value: number, address?: string | number, port?: number, family?: number) => void;
+export type EventDispatch = (owner: object, fd: number, what: number) => void;
+
+interface NativeModule {
+  EvBuffer: typeof NativeEvBuffer;
+  Bufferevent: typeof NativeBufferevent;
+  Listener: typeof NativeListener;
+  Event: typeof NativeEvent;
+  libeventVersion: string;
+  setHooks(hooks: {
+    errorClass?: typeof BuffereventError;
+    bufferevent?: BuffereventDispatch;
+    listener?: ListenerDispatch;
+    event?: EventDispatch;
+  }): void;
+  baseInfo(): { method: string; priorities: number; defaultPriority: number };
+  baseStats(): NativeStats;
+  configureDns(options: { servers?: string[]; timeoutMs?: number; attempts?: number }): void;
+  socketpair(): [number, number];
+}
+
+const INSTALL_HINT =
+  'Install libevent 2.1: `sudo apt-get install libevent-dev` (Debian/Ubuntu), ' +
+  '`sudo dnf install libevent-devel` (Fedora/RHEL) or `brew install libevent` (macOS), then `npm rebuild bufferevent`.';
+
+function loadAddon(): NativeModule {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const addonPath = path.join(here, '..', 'build', 'Release', 'bufferevent.node');
+  const require = createRequire(import.meta.url);
+  try {
+    return require(addonPath) as NativeModule;
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (/libevent/.test(message)) {
+      throw new BuffereventError(`libevent's shared library cannot be loaded (${message}). ${INSTALL_HINT}`, 'ERR_LIBEVENT_MISSING');
+    }
+    if ((cause as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
+      throw new BuffereventError(
+        `the native addon is not built (${addonPath} is missing): run \`npm run build:native\`. ${INSTALL_HINT}`,
+        'ERR_NOT_BUILT',
+      );
+    }
+    throw cause;
+  }
+}
+
+export const native: NativeModule = loadAddon();
+native.setHooks({ errorClass: BuffereventError });

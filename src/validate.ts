@@ -1,0 +1,69 @@
+// Argument checks shared by the public classes: each failure is a BuffereventError whose code names
+// the kind of argument and whose message says what was expected.
+import { BuffereventError } from './errors.ts';
+import { EV } from './constants.ts';
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  return `a ${typeof value}`;
+}
+
+export function requireInteger(value: unknown, name: string, min: number, max: number, code = 'ERR_INVALID_ARG'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new BuffereventError(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`, code);
+  }
+  return value;
+}
+
+export function requireFd(value: unknown): number {
+  return requireInteger(value, 'fd', 0, 0x7fffffff, 'ERR_INVALID_FD');
+}
+
+export function requirePort(value: unknown, { allowZero }: { allowZero: boolean }): number {
+  return requireInteger(value, 'port', allowZero ? 0 : 1, 65535, 'ERR_INVALID_PORT');
+}
+
+/** A mask of EV.READ and EV.WRITE, with at least one of them. */
+export function requireIoEvents(value: unknown, name = 'events'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value === 0 || (value & ~(EV.READ | EV.WRITE)) !== 0) {
+    throw new BuffereventError(`${name} must be EV.READ, EV.WRITE or both, got ${describe(value)}`, 'ERR_INVALID_ARG');
+  }
+  return value;
+}
+
+export function requireTimeout(value: unknown, name: string): number | null {
+  if (value === null || value === 0) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new BuffereventError(
+      `${name} must be a non-negative number of milliseconds or null, got ${describe(value)}`,
+      'ERR_INVALID_TIMEOUT',
+    );
+  }
+  return value;
+}
+
+export function requireHostname(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 253 || /[\s\0/]/.test(value)) {
+    throw new BuffereventError(`host must be a host name or IP address, got ${describe(value)}`, 'ERR_INVALID_HOST');
+  }
+  return value;
+}
+
+export type BinaryLike = Buffer | Uint8Array | string;
+
+export function toBuffer(data: unknown, name = 'data'): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new BuffereventError(`${name} must be a Buffer, Uint8Array or string, got ${describe(data)}`, 'ERR_INVALID_ARG');
+}
+
+export function requireFunction<T>(value: unknown, name: string): T {
+  if (typeof value !== 'function') {
+    throw new BuffereventError(`${name} must be a function, got ${describe(value)}`, 'ERR_INVALID_ARG');
+  }
+  return value as T;
+}
