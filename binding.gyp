@@ -14,6 +14,7 @@
         "native/evbuffer.cc",
         "native/buffer_event.cc",
         "native/buffer_event_socket.cc",
+        "native/socket_fast_paths.cc",
         "native/listener.cc",
         "native/event.cc",
         "native/dns.cc"

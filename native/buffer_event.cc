@@ -39,6 +39,7 @@ Napi::Function BuffereventWrap::Init(Napi::Env env) {
                          InstanceMethod("free", &BuffereventWrap::Free),
                          InstanceMethod("connect", &BuffereventWrap::Connect),
                          InstanceMethod("connectHostname", &BuffereventWrap::ConnectHostname),
+                         InstanceMethod("shutdownWrite", &BuffereventWrap::ShutdownWrite),
                      });
 }
 
@@ -85,8 +86,9 @@ void BuffereventWrap::InstallCallbacks() {
   // libevent's behaviour depends on which callbacks exist (no readcb: data just accumulates), so a
   // callback JavaScript did not set is not installed. The event callback is always installed: the
   // binding itself needs it for hostname connects.
-  bufferevent_setcb(bev_, (callback_mask_ & 1) ? OnRead : nullptr, (callback_mask_ & 2) ? OnWrite : nullptr,
-                    OnEvent, this);
+  // With larger reads the binding needs the read callback itself, to read on after libevent.
+  bool need_read = (callback_mask_ & 1) || max_read_per_wakeup_ > 0;
+  bufferevent_setcb(bev_, need_read ? OnRead : nullptr, (callback_mask_ & 2) ? OnWrite : nullptr, OnEvent, this);
 }
 
 void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) {
@@ -111,7 +113,16 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
 }
 
 void BuffereventWrap::OnRead(bufferevent*, void* self) {
-  static_cast<BuffereventWrap*>(self)->Deliver(BuffereventCallback::kRead, EV_READ, 0);
+  auto* wrap = static_cast<BuffereventWrap*>(self);
+  int err = 0;
+  short ending = wrap->max_read_per_wakeup_ > 0 ? wrap->ReadAhead(&err) : 0;
+  if (wrap->callback_mask_ & 1) wrap->Deliver(BuffereventCallback::kRead, EV_READ, 0);
+  if (ending != 0 && wrap->bev_ != nullptr) {
+    // What libevent does when its own read sees EOF or an error: stop reading, then report.
+    bufferevent_disable(wrap->bev_, EV_READ);
+    EVUTIL_SET_SOCKET_ERROR(err);
+    bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING), BEV_TRIG_DEFER_CALLBACKS);
+  }
 }
 
 void BuffereventWrap::OnWrite(bufferevent*, void* self) {
@@ -121,6 +132,7 @@ void BuffereventWrap::OnWrite(bufferevent*, void* self) {
 void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
   int err = EVUTIL_SOCKET_ERROR();  // libevent restores the errno of the failure before calling us
   auto* wrap = static_cast<BuffereventWrap*>(self);
+  if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR)) wrap->connecting_ = false;
   if (wrap->hostname_connector_ != nullptr) {
     if (what & BEV_EVENT_CONNECTED) {
       wrap->hostname_connector_.reset();
@@ -218,7 +230,9 @@ Napi::Value BuffereventWrap::SetTimeouts(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  if (EvBufferWrap::AddJsBuffer(env, bufferevent_get_output(bev_), info[0].As<Napi::Buffer<uint8_t>>()) != 0) {
+  auto data = info[0].As<Napi::Buffer<uint8_t>>();
+  if (write_through_ && TryWriteThrough(env, data)) return env.Undefined();
+  if (EvBufferWrap::AddJsBuffer(env, bufferevent_get_output(bev_), data) != 0) {
     return ThrowError(env, "ERR_WRITE", "libevent refused the write (the output buffer is frozen)");
   }
   loop()->MarkDirty();

@@ -35,6 +35,12 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   // Creation of each kind (one file each).
   bufferevent* CreateSocket(Napi::Env env, Napi::Object options);
 
+  // Opt-in socket fast paths (socket_fast_paths.cc). ReadAhead returns 0, or the BEV_EVENT_* flags
+  // (EOF or ERROR) to raise after the read callback, with the errno in *err.
+  short ReadAhead(int* err);
+  // Sends directly when the output is empty; returns false when the data must be queued instead.
+  bool TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data);
+
   bool CheckUsable(Napi::Env env);
   void InstallCallbacks();
   void Deliver(BuffereventCallback which, short events, int err);
@@ -64,12 +70,17 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   // Socket kind (buffer_event_socket.cc).
   Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value ConnectHostname(const Napi::CallbackInfo& info);
+  Napi::Value ShutdownWrite(const Napi::CallbackInfo& info);
 
   bufferevent* bev_ = nullptr;
   int callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JavaScript function
   EvBufferWrap* input_view_ = nullptr;
   EvBufferWrap* output_view_ = nullptr;
   std::unique_ptr<HostnameConnector> hostname_connector_;
+  size_t max_read_per_wakeup_ = 0;  // 0: libevent's own reads (at most 4096 bytes per wakeup)
+  bool write_through_ = false;
+  bool rate_limited_ = false;  // libevent asserts if its buckets are decremented without a rate limit
+  bool connecting_ = false;  // between connect() and its CONNECTED or ERROR event
   // Set by RaiseError and attached to the next ERROR event delivered.
   std::string pending_error_code_;
   std::string pending_error_message_;

@@ -30,7 +30,13 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   int flags = 0;
   if (options.Get("closeOnFree").ToBoolean().Value()) flags |= BEV_OPT_CLOSE_ON_FREE;
   if (options.Get("deferCallbacks").ToBoolean().Value()) flags |= BEV_OPT_DEFER_CALLBACKS;
-  return bufferevent_socket_new(loop()->base(), fd, flags);
+  max_read_per_wakeup_ = static_cast<size_t>(options.Get("maxReadPerWakeup").As<Napi::Number>().DoubleValue());
+  write_through_ = options.Get("writeThrough").ToBoolean().Value();
+  bufferevent* bev = bufferevent_socket_new(loop()->base(), fd, flags);
+  // libevent caps each read at max_single_read (16 KiB by default) when computing rate limits;
+  // raise it so bufferevent_get_max_to_read reports the larger budget.
+  if (bev != nullptr && max_read_per_wakeup_ > 0) bufferevent_set_max_single_read(bev, max_read_per_wakeup_);
+  return bev;
 }
 
 // connect(family, address, port): family 4 or 6 with a numeric address, or 0 with a Unix socket path.
@@ -68,7 +74,9 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
     length = sizeof(sockaddr_un);
   }
   hostname_connector_.reset();
+  connecting_ = true;
   if (bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&storage), static_cast<int>(length)) != 0) {
+    connecting_ = false;
     return ThrowSystemError(env, "ERR_CONNECT", errno, "connect", "cannot start connecting to " + address);
   }
   loop()->MarkDirty();
@@ -83,9 +91,22 @@ Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
   if (dns == nullptr) return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
   int family = info[2].As<Napi::Number>().Int32Value();
   hostname_connector_ = std::make_unique<HostnameConnector>(this, dns);
+  connecting_ = true;
   hostname_connector_->Start(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
                              family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC);
   loop()->MarkDirty();
+  return env.Undefined();
+}
+
+// Half-close: the peer reads EOF, and we can still read. Callers wait until the output is empty.
+Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  int fd = bufferevent_getfd(bev_);
+  if (fd < 0) return ThrowError(env, "ERR_NOT_CONNECTED", "the bufferevent has no socket to shut down");
+  if (shutdown(fd, SHUT_WR) != 0 && errno != ENOTCONN) {
+    return ThrowSystemError(env, "ERR_SHUTDOWN", errno, "shutdown", "cannot shut down the write side");
+  }
   return env.Undefined();
 }
 

@@ -107,11 +107,13 @@ bool EvBufferWrap::CheckUsable(Napi::Env env) {
   return false;
 }
 
-int EvBufferWrap::AddJsBuffer(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data) {
-  if (data.Length() < kAddByReferenceThreshold) return evbuffer_add(target, data.Data(), data.Length());
+int EvBufferWrap::AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data, size_t offset) {
+  const uint8_t* start = data.Data() + offset;
+  size_t length = data.Length() - offset;
+  if (length < kAddByReferenceThreshold) return evbuffer_add(target, start, length);
   auto* held = new HeldBuffer{env, nullptr};
   napi_create_reference(env, data, 1, &held->ref);
-  int result = evbuffer_add_reference(target, data.Data(), data.Length(), ReleaseHeldBuffer, held);
+  int result = evbuffer_add_reference(target, start, length, ReleaseHeldBuffer, held);
   if (result != 0) ReleaseHeldBuffer(nullptr, 0, held);
   return result;
 }

@@ -23,7 +23,11 @@ class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject 
 
   // Appends a JavaScript Buffer: large ones by reference (kept alive until libevent drops them),
   // small ones by copy. Shared with Bufferevent.write().
-  static int AddJsBuffer(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data);
+  static int AddJsBuffer(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data) {
+    return AddJsBufferRange(env, target, data, 0);
+  }
+  // The same for the bytes of `data` from `offset` on.
+  static int AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data, size_t offset);
 
  protected:
   void ReleaseNative() override;

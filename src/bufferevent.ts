@@ -6,6 +6,7 @@ import { BEV, EV } from './constants.ts';
 import { BuffereventError, socketError } from './errors.ts';
 import { EvBuffer } from './evbuffer.ts';
 import { EventBase } from './event-base.ts';
+import { BuffereventStream, type BuffereventStreamOptions } from './bufferevent-stream.ts';
 import {
   requireFd,
   requireFunction,
@@ -36,6 +37,16 @@ export interface SocketOptions {
   closeOnFree?: boolean;
   /** Run callbacks from the loop rather than in the middle of libevent's work (BEV_OPT_DEFER_CALLBACKS). Default true. */
   deferCallbacks?: boolean;
+  /**
+   * Read up to this many bytes per wakeup instead of libevent's 4096 (e.g. 65536). The read high
+   * watermark and rate limits still hold. Default 0: libevent's own reads.
+   */
+  maxReadPerWakeup?: number;
+  /**
+   * When the output is empty, write() sends at once and queues only what the kernel did not take.
+   * Write callbacks and the write low watermark behave as if the bytes had passed through the output.
+   */
+  writeThrough?: boolean;
 }
 
 export type ConnectTarget = { host: string; port: number } | { path: string };
@@ -91,6 +102,8 @@ export class Bufferevent {
       fd,
       closeOnFree: options.closeOnFree ?? true,
       deferCallbacks: options.deferCallbacks ?? true,
+      maxReadPerWakeup: requireInteger(options.maxReadPerWakeup ?? 0, 'maxReadPerWakeup', 0, 64 * 1024 * 1024),
+      writeThrough: options.writeThrough === true,
     };
     return new Bufferevent('socket', (owner) => new native.Bufferevent(owner, 'socket', nativeOptions));
   }
@@ -276,6 +289,25 @@ export class Bufferevent {
     this.#finished = false;
     this.#syncKeepAlive();
     return this;
+  }
+
+  /**
+   * Shuts down the socket's write side (the peer reads EOF) once called; queued output is not waited
+   * for, so call it when `output.length` is 0 (toStream().end() does that).
+   */
+  shutdownWrite(): this {
+    this.#check();
+    this.#native.shutdownWrite();
+    return this;
+  }
+
+  /**
+   * A node:stream Duplex over this bufferevent. The stream takes over the callbacks and enables
+   * reading and writing; destroying the stream frees the bufferevent.
+   */
+  toStream(options: BuffereventStreamOptions = {}): BuffereventStream {
+    this.#check();
+    return new BuffereventStream(this, options);
   }
 
   /** Frees the bufferevent. Idempotent; no callback runs after it returns. */

@@ -12,6 +12,7 @@ export {
   type Watermark,
   type WriteCallback,
 } from './bufferevent.ts';
+export { BuffereventStream, type BuffereventStreamOptions } from './bufferevent-stream.ts';
 export { EvBuffer } from './evbuffer.ts';
 export { Listener, type AcceptCallback, type ListenOptions, type SocketAddress } from './listener.ts';
 export { Event, type EventCallbackFn } from './event.ts';

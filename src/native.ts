@@ -40,6 +40,8 @@ export interface NativeSocketOptions {
   fd: number;
   closeOnFree: boolean;
   deferCallbacks: boolean;
+  maxReadPerWakeup: number;
+  writeThrough: boolean;
 }
 
 export declare class NativeBufferevent {
@@ -65,6 +67,7 @@ export declare class NativeBufferevent {
   free(): void;
   connect(family: 0 | 4 | 6, address: string, port: number): void;
   connectHostname(host: string, port: number, family: 0 | 4 | 6): void;
+  shutdownWrite(): void;
 }
 
 export interface NativeListenOptions {

@@ -19,24 +19,17 @@ const OVERRUN_MS = 30_000;
  *   `result` is the generator's JSON line (null if it printed none).
  */
 export function runLoadgen(options) {
-  const args = [
-    '--mode',
-    options.mode,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(options.port),
-    '--connections',
-    String(options.connections),
-    '--depth',
-    String(options.depth),
-    '--chunk-size',
-    String(options.chunkSize),
-    '--duration',
-    String(options.duration),
-    '--warmup',
-    String(options.warmup),
-  ];
+  const flags = {
+    mode: options.mode,
+    host: '127.0.0.1',
+    port: options.port,
+    connections: options.connections,
+    depth: options.depth,
+    'chunk-size': options.chunkSize,
+    duration: options.duration,
+    warmup: options.warmup,
+  };
+  const args = Object.entries(flags).flatMap(([name, value]) => [`--${name}`, String(value)]);
   const [command, commandArgs] = pinnedCommand(LOADGEN_CPU, LOADGEN_PATH, args);
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

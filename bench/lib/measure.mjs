@@ -83,6 +83,10 @@ export async function measureServer(serverSpec, loadgenOptions) {
     otherCpuPercent = Math.max(0, ((busySeconds - serverSeconds - loadgenSeconds) / wall) * 100);
     stealCpuPercent = ((windowEnd.system.steal - windowStart.system.steal) / wall) * 100;
   }
+  process.stderr.write(
+    `${name}: server CPU ${serverCpuPercent?.toFixed(0)}%, other load ${otherCpuPercent?.toFixed(0)}%, ` +
+      `steal ${stealCpuPercent?.toFixed(0)}%\n`,
+  );
   return {
     name,
     mbPerSecond: result.mb_per_s,
