@@ -99,9 +99,10 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
   if (static_cast<size_t>(sent) < data.Length()) {
     EvBufferWrap::AddJsBufferRange(env, output, data, static_cast<size_t>(sent));
   } else {
-    // Nothing passed through the output, so libevent will not call the write callback: ask for it,
-    // deferred, exactly as a drained output would (it honours the write low watermark).
-    bufferevent_trigger(bev_, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+    // Nothing passed through the output. Re-adding libevent's write event makes its own write
+    // callback run when the socket is writable, finding the output empty: exactly one write callback,
+    // deferred or not per the bufferevent's options, as if the bytes had gone through the output.
+    bufferevent_enable(bev_, EV_WRITE);
   }
   loop()->MarkDirty();
   return true;
