@@ -1,8 +1,6 @@
 # Builds the addon against the system's libevent 2.1 (found with pkg-config; scripts/install.mjs checks first).
+# BUFFEREVENT_SANITIZE=1 in the environment adds AddressSanitizer and UBSan (scripts/test-asan.sh).
 {
-  "variables": {
-    "sanitize%": "0"
-  },
   "targets": [
     {
       "target_name": "bufferevent",
@@ -23,14 +21,14 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "<!@(pkg-config --cflags libevent_core libevent_extra)"],
-      "libraries": ["<!@(pkg-config --libs libevent_core libevent_extra)"],
-      "conditions": [
-        ["sanitize=='1'", {
-          "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"],
-          "ldflags": ["-fsanitize=address,undefined"]
-        }]
-      ]
+      "cflags_cc": [
+        "-std=c++20", "-Wall", "-Wextra", "<!@(pkg-config --cflags libevent_core libevent_extra)",
+        "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined -fno-omit-frame-pointer -g' : ''\")"
+      ],
+      "ldflags": [
+        "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined' : ''\")"
+      ],
+      "libraries": ["<!@(pkg-config --libs libevent_core libevent_extra)"]
     }
   ]
 }

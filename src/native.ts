@@ -132,7 +132,8 @@ const INSTALL_HINT =
 
 function loadAddon(): NativeModule {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const addonPath = path.join(here, '..', 'build', 'Release', 'bufferevent.node');
+  // BUFFEREVENT_ADDON_PATH selects another build of the same sources (the sanitizer build).
+  const addonPath = process.env.BUFFEREVENT_ADDON_PATH ?? path.join(here, '..', 'build', 'Release', 'bufferevent.node');
   const require = createRequire(import.meta.url);
   try {
     return require(addonPath) as NativeModule;

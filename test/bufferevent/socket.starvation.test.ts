@@ -65,7 +65,9 @@ async function nodeRoundTripMs(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const began = performance.now();
   const reply = await new Promise<string>((resolve, reject) => {
-    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => socket.write('ping'));
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () =>
+      socket.write('ping'),
+    );
     socket.on('error', reject);
     socket.once('data', (data) => {
       resolve(data.toString());

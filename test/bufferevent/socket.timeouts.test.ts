@@ -86,7 +86,9 @@ describe('write timeout', () => {
     const { client, server } = await tcpPair();
     const total = 32 * 1024 * 1024;
     const seen: Seen[] = [];
-    client.setCallbacks({ event: (_bev, events, error) => seen.push({ events, hasError: error !== undefined }) });
+    client.setCallbacks({
+      event: (_bev, events, error) => seen.push({ events, hasError: error !== undefined }),
+    });
     client.setTimeouts({ write: 200 });
     client.enable(EV.WRITE);
     // The server does not read: the socket buffers fill and the writes stop making progress.

@@ -7,16 +7,19 @@ function forceGc(): void {
 }
 
 /**
- * Collects until `done()` holds, at most `rounds` times. Each round yields a loop turn, because
- * native finalizers and libevent's deferred frees run after the collection that found the object.
+ * Collects until `done()` holds, at most `rounds` times. Each round yields a loop turn before the
+ * collection (WeakRef.deref() keeps its target alive until the current job ends, so `done()` and
+ * gc() must not share a job) and one after it (native finalizers and libevent's deferred frees run
+ * after the collection that found the object).
  */
 export async function collectUntil(done: () => boolean, rounds = 50): Promise<boolean> {
   for (let i = 0; i < rounds; i++) {
-    if (done()) return true;
+    await nextImmediate();
     forceGc();
     await nextImmediate();
+    if (done()) return true;
   }
-  return done();
+  return false;
 }
 
 /** The heap in use after a few full collections (with loop turns in between for finalizers). */

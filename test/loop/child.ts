@@ -40,5 +40,8 @@ export function runChild(fixture: string, args: string[] = [], timeoutMs = 10_00
 
 /** stdout as trimmed, non-empty lines. */
 export function lines(output: string): string[] {
-  return output.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
 }

@@ -12,6 +12,19 @@ describe('process exit with libevent inside Node', () => {
     expect(result.signal).toBeNull();
   });
 
+  it.each([
+    { mode: 'activate', what: 2 },
+    { mode: 'timer', what: 1 },
+  ])('exits after an event frees itself in its own callback ($mode)', async ({ mode, what }) => {
+    // 'activate' runs the callback from a pass started in Node's prepare phase, right before Node
+    // blocks for I/O: freeing there must not leave Node blocked with nothing to wake it.
+    const result = await runChild('exit-after-callback-free.mjs', [mode]);
+    expect(result.timedOut).toBe(false);
+    expect(result.stderr).toBe('');
+    expect(lines(result.stdout)).toEqual([`freed in callback what=${what}`, 'exit 0']);
+    expect(result.code).toBe(0);
+  });
+
   it('stays alive while a bufferevent is enabled for reading on an idle connection, until a timer frees it', async () => {
     const holdMs = 400;
     const result = await runChild('exit-after-idle-free.mjs', [String(holdMs)]);

@@ -4,49 +4,53 @@ import { describe, expect, it } from 'vitest';
 import { Bufferevent, EV, Event, EventBase, socketpair } from '../../src/index.ts';
 import { liveCounts, turns, waitFor } from '../helpers.ts';
 
-describe.each([
-  { deferCallbacks: true },
-  { deferCallbacks: false },
-])('callback ordering (deferCallbacks: $deferCallbacks)', ({ deferCallbacks }) => {
-  it('drains nextTick, then promise callbacks, scheduled in a read callback before the next read callback', async () => {
-    const before = liveCounts();
-    const base = EventBase.default();
-    const [fdA, peerA] = socketpair();
-    const [fdB, peerB] = socketpair();
-    const log: string[] = [];
-    const passes = new Map<string, number>();
-    const reader = (name: string) => (bev: Bufferevent) => {
-      log.push(`read ${name} ${bev.read().toString()}`);
-      passes.set(name, base.stats().passes);
-      process.nextTick(() => log.push(`tick ${name}`));
-      void Promise.resolve().then(() => log.push(`promise ${name}`));
-    };
-    const a = Bufferevent.socket({ fd: fdA, deferCallbacks }).setCallbacks({ read: reader('A') }).enable(EV.READ);
-    const b = Bufferevent.socket({ fd: fdB, deferCallbacks }).setCallbacks({ read: reader('B') }).enable(EV.READ);
-    await turns(3);
-    // Both become readable before libevent looks again, so one pass delivers both.
-    writeSync(peerA, 'a');
-    writeSync(peerB, 'b');
-    await waitFor(() => log.length === 6, 10_000, 'both reads and their ticks and promises');
-    const first = log[0]!.startsWith('read A') ? 'A' : 'B';
-    const second = first === 'A' ? 'B' : 'A';
-    expect(log).toEqual([
-      `read ${first} ${first.toLowerCase()}`,
-      `tick ${first}`,
-      `promise ${first}`,
-      `read ${second} ${second.toLowerCase()}`,
-      `tick ${second}`,
-      `promise ${second}`,
-    ]);
-    expect(passes.get('A')).toBe(passes.get('B'));
-    a.free();
-    b.free();
-    closeSync(peerA);
-    closeSync(peerB);
-    await turns(2);
-    expect(liveCounts()).toEqual(before);
-  });
-});
+describe.each([{ deferCallbacks: true }, { deferCallbacks: false }])(
+  'callback ordering (deferCallbacks: $deferCallbacks)',
+  ({ deferCallbacks }) => {
+    it('drains nextTick, then promise callbacks, scheduled in a read callback before the next read callback', async () => {
+      const before = liveCounts();
+      const base = EventBase.default();
+      const [fdA, peerA] = socketpair();
+      const [fdB, peerB] = socketpair();
+      const log: string[] = [];
+      const passes = new Map<string, number>();
+      const reader = (name: string) => (bev: Bufferevent) => {
+        log.push(`read ${name} ${bev.read().toString()}`);
+        passes.set(name, base.stats().passes);
+        process.nextTick(() => log.push(`tick ${name}`));
+        void Promise.resolve().then(() => log.push(`promise ${name}`));
+      };
+      const a = Bufferevent.socket({ fd: fdA, deferCallbacks })
+        .setCallbacks({ read: reader('A') })
+        .enable(EV.READ);
+      const b = Bufferevent.socket({ fd: fdB, deferCallbacks })
+        .setCallbacks({ read: reader('B') })
+        .enable(EV.READ);
+      await turns(3);
+      // Both become readable before libevent looks again, so one pass delivers both.
+      writeSync(peerA, 'a');
+      writeSync(peerB, 'b');
+      await waitFor(() => log.length === 6, 10_000, 'both reads and their ticks and promises');
+      const first = log[0]!.startsWith('read A') ? 'A' : 'B';
+      const second = first === 'A' ? 'B' : 'A';
+      expect(log).toEqual([
+        `read ${first} ${first.toLowerCase()}`,
+        `tick ${first}`,
+        `promise ${first}`,
+        `read ${second} ${second.toLowerCase()}`,
+        `tick ${second}`,
+        `promise ${second}`,
+      ]);
+      expect(passes.get('A')).toBe(passes.get('B'));
+      a.free();
+      b.free();
+      closeSync(peerA);
+      closeSync(peerB);
+      await turns(2);
+      expect(liveCounts()).toEqual(before);
+    });
+  },
+);
 
 describe('callback ordering for raw events', () => {
   it('drains nested nextTicks and promise chains from one event callback before the next event runs', async () => {

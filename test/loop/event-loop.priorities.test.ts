@@ -18,7 +18,9 @@ describe('event priorities', () => {
     expect(base.defaultPriority).toBeGreaterThanOrEqual(0);
     expect(base.defaultPriority).toBeLessThan(base.priorities);
     const event = new Event(-1, 0, () => undefined);
-    expect(() => (event.priority = base.priorities)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PRIORITY' }));
+    expect(() => (event.priority = base.priorities)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_PRIORITY' }),
+    );
     expect(() => (event.priority = -1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PRIORITY' }));
     event.free();
   });
@@ -29,9 +31,7 @@ describe('event priorities', () => {
     const ran: Array<{ priority: number; pass: number; what: number }> = [];
     const events: Event[] = [];
     for (let priority = 0; priority < base.priorities; priority++) {
-      events.push(
-        new Event(-1, 0, (_fd, what) => ran.push({ priority, pass: base.stats().passes, what })),
-      );
+      events.push(new Event(-1, 0, (_fd, what) => ran.push({ priority, pass: base.stats().passes, what })));
       events[priority]!.priority = priority;
     }
     // Activated lowest priority first, so the order seen can only come from the priorities.

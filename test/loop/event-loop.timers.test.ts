@@ -66,16 +66,25 @@ describe('Event.timer inside Node', () => {
       }
     }
     // libevent's own timers fire in deadline order.
-    expect(log.filter((entry) => entry.startsWith('libevent'))).toEqual(['libevent 10', 'libevent 40', 'libevent 70', 'libevent 100']);
+    expect(log.filter((entry) => entry.startsWith('libevent'))).toEqual([
+      'libevent 10',
+      'libevent 40',
+      'libevent 70',
+      'libevent 100',
+    ]);
     for (const timer of timers) timer.free();
   });
 
   it('fires a persistent timer repeatedly and never after del()', async () => {
     let fired = 0;
-    const timer = Event.timer(10, (_fd, what) => {
-      fired++;
-      expect(what).toBe(EV.TIMEOUT);
-    }, { persist: true });
+    const timer = Event.timer(
+      10,
+      (_fd, what) => {
+        fired++;
+        expect(what).toBe(EV.TIMEOUT);
+      },
+      { persist: true },
+    );
     await waitFor(() => fired >= 3, 10_000, 'three firings');
     expect(timer.pending(EV.TIMEOUT)).toBe(true);
     timer.del();
