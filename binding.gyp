@@ -13,6 +13,12 @@
         "native/buffer_event.cc",
         "native/buffer_event_socket.cc",
         "native/socket_fast_paths.cc",
+        "native/buffer_event_pair.cc",
+        "native/buffer_event_filter.cc",
+        "native/filters/native_filter.cc",
+        "native/filters/zlib_filter.cc",
+        "native/filters/lines_filter.cc",
+        "native/rate_limit.cc",
         "native/listener.cc",
         "native/event.cc",
         "native/dns.cc"

@@ -8,10 +8,12 @@
 #include <string>
 
 #include "buffer_event.h"
+#include "filters/native_filter.h"
 #include "dns.h"
 #include "event.h"
 #include "evbuffer.h"
 #include "listener.h"
+#include "rate_limit.h"
 #include "util/errors.h"
 
 namespace node_bufferevent {
@@ -28,6 +30,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("Bufferevent", BuffereventWrap::Init(env));
   exports.Set("Listener", ListenerWrap::Init(env));
   exports.Set("Event", EventWrap::Init(env));
+  exports.Set("RateLimitGroup", RateLimitGroupWrap::Init(env));
   exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
 }
 
@@ -54,6 +57,7 @@ Napi::Value Addon::SetHooks(const Napi::CallbackInfo& info) {
   take("bufferevent", bufferevent_dispatch);
   take("listener", listener_dispatch);
   take("event", event_dispatch);
+  take("filter", filter_dispatch);
   return info.Env().Undefined();
 }
 

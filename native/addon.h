@@ -21,6 +21,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::FunctionReference bufferevent_dispatch;  // (owner, kind, events, errno, code, message)
   Napi::FunctionReference listener_dispatch;     // (owner, kind, fd|errno, address, port, family)
   Napi::FunctionReference event_dispatch;        // (owner, fd, what)
+  Napi::FunctionReference filter_dispatch;       // (owner, side, limit, mode) → 'ok' | 'need-more' | 'error'
   Napi::FunctionReference evbuffer_constructor;
 
  private:

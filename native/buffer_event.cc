@@ -7,6 +7,8 @@
 
 #include "addon.h"
 #include "dns.h"
+#include "filters/native_filter.h"
+#include "rate_limit.h"
 #include "evbuffer.h"
 #include "event_loop.h"
 #include "util/errors.h"
@@ -40,6 +42,12 @@ Napi::Function BuffereventWrap::Init(Napi::Env env) {
                          InstanceMethod("connect", &BuffereventWrap::Connect),
                          InstanceMethod("connectHostname", &BuffereventWrap::ConnectHostname),
                          InstanceMethod("shutdownWrite", &BuffereventWrap::ShutdownWrite),
+                         InstanceMethod("filterBuffers", &BuffereventWrap::FilterBuffers),
+                         InstanceMethod("setRateLimit", &BuffereventWrap::SetRateLimit),
+                         InstanceMethod("getReadLimit", &BuffereventWrap::GetReadLimit),
+                         InstanceMethod("getWriteLimit", &BuffereventWrap::GetWriteLimit),
+                         InstanceMethod("decrementReadLimit", &BuffereventWrap::DecrementReadLimit),
+                         InstanceMethod("decrementWriteLimit", &BuffereventWrap::DecrementWriteLimit),
                      });
 }
 
@@ -52,6 +60,8 @@ BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
   std::string kind = info[1].As<Napi::String>().Utf8Value();
   Napi::Object options = info[2].As<Napi::Object>();
   if (kind == "socket") bev_ = CreateSocket(env, options);
+  else if (kind == "pair") bev_ = CreatePair(env, options);
+  else if (kind == "filter") bev_ = CreateFilter(env, options);
   if (bev_ == nullptr) {
     Close();
     if (!env.IsExceptionPending()) ThrowError(env, "ERR_CREATE", "libevent could not create the bufferevent");
@@ -64,9 +74,17 @@ BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
 BuffereventWrap::~BuffereventWrap() { Close(); }
 
 void BuffereventWrap::ReleaseNative() {
+  // A filter owns its underlying bufferevent's fate: release the filter first.
+  if (filtered_by_ != nullptr) filtered_by_->Close();
   hostname_connector_.reset();
   if (input_view_ != nullptr) input_view_->Invalidate();
   if (output_view_ != nullptr) output_view_->Invalidate();
+  ReleaseRateLimit();
+  // A filter that frees its underlying socket takes the socket's rate limit down with it first,
+  // while the socket is still valid.
+  if (kind_ == BuffereventKind::kFilter && close_underlying_on_free_ && underlying_ != nullptr) {
+    underlying_->ReleaseRateLimit();
+  }
   if (bev_ != nullptr) {
     // libevent finishes the free in a later pass; clearing the callbacks first means nothing it
     // still has queued can reach us.
@@ -74,6 +92,8 @@ void BuffereventWrap::ReleaseNative() {
     bufferevent_free(bev_);
     bev_ = nullptr;
   }
+  if (kind_ == BuffereventKind::kFilter) ReleaseFilter();
+  UnlinkPartner();
 }
 
 bool BuffereventWrap::CheckUsable(Napi::Env env) {
@@ -83,6 +103,7 @@ bool BuffereventWrap::CheckUsable(Napi::Env env) {
 }
 
 void BuffereventWrap::InstallCallbacks() {
+  if (filtered_by_ != nullptr) return;  // libevent routes this bufferevent's callbacks to the filter
   // libevent's behaviour depends on which callbacks exist (no readcb: data just accumulates), so a
   // callback JavaScript did not set is not installed. The event callback is always installed: the
   // binding itself needs it for hostname connects.
@@ -140,6 +161,7 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
       return;  // another resolved address is being tried; the user hears only the final outcome
     }
   }
+  if (wrap->FilterInterceptsEvent(what)) return;
   if (!(what & BEV_EVENT_ERROR)) err = 0;
   wrap->Deliver(BuffereventCallback::kEvent, what, err);
 }
@@ -155,6 +177,10 @@ void BuffereventWrap::RaiseError(short what, const char* code, const std::string
 
 Napi::Value BuffereventWrap::SetCallbackMask(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
+  if (filtered_by_ != nullptr) {
+    return ThrowError(info.Env(), "ERR_FILTERED",
+                      "this bufferevent is the underlying of a filter, which owns its callbacks; set them on the filter");
+  }
   callback_mask_ = info[0].As<Napi::Number>().Int32Value();
   InstallCallbacks();
   loop()->MarkDirty();
@@ -231,6 +257,9 @@ Napi::Value BuffereventWrap::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   auto data = info[0].As<Napi::Buffer<uint8_t>>();
+  if (partner_freed_) {
+    return ThrowError(env, "ERR_PARTNER_FREED", "the other half of this pair was freed; nothing can be written to it");
+  }
   if (write_through_ && TryWriteThrough(env, data)) return env.Undefined();
   if (EvBufferWrap::AddJsBuffer(env, bufferevent_get_output(bev_), data) != 0) {
     return ThrowError(env, "ERR_WRITE", "libevent refused the write (the output buffer is frozen)");
@@ -270,6 +299,9 @@ Napi::Value BuffereventWrap::Output(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Flush(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
+  if (partner_freed_) {
+    return ThrowError(env, "ERR_PARTNER_FREED", "the other half of this pair was freed; there is nothing to flush to");
+  }
   int result = bufferevent_flush(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()),
                                  static_cast<bufferevent_flush_mode>(info[1].As<Napi::Number>().Int32Value()));
   loop()->MarkDirty();
@@ -318,6 +350,10 @@ Napi::Value BuffereventWrap::TriggerEvent(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value BuffereventWrap::Free(const Napi::CallbackInfo& info) {
+  if (filtered_by_ != nullptr) {
+    return ThrowError(info.Env(), "ERR_FILTERED",
+                      "this bufferevent is the underlying of a filter; free the filter (closeOnFree frees both)");
+  }
   Close();
   return info.Env().Undefined();
 }

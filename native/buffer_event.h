@@ -14,6 +14,11 @@ namespace node_bufferevent {
 
 class EvBufferWrap;
 class HostnameConnector;
+class NativeFilter;
+class RateLimitGroupWrap;
+
+enum class BuffereventKind { kSocket, kPair, kFilter };
+enum class FilterSide { kInput = 0, kOutput = 1 };
 
 // What a callback reports to src/bufferevent.ts's dispatcher.
 enum class BuffereventCallback { kRead = 0, kWrite = 1, kEvent = 2 };
@@ -25,6 +30,7 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   ~BuffereventWrap() override;
 
   bufferevent* bev() const { return bev_; }
+  BuffereventKind kind() const { return kind_; }
   // Raises an ERROR event that carries a binding-made error (DNS failure, exhausted addresses).
   void RaiseError(short what, const char* code, const std::string& message, int err);
 
@@ -34,6 +40,30 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
  private:
   // Creation of each kind (one file each).
   bufferevent* CreateSocket(Napi::Env env, Napi::Object options);
+  bufferevent* CreatePair(Napi::Env env, Napi::Object options);
+  bufferevent* CreateFilter(Napi::Env env, Napi::Object options);
+
+  // Pairs (buffer_event_pair.cc): libevent tells a partner nothing when its other half is freed.
+  void UnlinkPartner();
+  void PartnerFreed();
+  // Filters (buffer_event_filter.cc).
+  static bufferevent_filter_result InputFilter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                               bufferevent_flush_mode mode, void* self);
+  static bufferevent_filter_result OutputFilter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                                bufferevent_flush_mode mode, void* self);
+  bufferevent_filter_result RunFilter(FilterSide side, evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                      bufferevent_flush_mode mode);
+  // The filter's handling of an event from the underlying bufferevent; true when it consumed it.
+  bool FilterInterceptsEvent(short what);
+  void ReleaseFilter();
+  // The underlying bufferevent of a filter that owned it was freed by libevent with the filter.
+  void DetachFreedByOwner();
+  // Rate limits (rate_limit.cc).
+  void ReleaseRateLimit();
+  // Charges bytes the fast paths moved themselves to the bufferevent's and its group's buckets.
+  void ChargeRead(size_t bytes);
+  void ChargeWrite(size_t bytes);
+  friend class RateLimitGroupWrap;
 
   // Opt-in socket fast paths (socket_fast_paths.cc). ReadAhead returns 0, or the BEV_EVENT_* flags
   // (EOF or ERROR) to raise after the read callback, with the errno in *err.
@@ -71,16 +101,41 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value ConnectHostname(const Napi::CallbackInfo& info);
   Napi::Value ShutdownWrite(const Napi::CallbackInfo& info);
+  // Filter kind.
+  Napi::Value FilterBuffers(const Napi::CallbackInfo& info);
+  // Rate limits (rate_limit.cc).
+  Napi::Value SetRateLimit(const Napi::CallbackInfo& info);
+  Napi::Value GetReadLimit(const Napi::CallbackInfo& info);
+  Napi::Value GetWriteLimit(const Napi::CallbackInfo& info);
+  Napi::Value DecrementReadLimit(const Napi::CallbackInfo& info);
+  Napi::Value DecrementWriteLimit(const Napi::CallbackInfo& info);
+  bool CheckRateLimitable(Napi::Env env);
 
   bufferevent* bev_ = nullptr;
+  BuffereventKind kind_ = BuffereventKind::kSocket;
   int callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JavaScript function
   EvBufferWrap* input_view_ = nullptr;
   EvBufferWrap* output_view_ = nullptr;
   std::unique_ptr<HostnameConnector> hostname_connector_;
   size_t max_read_per_wakeup_ = 0;  // 0: libevent's own reads (at most 4096 bytes per wakeup)
   bool write_through_ = false;
-  bool rate_limited_ = false;  // libevent asserts if its buckets are decremented without a rate limit
   bool connecting_ = false;  // between connect() and its CONNECTED or ERROR event
+
+  BuffereventWrap* partner_ = nullptr;  // pairs: the other half while both live
+  bool partner_freed_ = false;
+
+  BuffereventWrap* underlying_ = nullptr;   // filters: the bufferevent filtered
+  BuffereventWrap* filtered_by_ = nullptr;  // the filter wrapping this one, if any
+  napi_ref underlying_owner_ = nullptr;     // keeps the underlying's JavaScript object alive
+  bool close_underlying_on_free_ = false;
+  std::unique_ptr<NativeFilter> native_filters_[2];
+  bool js_filters_[2] = {false, false};
+  EvBufferWrap* filter_views_[4] = {nullptr, nullptr, nullptr, nullptr};  // input src/dst, output src/dst
+  bool filter_failed_ = false;   // after the first filter error no second ERROR event is raised
+  bool input_finished_ = false;  // the input filter has been flushed with BEV_FINISHED
+
+  ev_token_bucket_cfg* rate_limit_ = nullptr;
+  RateLimitGroupWrap* rate_limit_group_ = nullptr;
   // Set by RaiseError and attached to the next ERROR event delivered.
   std::string pending_error_code_;
   std::string pending_error_message_;

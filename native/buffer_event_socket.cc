@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "buffer_event.h"
+#include "filters/native_filter.h"
 #include "dns.h"
 #include "event_loop.h"
 #include "util/errors.h"

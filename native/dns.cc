@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "buffer_event.h"
+#include "filters/native_filter.h"
 #include "event_loop.h"
 #include "util/errors.h"
 

@@ -183,6 +183,7 @@ void EventLoop::Register(NativeObject* object) {
     case ObjectKind::kListener: stats_.live_listeners++; break;
     case ObjectKind::kEvent: stats_.live_events++; break;
     case ObjectKind::kEvBuffer: stats_.live_evbuffers++; break;
+    case ObjectKind::kRateLimitGroup: break;
   }
 }
 
@@ -193,6 +194,7 @@ void EventLoop::Unregister(NativeObject* object) {
     case ObjectKind::kListener: stats_.live_listeners--; break;
     case ObjectKind::kEvent: stats_.live_events--; break;
     case ObjectKind::kEvBuffer: stats_.live_evbuffers--; break;
+    case ObjectKind::kRateLimitGroup: break;
   }
   MarkDirty();
 }

@@ -9,7 +9,7 @@ namespace node_bufferevent {
 
 class EventLoop;
 
-enum class ObjectKind { kBufferevent, kListener, kEvent, kEvBuffer };
+enum class ObjectKind { kBufferevent, kListener, kEvent, kEvBuffer, kRateLimitGroup };
 
 class NativeObject {
  public:

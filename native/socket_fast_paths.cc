@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "buffer_event.h"
+#include "filters/native_filter.h"
 #include "evbuffer.h"
 #include "event_loop.h"
 
@@ -72,7 +73,7 @@ short BuffereventWrap::ReadAhead(int* err) {
       remaining -= vectors[i].iov_len;
     }
     evbuffer_commit_space(input, vectors, count);
-    if (rate_limited_) bufferevent_decrement_read_limit(bev_, got);
+    ChargeRead(static_cast<size_t>(got));
     budget -= static_cast<size_t>(got);
     if (static_cast<size_t>(got) < offered) break;  // the socket is drained for now
   }
@@ -95,7 +96,7 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
     // Would block, or an error: queue everything and let libevent's own write find and report it.
     return false;
   }
-  if (rate_limited_) bufferevent_decrement_write_limit(bev_, sent);
+  ChargeWrite(static_cast<size_t>(sent));
   if (static_cast<size_t>(sent) < data.Length()) {
     EvBufferWrap::AddJsBufferRange(env, output, data, static_cast<size_t>(sent));
   } else {

@@ -7,6 +7,8 @@ import { BuffereventError, socketError } from './errors.ts';
 import { EvBuffer } from './evbuffer.ts';
 import { EventBase } from './event-base.ts';
 import { BuffereventStream, type BuffereventStreamOptions } from './bufferevent-stream.ts';
+import { isNativeFilter, type Filter, type FilterFunction, type FlushMode } from './filters.ts';
+import { checkRateLimit, type RateLimit } from './rate-limit.ts';
 import {
   requireFd,
   requireFunction,
@@ -62,7 +64,12 @@ export interface Timeouts {
   write?: number | null;
 }
 
-export type BuffereventKind = 'socket';
+export type BuffereventKind = 'socket' | 'pair' | 'filter';
+
+export interface FilterOptions {
+  /** Free the underlying bufferevent with the filter (BEV_OPT_CLOSE_ON_FREE). Default true. */
+  closeOnFree?: boolean;
+}
 
 const enum Callback {
   Read = 0,
@@ -83,10 +90,16 @@ export class Bufferevent {
   #freed = false;
   #finished = false; // EOF or ERROR was delivered
   #timeouts: { read: number | null; write: number | null } = { read: null, write: null };
+  #partner: Bufferevent | null = null;
+  #underlying: Bufferevent | null = null;
+  #closesUnderlying = false;
+  #filters: [FilterFunction | null, FilterFunction | null] = [null, null];
+  #filterBuffers: [[EvBuffer, EvBuffer] | undefined, [EvBuffer, EvBuffer] | undefined] = [undefined, undefined];
 
   static {
     native.setHooks({
       bufferevent: (owner, which, events, errno, code, message) => (owner as Bufferevent).#deliver(which, events, errno, code, message),
+      filter: (owner, side, limit, mode) => (owner as Bufferevent).#runFilter(side, limit, mode),
     });
   }
 
@@ -106,6 +119,97 @@ export class Bufferevent {
       writeThrough: options.writeThrough === true,
     };
     return new Bufferevent('socket', (owner) => new native.Bufferevent(owner, 'socket', nativeOptions));
+  }
+
+  /**
+   * Two bufferevents joined to each other (bufferevent_pair_new): what one writes the other reads.
+   * Callbacks are always deferred. Freeing one half gives the other BEV.EOF | BEV.READING.
+   */
+  static pair(): [Bufferevent, Bufferevent] {
+    const first = new Bufferevent('pair', (owner) => new native.Bufferevent(owner, 'pair', {}));
+    const second = new Bufferevent('pair', (owner) => new native.Bufferevent(owner, 'pair', { partnerOf: first.#native }));
+    first.#partner = second;
+    second.#partner = first;
+    return [first, second];
+  }
+
+  /**
+   * A filtering bufferevent over `underlying` (bufferevent_filter_new): bytes read pass through the
+   * input filter, bytes written through the output filter; an omitted side passes bytes through.
+   * The filter owns the underlying bufferevent's callbacks from now on.
+   */
+  static filter(underlying: Bufferevent, sides: { input?: Filter; output?: Filter }, options: FilterOptions = {}): Bufferevent {
+    if (!(underlying instanceof Bufferevent)) {
+      throw new BuffereventError('underlying must be a Bufferevent', 'ERR_INVALID_ARG');
+    }
+    underlying.#check();
+    const describe = (filter: Filter | undefined, name: string) => {
+      if (filter === undefined) return undefined;
+      if (typeof filter === 'function') return 'js' as const;
+      if (isNativeFilter(filter)) return { native: filter.native, options: filter.options };
+      throw new BuffereventError(`${name} must be a filter function or one of filters.*()`, 'ERR_INVALID_FILTER');
+    };
+    const nativeOptions = {
+      underlying: underlying.#native,
+      closeOnFree: options.closeOnFree ?? true,
+      input: describe(sides.input, 'input'),
+      output: describe(sides.output, 'output'),
+    };
+    const filter = new Bufferevent('filter', (owner) => new native.Bufferevent(owner, 'filter', nativeOptions));
+    filter.#underlying = underlying;
+    filter.#closesUnderlying = nativeOptions.closeOnFree;
+    filter.#filters = [typeof sides.input === 'function' ? sides.input : null, typeof sides.output === 'function' ? sides.output : null];
+    return filter;
+  }
+
+  /** The other half of a pair, or null (not a pair). */
+  get partner(): Bufferevent | null {
+    return this.#partner;
+  }
+
+  /** The bufferevent a filter reads from and writes to, or null (not a filter). */
+  get underlying(): Bufferevent | null {
+    return this.#underlying;
+  }
+
+  /** @internal The native object, for RateLimitGroup. */
+  unwrapNative(): NativeBufferevent {
+    this.#check();
+    return this.#native;
+  }
+
+  /**
+   * Limits this socket bufferevent's reading and writing (bufferevent_set_rate_limit); null removes
+   * the limit. Pairs and filters throw ERR_RATE_LIMIT_UNSUPPORTED: limit the underlying socket.
+   */
+  setRateLimit(limit: RateLimit | null): this {
+    this.#check();
+    this.#native.setRateLimit(limit === null ? null : checkRateLimit(limit));
+    return this;
+  }
+
+  /** Bytes the read bucket allows now (bufferevent_get_read_limit). */
+  getReadLimit(): number {
+    this.#check();
+    return this.#native.getReadLimit();
+  }
+
+  getWriteLimit(): number {
+    this.#check();
+    return this.#native.getWriteLimit();
+  }
+
+  /** Takes bytes out of the read bucket (bufferevent_decrement_read_limit); needs setRateLimit. */
+  decrementReadLimit(bytes: number): this {
+    this.#check();
+    this.#native.decrementReadLimit(requireInteger(bytes, 'bytes', -(2 ** 40), 2 ** 40));
+    return this;
+  }
+
+  decrementWriteLimit(bytes: number): this {
+    this.#check();
+    this.#native.decrementWriteLimit(requireInteger(bytes, 'bytes', -(2 ** 40), 2 ** 40));
+    return this;
   }
 
   /** True once free() was called. */
@@ -292,12 +396,14 @@ export class Bufferevent {
   }
 
   /**
-   * Shuts down the socket's write side (the peer reads EOF) once called; queued output is not waited
-   * for, so call it when `output.length` is 0 (toStream().end() does that).
+   * Ends the write side. A socket shuts down (the peer reads EOF; queued output is not waited for,
+   * so call it when `output.length` is 0, as toStream().end() does). A pair or filter flushes with
+   * BEV.FINISHED: the partner reads EOF, an output filter finishes its stream.
    */
   shutdownWrite(): this {
     this.#check();
-    this.#native.shutdownWrite();
+    if (this.kind === 'socket') this.#native.shutdownWrite();
+    else this.#native.flush(EV.WRITE, BEV.FINISHED);
     return this;
   }
 
@@ -313,9 +419,16 @@ export class Bufferevent {
   /** Frees the bufferevent. Idempotent; no callback runs after it returns. */
   free(): void {
     if (this.#freed) return;
+    this.#native.free(); // throws ERR_FILTERED for the underlying of a live filter
     this.#freed = true;
     this.#read = this.#write = this.#event = null;
-    this.#native.free();
+    this.#filters = [null, null];
+    if (this.#underlying && this.#closesUnderlying) this.#underlying.#markFreedWithFilter();
+  }
+
+  #markFreedWithFilter(): void {
+    this.#freed = true;
+    this.#read = this.#write = this.#event = null;
   }
 
   [Symbol.dispose](): void {
@@ -331,6 +444,13 @@ export class Bufferevent {
   #syncKeepAlive(): void {
     const hasCallback = this.#read !== null || this.#write !== null || this.#event !== null;
     this.#native.keepAlive(!this.#freed && hasCallback && !this.#finished);
+  }
+
+  #runFilter(side: 0 | 1, limit: number, mode: 0 | 1 | 2): string {
+    const filter = this.#filters[side];
+    if (!filter || this.#freed) return 'error';
+    const buffers = (this.#filterBuffers[side] ??= this.#native.filterBuffers(side).map((view) => new EvBuffer(view)) as [EvBuffer, EvBuffer]);
+    return String(filter(buffers[0], buffers[1], limit, mode as FlushMode));
   }
 
   #deliver(which: number, events: number, errno: number, code: string | undefined, message: string | undefined): void {

@@ -44,8 +44,25 @@ export interface NativeSocketOptions {
   writeThrough: boolean;
 }
 
+export interface NativeFilterOptions {
+  underlying: NativeBufferevent;
+  closeOnFree: boolean;
+  input: 'js' | { native: string; options: Readonly<Record<string, number>> } | undefined;
+  output: 'js' | { native: string; options: Readonly<Record<string, number>> } | undefined;
+}
+
+export interface NativeRateLimit {
+  readRate?: number;
+  readBurst?: number;
+  writeRate?: number;
+  writeBurst?: number;
+  tickMs: number;
+}
+
 export declare class NativeBufferevent {
   constructor(owner: object, kind: 'socket', options: NativeSocketOptions);
+  constructor(owner: object, kind: 'pair', options: { partnerOf?: NativeBufferevent });
+  constructor(owner: object, kind: 'filter', options: NativeFilterOptions);
   setCallbackMask(mask: number): void;
   keepAlive(keep: boolean): void;
   enable(events: number): void;
@@ -68,6 +85,22 @@ export declare class NativeBufferevent {
   connect(family: 0 | 4 | 6, address: string, port: number): void;
   connectHostname(host: string, port: number, family: 0 | 4 | 6): void;
   shutdownWrite(): void;
+  filterBuffers(side: 0 | 1): [NativeEvBuffer, NativeEvBuffer];
+  setRateLimit(limit: NativeRateLimit | null): void;
+  getReadLimit(): number;
+  getWriteLimit(): number;
+  decrementReadLimit(bytes: number): void;
+  decrementWriteLimit(bytes: number): void;
+}
+
+export declare class NativeRateLimitGroup {
+  constructor(owner: object, limit: NativeRateLimit);
+  add(member: NativeBufferevent): void;
+  remove(member: NativeBufferevent): void;
+  setRate(limit: NativeRateLimit): void;
+  totals(): { read: number; written: number; members: number };
+  resetTotals(): void;
+  free(): void;
 }
 
 export interface NativeListenOptions {
@@ -107,18 +140,21 @@ export type BuffereventDispatch = (
 ) => void;
 export type ListenerDispatch = (owner: object, which: number, value: number, address?: string | number, port?: number, family?: number) => void;
 export type EventDispatch = (owner: object, fd: number, what: number) => void;
+export type FilterDispatch = (owner: object, side: 0 | 1, limit: number, mode: 0 | 1 | 2) => string;
 
 interface NativeModule {
   EvBuffer: typeof NativeEvBuffer;
   Bufferevent: typeof NativeBufferevent;
   Listener: typeof NativeListener;
   Event: typeof NativeEvent;
+  RateLimitGroup: typeof NativeRateLimitGroup;
   libeventVersion: string;
   setHooks(hooks: {
     errorClass?: typeof BuffereventError;
     bufferevent?: BuffereventDispatch;
     listener?: ListenerDispatch;
     event?: EventDispatch;
+    filter?: FilterDispatch;
   }): void;
   baseInfo(): { method: string; priorities: number; defaultPriority: number };
   baseStats(): NativeStats;

@@ -27,4 +27,18 @@ inline void CallIntoJs(Napi::Env env, napi_async_context context, napi_value fun
   }
 }
 
+// Like CallIntoJs, but for a function whose result matters (a JavaScript filter): returns false and
+// hands back the exception, cleared, instead of treating it as uncaught.
+inline bool CallIntoJsForResult(napi_env env, napi_async_context context, napi_value function,
+                                std::initializer_list<napi_value> args, napi_value* result,
+                                napi_value* exception) {
+  napi_value receiver = *args.begin();
+  napi_status status = napi_make_callback(env, context, receiver, function, args.size(), args.begin(), result);
+  if (status == napi_ok) return true;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) napi_get_and_clear_last_exception(env, exception);
+  return false;
+}
+
 }  // namespace node_bufferevent

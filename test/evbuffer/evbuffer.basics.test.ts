@@ -20,7 +20,10 @@ afterEach(() => expect(liveCounts().evbuffers).toBe(0));
 
 describe('EvBuffer data operations', () => {
   it('appends strings, Buffers and Uint8Arrays in order, and prepends before them', () => {
-    const buffer = new EvBuffer().add('bc').add(Buffer.from('de')).add(new Uint8Array([0x66]));
+    const buffer = new EvBuffer()
+      .add('bc')
+      .add(Buffer.from('de'))
+      .add(new Uint8Array([0x66]));
     buffer.prepend('a');
     expect(buffer.length).toBe(6);
     expect(buffer.toString()).toBe('abcdef');

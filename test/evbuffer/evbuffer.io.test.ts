@@ -1,5 +1,14 @@
 // EvBuffer I/O: addFile (a slice of a file, its fd closed by libevent) and writeTo/readFrom on sockets.
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +77,11 @@ describe('EvBuffer.addFile', () => {
   it('refuses a bad fd, offset or length with a coded error before touching the fd', () => {
     const buffer = new EvBuffer();
     const fd = openSync(file, 'r');
-    for (const call of [() => buffer.addFile(-1, 0, 1), () => buffer.addFile(fd, -1, 1), () => buffer.addFile(fd, 0, 1.5)]) {
+    for (const call of [
+      () => buffer.addFile(-1, 0, 1),
+      () => buffer.addFile(fd, -1, 1),
+      () => buffer.addFile(fd, 0, 1.5),
+    ]) {
       expect(call).toThrow(BuffereventError);
     }
     expect(() => buffer.addFile(-1, 0, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_FD' }));

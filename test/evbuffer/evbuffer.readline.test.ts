@@ -65,7 +65,11 @@ describe('EvBuffer.readLine', () => {
     const buffer = new EvBuffer().add('a\r');
     expect(buffer.readLine(EOL.ANY)).toBe('a');
     buffer.add('\nb\n');
-    expect([buffer.readLine(EOL.ANY), buffer.readLine(EOL.ANY), buffer.readLine(EOL.ANY)]).toEqual(['', 'b', null]);
+    expect([buffer.readLine(EOL.ANY), buffer.readLine(EOL.ANY), buffer.readLine(EOL.ANY)]).toEqual([
+      '',
+      'b',
+      null,
+    ]);
     buffer.free();
   });
 
@@ -86,7 +90,9 @@ describe('EvBuffer.readLine', () => {
 
   it('refuses an unknown style with ERR_INVALID_ARG', () => {
     const buffer = new EvBuffer().add('x\n');
-    expect(() => buffer.readLine(7 as EolStyle)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => buffer.readLine(7 as EolStyle)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG' }),
+    );
     expect(buffer.length).toBe(2);
     buffer.free();
   });

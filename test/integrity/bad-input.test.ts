@@ -14,7 +14,10 @@ function refusal(call: () => unknown, code: string, mentions: RegExp): Buffereve
   }
   expect(thrown).toBeInstanceOf(BuffereventError);
   const error = thrown as BuffereventError;
-  expect({ code: error.code, message: error.message }).toEqual({ code, message: expect.stringMatching(mentions) });
+  expect({ code: error.code, message: error.message }).toEqual({
+    code,
+    message: expect.stringMatching(mentions),
+  });
   return error;
 }
 
@@ -74,9 +77,14 @@ describe('Bufferevent.connect refuses bad targets', () => {
     });
   });
 
-  it.each(['not-an-ip', 'localhost', '', '127.0.0.1.1', '::g'])('refuses host %j with ERR_INVALID_HOST', (host) => {
-    withBufferevent((bev) => refusal(() => bev.connect({ host, port: 80 }), 'ERR_INVALID_HOST', /\bhost\b/));
-  });
+  it.each(['not-an-ip', 'localhost', '', '127.0.0.1.1', '::g'])(
+    'refuses host %j with ERR_INVALID_HOST',
+    (host) => {
+      withBufferevent((bev) =>
+        refusal(() => bev.connect({ host, port: 80 }), 'ERR_INVALID_HOST', /\bhost\b/),
+      );
+    },
+  );
 
   it.each(['', 'two words', 'tab\there', 'nul\0byte', 'a/b'])(
     'refuses connectHostname(%j) with ERR_INVALID_HOST',
@@ -86,7 +94,9 @@ describe('Bufferevent.connect refuses bad targets', () => {
   );
 
   it('refuses connectHostname with port 0 with ERR_INVALID_PORT', () => {
-    withBufferevent((bev) => refusal(() => bev.connectHostname('localhost', 0), 'ERR_INVALID_PORT', /\bport\b/));
+    withBufferevent((bev) =>
+      refusal(() => bev.connectHostname('localhost', 0), 'ERR_INVALID_PORT', /\bport\b/),
+    );
   });
 });
 
@@ -103,7 +113,9 @@ describe('Bufferevent settings refuse bad values', () => {
     ['a negative high', 0, -5, /\bhigh\b/],
     ['a fractional low', 1.5, 10, /\blow\b/],
   ])('refuses %s watermark with ERR_INVALID_WATERMARK', (_label, low, high, mentions) => {
-    withBufferevent((bev) => refusal(() => bev.setWatermark(EV.WRITE, low, high), 'ERR_INVALID_WATERMARK', mentions));
+    withBufferevent((bev) =>
+      refusal(() => bev.setWatermark(EV.WRITE, low, high), 'ERR_INVALID_WATERMARK', mentions),
+    );
   });
 
   it.each<[string, unknown]>([
@@ -119,7 +131,9 @@ describe('Bufferevent settings refuse bad values', () => {
   });
 
   it('refuses a negative write timeout with ERR_INVALID_TIMEOUT naming write', () => {
-    withBufferevent((bev) => refusal(() => bev.setTimeouts({ write: -0.5 }), 'ERR_INVALID_TIMEOUT', /\bwrite\b/));
+    withBufferevent((bev) =>
+      refusal(() => bev.setTimeouts({ write: -0.5 }), 'ERR_INVALID_TIMEOUT', /\bwrite\b/),
+    );
   });
 
   it.each([0, 8, EV.READ | EV.TIMEOUT, 1.5])('refuses enable(%s) with ERR_INVALID_ARG', (events) => {
@@ -156,7 +170,11 @@ describe('Listener refuses bad options', () => {
     const first = Listener.listen({ host: '127.0.0.1', port: 0 }, noop);
     const { port } = first.address;
     const before = liveCounts();
-    const error = refusal(() => Listener.listen({ host: '127.0.0.1', port }, noop), 'ERR_LISTEN', new RegExp(`${port}`));
+    const error = refusal(
+      () => Listener.listen({ host: '127.0.0.1', port }, noop),
+      'ERR_LISTEN',
+      new RegExp(`${port}`),
+    );
     expect(error.systemCode).toBe('EADDRINUSE');
     expect(error.syscall).toBe('bind');
     expect(liveCounts()).toEqual(before);
@@ -173,7 +191,11 @@ describe('Listener refuses bad options', () => {
   });
 
   it('refuses a missing accept callback with ERR_INVALID_ARG', () => {
-    refusal(() => Listener.listen({ port: 0 }, undefined as unknown as () => void), 'ERR_INVALID_ARG', /\bonAccept\b/);
+    refusal(
+      () => Listener.listen({ port: 0 }, undefined as unknown as () => void),
+      'ERR_INVALID_ARG',
+      /\bonAccept\b/,
+    );
     expect(liveCounts().listeners).toBe(0);
   });
 });

@@ -1,9 +1,9 @@
 // Integrity matrix: every public member of Bufferevent in every state either works or throws a listed code.
 import { closeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bufferevent, BuffereventError, Listener, socketpair } from '../../src/index.ts';
+import { Bufferevent, BuffereventError, Listener, socketpair, type SocketOptions } from '../../src/index.ts';
 import { BEV, EV, liveCounts, turns, waitFor } from '../helpers.ts';
-import { attempt, expectThrowsCode, expectWorksOrThrows } from './outcome.ts';
+import { attempt, cleanupOnce, expectThrowsCode, expectWorksOrThrows } from './outcome.ts';
 
 type State = 'new' | 'connecting' | 'connected' | 'eof' | 'freed';
 interface Subject {
@@ -27,22 +27,22 @@ afterAll(async () => {
   expect(liveCounts()).toEqual({ bufferevents: 0, listeners: 0, events: 0, evbuffers: 0 });
 });
 
-function onPair(): { bev: Bufferevent; peer: number } {
+function onPair(options: SocketOptions = {}): { bev: Bufferevent; peer: number } {
   const [a, b] = socketpair();
-  return { bev: Bufferevent.socket({ fd: a }), peer: b };
+  return { bev: Bufferevent.socket({ ...options, fd: a }), peer: b };
 }
 
-async function enter(state: State): Promise<Subject> {
+async function enter(state: State, options: SocketOptions = {}): Promise<Subject> {
   if (state === 'new') {
-    const bev = Bufferevent.socket();
-    return { bev, cleanup: () => bev.free() };
+    const bev = Bufferevent.socket(options);
+    return { bev, cleanup: cleanupOnce(() => bev.free()) };
   }
   if (state === 'connecting') {
     // No loop turn passes between connect() and the call under test, so the connect is still in flight.
-    const bev = Bufferevent.socket().connect({ host: '127.0.0.1', port });
-    return { bev, cleanup: () => bev.free() };
+    const bev = Bufferevent.socket(options).connect({ host: '127.0.0.1', port });
+    return { bev, cleanup: cleanupOnce(() => bev.free()) };
   }
-  const { bev, peer } = onPair();
+  const { bev, peer } = onPair(options);
   if (state === 'eof') {
     const events: number[] = [];
     bev.setCallbacks({ event: (_bev, what) => events.push(what) });
@@ -51,10 +51,10 @@ async function enter(state: State): Promise<Subject> {
     await waitFor(() => events.length > 0, 10_000, 'EOF');
     expect(events).toEqual([BEV.EOF | BEV.READING]);
     expect(bev.enabled).toBe(EV.WRITE); // libevent disables reading when it reports EOF
-    return { bev, cleanup: () => bev.free() };
+    return { bev, cleanup: cleanupOnce(() => bev.free()) };
   }
   if (state === 'freed') bev.free();
-  return { bev, cleanup: () => (bev.free(), closeSync(peer)) };
+  return { bev, cleanup: cleanupOnce(() => (bev.free(), closeSync(peer))) };
 }
 
 const noop = (): void => {};
@@ -81,6 +81,8 @@ const members: Record<string, (bev: Bufferevent) => unknown> = {
   triggerEvent: (bev) => bev.triggerEvent(BEV.READING | BEV.TIMEOUT),
   connect: (bev) => bev.connect({ host: '127.0.0.1', port }),
   connectHostname: (bev) => bev.connectHostname('localhost', port),
+  shutdownWrite: (bev) => bev.shutdownWrite(),
+  toStream: (bev) => bev.toStream(),
   free: (bev) => bev.free(),
   'Symbol.dispose': (bev) => bev[Symbol.dispose](),
   freed: (bev) => bev.freed,
@@ -90,6 +92,7 @@ const members: Record<string, (bev: Bufferevent) => unknown> = {
 // Codes a member may throw in a state (absent: it must work). A socket that already has a connected or
 // connecting fd refuses a second connect (EISCONN, EALREADY, EAFNOSUPPORT on a Unix socket...).
 const allowed: Partial<Record<State, Partial<Record<string, string[]>>>> = {
+  new: { shutdownWrite: ['ERR_NOT_CONNECTED'] },
   connecting: { connect: ['ERR_CONNECT'] },
   connected: { connect: ['ERR_CONNECT'] },
   eof: { connect: ['ERR_CONNECT'] },
@@ -97,15 +100,24 @@ const allowed: Partial<Record<State, Partial<Record<string, string[]>>>> = {
 
 const stillUsableAfterFree = new Set(['free', 'Symbol.dispose', 'freed', 'kind']);
 const states: State[] = ['new', 'connecting', 'connected', 'eof'];
+// The opt-in fast paths (larger reads, write-through) take other native code paths: run the matrix on both.
+const variants: Array<{ name: string; options: SocketOptions }> = [
+  { name: 'default options', options: {} },
+  { name: 'writeThrough and maxReadPerWakeup', options: { writeThrough: true, maxReadPerWakeup: 65536 } },
+];
+const cases = variants.flatMap((variant) => states.map((state) => ({ state, ...variant })));
 
-describe.each(states)('a Bufferevent in the %s state', (state) => {
-  it.each(Object.keys(members))('runs %s or throws one of its allowed codes, and survives the loop', async (name) => {
-    const subject = await enter(state);
-    const outcome = attempt(() => members[name]!(subject.bev));
-    expectWorksOrThrows(outcome, allowed[state]?.[name] ?? []);
-    subject.cleanup();
-    await turns(3); // whatever the call queued in libevent runs (and must find the wrapper dead)
-  });
+describe.each(cases)('a Bufferevent in the $state state ($name)', ({ state, options }) => {
+  it.each(Object.keys(members))(
+    'runs %s or throws one of its allowed codes, and survives the loop',
+    async (name) => {
+      const subject = await enter(state, options);
+      const outcome = attempt(() => members[name]!(subject.bev));
+      expectWorksOrThrows(outcome, allowed[state]?.[name] ?? []);
+      subject.cleanup();
+      await turns(3); // whatever the call queued in libevent runs (and must find the wrapper dead)
+    },
+  );
 });
 
 describe('a freed Bufferevent', () => {

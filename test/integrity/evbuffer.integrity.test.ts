@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bufferevent, EOL, EvBuffer, socketpair } from '../../src/index.ts';
 import { liveCounts, turns } from '../helpers.ts';
-import { attempt, expectThrowsCode, expectWorksOrThrows } from './outcome.ts';
+import { attempt, cleanupOnce, expectThrowsCode, expectWorksOrThrows } from './outcome.ts';
 
 type State = 'owned' | 'input view' | 'output view' | 'view of a freed bufferevent' | 'freed owned';
 interface Subject {
@@ -32,14 +32,14 @@ function enter(state: State): Subject {
   if (state === 'owned' || state === 'freed owned') {
     const buffer = new EvBuffer().add('abc\nrest');
     if (state === 'freed owned') buffer.free();
-    return { buffer, cleanup: () => buffer.free() };
+    return { buffer, cleanup: cleanupOnce(() => buffer.free()) };
   }
   const [a, b] = socketpair();
   const bev = Bufferevent.socket({ fd: a });
-  const cleanup = (): void => {
+  const cleanup = cleanupOnce(() => {
     bev.free();
     closeSync(b);
-  };
+  });
   if (state === 'input view') return { buffer: bev.input.prepend('abc\nrest'), cleanup };
   const buffer = bev.write('abc\nrest').output; // not enabled for writing: the bytes stay queued
   if (state === 'view of a freed bufferevent') bev.free();
@@ -85,7 +85,7 @@ const members: Record<string, (buffer: EvBuffer) => { value: () => unknown; afte
     writeSync(b, 'incoming');
     return { value: () => buffer.readFrom(a), after: () => (closeSync(a), closeSync(b)) };
   },
-  toString: (buffer) => ({ value: () => buffer.toString() }),
+  'toString()': (buffer) => ({ value: () => buffer.toString() }),
   free: (buffer) => ({ value: () => buffer.free() }),
   'Symbol.dispose': (buffer) => ({ value: () => buffer[Symbol.dispose]() }),
 };
@@ -108,7 +108,7 @@ const allowed: Partial<Record<State, Partial<Record<string, string[]>>>> = {
     remove: frozenStart,
     drain: frozenStart,
     copyOut: frozenStart,
-    toString: frozenStart,
+    'toString()': frozenStart,
     writeTo: ['ERR_EVBUFFER_FROZEN', 'ERR_EVBUFFER_WRITE'],
     free: ['ERR_NOT_OWNER'],
     'Symbol.dispose': ['ERR_NOT_OWNER'],
@@ -128,13 +128,16 @@ describe.each<State>(['owned', 'input view', 'output view'])('an EvBuffer (%s)',
 
 describe.each<State>(['view of a freed bufferevent', 'freed owned'])('an EvBuffer (%s)', (state) => {
   const stillUsable = new Set(['free', 'Symbol.dispose']);
-  it.each(Object.keys(members).filter((name) => !stillUsable.has(name)))('throws ERR_FREED from %s', (name) => {
-    const subject = enter(state);
-    const { value, after } = members[name]!(subject.buffer);
-    expectThrowsCode(attempt(value), 'ERR_FREED');
-    after?.();
-    subject.cleanup();
-  });
+  it.each(Object.keys(members).filter((name) => !stillUsable.has(name)))(
+    'throws ERR_FREED from %s',
+    (name) => {
+      const subject = enter(state);
+      const { value, after } = members[name]!(subject.buffer);
+      expectThrowsCode(attempt(value), 'ERR_FREED');
+      after?.();
+      subject.cleanup();
+    },
+  );
 
   it('accepts free() and Symbol.dispose without throwing', () => {
     const subject = enter(state);

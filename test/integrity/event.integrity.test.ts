@@ -3,7 +3,7 @@ import { closeSync, writeSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Event, socketpair } from '../../src/index.ts';
 import { EV, liveCounts, turns, waitFor } from '../helpers.ts';
-import { attempt, expectThrowsCode, expectWorksOrThrows } from './outcome.ts';
+import { attempt, cleanupOnce, expectThrowsCode, expectWorksOrThrows } from './outcome.ts';
 
 type State = 'new' | 'added' | 'fired' | 'freed';
 interface Subject {
@@ -16,11 +16,11 @@ async function enter(state: State): Promise<Subject> {
   const [a, b] = socketpair();
   const fired: number[] = [];
   const event = new Event(a, EV.READ, (_fd, what) => fired.push(what));
-  const cleanup = (): void => {
+  const cleanup = cleanupOnce(() => {
     event.free();
     closeSync(a);
     closeSync(b);
-  };
+  });
   if (state === 'added' || state === 'fired') event.add();
   if (state === 'fired') {
     writeSync(b, 'x');

@@ -1,6 +1,6 @@
 // Shared by the integrity matrices: run one call and check it either worked or threw a BuffereventError
 // whose code is in the allowed set for that (state, method).
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { BuffereventError } from '../../src/index.ts';
 
 export type Outcome = { threw: false; value: unknown } | { threw: true; error: unknown };
@@ -18,7 +18,7 @@ export function expectWorksOrThrows(outcome: Outcome, allowed: readonly string[]
   if (!outcome.threw) return;
   expect(outcome.error).toBeInstanceOf(BuffereventError);
   const { code, message } = outcome.error as BuffereventError;
-  expect({ code, message, allowed }).toEqual({ code: expect.toBeOneOf(allowed), message, allowed });
+  expect({ code, message, allowed }).toEqual({ code: expect.toBeOneOf([...allowed]), message, allowed });
 }
 
 /** The call threw a BuffereventError with exactly `code`. */
@@ -27,4 +27,19 @@ export function expectThrowsCode(outcome: Outcome, code: string): void {
   if (!outcome.threw) return;
   expect(outcome.error).toBeInstanceOf(BuffereventError);
   expect((outcome.error as BuffereventError).code).toBe(code);
+}
+
+/**
+ * Wraps `cleanup` so it runs once: where the test calls it, or after the test if an assertion failed
+ * first (so one failure does not leak objects into the next test's counts).
+ */
+export function cleanupOnce(cleanup: () => void): () => void {
+  let done = false;
+  const run = (): void => {
+    if (done) return;
+    done = true;
+    cleanup();
+  };
+  onTestFinished(run);
+  return run;
 }

@@ -21,7 +21,11 @@ function fdTarget(fd: number): string | null {
 }
 
 /** A bufferevent on a new socket pair's first end, reachable only through the returned WeakRef. */
-function droppedBufferevent(setUp: (bev: Bufferevent) => void): { ref: WeakRef<Bufferevent>; fd: number; peer: number } {
+function droppedBufferevent(setUp: (bev: Bufferevent) => void): {
+  ref: WeakRef<Bufferevent>;
+  fd: number;
+  peer: number;
+} {
   const [fd, peer] = socketpair();
   const bev = Bufferevent.socket({ fd });
   setUp(bev);

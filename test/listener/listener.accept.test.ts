@@ -43,7 +43,9 @@ describe.each([
     const server = Bufferevent.socket({ fd: accepted[0]!.fd });
     server.enable(EV.WRITE);
     server.write('hi');
-    const data = await new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(chunk.toString())));
+    const data = await new Promise<string>((resolve) =>
+      socket.once('data', (chunk) => resolve(chunk.toString())),
+    );
     expect(data).toBe('hi');
     server.free();
     socket.destroy();

@@ -44,7 +44,7 @@ describe('Listener.disable and enable', () => {
     const accepted: number[] = [];
     const listener = Listener.listen({ port: 0 }, (fd) => accepted.push(fd));
     const { port } = listener.address;
-    const peers = [];
+    const peers: Array<ReturnType<typeof client>> = [];
     for (let round = 1; round <= 3; round++) {
       listener.disable().disable();
       peers.push(client(port));

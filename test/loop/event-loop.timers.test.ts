@@ -48,8 +48,10 @@ describe('Event.timer inside Node', () => {
   });
 
   it('fires after Node timers with smaller delays and before Node timers with larger ones', async () => {
-    // Delays 30 ms apart so scheduling noise cannot swap neighbours; the order is asserted, never the time.
-    const delays = [70, 10, 40, 100];
+    // Delays 100 ms apart so a stalled loop (GC, a busy core) cannot swap neighbours: a stall longer
+    // than the gap would make Node's timer phase run both due Node timers before libevent's pass.
+    // The order is asserted, never the time.
+    const delays = [220, 20, 120, 320];
     const log: string[] = [];
     const timers: Event[] = [];
     for (const ms of delays) {
@@ -67,10 +69,10 @@ describe('Event.timer inside Node', () => {
     }
     // libevent's own timers fire in deadline order.
     expect(log.filter((entry) => entry.startsWith('libevent'))).toEqual([
-      'libevent 10',
-      'libevent 40',
-      'libevent 70',
-      'libevent 100',
+      'libevent 20',
+      'libevent 120',
+      'libevent 220',
+      'libevent 320',
     ]);
     for (const timer of timers) timer.free();
   });

@@ -1,0 +1,169 @@
+// The filter kind: bufferevent_filter_new over any bufferevent, with JavaScript or native filters
+// per side (an omitted side passes bytes through). The binding fixes two libevent 2.1 gaps: a filter
+// returning BEV_ERROR produces no event (we raise exactly one ERROR), and an input filter is never
+// told about the underlying EOF (we flush it with BEV_FINISHED, deliver the last data, then EOF).
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "addon.h"
+#include "buffer_event.h"
+#include "evbuffer.h"
+#include "event_loop.h"
+#include "filters/native_filter.h"
+#include "util/errors.h"
+#include "util/js_callback.h"
+
+namespace node_bufferevent {
+
+namespace {
+
+bool SideIsJs(Napi::Value spec) { return spec.IsString() && spec.As<Napi::String>().Utf8Value() == "js"; }
+
+}  // namespace
+
+// options: { underlying: Bufferevent (native), closeOnFree, input?: 'js' | descriptor, output?: ... }
+bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) {
+  kind_ = BuffereventKind::kFilter;
+  Napi::Object underlying_object = options.Get("underlying").As<Napi::Object>();
+  BuffereventWrap* underlying = Unwrap(underlying_object);
+  if (underlying->bev_ == nullptr) {
+    ThrowError(env, "ERR_FREED", "the underlying bufferevent was freed");
+    return nullptr;
+  }
+  if (underlying->filtered_by_ != nullptr) {
+    ThrowError(env, "ERR_FILTERED", "the underlying bufferevent is already filtered; filter the filter instead");
+    return nullptr;
+  }
+  const char* sides[2] = {"input", "output"};
+  for (int side = 0; side < 2; side++) {
+    Napi::Value spec = options.Get(sides[side]);
+    if (SideIsJs(spec)) {
+      js_filters_[side] = true;
+    } else if (spec.IsObject()) {
+      native_filters_[side] = NativeFilter::FromDescriptor(env, spec.As<Napi::Object>());
+      if (native_filters_[side] == nullptr) return nullptr;
+    }
+  }
+  auto has = [&](int side) { return js_filters_[side] || native_filters_[side] != nullptr; };
+  close_underlying_on_free_ = options.Get("closeOnFree").ToBoolean().Value();
+  // Deferred callbacks always: an output filter runs inside write(), and the write callback it
+  // would trigger must not run there.
+  int flags = BEV_OPT_DEFER_CALLBACKS | (close_underlying_on_free_ ? BEV_OPT_CLOSE_ON_FREE : 0);
+  bufferevent* bev = bufferevent_filter_new(underlying->bev_, has(0) ? InputFilter : nullptr,
+                                            has(1) ? OutputFilter : nullptr, flags, nullptr, this);
+  if (bev == nullptr) return nullptr;
+  underlying_ = underlying;
+  underlying->filtered_by_ = this;
+  napi_create_reference(env, underlying_object, 1, &underlying_owner_);
+  return bev;
+}
+
+bufferevent_filter_result BuffereventWrap::InputFilter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                                       bufferevent_flush_mode mode, void* self) {
+  return static_cast<BuffereventWrap*>(self)->RunFilter(FilterSide::kInput, src, dst, limit, mode);
+}
+
+bufferevent_filter_result BuffereventWrap::OutputFilter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                                        bufferevent_flush_mode mode, void* self) {
+  return static_cast<BuffereventWrap*>(self)->RunFilter(FilterSide::kOutput, src, dst, limit, mode);
+}
+
+bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                                     bufferevent_flush_mode mode) {
+  EventLoop* event_loop = loop();
+  if (closed() || filter_failed_ || event_loop == nullptr || event_loop->shutting_down()) return BEV_ERROR;
+  int index = static_cast<int>(side);
+  std::string message;
+  bufferevent_filter_result result = BEV_ERROR;
+  if (native_filters_[index] != nullptr) {
+    result = native_filters_[index]->Run(src, dst, limit, mode, &message);
+  } else {
+    event_loop->NoteCallback();
+    Napi::Env env(event_loop->env());
+    Napi::HandleScope scope(env);
+    Napi::Value owner = OwnerValue(env);
+    if (owner.IsUndefined()) return BEV_ERROR;
+    napi_value returned = nullptr;
+    napi_value exception = nullptr;
+    bool ok = CallIntoJsForResult(env, async_context(), Addon::Of(env).filter_dispatch.Value(),
+                                  {owner, Napi::Number::New(env, index), Napi::Number::New(env, static_cast<double>(limit)),
+                                   Napi::Number::New(env, static_cast<int>(mode))},
+                                  &returned, &exception);
+    if (closed()) return BEV_ERROR;  // freed inside its own filter
+    if (!ok) {
+      Napi::Value error(env, exception);
+      message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") + " filter threw: " +
+                (error.IsObject() ? error.As<Napi::Object>().Get("message").ToString().Utf8Value()
+                                  : error.ToString().Utf8Value());
+    } else {
+      std::string verdict = Napi::Value(env, returned).ToString().Utf8Value();
+      if (verdict == "ok") result = BEV_OK;
+      else if (verdict == "need-more") result = BEV_NEED_MORE;
+      else message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") + " filter returned '" + verdict + "'";
+    }
+  }
+  if (result == BEV_ERROR) {
+    filter_failed_ = true;
+    short direction = side == FilterSide::kInput ? BEV_EVENT_READING : BEV_EVENT_WRITING;
+    RaiseError(static_cast<short>(BEV_EVENT_ERROR | direction), "ERR_FILTER", message, 0);
+  }
+  return result;
+}
+
+bool BuffereventWrap::FilterInterceptsEvent(short what) {
+  if (kind_ != BuffereventKind::kFilter || !(what & BEV_EVENT_EOF) || input_finished_ || bev_ == nullptr) {
+    return false;
+  }
+  input_finished_ = true;
+  // Let the input filter finish its stream (an inflater flushes its tail, a line splitter its last
+  // line), then deliver the data and, after it, the EOF: both deferred, in libevent's read-then-event order.
+  bufferevent_flush(bev_, EV_READ, BEV_FINISHED);
+  if (filter_failed_) return true;  // the filter's ERROR is queued and replaces the EOF
+  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+  bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);
+  loop()->MarkDirty();
+  return true;
+}
+
+// filterBuffers(side) → [src, dst] views for a JavaScript filter, made once and reused.
+Napi::Value BuffereventWrap::FilterBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  if (kind_ != BuffereventKind::kFilter || underlying_ == nullptr || underlying_->bev_ == nullptr) {
+    return ThrowError(env, "ERR_INVALID_ARG", "not a filter bufferevent");
+  }
+  int side = info[0].As<Napi::Number>().Int32Value() == 0 ? 0 : 1;
+  evbuffer* src = side == 0 ? bufferevent_get_input(underlying_->bev_) : bufferevent_get_output(bev_);
+  evbuffer* dst = side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(underlying_->bev_);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, EvBufferWrap::NewView(env, src, &filter_views_[side * 2]));
+  result.Set(1u, EvBufferWrap::NewView(env, dst, &filter_views_[side * 2 + 1]));
+  return result;
+}
+
+void BuffereventWrap::ReleaseFilter() {
+  for (EvBufferWrap*& view : filter_views_) {
+    if (view != nullptr) view->Invalidate();
+  }
+  BuffereventWrap* underlying = underlying_;
+  underlying_ = nullptr;
+  if (underlying != nullptr) {
+    underlying->filtered_by_ = nullptr;
+    if (close_underlying_on_free_) {
+      underlying->DetachFreedByOwner();  // libevent freed it together with the filter
+    } else if (underlying->bev_ != nullptr) {
+      underlying->InstallCallbacks();  // libevent cleared them when unlinking the filter
+    }
+  }
+  if (underlying_owner_ != nullptr) {
+    napi_delete_reference(loop() != nullptr ? loop()->env() : nullptr, underlying_owner_);
+    underlying_owner_ = nullptr;
+  }
+}
+
+void BuffereventWrap::DetachFreedByOwner() {
+  bev_ = nullptr;
+  Close();
+}
+
+}  // namespace node_bufferevent

@@ -1,0 +1,51 @@
+// The pair kind: bufferevent_pair_new. Each half has its own wrapper; they know each other so that
+// freeing one half gives the other EOF (libevent itself tells the partner nothing).
+#include <event2/bufferevent.h>
+
+#include "buffer_event.h"
+#include "filters/native_filter.h"
+#include "event_loop.h"
+#include "util/errors.h"
+
+namespace node_bufferevent {
+
+// options: { partnerOf?: Bufferevent (native) } — without partnerOf, creates a new pair and this
+// wrapper takes its first half; with it, this wrapper takes the second half of that pair.
+bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
+  kind_ = BuffereventKind::kPair;
+  if (options.Has("partnerOf")) {
+    BuffereventWrap* first = Unwrap(options.Get("partnerOf").As<Napi::Object>());
+    bufferevent* second = first->bev_ == nullptr ? nullptr : bufferevent_pair_get_partner(first->bev_);
+    if (second == nullptr || first->partner_ != nullptr) {
+      ThrowError(env, "ERR_INVALID_ARG", "partnerOf must be the first half of a new pair");
+      return nullptr;
+    }
+    partner_ = first;
+    first->partner_ = this;
+    return second;
+  }
+  // Deferred callbacks always: without them, a write on one half would run the other half's
+  // callbacks inside write().
+  bufferevent* halves[2] = {nullptr, nullptr};
+  if (bufferevent_pair_new(loop()->base(), BEV_OPT_DEFER_CALLBACKS, halves) != 0) return nullptr;
+  return halves[0];
+}
+
+void BuffereventWrap::UnlinkPartner() {
+  if (partner_ == nullptr) return;
+  BuffereventWrap* partner = partner_;
+  partner_ = nullptr;
+  partner->partner_ = nullptr;
+  partner->PartnerFreed();
+}
+
+void BuffereventWrap::PartnerFreed() {
+  partner_freed_ = true;
+  if (bev_ == nullptr) return;
+  // What a socket's reader sees when the peer closes: EOF while reading; reading stops.
+  bufferevent_disable(bev_, EV_READ);
+  bufferevent_trigger_event(bev_, BEV_EVENT_EOF | BEV_EVENT_READING, BEV_TRIG_DEFER_CALLBACKS);
+  loop()->MarkDirty();
+}
+
+}  // namespace node_bufferevent

@@ -1,0 +1,17 @@
+// Builds a native filter from the descriptor src/filters.ts makes.
+#include "../util/errors.h"
+#include "native_filter.h"
+
+namespace node_bufferevent {
+
+std::unique_ptr<NativeFilter> NativeFilter::FromDescriptor(Napi::Env env, Napi::Object descriptor) {
+  std::string name = descriptor.Get("native").As<Napi::String>().Utf8Value();
+  Napi::Object options = descriptor.Get("options").As<Napi::Object>();
+  if (name == "deflate") return MakeZlibFilter(env, true, options);
+  if (name == "inflate") return MakeZlibFilter(env, false, options);
+  if (name == "lines") return MakeLinesFilter(env, options);
+  ThrowError(env, "ERR_INVALID_FILTER", "unknown native filter '" + name + "'");
+  return nullptr;
+}
+
+}  // namespace node_bufferevent

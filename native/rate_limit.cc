@@ -1,0 +1,253 @@
+// Token buckets for socket bufferevents and groups. libevent keeps a pointer to a bufferevent's
+// ev_token_bucket_cfg (so it lives until replaced or the bufferevent is freed) but copies a group's.
+#include "rate_limit.h"
+
+#include <cmath>
+
+#include "addon.h"
+#include "buffer_event.h"
+#include "filters/native_filter.h"
+#include "event_loop.h"
+#include "util/errors.h"
+#include "util/milliseconds.h"
+
+namespace node_bufferevent {
+
+namespace {
+
+size_t PerTick(Napi::Object options, const char* name, double tick_ms) {
+  Napi::Value value = options.Get(name);
+  if (!value.IsNumber()) return EV_RATE_LIMIT_MAX;
+  double per_tick = std::floor(value.As<Napi::Number>().DoubleValue() * tick_ms / 1000.0);
+  return per_tick < 1 ? 1 : static_cast<size_t>(per_tick);
+}
+
+size_t Burst(Napi::Object options, const char* name, size_t rate) {
+  Napi::Value value = options.Get(name);
+  if (!value.IsNumber()) return rate;
+  auto burst = static_cast<size_t>(value.As<Napi::Number>().DoubleValue());
+  return burst < rate ? rate : burst;
+}
+
+}  // namespace
+
+// options: { readRate?, readBurst?, writeRate?, writeBurst?, tickMs } — rates in bytes per second;
+// an omitted direction is unlimited.
+ev_token_bucket_cfg* MakeBucketConfig(Napi::Env env, Napi::Object options) {
+  double tick_ms = options.Get("tickMs").As<Napi::Number>().DoubleValue();
+  size_t read_rate = PerTick(options, "readRate", tick_ms);
+  size_t write_rate = PerTick(options, "writeRate", tick_ms);
+  timeval tick = MillisecondsToTimeval(tick_ms);
+  ev_token_bucket_cfg* config = ev_token_bucket_cfg_new(read_rate, Burst(options, "readBurst", read_rate), write_rate,
+                                                        Burst(options, "writeBurst", write_rate), &tick);
+  if (config == nullptr) ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent rejected the rate limit");
+  return config;
+}
+
+bool BuffereventWrap::CheckRateLimitable(Napi::Env env) {
+  if (!CheckUsable(env)) return false;
+  if (kind_ != BuffereventKind::kSocket) {
+    ThrowError(env, "ERR_RATE_LIMIT_UNSUPPORTED",
+               "rate limits apply to socket bufferevents only (libevent ignores them on pairs and filters); "
+               "limit the underlying socket bufferevent instead");
+    return false;
+  }
+  return true;
+}
+
+// setRateLimit(options | null)
+Napi::Value BuffereventWrap::SetRateLimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckRateLimitable(env)) return Napi::Value();
+  ev_token_bucket_cfg* config = nullptr;
+  if (info[0].IsObject()) {
+    config = MakeBucketConfig(env, info[0].As<Napi::Object>());
+    if (config == nullptr) return Napi::Value();
+  }
+  if (bufferevent_set_rate_limit(bev_, config) != 0) {
+    if (config != nullptr) ev_token_bucket_cfg_free(config);
+    return ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent could not apply the rate limit");
+  }
+  if (rate_limit_ != nullptr) ev_token_bucket_cfg_free(rate_limit_);
+  rate_limit_ = config;
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::GetReadLimit(const Napi::CallbackInfo& info) {
+  if (!CheckRateLimitable(info.Env())) return Napi::Value();
+  return Napi::Number::New(info.Env(), static_cast<double>(bufferevent_get_read_limit(bev_)));
+}
+
+Napi::Value BuffereventWrap::GetWriteLimit(const Napi::CallbackInfo& info) {
+  if (!CheckRateLimitable(info.Env())) return Napi::Value();
+  return Napi::Number::New(info.Env(), static_cast<double>(bufferevent_get_write_limit(bev_)));
+}
+
+Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckRateLimitable(env)) return Napi::Value();
+  if (rate_limit_ == nullptr) return ThrowError(env, "ERR_NO_RATE_LIMIT", "this bufferevent has no rate limit; call setRateLimit first");
+  bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(info[0].As<Napi::Number>().DoubleValue()));
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckRateLimitable(env)) return Napi::Value();
+  if (rate_limit_ == nullptr) return ThrowError(env, "ERR_NO_RATE_LIMIT", "this bufferevent has no rate limit; call setRateLimit first");
+  bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(info[0].As<Napi::Number>().DoubleValue()));
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+void BuffereventWrap::ChargeRead(size_t bytes) {
+  if (rate_limit_ != nullptr) bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(bytes));
+  if (rate_limit_group_ != nullptr) {
+    bufferevent_rate_limit_group_decrement_read(rate_limit_group_->group(), static_cast<ev_ssize_t>(bytes));
+  }
+}
+
+void BuffereventWrap::ChargeWrite(size_t bytes) {
+  if (rate_limit_ != nullptr) bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(bytes));
+  if (rate_limit_group_ != nullptr) {
+    bufferevent_rate_limit_group_decrement_write(rate_limit_group_->group(), static_cast<ev_ssize_t>(bytes));
+  }
+}
+
+void BuffereventWrap::ReleaseRateLimit() {
+  if (bev_ == nullptr) return;
+  if (rate_limit_group_ != nullptr) {
+    bufferevent_remove_from_rate_limit_group(bev_);
+    rate_limit_group_->Forget(this);
+    rate_limit_group_ = nullptr;
+  }
+  if (rate_limit_ != nullptr) {
+    bufferevent_set_rate_limit(bev_, nullptr);
+    ev_token_bucket_cfg_free(rate_limit_);
+    rate_limit_ = nullptr;
+  }
+}
+
+Napi::Function RateLimitGroupWrap::Init(Napi::Env env) {
+  return DefineClass(env, "RateLimitGroup",
+                     {
+                         InstanceMethod("add", &RateLimitGroupWrap::Add),
+                         InstanceMethod("remove", &RateLimitGroupWrap::Remove),
+                         InstanceMethod("setRate", &RateLimitGroupWrap::SetRate),
+                         InstanceMethod("totals", &RateLimitGroupWrap::Totals),
+                         InstanceMethod("resetTotals", &RateLimitGroupWrap::ResetTotals),
+                         InstanceMethod("free", &RateLimitGroupWrap::Free),
+                     });
+}
+
+// new RateLimitGroup(owner, options)
+RateLimitGroupWrap::RateLimitGroupWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<RateLimitGroupWrap>(info),
+      NativeObject(RequireLoop(info.Env()), ObjectKind::kRateLimitGroup) {
+  Napi::Env env = info.Env();
+  SetOwner(info[0].As<Napi::Object>(), env, "RateLimitGroup");
+  ev_token_bucket_cfg* config = MakeBucketConfig(env, info[1].As<Napi::Object>());
+  if (config == nullptr) {
+    NativeObject::Close();
+    return;
+  }
+  group_ = bufferevent_rate_limit_group_new(loop()->base(), config);  // copies the configuration
+  ev_token_bucket_cfg_free(config);
+  if (group_ == nullptr) {
+    NativeObject::Close();
+    ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent could not create the rate-limit group");
+  }
+}
+
+RateLimitGroupWrap::~RateLimitGroupWrap() { NativeObject::Close(); }
+
+void RateLimitGroupWrap::ReleaseNative() {
+  for (BuffereventWrap* member : members_) {
+    if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
+    member->rate_limit_group_ = nullptr;
+  }
+  members_.clear();
+  if (group_ != nullptr) bufferevent_rate_limit_group_free(group_);
+  group_ = nullptr;
+}
+
+void RateLimitGroupWrap::Forget(BuffereventWrap* member) {
+  members_.erase(member);
+  KeepOwnerAlive(!members_.empty());
+}
+
+bool RateLimitGroupWrap::CheckUsable(Napi::Env env) {
+  if (group_ != nullptr) return true;
+  ThrowError(env, "ERR_FREED", "this rate-limit group was freed");
+  return false;
+}
+
+Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  BuffereventWrap* member = BuffereventWrap::Unwrap(info[0].As<Napi::Object>());
+  if (!member->CheckRateLimitable(env)) return Napi::Value();
+  if (member->rate_limit_group_ == this) return env.Undefined();
+  if (member->rate_limit_group_ != nullptr) {
+    return ThrowError(env, "ERR_RATE_LIMIT_GROUP", "the bufferevent already belongs to another rate-limit group");
+  }
+  if (bufferevent_add_to_rate_limit_group(member->bev_, group_) != 0) {
+    return ThrowError(env, "ERR_RATE_LIMIT_GROUP", "libevent could not add the bufferevent to the group");
+  }
+  member->rate_limit_group_ = this;
+  members_.insert(member);
+  KeepOwnerAlive(true);  // a group with members is in use even if user code dropped it
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value RateLimitGroupWrap::Remove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  BuffereventWrap* member = BuffereventWrap::Unwrap(info[0].As<Napi::Object>());
+  if (member->rate_limit_group_ != this) return env.Undefined();
+  if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
+  member->rate_limit_group_ = nullptr;
+  Forget(member);
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value RateLimitGroupWrap::SetRate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  ev_token_bucket_cfg* config = MakeBucketConfig(env, info[0].As<Napi::Object>());
+  if (config == nullptr) return Napi::Value();
+  bufferevent_rate_limit_group_set_cfg(group_, config);  // copies
+  ev_token_bucket_cfg_free(config);
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+Napi::Value RateLimitGroupWrap::Totals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  ev_uint64_t read = 0;
+  ev_uint64_t written = 0;
+  bufferevent_rate_limit_group_get_totals(group_, &read, &written);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("read", static_cast<double>(read));
+  result.Set("written", static_cast<double>(written));
+  result.Set("members", static_cast<double>(members_.size()));
+  return result;
+}
+
+Napi::Value RateLimitGroupWrap::ResetTotals(const Napi::CallbackInfo& info) {
+  if (!CheckUsable(info.Env())) return Napi::Value();
+  bufferevent_rate_limit_group_reset_totals(group_);
+  return info.Env().Undefined();
+}
+
+Napi::Value RateLimitGroupWrap::Free(const Napi::CallbackInfo& info) {
+  NativeObject::Close();
+  return info.Env().Undefined();
+}
+
+}  // namespace node_bufferevent

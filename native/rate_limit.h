@@ -1,0 +1,44 @@
+// Rate limits for socket bufferevents: per-bufferevent token buckets (ev_token_bucket_cfg) and
+// RateLimitGroup (bufferevent_rate_limit_group), whose members share one bucket.
+#pragma once
+
+#include <event2/bufferevent.h>
+#include <napi.h>
+
+#include <unordered_set>
+
+#include "native_object.h"
+
+namespace node_bufferevent {
+
+class BuffereventWrap;
+
+// Rates arrive in bytes per second and are converted to libevent's bytes per tick.
+ev_token_bucket_cfg* MakeBucketConfig(Napi::Env env, Napi::Object options);
+
+class RateLimitGroupWrap : public Napi::ObjectWrap<RateLimitGroupWrap>, public NativeObject {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit RateLimitGroupWrap(const Napi::CallbackInfo& info);
+  ~RateLimitGroupWrap() override;
+  // A member was freed: libevent removes it from the group itself; we forget it.
+  void Forget(BuffereventWrap* member);
+  bufferevent_rate_limit_group* group() const { return group_; }
+
+ protected:
+  void ReleaseNative() override;
+
+ private:
+  bool CheckUsable(Napi::Env env);
+  Napi::Value Add(const Napi::CallbackInfo& info);
+  Napi::Value Remove(const Napi::CallbackInfo& info);
+  Napi::Value SetRate(const Napi::CallbackInfo& info);
+  Napi::Value Totals(const Napi::CallbackInfo& info);
+  Napi::Value ResetTotals(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+
+  bufferevent_rate_limit_group* group_ = nullptr;
+  std::unordered_set<BuffereventWrap*> members_;
+};
+
+}  // namespace node_bufferevent
