@@ -287,13 +287,15 @@ Napi::Value BuffereventWrap::Read(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Input(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_);
+  // A socket bufferevent's input is frozen at its end: only libevent appends to it.
+  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_, false, kind_ == BuffereventKind::kSocket);
 }
 
 Napi::Value BuffereventWrap::Output(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_);
+  // A socket bufferevent's output is frozen at its start: only libevent takes from it.
+  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_, kind_ == BuffereventKind::kSocket, false);
 }
 
 Napi::Value BuffereventWrap::Flush(const Napi::CallbackInfo& info) {

@@ -44,7 +44,19 @@ void HostnameConnector::Start(const std::string& host, int port, int family) {
   // May answer synchronously (numeric hosts, the hosts file): OnResolved has then cleared lookup_.
   evdns_getaddrinfo_request* request =
       evdns_getaddrinfo(dns_, host.c_str(), service.c_str(), &hints, OnResolved, lookup_);
-  if (lookup_ != nullptr) lookup_->request = request;
+  if (lookup_ == nullptr) return;  // answered already (numeric host or hosts file)
+  lookup_->request = request;
+  // libevent queues a request forever when it has no name server; fail it now instead.
+  if (evdns_base_count_nameservers(dns_) == 0) {
+    Lookup* lookup = lookup_;
+    lookup_ = nullptr;
+    lookup->connector = nullptr;
+    if (request != nullptr) evdns_getaddrinfo_cancel(request);
+    else delete lookup;
+    wrap_->RaiseError(BEV_EVENT_ERROR, "ERR_DNS",
+                      "cannot resolve '" + host + "': no DNS name servers are configured "
+                      "(see /etc/resolv.conf or EventBase.configureDns)", 0);
+  }
 }
 
 void HostnameConnector::OnResolved(int result, evutil_addrinfo* addresses, void* arg) {

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "addon.h"
 #include "util/errors.h"
@@ -67,9 +69,12 @@ Napi::Function EvBufferWrap::Init(Napi::Env env, Addon& addon) {
   return constructor;
 }
 
-Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer) {
+Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer, bool frozen_start,
+                                   bool frozen_end) {
   Napi::Object object = Addon::Of(env).evbuffer_constructor.New({Napi::External<evbuffer>::New(env, buffer)});
   EvBufferWrap* view = Unwrap(object);
+  view->frozen_start_ = frozen_start;
+  view->frozen_end_ = frozen_end;
   view->back_pointer_ = back_pointer;
   *back_pointer = view;
   return object;
@@ -104,6 +109,20 @@ bool EvBufferWrap::CheckUsable(Napi::Env env) {
   if (buffer_ != nullptr) return true;
   ThrowError(env, "ERR_FREED",
              owned_ ? "this EvBuffer was freed" : "this EvBuffer belonged to a bufferevent that was freed");
+  return false;
+}
+
+bool EvBufferWrap::CheckStartMovable(Napi::Env env, const char* operation) {
+  if (!CheckUsable(env)) return false;
+  if (!frozen_start_) return true;
+  FailedOperation(env, operation);
+  return false;
+}
+
+bool EvBufferWrap::CheckEndAppendable(Napi::Env env, const char* operation) {
+  if (!CheckUsable(env)) return false;
+  if (!frozen_end_) return true;
+  FailedOperation(env, operation);
   return false;
 }
 
@@ -165,12 +184,23 @@ Napi::Value EvBufferWrap::Drain(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(count));
 }
 
+// Peeks rather than evbuffer_copyout, which refuses a buffer frozen at its start (a socket
+// bufferevent's output) even though copying out changes nothing.
 Napi::Value EvBufferWrap::CopyOut(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   size_t count = ClampCount(info[0], evbuffer_get_length(buffer_));
   auto result = Napi::Buffer<uint8_t>::New(env, count);
-  if (count > 0) evbuffer_copyout(buffer_, result.Data(), count);
+  if (count == 0) return result;
+  int chunks = evbuffer_peek(buffer_, static_cast<ev_ssize_t>(count), nullptr, nullptr, 0);
+  std::vector<evbuffer_iovec> vectors(static_cast<size_t>(chunks));
+  evbuffer_peek(buffer_, static_cast<ev_ssize_t>(count), nullptr, vectors.data(), chunks);
+  size_t copied = 0;
+  for (const evbuffer_iovec& vector : vectors) {
+    size_t take = vector.iov_len < count - copied ? vector.iov_len : count - copied;
+    std::memcpy(result.Data() + copied, vector.iov_base, take);
+    copied += take;
+  }
   return result;
 }
 
@@ -198,7 +228,7 @@ Napi::Value EvBufferWrap::Search(const Napi::CallbackInfo& info) {
 
 Napi::Value EvBufferWrap::ReadLine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckUsable(env)) return Napi::Value();
+  if (!CheckStartMovable(env, "readLine")) return Napi::Value();
   auto style = static_cast<evbuffer_eol_style>(info[0].As<Napi::Number>().Int32Value());
   size_t length = 0;
   char* line = evbuffer_readln(buffer_, &length, style);
@@ -211,7 +241,7 @@ Napi::Value EvBufferWrap::ReadLine(const Napi::CallbackInfo& info) {
 // Takes ownership of fd: libevent closes it once the segment has been sent or drained.
 Napi::Value EvBufferWrap::AddFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckUsable(env)) return Napi::Value();
+  if (!CheckEndAppendable(env, "addFile")) return Napi::Value();  // the fd stays the caller's
   int fd = info[0].As<Napi::Number>().Int32Value();
   auto offset = static_cast<ev_off_t>(info[1].As<Napi::Number>().DoubleValue());
   auto length = static_cast<ev_off_t>(info[2].As<Napi::Number>().DoubleValue());
@@ -224,7 +254,7 @@ Napi::Value EvBufferWrap::AddFile(const Napi::CallbackInfo& info) {
 
 Napi::Value EvBufferWrap::WriteTo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckUsable(env)) return Napi::Value();
+  if (!CheckStartMovable(env, "writeTo")) return Napi::Value();
   int fd = info[0].As<Napi::Number>().Int32Value();
   ev_ssize_t most = info[1].IsUndefined() ? -1 : info[1].As<Napi::Number>().Int64Value();
   int written = evbuffer_write_atmost(buffer_, fd, most);
@@ -237,7 +267,7 @@ Napi::Value EvBufferWrap::WriteTo(const Napi::CallbackInfo& info) {
 
 Napi::Value EvBufferWrap::ReadFrom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckUsable(env)) return Napi::Value();
+  if (!CheckEndAppendable(env, "readFrom")) return Napi::Value();
   int fd = info[0].As<Napi::Number>().Int32Value();
   int most = info[1].IsUndefined() ? -1 : info[1].As<Napi::Number>().Int32Value();
   int got = evbuffer_read(buffer_, fd, most);

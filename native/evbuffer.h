@@ -15,7 +15,10 @@ class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject 
  public:
   static Napi::Function Init(Napi::Env env, Addon& addon);
   // A view of an evbuffer owned by someone else; Invalidate() when that owner goes away.
-  static Napi::Object NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer);
+  // frozen_start/frozen_end: libevent refuses removing from the start / adding at the end (a socket
+  // bufferevent's output / input); such calls throw ERR_EVBUFFER_FROZEN before reaching libevent.
+  static Napi::Object NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer,
+                              bool frozen_start = false, bool frozen_end = false);
   explicit EvBufferWrap(const Napi::CallbackInfo& info);
   ~EvBufferWrap() override;
   void Invalidate();
@@ -34,6 +37,8 @@ class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject 
 
  private:
   bool CheckUsable(Napi::Env env);
+  bool CheckStartMovable(Napi::Env env, const char* operation);
+  bool CheckEndAppendable(Napi::Env env, const char* operation);
   Napi::Value Length(const Napi::CallbackInfo& info);
   Napi::Value Add(const Napi::CallbackInfo& info);
   Napi::Value AddBuffer(const Napi::CallbackInfo& info);
@@ -51,6 +56,8 @@ class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject 
 
   evbuffer* buffer_ = nullptr;
   bool owned_ = false;
+  bool frozen_start_ = false;
+  bool frozen_end_ = false;
   EvBufferWrap** back_pointer_ = nullptr;  // the owner's pointer to this view, cleared when we die
 };
 

@@ -74,7 +74,10 @@ bool EventLoop::Init(napi_env env, std::string* error) {
     return false;
   }
   event_config* config = event_config_new();
-  event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_IGNORE_ENV);
+  // NO_CACHE_TIME: libevent otherwise stamps a timeout added inside a long callback with the time the
+  // pass started, and the timer fires early by however long the callback ran.
+  event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_IGNORE_ENV |
+                                    EVENT_BASE_FLAG_NO_CACHE_TIME);
   event_config_avoid_method(config, "select");
   event_config_avoid_method(config, "poll");
   base_ = event_base_new_with_config(config);
@@ -241,7 +244,11 @@ void EventLoop::RunPasses() {
     idle_running_ = false;
     uv_idle_stop(&idle_);
   }
-  if (!dirty_) uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
+  // Whatever JavaScript changed during these passes is covered: either the last pass was quiet (it
+  // saw every change) or the idle handle brings us back. Leaving the prepare handle ref'd here would
+  // keep the process alive with nothing to do.
+  dirty_ = false;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
   UpdateRef();
 }
 

@@ -106,6 +106,7 @@ void BuffereventWrap::ChargeRead(size_t bytes) {
   if (rate_limit_ != nullptr) bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(bytes));
   if (rate_limit_group_ != nullptr) {
     bufferevent_rate_limit_group_decrement_read(rate_limit_group_->group(), static_cast<ev_ssize_t>(bytes));
+    rate_limit_group_->AddFastPathBytes(bytes, 0);
   }
 }
 
@@ -113,6 +114,7 @@ void BuffereventWrap::ChargeWrite(size_t bytes) {
   if (rate_limit_ != nullptr) bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(bytes));
   if (rate_limit_group_ != nullptr) {
     bufferevent_rate_limit_group_decrement_write(rate_limit_group_->group(), static_cast<ev_ssize_t>(bytes));
+    rate_limit_group_->AddFastPathBytes(0, bytes);
   }
 }
 
@@ -233,8 +235,8 @@ Napi::Value RateLimitGroupWrap::Totals(const Napi::CallbackInfo& info) {
   ev_uint64_t written = 0;
   bufferevent_rate_limit_group_get_totals(group_, &read, &written);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("read", static_cast<double>(read));
-  result.Set("written", static_cast<double>(written));
+  result.Set("read", static_cast<double>(read + fast_path_read_));
+  result.Set("written", static_cast<double>(written + fast_path_written_));
   result.Set("members", static_cast<double>(members_.size()));
   return result;
 }
@@ -242,6 +244,7 @@ Napi::Value RateLimitGroupWrap::Totals(const Napi::CallbackInfo& info) {
 Napi::Value RateLimitGroupWrap::ResetTotals(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
   bufferevent_rate_limit_group_reset_totals(group_);
+  fast_path_read_ = fast_path_written_ = 0;
   return info.Env().Undefined();
 }
 

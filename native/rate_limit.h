@@ -24,6 +24,11 @@ class RateLimitGroupWrap : public Napi::ObjectWrap<RateLimitGroupWrap>, public N
   // A member was freed: libevent removes it from the group itself; we forget it.
   void Forget(BuffereventWrap* member);
   bufferevent_rate_limit_group* group() const { return group_; }
+  // Bytes the socket fast paths moved past libevent's own accounting, added to the totals.
+  void AddFastPathBytes(size_t read, size_t written) {
+    fast_path_read_ += read;
+    fast_path_written_ += written;
+  }
 
  protected:
   void ReleaseNative() override;
@@ -39,6 +44,8 @@ class RateLimitGroupWrap : public Napi::ObjectWrap<RateLimitGroupWrap>, public N
 
   bufferevent_rate_limit_group* group_ = nullptr;
   std::unordered_set<BuffereventWrap*> members_;
+  uint64_t fast_path_read_ = 0;
+  uint64_t fast_path_written_ = 0;
 };
 
 }  // namespace node_bufferevent

@@ -220,6 +220,9 @@ export class Bufferevent {
   /** Replaces all three callbacks, like bufferevent_setcb: an omitted one is removed. */
   setCallbacks(callbacks: BuffereventCallbacks): this {
     this.#check();
+    if (typeof callbacks !== 'object' || callbacks === null) {
+      throw new BuffereventError('setCallbacks takes { read?, write?, event? }', 'ERR_INVALID_ARG');
+    }
     this.#read = callbacks.read == null ? null : requireFunction<ReadCallback>(callbacks.read, 'read');
     this.#write = callbacks.write == null ? null : requireFunction<WriteCallback>(callbacks.write, 'write');
     this.#event = callbacks.event == null ? null : requireFunction<EventCallback>(callbacks.event, 'event');
@@ -275,6 +278,9 @@ export class Bufferevent {
   /** Idle timeouts: when one expires the event callback gets BEV.TIMEOUT and that direction is disabled. */
   setTimeouts(timeouts: Timeouts): this {
     this.#check();
+    if (typeof timeouts !== 'object' || timeouts === null) {
+      throw new BuffereventError('setTimeouts takes { read?, write? } in milliseconds', 'ERR_INVALID_ARG');
+    }
     const read = timeouts.read === undefined ? this.#timeouts.read : requireTimeout(timeouts.read, 'read');
     const write = timeouts.write === undefined ? this.#timeouts.write : requireTimeout(timeouts.write, 'write');
     this.#native.setTimeouts(read, write);
@@ -283,6 +289,7 @@ export class Bufferevent {
   }
 
   get timeouts(): { read: number | null; write: number | null } {
+    this.#check();
     return { ...this.#timeouts };
   }
 

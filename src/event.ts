@@ -69,7 +69,7 @@ export class Event {
   /** Whether the event is pending for any of `what` (default: any). */
   pending(what: number = EV.READ | EV.WRITE | EV.SIGNAL | EV.TIMEOUT): boolean {
     this.#check();
-    return this.#native.pending(what);
+    return this.#native.pending(requireInteger(what, 'what', 1, 0xff));
   }
 
   set priority(priority: number) {

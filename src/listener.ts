@@ -47,6 +47,9 @@ export class Listener {
   }
 
   private constructor(options: ListenOptions, onAccept: AcceptCallback) {
+    if (typeof options !== 'object' || options === null) {
+      throw new BuffereventError('Listener.listen takes { host?, port?, backlog?, reusePort?, onError? }', 'ERR_INVALID_ARG');
+    }
     const host = options.host ?? '127.0.0.1';
     const family = isIP(host);
     if (family === 0) {

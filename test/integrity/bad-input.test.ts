@@ -226,3 +226,66 @@ describe('Event refuses bad arguments', () => {
     expect(liveCounts().events).toBe(0);
   });
 });
+
+describe('arguments of the wrong type are refused with a code, never a bare TypeError', () => {
+  it('refuses setTimeouts without an options object with ERR_INVALID_ARG', () => {
+    withBufferevent((bev) => {
+      refusal(() => bev.setTimeouts(undefined as unknown as object), 'ERR_INVALID_ARG', /\btimeouts\b/);
+    });
+  });
+
+  it('refuses Listener.listen without an options object with ERR_INVALID_ARG', () => {
+    refusal(() => Listener.listen(undefined as unknown as object, noop), 'ERR_INVALID_ARG', /\boptions\b/);
+    expect(liveCounts().listeners).toBe(0);
+  });
+
+  it('refuses event.pending with a non-number with ERR_INVALID_ARG', () => {
+    const timer = new Event(-1, 0, noop);
+    try {
+      refusal(() => timer.pending('x' as unknown as number), 'ERR_INVALID_ARG', /\bwhat\b/);
+    } finally {
+      timer.free();
+    }
+  });
+
+  it.each<[string, (bev: Bufferevent) => unknown, string, RegExp]>([
+    [
+      'connect(null)',
+      (bev) => bev.connect(null as unknown as { path: string }),
+      'ERR_INVALID_ARG',
+      /connect/,
+    ],
+    ['connect({ path: "" })', (bev) => bev.connect({ path: '' }), 'ERR_INVALID_PATH', /\bpath\b/],
+    ['read(-1)', (bev) => bev.read(-1), 'ERR_INVALID_ARG', /\bcount\b/],
+    [
+      'setCallbacks({ read: 5 })',
+      (bev) => bev.setCallbacks({ read: 5 as unknown as () => void }),
+      'ERR_INVALID_ARG',
+      /\bread\b/,
+    ],
+    [
+      'getWatermark(EV.READ | EV.WRITE)',
+      (bev) => bev.getWatermark(EV.READ | EV.WRITE),
+      'ERR_INVALID_ARG',
+      /getWatermark/,
+    ],
+    [
+      'socket({ maxReadPerWakeup: -1 })',
+      () => Bufferevent.socket({ maxReadPerWakeup: -1 }),
+      'ERR_INVALID_ARG',
+      /\bmaxReadPerWakeup\b/,
+    ],
+    [
+      'new Event("x", EV.READ)',
+      () => new Event('x' as unknown as number, EV.READ, noop),
+      'ERR_INVALID_FD',
+      /\bfd\b/,
+    ],
+    ['Event.signal(0)', () => Event.signal(0, noop), 'ERR_INVALID_SIGNAL', /\bsignal\b/],
+    ['Event.signal(65)', () => Event.signal(65, noop), 'ERR_INVALID_SIGNAL', /\bsignal\b/],
+  ])('refuses %s', (_label, call, code, mentions) => {
+    const before = liveCounts();
+    withBufferevent((bev) => refusal(() => call(bev), code, mentions));
+    expect(liveCounts()).toEqual(before);
+  });
+});

@@ -5,7 +5,7 @@ import { lines, runChild } from './child.ts';
 describe('exceptions from libevent callbacks', () => {
   it("hands a throwing read callback's error to uncaughtException, and the bufferevent keeps echoing", async () => {
     const result = await runChild('throw-in-callback.mjs', ['handled']);
-    expect(result.timedOut).toBe(false);
+    expect(result.timedOut, `killed: still running after the limit; stdout: ${result.stdout}`).toBe(false);
     expect(result.stderr).toBe('');
     expect(lines(result.stdout)).toEqual([
       'caught boom from read same=true', // the very object thrown, not a copy or a wrapper
@@ -19,7 +19,7 @@ describe('exceptions from libevent callbacks', () => {
 
   it('exits with code 1 and prints the error when no handler is installed, without a signal', async () => {
     const result = await runChild('throw-in-callback.mjs', ['unhandled']);
-    expect(result.timedOut).toBe(false);
+    expect(result.timedOut, `killed: still running after the limit; stdout: ${result.stdout}`).toBe(false);
     expect(result.signal).toBeNull();
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Error: boom from read');
@@ -30,7 +30,7 @@ describe('exceptions from libevent callbacks', () => {
 
   it('keeps a persistent timer firing after its callback threw once', async () => {
     const result = await runChild('throw-in-callback.mjs', ['timer']);
-    expect(result.timedOut).toBe(false);
+    expect(result.timedOut, `killed: still running after the limit; stdout: ${result.stdout}`).toBe(false);
     expect(result.stderr).toBe('');
     expect(lines(result.stdout)).toEqual([
       'caught boom from timer same=true',
