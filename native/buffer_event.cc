@@ -55,6 +55,7 @@ Napi::Function BuffereventWrap::Init(Napi::Env env) {
 BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<BuffereventWrap>(info),
       NativeObject(RequireLoop(info.Env()), ObjectKind::kBufferevent) {
+  if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Bufferevent");
   std::string kind = info[1].As<Napi::String>().Utf8Value();
@@ -80,6 +81,8 @@ void BuffereventWrap::ReleaseNative() {
   if (input_view_ != nullptr) input_view_->Invalidate();
   if (output_view_ != nullptr) output_view_->Invalidate();
   ReleaseRateLimit();
+  if (shutdown_watch_ != nullptr && bev_ != nullptr) evbuffer_remove_cb_entry(bufferevent_get_output(bev_), shutdown_watch_);
+  shutdown_watch_ = nullptr;
   // A filter that frees its underlying socket takes the socket's rate limit down with it first,
   // while the socket is still valid.
   if (kind_ == BuffereventKind::kFilter && close_underlying_on_free_ && underlying_ != nullptr) {
@@ -287,15 +290,15 @@ Napi::Value BuffereventWrap::Read(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Input(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  // A socket bufferevent's input is frozen at its end: only libevent appends to it.
-  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_, false, kind_ == BuffereventKind::kSocket);
+  // A socket or pair bufferevent's input is frozen at its end: only libevent appends to it.
+  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_, false, kind_ != BuffereventKind::kFilter);
 }
 
 Napi::Value BuffereventWrap::Output(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  // A socket bufferevent's output is frozen at its start: only libevent takes from it.
-  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_, kind_ == BuffereventKind::kSocket, false);
+  // A socket or pair bufferevent's output is frozen at its start: only libevent takes from it.
+  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_, kind_ != BuffereventKind::kFilter, false);
 }
 
 Napi::Value BuffereventWrap::Flush(const Napi::CallbackInfo& info) {
@@ -345,6 +348,8 @@ Napi::Value BuffereventWrap::Trigger(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::TriggerEvent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
+  // libevent hands the current errno to the event callback; a user-raised event has none.
+  EVUTIL_SET_SOCKET_ERROR(0);
   bufferevent_trigger_event(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()),
                             BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();

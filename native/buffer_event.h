@@ -2,6 +2,7 @@
 // how they are created (buffer_event_socket.cc, ...); everything else is libevent's common API.
 #pragma once
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <napi.h>
 
@@ -43,6 +44,9 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bufferevent* CreatePair(Napi::Env env, Napi::Object options);
   bufferevent* CreateFilter(Napi::Env env, Napi::Object options);
 
+  // Shuts the socket's write side down once its output is empty (now, if it is).
+  void ShutdownWhenDrained();
+  static void OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info* info, void* self);
   // Pairs (buffer_event_pair.cc): libevent tells a partner nothing when its other half is freed.
   void UnlinkPartner();
   void PartnerFreed();
@@ -72,6 +76,7 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bool TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data);
 
   bool CheckUsable(Napi::Env env);
+  bool CheckSocket(Napi::Env env);
   void InstallCallbacks();
   void Deliver(BuffereventCallback which, short events, int err);
   static void OnRead(bufferevent* bev, void* self);
@@ -120,6 +125,7 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   size_t max_read_per_wakeup_ = 0;  // 0: libevent's own reads (at most 4096 bytes per wakeup)
   bool write_through_ = false;
   bool connecting_ = false;  // between connect() and its CONNECTED or ERROR event
+  evbuffer_cb_entry* shutdown_watch_ = nullptr;  // pending shutdown until the output drains
 
   BuffereventWrap* partner_ = nullptr;  // pairs: the other half while both live
   bool partner_freed_ = false;

@@ -83,6 +83,8 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
     Napi::HandleScope scope(env);
     Napi::Value owner = OwnerValue(env);
     if (owner.IsUndefined()) return BEV_ERROR;
+    const size_t src_before = evbuffer_get_length(src);
+    const size_t dst_before = evbuffer_get_length(dst);
     napi_value returned = nullptr;
     napi_value exception = nullptr;
     bool ok = CallIntoJsForResult(env, async_context(), Addon::Of(env).filter_dispatch.Value(),
@@ -97,7 +99,9 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
                                   : error.ToString().Utf8Value());
     } else {
       std::string verdict = Napi::Value(env, returned).ToString().Utf8Value();
-      if (verdict == "ok") result = BEV_OK;
+      // 'ok' without moving a byte would make libevent call the filter again at once, forever.
+      bool progressed = evbuffer_get_length(src) != src_before || evbuffer_get_length(dst) != dst_before;
+      if (verdict == "ok") result = progressed || mode != BEV_NORMAL ? BEV_OK : BEV_NEED_MORE;
       else if (verdict == "need-more") result = BEV_NEED_MORE;
       else message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") + " filter returned '" + verdict + "'";
     }

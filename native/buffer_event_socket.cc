@@ -40,10 +40,19 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   return bev;
 }
 
+bool BuffereventWrap::CheckSocket(Napi::Env env) {
+  if (kind_ == BuffereventKind::kSocket) return true;
+  ThrowError(env, "ERR_NOT_SOCKET",
+             "only socket bufferevents connect or shut down sockets; this one is a " +
+                 std::string(kind_ == BuffereventKind::kPair ? "pair" : "filter"));
+  return false;
+}
+
 // connect(family, address, port): family 4 or 6 with a numeric address, or 0 with a Unix socket path.
 Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
+  if (!CheckSocket(env)) return Napi::Value();
   int family = info[0].As<Napi::Number>().Int32Value();
   std::string address = info[1].As<Napi::String>().Utf8Value();
   int port = info[2].As<Napi::Number>().Int32Value();
@@ -88,6 +97,7 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
+  if (!CheckSocket(env)) return Napi::Value();
   evdns_base* dns = loop()->dns();
   if (dns == nullptr) return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
   int family = info[2].As<Napi::Number>().Int32Value();
@@ -99,16 +109,46 @@ Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// Half-close: the peer reads EOF, and we can still read. Callers wait until the output is empty.
+// Ends the write side. Socket: shutdown(SHUT_WR), the peer reads EOF (callers wait until the output
+// is empty). Pair: flush with BEV_FINISHED, the partner reads EOF. Filter: flush with BEV_FINISHED
+// (an output filter ends its stream), then shut the socket at the bottom of the chain down once its
+// output has drained, since libevent's flush of a socket does nothing.
 Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  int fd = bufferevent_getfd(bev_);
-  if (fd < 0) return ThrowError(env, "ERR_NOT_CONNECTED", "the bufferevent has no socket to shut down");
-  if (shutdown(fd, SHUT_WR) != 0 && errno != ENOTCONN) {
-    return ThrowSystemError(env, "ERR_SHUTDOWN", errno, "shutdown", "cannot shut down the write side");
+  if (kind_ != BuffereventKind::kSocket) {
+    if (partner_freed_) {
+      return ThrowError(env, "ERR_PARTNER_FREED", "the other half of this pair was freed; there is nothing to end");
+    }
+    bufferevent_flush(bev_, EV_WRITE, BEV_FINISHED);
+    BuffereventWrap* bottom = underlying_;
+    while (bottom != nullptr && bottom->kind_ == BuffereventKind::kFilter) bottom = bottom->underlying_;
+    if (bottom != nullptr && bottom->kind_ == BuffereventKind::kSocket) bottom->ShutdownWhenDrained();
+    loop()->MarkDirty();
+    return env.Undefined();
   }
+  ShutdownWhenDrained();
   return env.Undefined();
+}
+
+void BuffereventWrap::ShutdownWhenDrained() {
+  if (bev_ == nullptr || shutdown_watch_ != nullptr) return;
+  evbuffer* output = bufferevent_get_output(bev_);
+  if (evbuffer_get_length(output) == 0) {
+    int fd = bufferevent_getfd(bev_);
+    if (fd >= 0) shutdown(fd, SHUT_WR);
+    return;
+  }
+  shutdown_watch_ = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
+}
+
+void BuffereventWrap::OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info*, void* self) {
+  auto* wrap = static_cast<BuffereventWrap*>(self);
+  if (evbuffer_get_length(output) != 0) return;
+  evbuffer_remove_cb_entry(output, wrap->shutdown_watch_);
+  wrap->shutdown_watch_ = nullptr;
+  int fd = wrap->bev_ == nullptr ? -1 : bufferevent_getfd(wrap->bev_);
+  if (fd >= 0) shutdown(fd, SHUT_WR);
 }
 
 }  // namespace node_bufferevent

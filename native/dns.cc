@@ -74,7 +74,7 @@ void HostnameConnector::Resolved(int result, evutil_addrinfo* addresses) {
   if (result != 0) {
     if (result == EVUTIL_EAI_CANCEL) return;
     wrap_->RaiseError(BEV_EVENT_ERROR, "ERR_DNS",
-                      "cannot resolve '" + host_ + "': " + evutil_gai_strerror(result), result);
+                      "cannot resolve '" + host_ + "': " + evutil_gai_strerror(result), 0);
     return;
   }
   for (evutil_addrinfo* entry = addresses; entry != nullptr; entry = entry->ai_next) {

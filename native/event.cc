@@ -18,6 +18,7 @@ Napi::Function EventWrap::Init(Napi::Env env) {
                          InstanceMethod("activate", &EventWrap::Activate),
                          InstanceMethod("pending", &EventWrap::Pending),
                          InstanceMethod("setPriority", &EventWrap::SetPriority),
+                         InstanceMethod("getPriority", &EventWrap::GetPriority),
                          InstanceMethod("free", &EventWrap::Free),
                      });
 }
@@ -25,6 +26,7 @@ Napi::Function EventWrap::Init(Napi::Env env) {
 // new Event(owner, fd, what): fd -1 and what 0 (or EV_PERSIST) for a timer; fd = signal number with EV_SIGNAL.
 EventWrap::EventWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<EventWrap>(info), NativeObject(RequireLoop(info.Env()), ObjectKind::kEvent) {
+  if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Event");
   int fd = info[1].As<Napi::Number>().Int32Value();
@@ -115,6 +117,11 @@ Napi::Value EventWrap::SetPriority(const Napi::CallbackInfo& info) {
     return ThrowError(env, "ERR_INVALID_PRIORITY", "libevent refused the priority (is the event pending or active?)");
   }
   return env.Undefined();
+}
+
+Napi::Value EventWrap::GetPriority(const Napi::CallbackInfo& info) {
+  if (!CheckUsable(info.Env())) return Napi::Value();
+  return Napi::Number::New(info.Env(), event_get_priority(event_));
 }
 
 Napi::Value EventWrap::Free(const Napi::CallbackInfo& info) {

@@ -28,6 +28,7 @@ class EventWrap : public Napi::ObjectWrap<EventWrap>, public NativeObject {
   Napi::Value Activate(const Napi::CallbackInfo& info);
   Napi::Value Pending(const Napi::CallbackInfo& info);
   Napi::Value SetPriority(const Napi::CallbackInfo& info);
+  Napi::Value GetPriority(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
 
   event* event_ = nullptr;

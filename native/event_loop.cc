@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -26,6 +27,18 @@ namespace {
 constexpr int kCallbackBudgetPerPass = 64;
 // Passes per libuv callback before yielding to Node (an idle handle brings us back next iteration).
 constexpr int kMaxPassesPerWakeup = 16;
+// The sentinel timer's period: long, so it costs one wakeup an hour.
+constexpr time_t kSentinelSeconds = 3600;
+
+std::string FdLink(int fd) {
+  char link_path[64];
+  char target[128];
+  std::snprintf(link_path, sizeof link_path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link_path, target, sizeof target - 1);
+  if (n <= 0) return "";
+  target[n] = '\0';
+  return target;
+}
 
 bool FdinfoListsTarget(int epoll_fd, int target_fd) {
   char path[64];
@@ -105,7 +118,16 @@ bool EventLoop::Init(napi_env env, std::string* error) {
   // EVLOOP_ONCE keeps re-running the (still readable) kicker and never returns.
   event_priority_set(kicker_event_, kPriorityQueues - 1);
   event_add(kicker_event_, nullptr);
+  // The sentinel keeps one timeout in libevent at all times, so after a pass whose last dispatch was
+  // given the true next timeout, libevent's timerfd is always armed; a disarmed timerfd therefore
+  // means the last dispatch ran with a zero timeout (a timer came due, or events were active) and
+  // another pass is needed to arm it for the next timeout.
+  sentinel_event_ = event_new(base_, -1, EV_PERSIST, OnSentinel, this);
+  event_priority_set(sentinel_event_, kPriorityQueues - 1);
+  timeval sentinel_period{kSentinelSeconds, 0};
+  event_add(sentinel_event_, &sentinel_period);
   if (!FindEpollFd(error)) return false;
+  FindTimerFd();
 
   uv_poll_init(uv_loop_, &poll_, epoll_fd_);
   uv_prepare_init(uv_loop_, &prepare_);
@@ -150,7 +172,31 @@ bool EventLoop::FindEpollFd(std::string* error) {
   return false;
 }
 
+// libevent's timerfd is the epoll member whose fd links to anon_inode:[timerfd].
+void EventLoop::FindTimerFd() {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epoll_fd_);
+  std::ifstream fdinfo(path);
+  std::string line;
+  while (std::getline(fdinfo, line)) {
+    if (line.rfind("tfd:", 0) != 0) continue;
+    int fd = std::atoi(line.c_str() + 4);
+    if (FdLink(fd) == "anon_inode:[timerfd]") {
+      timer_fd_ = fd;
+      return;
+    }
+  }
+}
+
+bool EventLoop::TimerArmed() const {
+  if (timer_fd_ < 0) return false;
+  itimerspec current{};
+  if (timerfd_gettime(timer_fd_, &current) != 0) return false;
+  return current.it_value.tv_sec != 0 || current.it_value.tv_nsec != 0;
+}
+
 EventLoop::~EventLoop() {
+  if (sentinel_event_ != nullptr) event_free(sentinel_event_);
   if (kicker_event_ != nullptr) event_free(kicker_event_);
   if (dns_ != nullptr) evdns_base_free(dns_, 1);
   if (base_ != nullptr) event_base_free(base_);
@@ -210,7 +256,7 @@ LoopStats EventLoop::Stats() const {
 }
 
 int EventLoop::UserEventsAdded() const {
-  return event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) - 1;  // minus the kicker
+  return event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) - kInternalEvents;
 }
 
 bool EventLoop::RunOnePass() {
@@ -225,11 +271,14 @@ bool EventLoop::RunOnePass() {
   uint64_t drained;
   if (read(kicker_fd_, &drained, sizeof drained) < 0) { /* already drained */ }
   stats_.passes++;
-  // Quiet: nothing was pending before the pass and nothing ran or changed during it, so the pass's
-  // single epoll_wait was given (and armed the timerfd with) the true next timeout.
+  // Quiet: nothing was pending before the pass, no JavaScript ran (it could have added an earlier
+  // timeout), nothing is left active, and the timerfd is armed (so the last epoll_wait was given the
+  // true next timeout rather than zero because a timer came due). Without /proc the timerfd is
+  // unknown and that last check is skipped (a timer re-added by libevent's own callbacks can then
+  // wait for the next wakeup).
   return active_before == 0 && callbacks_this_pass_ == 0 &&
          event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) == added_before &&
-         event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE) == 0;
+         event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE) == 0 && (timer_fd_ < 0 ? true : TimerArmed());
 }
 
 void EventLoop::RunPasses() {
@@ -279,6 +328,8 @@ void EventLoop::OnPrepare(uv_prepare_t* handle) {
 void EventLoop::OnIdle(uv_idle_t* handle) { static_cast<EventLoop*>(handle->data)->RunPasses(); }
 
 void EventLoop::OnKicker(evutil_socket_t, short, void*) {}
+
+void EventLoop::OnSentinel(evutil_socket_t, short, void*) {}
 
 // Environment teardown: release every object JavaScript did not free, let libevent run its deferred
 // finalizers once, then close the libuv handles; the hook is removed when the last one has closed.

@@ -67,16 +67,20 @@ class EventLoop {
   ~EventLoop();
   bool Init(napi_env env, std::string* error);
   bool FindEpollFd(std::string* error);
+  void FindTimerFd();
+  bool TimerArmed() const;
 
   void RunPasses();
   bool RunOnePass();
   void UpdateRef();
   int UserEventsAdded() const;
+  static constexpr int kInternalEvents = 2;  // the kicker and the sentinel timer
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnPrepare(uv_prepare_t* handle);
   static void OnIdle(uv_idle_t* handle);
   static void OnKicker(evutil_socket_t fd, short what, void* arg);
+  static void OnSentinel(evutil_socket_t fd, short what, void* arg);
   static void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
   static void OnHandleClosed(uv_handle_t* handle);
 
@@ -85,8 +89,10 @@ class EventLoop {
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
   event* kicker_event_ = nullptr;
+  event* sentinel_event_ = nullptr;
   int kicker_fd_ = -1;
   int epoll_fd_ = -1;
+  int timer_fd_ = -1;  // libevent's timerfd in its epoll set, or -1 if it could not be found
 
   uv_poll_t poll_{};
   uv_prepare_t prepare_{};

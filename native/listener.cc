@@ -75,6 +75,7 @@ ListenerWrap::ListenerWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<ListenerWrap>(info),
       NativeObject(RequireLoop(info.Env()), ObjectKind::kListener),
       backoff_ms_(kFirstBackoffMs) {
+  if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Listener");
   Napi::Object options = info[1].As<Napi::Object>();

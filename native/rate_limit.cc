@@ -148,6 +148,7 @@ Napi::Function RateLimitGroupWrap::Init(Napi::Env env) {
 RateLimitGroupWrap::RateLimitGroupWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<RateLimitGroupWrap>(info),
       NativeObject(RequireLoop(info.Env()), ObjectKind::kRateLimitGroup) {
+  if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "RateLimitGroup");
   ev_token_bucket_cfg* config = MakeBucketConfig(env, info[1].As<Napi::Object>());

@@ -19,7 +19,6 @@ if need_system_packages; then
     echo "bootstrap: libevent 2.1 development files are missing. Install them and run again:" >&2
     echo "  Debian/Ubuntu: sudo apt-get install libevent-dev pkg-config" >&2
     echo "  Fedora/RHEL:   sudo dnf install libevent-devel pkgconf-pkg-config" >&2
-    echo "  macOS:         brew install libevent pkg-config" >&2
     exit 1
   fi
 fi

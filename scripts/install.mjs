@@ -13,7 +13,7 @@ if (probe.error || probe.status !== 0) {
       `bufferevent: libevent 2.1 development files are required (${how}). Install them, then run npm install again:`,
       '  Debian/Ubuntu:  sudo apt-get install libevent-dev pkg-config',
       '  Fedora/RHEL:    sudo dnf install libevent-devel pkgconf-pkg-config',
-      '  macOS:          brew install libevent pkg-config',
+      '  macOS:          brew install libevent pkg-config   (the binding itself needs Linux: it drives libevent\'s epoll backend)',
       '',
     ].join('\n'),
   );

@@ -88,7 +88,9 @@ export class BuffereventStream extends Duplex {
     } else if (events & BEV.EOF) {
       this.push(null);
     } else if (events & BEV.TIMEOUT) {
-      // Like net.Socket's 'timeout': the stream stays open; libevent has disabled that direction.
+      // Like net.Socket's 'timeout', a notice: libevent disabled the direction that timed out, so
+      // it is enabled again and the stream carries on unless the listener destroys it.
+      this.bufferevent.enable(events & BEV.READING ? EV.READ : EV.WRITE);
       this.emit('timeout', events);
     }
   }

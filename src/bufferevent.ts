@@ -221,12 +221,15 @@ export class Bufferevent {
   setCallbacks(callbacks: BuffereventCallbacks): this {
     this.#check();
     if (typeof callbacks !== 'object' || callbacks === null) {
-      throw new BuffereventError('setCallbacks takes { read?, write?, event? }', 'ERR_INVALID_ARG');
+      throw new BuffereventError('callbacks must be an object { read?, write?, event? }', 'ERR_INVALID_ARG');
     }
-    this.#read = callbacks.read == null ? null : requireFunction<ReadCallback>(callbacks.read, 'read');
-    this.#write = callbacks.write == null ? null : requireFunction<WriteCallback>(callbacks.write, 'write');
-    this.#event = callbacks.event == null ? null : requireFunction<EventCallback>(callbacks.event, 'event');
-    this.#native.setCallbackMask((this.#read ? 1 : 0) | (this.#write ? 2 : 0) | (this.#event ? 4 : 0));
+    const read = callbacks.read == null ? null : requireFunction<ReadCallback>(callbacks.read, 'read');
+    const write = callbacks.write == null ? null : requireFunction<WriteCallback>(callbacks.write, 'write');
+    const event = callbacks.event == null ? null : requireFunction<EventCallback>(callbacks.event, 'event');
+    this.#native.setCallbackMask((read ? 1 : 0) | (write ? 2 : 0) | (event ? 4 : 0)); // may refuse: ERR_FILTERED
+    this.#read = read;
+    this.#write = write;
+    this.#event = event;
     this.#syncKeepAlive();
     return this;
   }
@@ -279,7 +282,7 @@ export class Bufferevent {
   setTimeouts(timeouts: Timeouts): this {
     this.#check();
     if (typeof timeouts !== 'object' || timeouts === null) {
-      throw new BuffereventError('setTimeouts takes { read?, write? } in milliseconds', 'ERR_INVALID_ARG');
+      throw new BuffereventError('timeouts must be an object { read?, write? } in milliseconds', 'ERR_INVALID_ARG');
     }
     const read = timeouts.read === undefined ? this.#timeouts.read : requireTimeout(timeouts.read, 'read');
     const write = timeouts.write === undefined ? this.#timeouts.write : requireTimeout(timeouts.write, 'write');
@@ -403,14 +406,13 @@ export class Bufferevent {
   }
 
   /**
-   * Ends the write side. A socket shuts down (the peer reads EOF; queued output is not waited for,
-   * so call it when `output.length` is 0, as toStream().end() does). A pair or filter flushes with
-   * BEV.FINISHED: the partner reads EOF, an output filter finishes its stream.
+   * Ends the write side once the queued output has been sent. A socket shuts down (the peer reads
+   * EOF). A pair or filter flushes with BEV.FINISHED: the partner reads EOF, an output filter ends
+   * its stream, and the socket at the bottom of a filter chain is shut down once drained.
    */
   shutdownWrite(): this {
     this.#check();
-    if (this.kind === 'socket') this.#native.shutdownWrite();
-    else this.#native.flush(EV.WRITE, BEV.FINISHED);
+    this.#native.shutdownWrite();
     return this;
   }
 
@@ -436,6 +438,7 @@ export class Bufferevent {
   #markFreedWithFilter(): void {
     this.#freed = true;
     this.#read = this.#write = this.#event = null;
+    if (this.#underlying && this.#closesUnderlying) this.#underlying.#markFreedWithFilter();
   }
 
   [Symbol.dispose](): void {

@@ -42,6 +42,9 @@ export class EventBase {
 
   /** Configures the resolver used by Bufferevent.connectHostname. */
   configureDns(options: DnsOptions): void {
+    if (typeof options !== 'object' || options === null) {
+      throw new BuffereventError('options must be an object { servers?, timeoutMs?, attempts? }', 'ERR_INVALID_ARG');
+    }
     const checked: DnsOptions = {};
     if (options.servers !== undefined) {
       if (!Array.isArray(options.servers) || options.servers.some((server) => typeof server !== 'string')) {

@@ -72,6 +72,11 @@ export class Event {
     return this.#native.pending(requireInteger(what, 'what', 1, 0xff));
   }
 
+  get priority(): number {
+    this.#check();
+    return this.#native.getPriority();
+  }
+
   set priority(priority: number) {
     this.#check();
     const base = EventBase.default();

@@ -48,7 +48,7 @@ export class Listener {
 
   private constructor(options: ListenOptions, onAccept: AcceptCallback) {
     if (typeof options !== 'object' || options === null) {
-      throw new BuffereventError('Listener.listen takes { host?, port?, backlog?, reusePort?, onError? }', 'ERR_INVALID_ARG');
+      throw new BuffereventError('options must be an object { host?, port?, backlog?, reusePort?, onError? }', 'ERR_INVALID_ARG');
     }
     const host = options.host ?? '127.0.0.1';
     const family = isIP(host);

@@ -127,6 +127,7 @@ export declare class NativeEvent {
   activate(what: number): void;
   pending(what: number): boolean;
   setPriority(priority: number): void;
+  getPriority(): number;
   free(): void;
 }
 
@@ -163,8 +164,8 @@ interface NativeModule {
 }
 
 const INSTALL_HINT =
-  'Install libevent 2.1: `sudo apt-get install libevent-dev` (Debian/Ubuntu), ' +
-  '`sudo dnf install libevent-devel` (Fedora/RHEL) or `brew install libevent` (macOS), then `npm rebuild bufferevent`.';
+  'The binding runs on Linux (epoll). Install libevent 2.1: `sudo apt-get install libevent-dev` (Debian/Ubuntu) ' +
+  'or `sudo dnf install libevent-devel` (Fedora/RHEL), then `npm rebuild bufferevent`.';
 
 function loadAddon(): NativeModule {
   const here = path.dirname(fileURLToPath(import.meta.url));

@@ -4,6 +4,13 @@ import { native, type NativeRateLimitGroup } from './native.ts';
 import { BuffereventError } from './errors.ts';
 import type { Bufferevent } from './bufferevent.ts';
 
+function requireBufferevent(value: unknown): Bufferevent {
+  if (typeof value !== 'object' || value === null || typeof (value as Bufferevent).unwrapNative !== 'function') {
+    throw new BuffereventError('expected a socket Bufferevent', 'ERR_INVALID_ARG');
+  }
+  return value as Bufferevent;
+}
+
 export interface RateLimit {
   /** Bytes per second; omitted: reading is not limited. */
   readRate?: number;
@@ -57,13 +64,13 @@ export class RateLimitGroup {
   /** Adds a socket bufferevent (bufferevent_add_to_rate_limit_group). */
   add(bev: Bufferevent): this {
     this.#check();
-    this.#native.add(bev.unwrapNative());
+    this.#native.add(requireBufferevent(bev).unwrapNative());
     return this;
   }
 
   remove(bev: Bufferevent): this {
     this.#check();
-    this.#native.remove(bev.unwrapNative());
+    this.#native.remove(requireBufferevent(bev).unwrapNative());
     return this;
   }
 

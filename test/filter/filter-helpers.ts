@@ -69,7 +69,16 @@ export function pattern(size: number, seed = 1): Buffer {
 
 /** Compressible but not trivial text: numbered lines of words. */
 export function text(size: number): Buffer {
-  const words = ['bufferevent', 'libevent', 'filter', 'deflate', 'inflate', 'socket', 'evbuffer', 'watermark'];
+  const words = [
+    'bufferevent',
+    'libevent',
+    'filter',
+    'deflate',
+    'inflate',
+    'socket',
+    'evbuffer',
+    'watermark',
+  ];
   const parts: string[] = [];
   let length = 0;
   for (let line = 0; length < size; line++) {

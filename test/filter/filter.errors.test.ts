@@ -18,7 +18,10 @@ interface Seen {
   error: BuffereventError | undefined;
 }
 
-function filtered(sides: { input?: FilterFunction | ReturnType<typeof filters.lines>; output?: FilterFunction }) {
+function filtered(sides: {
+  input?: FilterFunction | ReturnType<typeof filters.lines>;
+  output?: FilterFunction;
+}) {
   const [underlying, peer] = socketPairBufferevents();
   const filter = Bufferevent.filter(underlying, sides);
   const events: Seen[] = [];

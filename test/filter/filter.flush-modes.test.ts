@@ -85,13 +85,17 @@ describe('flush modes', () => {
     deflater.write(message);
     deflater.flush(EV.WRITE, BEV.FINISHED);
     const wire = () => Buffer.concat(raw);
-    await waitFor(() => {
-      try {
-        return inflateSync(wire()).length === message.length;
-      } catch {
-        return false;
-      }
-    }, 5_000, 'the complete zlib stream');
+    await waitFor(
+      () => {
+        try {
+          return inflateSync(wire()).length === message.length;
+        } catch {
+          return false;
+        }
+      },
+      5_000,
+      'the complete zlib stream',
+    );
     expect(inflateSync(wire()).equals(message)).toBe(true);
     expect(wire().length).toBeLessThan(message.length / 3);
     deflater.free();

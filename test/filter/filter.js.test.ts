@@ -2,7 +2,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Bufferevent, type EvBuffer } from '../../src/index.ts';
 import { EV, liveCounts, turns, waitFor } from '../helpers.ts';
-import { countingFilter, pattern, recordFilter, underlyingKinds, upperAscii, uppercaseFilter } from './filter-helpers.ts';
+import {
+  countingFilter,
+  pattern,
+  recordFilter,
+  underlyingKinds,
+  upperAscii,
+  uppercaseFilter,
+} from './filter-helpers.ts';
 
 let start: ReturnType<typeof liveCounts>;
 beforeEach(() => {
@@ -62,7 +69,8 @@ describe.each(underlyingKinds)('a JavaScript filter over a $kind', ({ make }) =>
     peer.write(fromPeer);
     filter.write(toPeer);
     await waitFor(
-      () => Buffer.concat(atFilter).length === fromPeer.length && Buffer.concat(atPeer).length === toPeer.length,
+      () =>
+        Buffer.concat(atFilter).length === fromPeer.length && Buffer.concat(atPeer).length === toPeer.length,
       10_000,
       'both directions',
     );

@@ -57,7 +57,8 @@ describe('deflate → inflate over TCP', () => {
     inflater.enable(EV.READ | EV.WRITE);
     counter.enable(EV.READ | EV.WRITE);
     deflater.enable(EV.READ | EV.WRITE);
-    for (let offset = 0; offset < data.length; offset += 1 << 20) deflater.write(data.subarray(offset, offset + (1 << 20)));
+    for (let offset = 0; offset < data.length; offset += 1 << 20)
+      deflater.write(data.subarray(offset, offset + (1 << 20)));
     deflater.flush(EV.WRITE, BEV.FINISHED);
     await waitFor(() => receivedBytes === data.length, 20_000, '10 MB through the inflater');
     await waitFor(() => client.output.length === 0, 5_000, 'the client to drain');
@@ -101,7 +102,10 @@ describe('deflate → inflate over TCP', () => {
     const data = pattern(300_000);
     const received: Buffer[] = [];
     const events: number[] = [];
-    inflater.setCallbacks({ read: (bev) => received.push(bev.read()), event: (_bev, flags) => events.push(flags) });
+    inflater.setCallbacks({
+      read: (bev) => received.push(bev.read()),
+      event: (_bev, flags) => events.push(flags),
+    });
     inflater.enable(EV.READ | EV.WRITE);
     peer.end(deflateSync(data));
     await waitFor(() => events.length > 0, 5_000, 'the EOF');
@@ -151,7 +155,9 @@ describe('inflate of a bad stream', () => {
   });
 
   it('reports data after the end of the stream as one ERR_FILTER error', async () => {
-    const { events } = await inflateFromPeer(Buffer.concat([deflateSync(Buffer.from('done')), Buffer.from('trailing')]));
+    const { events } = await inflateFromPeer(
+      Buffer.concat([deflateSync(Buffer.from('done')), Buffer.from('trailing')]),
+    );
     expect(events).toHaveLength(1);
     expect(events[0]!.flags).toBe(BEV.ERROR | BEV.READING);
     expect(events[0]!.error!.code).toBe('ERR_FILTER');

@@ -44,7 +44,7 @@ describe('Bufferevent.pair()', () => {
     b.free();
   });
 
-  it('calls b\'s read only when its input reaches the read low watermark', async () => {
+  it("calls b's read only when its input reaches the read low watermark", async () => {
     const [a, b] = Bufferevent.pair();
     const lengths: number[] = [];
     b.setWatermark(EV.READ, 10);
@@ -85,7 +85,7 @@ describe('Bufferevent.pair()', () => {
     b.free();
   });
 
-  it('calls a\'s write callback once its output drains to the write low watermark', async () => {
+  it("calls a's write callback once its output drains to the write low watermark", async () => {
     const [a, b] = Bufferevent.pair();
     const outputAtWrite: number[] = [];
     a.setCallbacks({ write: (bev) => outputAtWrite.push(bev.output.length) });

@@ -1,6 +1,12 @@
 // Rate-limit API without timing: bucket values, argument checks, group membership and totals.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bufferevent, BuffereventError, RateLimitGroup, socketpair, type SocketOptions } from '../../src/index.ts';
+import {
+  Bufferevent,
+  BuffereventError,
+  RateLimitGroup,
+  socketpair,
+  type SocketOptions,
+} from '../../src/index.ts';
 import { EV, liveCounts, socketPairBufferevents, turns, waitFor } from '../helpers.ts';
 
 // libevent's answer for "no limit": EV_SSIZE_MAX, as a JavaScript number.

@@ -12,10 +12,17 @@ const TICK_MS = 100;
 const UPPER_MS = 15_000;
 
 let start: ReturnType<typeof liveCounts>;
+// Everything a test creates, freed after it even when an assertion failed first (free() is idempotent).
+const created: { free(): void }[] = [];
+function track<T extends { free(): void }>(resource: T): T {
+  created.push(resource);
+  return resource;
+}
 beforeEach(() => {
   start = liveCounts();
 });
 afterEach(async () => {
+  for (const resource of created.splice(0)) resource.free();
   await turns(3);
   expect(liveCounts()).toEqual(start);
 });
@@ -29,7 +36,10 @@ function pattern(size: number, seed: number): Buffer {
 /** `limited` on one end of a socket pair, an unlimited plain bufferevent on the other. */
 function limitedAndPeer(options: SocketOptions = {}): { limited: Bufferevent; peer: Bufferevent } {
   const [mine, theirs] = socketpair();
-  return { limited: Bufferevent.socket({ fd: mine, ...options }), peer: Bufferevent.socket({ fd: theirs }) };
+  return {
+    limited: track(Bufferevent.socket({ fd: mine, ...options })),
+    peer: track(Bufferevent.socket({ fd: theirs })),
+  };
 }
 
 /** Collects what `bev` reads; `received()` is the byte count, `data()` the bytes. */
@@ -119,7 +129,7 @@ describe('per-bufferevent limits changing', () => {
     const reader = collect(limited);
     peer.enable(EV.WRITE);
     peer.write('after the refill');
-    await waitFor(() => reader.received() === 16, UPPER_MS, 'the bytes');
+    await waitFor(() => reader.received() === 16, 5_000, 'the bytes'); // about 1 s: 9 ticks of refill
     const elapsed = performance.now() - began;
     expect(elapsed).toBeGreaterThanOrEqual(8 * TICK_MS);
     expect(elapsed).toBeLessThan(UPPER_MS);
@@ -134,7 +144,7 @@ describe('a RateLimitGroup', () => {
     const burst = 32 * KiB;
     const perMember = 128 * KiB;
     const created = performance.now();
-    const group = new RateLimitGroup({ readRate: rate, readBurst: burst, tickMs: TICK_MS });
+    const group = track(new RateLimitGroup({ readRate: rate, readBurst: burst, tickMs: TICK_MS }));
     const pairs = [0, 1, 2, 3].map(() => limitedAndPeer());
     let total = 0;
     const samples: { at: number; total: number }[] = [];
@@ -171,7 +181,7 @@ describe('a RateLimitGroup', () => {
   });
 
   it('stops limiting a member once it is removed, while the others stay limited', async () => {
-    const group = new RateLimitGroup({ readRate: 16 * KiB, readBurst: 16 * KiB, tickMs: TICK_MS });
+    const group = track(new RateLimitGroup({ readRate: 16 * KiB, readBurst: 16 * KiB, tickMs: TICK_MS }));
     const kept = limitedAndPeer();
     const removed = limitedAndPeer();
     group.add(kept.limited).add(removed.limited);
@@ -188,7 +198,9 @@ describe('a RateLimitGroup', () => {
     // At 16 KiB/s, 512 KiB would take about 30 s.
     expect(performance.now() - began).toBeLessThan(5000);
     const seconds = (performance.now() - began) / 1000;
-    expect(keptReader.received()).toBeLessThanOrEqual(16 * KiB + 16 * KiB * (seconds + TICK_MS / 1000) + 4 * KiB);
+    expect(keptReader.received()).toBeLessThanOrEqual(
+      16 * KiB + 16 * KiB * (seconds + TICK_MS / 1000) + 4 * KiB,
+    );
     expect(keptReader.received()).toBeLessThan(256 * KiB);
     expect(group.totals.read).toBe(keptReader.received()); // the removed member's bytes are not the group's
     for (const bev of [kept.limited, kept.peer, removed.limited, removed.peer]) bev.free();
@@ -196,7 +208,7 @@ describe('a RateLimitGroup', () => {
   });
 
   it('reads at the new rate after setRate raises it', async () => {
-    const group = new RateLimitGroup({ readRate: 16 * KiB, readBurst: 16 * KiB, tickMs: TICK_MS });
+    const group = track(new RateLimitGroup({ readRate: 16 * KiB, readBurst: 16 * KiB, tickMs: TICK_MS }));
     const { limited, peer } = limitedAndPeer();
     group.add(limited);
     const began = performance.now();
@@ -216,7 +228,9 @@ describe('a RateLimitGroup', () => {
   });
 
   it('reads no faster than the new rate after setRate lowers it', async () => {
-    const group = new RateLimitGroup({ readRate: 64 * 1024 * KiB, readBurst: 64 * 1024 * KiB, tickMs: TICK_MS });
+    const group = track(
+      new RateLimitGroup({ readRate: 64 * 1024 * KiB, readBurst: 64 * 1024 * KiB, tickMs: TICK_MS }),
+    );
     const { limited, peer } = limitedAndPeer();
     group.add(limited);
     const reader = collect(limited);
