@@ -127,6 +127,7 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
     loop()->MarkDirty();
     return env.Undefined();
   }
+  if (bufferevent_getfd(bev_) < 0) return ThrowError(env, "ERR_NOT_CONNECTED", "the bufferevent has no socket to shut down");
   ShutdownWhenDrained();
   return env.Undefined();
 }
