@@ -8,10 +8,10 @@
 #include <string>
 
 #include "buffer_event.h"
-#include "filters/native_filter.h"
 #include "dns.h"
-#include "event.h"
 #include "evbuffer.h"
+#include "event.h"
+#include "filters/native_filter.h"
 #include "listener.h"
 #include "rate_limit.h"
 #include "util/errors.h"
@@ -102,7 +102,8 @@ Napi::Value Addon::SocketPair(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   evutil_socket_t fds[2];
   if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
-    return ThrowSystemError(env, "ERR_SOCKETPAIR", errno, "socketpair", "cannot create a socket pair");
+    return ThrowSystemError(env, "ERR_SOCKETPAIR", errno, "socketpair",
+                            "cannot create a socket pair");
   }
   evutil_make_socket_nonblocking(fds[0]);
   evutil_make_socket_nonblocking(fds[1]);

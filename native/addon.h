@@ -17,11 +17,12 @@ class Addon : public Napi::Addon<Addon> {
   // libevent could not be set up (the reason is thrown as ERR_LOOP_INIT).
   EventLoop* Loop(Napi::Env env);
 
-  Napi::FunctionReference error_class;         // BuffereventError, registered by src/native.ts
+  Napi::FunctionReference error_class;           // BuffereventError, registered by src/native.ts
   Napi::FunctionReference bufferevent_dispatch;  // (owner, kind, events, errno, code, message)
   Napi::FunctionReference listener_dispatch;     // (owner, kind, fd|errno, address, port, family)
   Napi::FunctionReference event_dispatch;        // (owner, fd, what)
-  Napi::FunctionReference filter_dispatch;       // (owner, side, limit, mode) → 'ok' | 'need-more' | 'error'
+  Napi::FunctionReference
+      filter_dispatch;  // (owner, side, limit, mode) → 'ok' | 'need-more' | 'error'
   Napi::FunctionReference evbuffer_constructor;
 
  private:

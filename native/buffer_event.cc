@@ -7,10 +7,10 @@
 
 #include "addon.h"
 #include "dns.h"
-#include "filters/native_filter.h"
-#include "rate_limit.h"
 #include "evbuffer.h"
 #include "event_loop.h"
+#include "filters/native_filter.h"
+#include "rate_limit.h"
 #include "util/errors.h"
 #include "util/js_callback.h"
 #include "util/milliseconds.h"
@@ -18,37 +18,38 @@
 namespace node_bufferevent {
 
 Napi::Function BuffereventWrap::Init(Napi::Env env) {
-  return DefineClass(env, "Bufferevent",
-                     {
-                         InstanceMethod("setCallbackMask", &BuffereventWrap::SetCallbackMask),
-                         InstanceMethod("keepAlive", &BuffereventWrap::KeepAlive),
-                         InstanceMethod("enable", &BuffereventWrap::Enable),
-                         InstanceMethod("disable", &BuffereventWrap::Disable),
-                         InstanceMethod("enabled", &BuffereventWrap::Enabled),
-                         InstanceMethod("setWatermark", &BuffereventWrap::SetWatermark),
-                         InstanceMethod("getWatermark", &BuffereventWrap::GetWatermark),
-                         InstanceMethod("setTimeouts", &BuffereventWrap::SetTimeouts),
-                         InstanceMethod("write", &BuffereventWrap::Write),
-                         InstanceMethod("read", &BuffereventWrap::Read),
-                         InstanceMethod("input", &BuffereventWrap::Input),
-                         InstanceMethod("output", &BuffereventWrap::Output),
-                         InstanceMethod("flush", &BuffereventWrap::Flush),
-                         InstanceMethod("getPriority", &BuffereventWrap::GetPriority),
-                         InstanceMethod("setPriority", &BuffereventWrap::SetPriority),
-                         InstanceMethod("fd", &BuffereventWrap::Fd),
-                         InstanceMethod("trigger", &BuffereventWrap::Trigger),
-                         InstanceMethod("triggerEvent", &BuffereventWrap::TriggerEvent),
-                         InstanceMethod("free", &BuffereventWrap::Free),
-                         InstanceMethod("connect", &BuffereventWrap::Connect),
-                         InstanceMethod("connectHostname", &BuffereventWrap::ConnectHostname),
-                         InstanceMethod("shutdownWrite", &BuffereventWrap::ShutdownWrite),
-                         InstanceMethod("filterBuffers", &BuffereventWrap::FilterBuffers),
-                         InstanceMethod("setRateLimit", &BuffereventWrap::SetRateLimit),
-                         InstanceMethod("getReadLimit", &BuffereventWrap::GetReadLimit),
-                         InstanceMethod("getWriteLimit", &BuffereventWrap::GetWriteLimit),
-                         InstanceMethod("decrementReadLimit", &BuffereventWrap::DecrementReadLimit),
-                         InstanceMethod("decrementWriteLimit", &BuffereventWrap::DecrementWriteLimit),
-                     });
+  return DefineClass(
+      env, "Bufferevent",
+      {
+          InstanceMethod("setCallbackMask", &BuffereventWrap::SetCallbackMask),
+          InstanceMethod("keepAlive", &BuffereventWrap::KeepAlive),
+          InstanceMethod("enable", &BuffereventWrap::Enable),
+          InstanceMethod("disable", &BuffereventWrap::Disable),
+          InstanceMethod("enabled", &BuffereventWrap::Enabled),
+          InstanceMethod("setWatermark", &BuffereventWrap::SetWatermark),
+          InstanceMethod("getWatermark", &BuffereventWrap::GetWatermark),
+          InstanceMethod("setTimeouts", &BuffereventWrap::SetTimeouts),
+          InstanceMethod("write", &BuffereventWrap::Write),
+          InstanceMethod("read", &BuffereventWrap::Read),
+          InstanceMethod("input", &BuffereventWrap::Input),
+          InstanceMethod("output", &BuffereventWrap::Output),
+          InstanceMethod("flush", &BuffereventWrap::Flush),
+          InstanceMethod("getPriority", &BuffereventWrap::GetPriority),
+          InstanceMethod("setPriority", &BuffereventWrap::SetPriority),
+          InstanceMethod("fd", &BuffereventWrap::Fd),
+          InstanceMethod("trigger", &BuffereventWrap::Trigger),
+          InstanceMethod("triggerEvent", &BuffereventWrap::TriggerEvent),
+          InstanceMethod("free", &BuffereventWrap::Free),
+          InstanceMethod("connect", &BuffereventWrap::Connect),
+          InstanceMethod("connectHostname", &BuffereventWrap::ConnectHostname),
+          InstanceMethod("shutdownWrite", &BuffereventWrap::ShutdownWrite),
+          InstanceMethod("filterBuffers", &BuffereventWrap::FilterBuffers),
+          InstanceMethod("setRateLimit", &BuffereventWrap::SetRateLimit),
+          InstanceMethod("getReadLimit", &BuffereventWrap::GetReadLimit),
+          InstanceMethod("getWriteLimit", &BuffereventWrap::GetWriteLimit),
+          InstanceMethod("decrementReadLimit", &BuffereventWrap::DecrementReadLimit),
+          InstanceMethod("decrementWriteLimit", &BuffereventWrap::DecrementWriteLimit),
+      });
 }
 
 // new Bufferevent(owner, kind, options)
@@ -60,12 +61,16 @@ BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
   SetOwner(info[0].As<Napi::Object>(), env, "Bufferevent");
   std::string kind = info[1].As<Napi::String>().Utf8Value();
   Napi::Object options = info[2].As<Napi::Object>();
-  if (kind == "socket") bev_ = CreateSocket(env, options);
-  else if (kind == "pair") bev_ = CreatePair(env, options);
-  else if (kind == "filter") bev_ = CreateFilter(env, options);
+  if (kind == "socket")
+    bev_ = CreateSocket(env, options);
+  else if (kind == "pair")
+    bev_ = CreatePair(env, options);
+  else if (kind == "filter")
+    bev_ = CreateFilter(env, options);
   if (bev_ == nullptr) {
     Close();
-    if (!env.IsExceptionPending()) ThrowError(env, "ERR_CREATE", "libevent could not create the bufferevent");
+    if (!env.IsExceptionPending())
+      ThrowError(env, "ERR_CREATE", "libevent could not create the bufferevent");
     return;
   }
   InstallCallbacks();
@@ -81,7 +86,8 @@ void BuffereventWrap::ReleaseNative() {
   if (input_view_ != nullptr) input_view_->Invalidate();
   if (output_view_ != nullptr) output_view_->Invalidate();
   ReleaseRateLimit();
-  if (shutdown_watch_ != nullptr && bev_ != nullptr) evbuffer_remove_cb_entry(bufferevent_get_output(bev_), shutdown_watch_);
+  if (shutdown_watch_ != nullptr && bev_ != nullptr)
+    evbuffer_remove_cb_entry(bufferevent_get_output(bev_), shutdown_watch_);
   shutdown_watch_ = nullptr;
   // A filter that frees its underlying socket takes the socket's rate limit down with it first,
   // while the socket is still valid.
@@ -106,13 +112,15 @@ bool BuffereventWrap::CheckUsable(Napi::Env env) {
 }
 
 void BuffereventWrap::InstallCallbacks() {
-  if (filtered_by_ != nullptr) return;  // libevent routes this bufferevent's callbacks to the filter
+  if (filtered_by_ != nullptr)
+    return;  // libevent routes this bufferevent's callbacks to the filter
   // libevent's behaviour depends on which callbacks exist (no readcb: data just accumulates), so a
   // callback JavaScript did not set is not installed. The event callback is always installed: the
   // binding itself needs it for hostname connects.
   // With larger reads the binding needs the read callback itself, to read on after libevent.
   bool need_read = (callback_mask_ & 1) || max_read_per_wakeup_ > 0;
-  bufferevent_setcb(bev_, need_read ? OnRead : nullptr, (callback_mask_ & 2) ? OnWrite : nullptr, OnEvent, this);
+  bufferevent_setcb(bev_, need_read ? OnRead : nullptr, (callback_mask_ & 2) ? OnWrite : nullptr,
+                    OnEvent, this);
 }
 
 void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) {
@@ -132,8 +140,8 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
     pending_error_message_.clear();
   }
   CallIntoJs(env, async_context(), Addon::Of(env).bufferevent_dispatch.Value(),
-             {owner, Napi::Number::New(env, static_cast<int>(which)), Napi::Number::New(env, events),
-              Napi::Number::New(env, err), code, message});
+             {owner, Napi::Number::New(env, static_cast<int>(which)),
+              Napi::Number::New(env, events), Napi::Number::New(env, err), code, message});
 }
 
 void BuffereventWrap::OnRead(bufferevent*, void* self) {
@@ -145,7 +153,8 @@ void BuffereventWrap::OnRead(bufferevent*, void* self) {
     // What libevent does when its own read sees EOF or an error: stop reading, then report.
     bufferevent_disable(wrap->bev_, EV_READ);
     EVUTIL_SET_SOCKET_ERROR(err);
-    bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING), BEV_TRIG_DEFER_CALLBACKS);
+    bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING),
+                              BEV_TRIG_DEFER_CALLBACKS);
   }
 }
 
@@ -169,7 +178,8 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
   wrap->Deliver(BuffereventCallback::kEvent, what, err);
 }
 
-void BuffereventWrap::RaiseError(short what, const char* code, const std::string& message, int err) {
+void BuffereventWrap::RaiseError(short what, const char* code, const std::string& message,
+                                 int err) {
   if (bev_ == nullptr) return;
   pending_error_code_ = code;
   pending_error_message_ = message;
@@ -182,7 +192,8 @@ Napi::Value BuffereventWrap::SetCallbackMask(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
   if (filtered_by_ != nullptr) {
     return ThrowError(info.Env(), "ERR_FILTERED",
-                      "this bufferevent is the underlying of a filter, which owns its callbacks; set them on the filter");
+                      "this bufferevent is the underlying of a filter, which owns its callbacks; "
+                      "set them on the filter");
   }
   callback_mask_ = info[0].As<Napi::Number>().Int32Value();
   InstallCallbacks();
@@ -234,7 +245,8 @@ Napi::Value BuffereventWrap::GetWatermark(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   size_t low = 0;
   size_t high = 0;
-  bufferevent_getwatermark(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()), &low, &high);
+  bufferevent_getwatermark(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()), &low,
+                           &high);
   Napi::Object result = Napi::Object::New(env);
   result.Set("low", static_cast<double>(low));
   result.Set("high", static_cast<double>(high));
@@ -251,7 +263,8 @@ Napi::Value BuffereventWrap::SetTimeouts(const Napi::CallbackInfo& info) {
   bool has_write = info[1].IsNumber();
   if (has_read) read_timeout = MillisecondsToTimeval(info[0].As<Napi::Number>().DoubleValue());
   if (has_write) write_timeout = MillisecondsToTimeval(info[1].As<Napi::Number>().DoubleValue());
-  bufferevent_set_timeouts(bev_, has_read ? &read_timeout : nullptr, has_write ? &write_timeout : nullptr);
+  bufferevent_set_timeouts(bev_, has_read ? &read_timeout : nullptr,
+                           has_write ? &write_timeout : nullptr);
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -261,7 +274,8 @@ Napi::Value BuffereventWrap::Write(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   auto data = info[0].As<Napi::Buffer<uint8_t>>();
   if (partner_freed_) {
-    return ThrowError(env, "ERR_PARTNER_FREED", "the other half of this pair was freed; nothing can be written to it");
+    return ThrowError(env, "ERR_PARTNER_FREED",
+                      "the other half of this pair was freed; nothing can be written to it");
   }
   if (write_through_ && TryWriteThrough(env, data)) return env.Undefined();
   if (EvBufferWrap::AddJsBuffer(env, bufferevent_get_output(bev_), data) != 0) {
@@ -291,26 +305,31 @@ Napi::Value BuffereventWrap::Input(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   // A socket or pair bufferevent's input is frozen at its end: only libevent appends to it.
-  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_, false, kind_ != BuffereventKind::kFilter);
+  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_, false,
+                               kind_ != BuffereventKind::kFilter);
 }
 
 Napi::Value BuffereventWrap::Output(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   // A socket or pair bufferevent's output is frozen at its start: only libevent takes from it.
-  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_, kind_ != BuffereventKind::kFilter, false);
+  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_,
+                               kind_ != BuffereventKind::kFilter, false);
 }
 
 Napi::Value BuffereventWrap::Flush(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   if (partner_freed_) {
-    return ThrowError(env, "ERR_PARTNER_FREED", "the other half of this pair was freed; there is nothing to flush to");
+    return ThrowError(env, "ERR_PARTNER_FREED",
+                      "the other half of this pair was freed; there is nothing to flush to");
   }
-  int result = bufferevent_flush(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()),
-                                 static_cast<bufferevent_flush_mode>(info[1].As<Napi::Number>().Int32Value()));
+  int result = bufferevent_flush(
+      bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()),
+      static_cast<bufferevent_flush_mode>(info[1].As<Napi::Number>().Int32Value()));
   loop()->MarkDirty();
-  if (result < 0) return ThrowError(env, "ERR_FLUSH", "libevent reported a failure flushing the bufferevent");
+  if (result < 0)
+    return ThrowError(env, "ERR_FLUSH", "libevent reported a failure flushing the bufferevent");
   return Napi::Number::New(env, result);
 }
 
@@ -358,8 +377,9 @@ Napi::Value BuffereventWrap::TriggerEvent(const Napi::CallbackInfo& info) {
 
 Napi::Value BuffereventWrap::Free(const Napi::CallbackInfo& info) {
   if (filtered_by_ != nullptr) {
-    return ThrowError(info.Env(), "ERR_FILTERED",
-                      "this bufferevent is the underlying of a filter; free the filter (closeOnFree frees both)");
+    return ThrowError(
+        info.Env(), "ERR_FILTERED",
+        "this bufferevent is the underlying of a filter; free the filter (closeOnFree frees both)");
   }
   Close();
   return info.Env().Undefined();

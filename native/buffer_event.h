@@ -1,5 +1,5 @@
-// Bufferevent: one JavaScript class for every kind of libevent bufferevent. The kinds differ only in
-// how they are created (buffer_event_socket.cc, ...); everything else is libevent's common API.
+// Bufferevent: one JavaScript class for every kind of libevent bufferevent. The kinds differ only
+// in how they are created (buffer_event_socket.cc, ...); everything else is libevent's common API.
 #pragma once
 
 #include <event2/buffer.h>
@@ -46,7 +46,8 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
 
   // Shuts the socket's write side down once its output is empty (now, if it is).
   void ShutdownWhenDrained();
-  static void OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info* info, void* self);
+  static void OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info* info,
+                                         void* self);
   // Pairs (buffer_event_pair.cc): libevent tells a partner nothing when its other half is freed.
   void UnlinkPartner();
   void PartnerFreed();
@@ -55,8 +56,8 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
                                                bufferevent_flush_mode mode, void* self);
   static bufferevent_filter_result OutputFilter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
                                                 bufferevent_flush_mode mode, void* self);
-  bufferevent_filter_result RunFilter(FilterSide side, evbuffer* src, evbuffer* dst, ev_ssize_t limit,
-                                      bufferevent_flush_mode mode);
+  bufferevent_filter_result RunFilter(FilterSide side, evbuffer* src, evbuffer* dst,
+                                      ev_ssize_t limit, bufferevent_flush_mode mode);
   // The filter's handling of an event from the underlying bufferevent; true when it consumed it.
   bool FilterInterceptsEvent(short what);
   void ReleaseFilter();
@@ -136,7 +137,8 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bool close_underlying_on_free_ = false;
   std::unique_ptr<NativeFilter> native_filters_[2];
   bool js_filters_[2] = {false, false};
-  EvBufferWrap* filter_views_[4] = {nullptr, nullptr, nullptr, nullptr};  // input src/dst, output src/dst
+  EvBufferWrap* filter_views_[4] = {nullptr, nullptr, nullptr,
+                                    nullptr};  // input src/dst, output src/dst
   bool filter_failed_ = false;   // after the first filter error no second ERROR event is raised
   bool input_finished_ = false;  // the input filter has been flushed with BEV_FINISHED
 

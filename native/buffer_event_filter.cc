@@ -1,7 +1,8 @@
 // The filter kind: bufferevent_filter_new over any bufferevent, with JavaScript or native filters
-// per side (an omitted side passes bytes through). The binding fixes two libevent 2.1 gaps: a filter
-// returning BEV_ERROR produces no event (we raise exactly one ERROR), and an input filter is never
-// told about the underlying EOF (we flush it with BEV_FINISHED, deliver the last data, then EOF).
+// per side (an omitted side passes bytes through). The binding fixes two libevent 2.1 gaps: a
+// filter returning BEV_ERROR produces no event (we raise exactly one ERROR), and an input filter is
+// never told about the underlying EOF (we flush it with BEV_FINISHED, deliver the last data, then
+// EOF).
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
@@ -17,11 +18,14 @@ namespace node_bufferevent {
 
 namespace {
 
-bool SideIsJs(Napi::Value spec) { return spec.IsString() && spec.As<Napi::String>().Utf8Value() == "js"; }
+bool SideIsJs(Napi::Value spec) {
+  return spec.IsString() && spec.As<Napi::String>().Utf8Value() == "js";
+}
 
 }  // namespace
 
-// options: { underlying: Bufferevent (native), closeOnFree, input?: 'js' | descriptor, output?: ... }
+// options: { underlying: Bufferevent (native), closeOnFree, input?: 'js' | descriptor, output?: ...
+// }
 bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) {
   kind_ = BuffereventKind::kFilter;
   Napi::Object underlying_object = options.Get("underlying").As<Napi::Object>();
@@ -31,7 +35,8 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
     return nullptr;
   }
   if (underlying->filtered_by_ != nullptr) {
-    ThrowError(env, "ERR_FILTERED", "the underlying bufferevent is already filtered; filter the filter instead");
+    ThrowError(env, "ERR_FILTERED",
+               "the underlying bufferevent is already filtered; filter the filter instead");
     return nullptr;
   }
   const char* sides[2] = {"input", "output"};
@@ -58,20 +63,24 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
   return bev;
 }
 
-bufferevent_filter_result BuffereventWrap::InputFilter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+bufferevent_filter_result BuffereventWrap::InputFilter(evbuffer* src, evbuffer* dst,
+                                                       ev_ssize_t limit,
                                                        bufferevent_flush_mode mode, void* self) {
   return static_cast<BuffereventWrap*>(self)->RunFilter(FilterSide::kInput, src, dst, limit, mode);
 }
 
-bufferevent_filter_result BuffereventWrap::OutputFilter(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+bufferevent_filter_result BuffereventWrap::OutputFilter(evbuffer* src, evbuffer* dst,
+                                                        ev_ssize_t limit,
                                                         bufferevent_flush_mode mode, void* self) {
   return static_cast<BuffereventWrap*>(self)->RunFilter(FilterSide::kOutput, src, dst, limit, mode);
 }
 
-bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* src, evbuffer* dst,
+                                                     ev_ssize_t limit,
                                                      bufferevent_flush_mode mode) {
   EventLoop* event_loop = loop();
-  if (closed() || filter_failed_ || event_loop == nullptr || event_loop->shutting_down()) return BEV_ERROR;
+  if (closed() || filter_failed_ || event_loop == nullptr || event_loop->shutting_down())
+    return BEV_ERROR;
   int index = static_cast<int>(side);
   std::string message;
   bufferevent_filter_result result = BEV_ERROR;
@@ -87,23 +96,30 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
     const size_t dst_before = evbuffer_get_length(dst);
     napi_value returned = nullptr;
     napi_value exception = nullptr;
-    bool ok = CallIntoJsForResult(env, async_context(), Addon::Of(env).filter_dispatch.Value(),
-                                  {owner, Napi::Number::New(env, index), Napi::Number::New(env, static_cast<double>(limit)),
-                                   Napi::Number::New(env, static_cast<int>(mode))},
-                                  &returned, &exception);
+    bool ok = CallIntoJsForResult(
+        env, async_context(), Addon::Of(env).filter_dispatch.Value(),
+        {owner, Napi::Number::New(env, index), Napi::Number::New(env, static_cast<double>(limit)),
+         Napi::Number::New(env, static_cast<int>(mode))},
+        &returned, &exception);
     if (closed()) return BEV_ERROR;  // freed inside its own filter
     if (!ok) {
       Napi::Value error(env, exception);
-      message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") + " filter threw: " +
+      message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") +
+                " filter threw: " +
                 (error.IsObject() ? error.As<Napi::Object>().Get("message").ToString().Utf8Value()
                                   : error.ToString().Utf8Value());
     } else {
       std::string verdict = Napi::Value(env, returned).ToString().Utf8Value();
       // 'ok' without moving a byte would make libevent call the filter again at once, forever.
-      bool progressed = evbuffer_get_length(src) != src_before || evbuffer_get_length(dst) != dst_before;
-      if (verdict == "ok") result = progressed || mode != BEV_NORMAL ? BEV_OK : BEV_NEED_MORE;
-      else if (verdict == "need-more") result = BEV_NEED_MORE;
-      else message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") + " filter returned '" + verdict + "'";
+      bool progressed =
+          evbuffer_get_length(src) != src_before || evbuffer_get_length(dst) != dst_before;
+      if (verdict == "ok")
+        result = progressed || mode != BEV_NORMAL ? BEV_OK : BEV_NEED_MORE;
+      else if (verdict == "need-more")
+        result = BEV_NEED_MORE;
+      else
+        message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") +
+                  " filter returned '" + verdict + "'";
     }
   }
   if (result == BEV_ERROR) {
@@ -115,15 +131,18 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
 }
 
 bool BuffereventWrap::FilterInterceptsEvent(short what) {
-  if (kind_ != BuffereventKind::kFilter || !(what & BEV_EVENT_EOF) || input_finished_ || bev_ == nullptr) {
+  if (kind_ != BuffereventKind::kFilter || !(what & BEV_EVENT_EOF) || input_finished_ ||
+      bev_ == nullptr) {
     return false;
   }
   input_finished_ = true;
   // Let the input filter finish its stream (an inflater flushes its tail, a line splitter its last
-  // line), then deliver the data and, after it, the EOF: both deferred, in libevent's read-then-event order.
+  // line), then deliver the data and, after it, the EOF: both deferred, in libevent's
+  // read-then-event order.
   bufferevent_flush(bev_, EV_READ, BEV_FINISHED);
   if (filter_failed_) return true;  // the filter's ERROR is queued and replaces the EOF
-  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
+    bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
   bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();
   return true;
@@ -137,8 +156,10 @@ Napi::Value BuffereventWrap::FilterBuffers(const Napi::CallbackInfo& info) {
     return ThrowError(env, "ERR_INVALID_ARG", "not a filter bufferevent");
   }
   int side = info[0].As<Napi::Number>().Int32Value() == 0 ? 0 : 1;
-  evbuffer* src = side == 0 ? bufferevent_get_input(underlying_->bev_) : bufferevent_get_output(bev_);
-  evbuffer* dst = side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(underlying_->bev_);
+  evbuffer* src =
+      side == 0 ? bufferevent_get_input(underlying_->bev_) : bufferevent_get_output(bev_);
+  evbuffer* dst =
+      side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(underlying_->bev_);
   Napi::Array result = Napi::Array::New(env, 2);
   result.Set(0u, EvBufferWrap::NewView(env, src, &filter_views_[side * 2]));
   result.Set(1u, EvBufferWrap::NewView(env, dst, &filter_views_[side * 2 + 1]));

@@ -10,9 +10,9 @@
 #include <cstring>
 
 #include "buffer_event.h"
-#include "filters/native_filter.h"
 #include "dns.h"
 #include "event_loop.h"
+#include "filters/native_filter.h"
 #include "util/errors.h"
 
 namespace node_bufferevent {
@@ -22,7 +22,8 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   int fd = options.Get("fd").As<Napi::Number>().Int32Value();
   if (fd >= 0) {
     if (fcntl(fd, F_GETFD) == -1) {
-      ThrowSystemError(env, "ERR_INVALID_FD", errno, "fcntl", "fd " + std::to_string(fd) + " is not open");
+      ThrowSystemError(env, "ERR_INVALID_FD", errno, "fcntl",
+                       "fd " + std::to_string(fd) + " is not open");
       return nullptr;
     }
     // libevent requires non-blocking fds; an fd handed over from elsewhere may not be.
@@ -31,12 +32,14 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   int flags = 0;
   if (options.Get("closeOnFree").ToBoolean().Value()) flags |= BEV_OPT_CLOSE_ON_FREE;
   if (options.Get("deferCallbacks").ToBoolean().Value()) flags |= BEV_OPT_DEFER_CALLBACKS;
-  max_read_per_wakeup_ = static_cast<size_t>(options.Get("maxReadPerWakeup").As<Napi::Number>().DoubleValue());
+  max_read_per_wakeup_ =
+      static_cast<size_t>(options.Get("maxReadPerWakeup").As<Napi::Number>().DoubleValue());
   write_through_ = options.Get("writeThrough").ToBoolean().Value();
   bufferevent* bev = bufferevent_socket_new(loop()->base(), fd, flags);
   // libevent caps each read at max_single_read (16 KiB by default) when computing rate limits;
   // raise it so bufferevent_get_max_to_read reports the larger budget.
-  if (bev != nullptr && max_read_per_wakeup_ > 0) bufferevent_set_max_single_read(bev, max_read_per_wakeup_);
+  if (bev != nullptr && max_read_per_wakeup_ > 0)
+    bufferevent_set_max_single_read(bev, max_read_per_wakeup_);
   return bev;
 }
 
@@ -48,7 +51,8 @@ bool BuffereventWrap::CheckSocket(Napi::Env env) {
   return false;
 }
 
-// connect(family, address, port): family 4 or 6 with a numeric address, or 0 with a Unix socket path.
+// connect(family, address, port): family 4 or 6 with a numeric address, or 0 with a Unix socket
+// path.
 Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
@@ -77,7 +81,8 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
   } else {
     auto* sun = reinterpret_cast<sockaddr_un*>(&storage);
     if (address.size() >= sizeof(sun->sun_path)) {
-      return ThrowError(env, "ERR_INVALID_PATH", "the Unix socket path is longer than the system allows");
+      return ThrowError(env, "ERR_INVALID_PATH",
+                        "the Unix socket path is longer than the system allows");
     }
     sun->sun_family = AF_UNIX;
     std::memcpy(sun->sun_path, address.c_str(), address.size() + 1);
@@ -85,9 +90,11 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
   }
   hostname_connector_.reset();
   connecting_ = true;
-  if (bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&storage), static_cast<int>(length)) != 0) {
+  if (bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&storage),
+                                 static_cast<int>(length)) != 0) {
     connecting_ = false;
-    return ThrowSystemError(env, "ERR_CONNECT", errno, "connect", "cannot start connecting to " + address);
+    return ThrowSystemError(env, "ERR_CONNECT", errno, "connect",
+                            "cannot start connecting to " + address);
   }
   loop()->MarkDirty();
   return env.Undefined();
@@ -99,12 +106,16 @@ Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   if (!CheckSocket(env)) return Napi::Value();
   evdns_base* dns = loop()->dns();
-  if (dns == nullptr) return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
+  if (dns == nullptr)
+    return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
   int family = info[2].As<Napi::Number>().Int32Value();
   hostname_connector_ = std::make_unique<HostnameConnector>(this, dns);
   connecting_ = true;
-  hostname_connector_->Start(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
-                             family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC);
+  hostname_connector_->Start(info[0].As<Napi::String>().Utf8Value(),
+                             info[1].As<Napi::Number>().Int32Value(),
+                             family == 4   ? AF_INET
+                             : family == 6 ? AF_INET6
+                                           : AF_UNSPEC);
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -118,16 +129,20 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   if (kind_ != BuffereventKind::kSocket) {
     if (partner_freed_) {
-      return ThrowError(env, "ERR_PARTNER_FREED", "the other half of this pair was freed; there is nothing to end");
+      return ThrowError(env, "ERR_PARTNER_FREED",
+                        "the other half of this pair was freed; there is nothing to end");
     }
     bufferevent_flush(bev_, EV_WRITE, BEV_FINISHED);
     BuffereventWrap* bottom = underlying_;
-    while (bottom != nullptr && bottom->kind_ == BuffereventKind::kFilter) bottom = bottom->underlying_;
-    if (bottom != nullptr && bottom->kind_ == BuffereventKind::kSocket) bottom->ShutdownWhenDrained();
+    while (bottom != nullptr && bottom->kind_ == BuffereventKind::kFilter)
+      bottom = bottom->underlying_;
+    if (bottom != nullptr && bottom->kind_ == BuffereventKind::kSocket)
+      bottom->ShutdownWhenDrained();
     loop()->MarkDirty();
     return env.Undefined();
   }
-  if (bufferevent_getfd(bev_) < 0) return ThrowError(env, "ERR_NOT_CONNECTED", "the bufferevent has no socket to shut down");
+  if (bufferevent_getfd(bev_) < 0)
+    return ThrowError(env, "ERR_NOT_CONNECTED", "the bufferevent has no socket to shut down");
   ShutdownWhenDrained();
   return env.Undefined();
 }
@@ -143,7 +158,8 @@ void BuffereventWrap::ShutdownWhenDrained() {
   shutdown_watch_ = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
 }
 
-void BuffereventWrap::OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info*, void* self) {
+void BuffereventWrap::OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info*,
+                                                 void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (evbuffer_get_length(output) != 0) return;
   evbuffer_remove_cb_entry(output, wrap->shutdown_watch_);

@@ -8,8 +8,8 @@
 #include <cstring>
 
 #include "buffer_event.h"
-#include "filters/native_filter.h"
 #include "event_loop.h"
+#include "filters/native_filter.h"
 #include "util/errors.h"
 
 namespace node_bufferevent {
@@ -51,11 +51,15 @@ void HostnameConnector::Start(const std::string& host, int port, int family) {
     Lookup* lookup = lookup_;
     lookup_ = nullptr;
     lookup->connector = nullptr;
-    if (request != nullptr) evdns_getaddrinfo_cancel(request);
-    else delete lookup;
+    if (request != nullptr)
+      evdns_getaddrinfo_cancel(request);
+    else
+      delete lookup;
     wrap_->RaiseError(BEV_EVENT_ERROR, "ERR_DNS",
-                      "cannot resolve '" + host + "': no DNS name servers are configured "
-                      "(see /etc/resolv.conf or EventBase.configureDns)", 0);
+                      "cannot resolve '" + host +
+                          "': no DNS name servers are configured "
+                          "(see /etc/resolv.conf or EventBase.configureDns)",
+                      0);
   }
 }
 
@@ -84,9 +88,10 @@ void HostnameConnector::Resolved(int result, evutil_addrinfo* addresses) {
     lengths_.push_back(static_cast<int>(entry->ai_addrlen));
   }
   if (!ConnectToNext()) {
-    wrap_->RaiseError(BEV_EVENT_ERROR, "ERR_CONNECT",
-                      "cannot connect to any address of '" + host_ + "': " + std::strerror(last_error_),
-                      last_error_);
+    wrap_->RaiseError(
+        BEV_EVENT_ERROR, "ERR_CONNECT",
+        "cannot connect to any address of '" + host_ + "': " + std::strerror(last_error_),
+        last_error_);
   }
 }
 
@@ -101,7 +106,8 @@ bool HostnameConnector::ConnectToNext() {
       bufferevent_setfd(bev, -1);
       close(old_fd);
     }
-    if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&addresses_[index]), lengths_[index]) == 0) {
+    if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&addresses_[index]),
+                                   lengths_[index]) == 0) {
       return true;
     }
     last_error_ = errno;
@@ -117,9 +123,11 @@ bool HostnameConnector::TryNextAfterFailure(int err) {
 
 Napi::Value ApplyDnsOptions(Napi::Env env, EventLoop* loop, Napi::Object options) {
   evdns_base* dns = loop->dns();
-  if (dns == nullptr) return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
+  if (dns == nullptr)
+    return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
   if (options.Has("timeoutMs")) {
-    std::string seconds = std::to_string(options.Get("timeoutMs").As<Napi::Number>().DoubleValue() / 1000.0);
+    std::string seconds =
+        std::to_string(options.Get("timeoutMs").As<Napi::Number>().DoubleValue() / 1000.0);
     evdns_base_set_option(dns, "timeout:", seconds.c_str());
   }
   if (options.Has("attempts")) {
@@ -133,8 +141,9 @@ Napi::Value ApplyDnsOptions(Napi::Env env, EventLoop* loop, Napi::Object options
       std::string server = servers.Get(i).As<Napi::String>().Utf8Value();
       if (evdns_base_nameserver_ip_add(dns, server.c_str()) != 0) {
         evdns_base_resume(dns);
-        return ThrowError(env, "ERR_INVALID_DNS_SERVER",
-                          "'" + server + "' is not a usable name server address (expected IP or IP:port)");
+        return ThrowError(
+            env, "ERR_INVALID_DNS_SERVER",
+            "'" + server + "' is not a usable name server address (expected IP or IP:port)");
       }
     }
     evdns_base_resume(dns);

@@ -1,8 +1,9 @@
 // Builds BuffereventError instances (the class is registered from src/native.ts at load time).
+#include "util/errors.h"
+
 #include <cstring>
 
 #include "addon.h"
-#include "util/errors.h"
 
 namespace node_bufferevent {
 
@@ -13,7 +14,8 @@ Napi::Error MakeError(Napi::Env env, const char* code, const std::string& messag
     error.Value().Set("code", Napi::String::New(env, code));
     return error;
   }
-  Napi::Object error = addon.error_class.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+  Napi::Object error =
+      addon.error_class.New({Napi::String::New(env, message), Napi::String::New(env, code)});
   return Napi::Error(env, error);
 }
 

@@ -47,31 +47,32 @@ Napi::Value FailedOperation(Napi::Env env, const char* operation) {
 }  // namespace
 
 Napi::Function EvBufferWrap::Init(Napi::Env env, Addon& addon) {
-  Napi::Function constructor = DefineClass(
-      env, "EvBuffer",
-      {
-          InstanceAccessor("length", &EvBufferWrap::Length, nullptr),
-          InstanceMethod("add", &EvBufferWrap::Add),
-          InstanceMethod("addBuffer", &EvBufferWrap::AddBuffer),
-          InstanceMethod("prepend", &EvBufferWrap::Prepend),
-          InstanceMethod("remove", &EvBufferWrap::Remove),
-          InstanceMethod("drain", &EvBufferWrap::Drain),
-          InstanceMethod("copyOut", &EvBufferWrap::CopyOut),
-          InstanceMethod("pullup", &EvBufferWrap::Pullup),
-          InstanceMethod("search", &EvBufferWrap::Search),
-          InstanceMethod("readLine", &EvBufferWrap::ReadLine),
-          InstanceMethod("addFile", &EvBufferWrap::AddFile),
-          InstanceMethod("writeTo", &EvBufferWrap::WriteTo),
-          InstanceMethod("readFrom", &EvBufferWrap::ReadFrom),
-          InstanceMethod("free", &EvBufferWrap::Free),
-      });
+  Napi::Function constructor =
+      DefineClass(env, "EvBuffer",
+                  {
+                      InstanceAccessor("length", &EvBufferWrap::Length, nullptr),
+                      InstanceMethod("add", &EvBufferWrap::Add),
+                      InstanceMethod("addBuffer", &EvBufferWrap::AddBuffer),
+                      InstanceMethod("prepend", &EvBufferWrap::Prepend),
+                      InstanceMethod("remove", &EvBufferWrap::Remove),
+                      InstanceMethod("drain", &EvBufferWrap::Drain),
+                      InstanceMethod("copyOut", &EvBufferWrap::CopyOut),
+                      InstanceMethod("pullup", &EvBufferWrap::Pullup),
+                      InstanceMethod("search", &EvBufferWrap::Search),
+                      InstanceMethod("readLine", &EvBufferWrap::ReadLine),
+                      InstanceMethod("addFile", &EvBufferWrap::AddFile),
+                      InstanceMethod("writeTo", &EvBufferWrap::WriteTo),
+                      InstanceMethod("readFrom", &EvBufferWrap::ReadFrom),
+                      InstanceMethod("free", &EvBufferWrap::Free),
+                  });
   addon.evbuffer_constructor = Napi::Persistent(constructor);
   return constructor;
 }
 
-Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer, bool frozen_start,
-                                   bool frozen_end) {
-  Napi::Object object = Addon::Of(env).evbuffer_constructor.New({Napi::External<evbuffer>::New(env, buffer)});
+Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer,
+                                   bool frozen_start, bool frozen_end) {
+  Napi::Object object =
+      Addon::Of(env).evbuffer_constructor.New({Napi::External<evbuffer>::New(env, buffer)});
   EvBufferWrap* view = Unwrap(object);
   view->frozen_start_ = frozen_start;
   view->frozen_end_ = frozen_end;
@@ -81,7 +82,8 @@ Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap
 }
 
 EvBufferWrap::EvBufferWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<EvBufferWrap>(info), NativeObject(RequireLoop(info.Env()), ObjectKind::kEvBuffer) {
+    : Napi::ObjectWrap<EvBufferWrap>(info),
+      NativeObject(RequireLoop(info.Env()), ObjectKind::kEvBuffer) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   if (info.Length() > 0 && info[0].IsExternal()) {
     buffer_ = info[0].As<Napi::External<evbuffer>>().Data();
@@ -109,7 +111,8 @@ void EvBufferWrap::Invalidate() {
 bool EvBufferWrap::CheckUsable(Napi::Env env) {
   if (buffer_ != nullptr) return true;
   ThrowError(env, "ERR_FREED",
-             owned_ ? "this EvBuffer was freed" : "this EvBuffer belonged to a bufferevent that was freed");
+             owned_ ? "this EvBuffer was freed"
+                    : "this EvBuffer belonged to a bufferevent that was freed");
   return false;
 }
 
@@ -127,7 +130,8 @@ bool EvBufferWrap::CheckEndAppendable(Napi::Env env, const char* operation) {
   return false;
 }
 
-int EvBufferWrap::AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data, size_t offset) {
+int EvBufferWrap::AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data,
+                                   size_t offset) {
   const uint8_t* start = data.Data() + offset;
   size_t length = data.Length() - offset;
   if (length < kAddByReferenceThreshold) return evbuffer_add(target, start, length);
@@ -146,7 +150,8 @@ Napi::Value EvBufferWrap::Length(const Napi::CallbackInfo& info) {
 Napi::Value EvBufferWrap::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  if (AddJsBuffer(env, buffer_, info[0].As<Napi::Buffer<uint8_t>>()) != 0) return FailedOperation(env, "add");
+  if (AddJsBuffer(env, buffer_, info[0].As<Napi::Buffer<uint8_t>>()) != 0)
+    return FailedOperation(env, "add");
   return env.Undefined();
 }
 
@@ -155,7 +160,8 @@ Napi::Value EvBufferWrap::AddBuffer(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   EvBufferWrap* source = Unwrap(info[0].As<Napi::Object>());
   if (!source->CheckUsable(env)) return Napi::Value();
-  if (source == this) return ThrowError(env, "ERR_INVALID_ARG", "cannot move an EvBuffer into itself");
+  if (source == this)
+    return ThrowError(env, "ERR_INVALID_ARG", "cannot move an EvBuffer into itself");
   if (evbuffer_add_buffer(buffer_, source->buffer_) != 0) return FailedOperation(env, "addBuffer");
   return env.Undefined();
 }
@@ -164,7 +170,8 @@ Napi::Value EvBufferWrap::Prepend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   auto data = info[0].As<Napi::Buffer<uint8_t>>();
-  if (evbuffer_prepend(buffer_, data.Data(), data.Length()) != 0) return FailedOperation(env, "prepend");
+  if (evbuffer_prepend(buffer_, data.Data(), data.Length()) != 0)
+    return FailedOperation(env, "prepend");
   return env.Undefined();
 }
 
@@ -173,7 +180,8 @@ Napi::Value EvBufferWrap::Remove(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   size_t count = ClampCount(info[0], evbuffer_get_length(buffer_));
   auto result = Napi::Buffer<uint8_t>::New(env, count);
-  if (count > 0 && evbuffer_remove(buffer_, result.Data(), count) < 0) return FailedOperation(env, "remove");
+  if (count > 0 && evbuffer_remove(buffer_, result.Data(), count) < 0)
+    return FailedOperation(env, "remove");
   return result;
 }
 
@@ -261,7 +269,8 @@ Napi::Value EvBufferWrap::WriteTo(const Napi::CallbackInfo& info) {
   int written = evbuffer_write_atmost(buffer_, fd, most);
   if (written < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, 0);
-    return ThrowSystemError(env, "ERR_EVBUFFER_WRITE", errno, "write", "cannot write the evbuffer to the fd");
+    return ThrowSystemError(env, "ERR_EVBUFFER_WRITE", errno, "write",
+                            "cannot write the evbuffer to the fd");
   }
   return Napi::Number::New(env, written);
 }
@@ -274,7 +283,8 @@ Napi::Value EvBufferWrap::ReadFrom(const Napi::CallbackInfo& info) {
   int got = evbuffer_read(buffer_, fd, most);
   if (got < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    return ThrowSystemError(env, "ERR_EVBUFFER_READ", errno, "read", "cannot read from the fd into the evbuffer");
+    return ThrowSystemError(env, "ERR_EVBUFFER_READ", errno, "read",
+                            "cannot read from the fd into the evbuffer");
   }
   return Napi::Number::New(env, got);
 }

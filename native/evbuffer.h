@@ -1,5 +1,5 @@
-// EvBuffer: libevent's evbuffer, either owned (new EvBuffer()) or a view of a bufferevent's input or
-// output, which dies with its bufferevent.
+// EvBuffer: libevent's evbuffer, either owned (new EvBuffer()) or a view of a bufferevent's input
+// or output, which dies with its bufferevent.
 #pragma once
 
 #include <event2/buffer.h>
@@ -30,7 +30,8 @@ class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject 
     return AddJsBufferRange(env, target, data, 0);
   }
   // The same for the bytes of `data` from `offset` on.
-  static int AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data, size_t offset);
+  static int AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data,
+                              size_t offset);
 
  protected:
   void ReleaseNative() override;

@@ -23,7 +23,8 @@ Napi::Function EventWrap::Init(Napi::Env env) {
                      });
 }
 
-// new Event(owner, fd, what): fd -1 and what 0 (or EV_PERSIST) for a timer; fd = signal number with EV_SIGNAL.
+// new Event(owner, fd, what): fd -1 and what 0 (or EV_PERSIST) for a timer; fd = signal number with
+// EV_SIGNAL.
 EventWrap::EventWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<EventWrap>(info), NativeObject(RequireLoop(info.Env()), ObjectKind::kEvent) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
@@ -52,7 +53,8 @@ bool EventWrap::CheckUsable(Napi::Env env) {
 }
 
 void EventWrap::SyncKeepAlive() {
-  KeepOwnerAlive(event_ != nullptr && event_pending(event_, EV_READ | EV_WRITE | EV_SIGNAL | EV_TIMEOUT, nullptr));
+  KeepOwnerAlive(event_ != nullptr &&
+                 event_pending(event_, EV_READ | EV_WRITE | EV_SIGNAL | EV_TIMEOUT, nullptr));
 }
 
 void EventWrap::OnFire(evutil_socket_t fd, short what, void* arg) {
@@ -63,7 +65,8 @@ void EventWrap::OnFire(evutil_socket_t fd, short what, void* arg) {
   Napi::Env env(loop->env());
   Napi::HandleScope scope(env);
   Napi::Value owner = self->OwnerValue(env);
-  self->SyncKeepAlive();  // a one-shot event is no longer pending; the handle above keeps it for the call
+  self->SyncKeepAlive();  // a one-shot event is no longer pending; the handle above keeps it for
+                          // the call
   if (owner.IsUndefined()) return;
   CallIntoJs(env, self->async_context(), Addon::Of(env).event_dispatch.Value(),
              {owner, Napi::Number::New(env, fd), Napi::Number::New(env, what)});
@@ -114,7 +117,8 @@ Napi::Value EventWrap::SetPriority(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   if (event_priority_set(event_, info[0].As<Napi::Number>().Int32Value()) != 0) {
-    return ThrowError(env, "ERR_INVALID_PRIORITY", "libevent refused the priority (is the event pending or active?)");
+    return ThrowError(env, "ERR_INVALID_PRIORITY",
+                      "libevent refused the priority (is the event pending or active?)");
   }
   return env.Undefined();
 }

@@ -1,4 +1,5 @@
-// Event: a raw libevent event on an fd, a timer or a signal (the tail engine watches an inotify fd).
+// Event: a raw libevent event on an fd, a timer or a signal (the tail engine watches an inotify
+// fd).
 #pragma once
 
 #include <event2/event.h>

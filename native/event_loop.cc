@@ -1,6 +1,7 @@
-// libevent inside Node's loop (DESIGN §3). libevent's epoll fd is watched by a uv_poll; a pass writes
-// a private "kicker" eventfd and runs event_base_loop(EVLOOP_ONCE), which therefore never blocks yet
-// leaves libevent's timerfd armed for the true next timeout. Passes repeat until one is quiet.
+// libevent inside Node's loop (DESIGN §3). libevent's epoll fd is watched by a uv_poll; a pass
+// writes a private "kicker" eventfd and runs event_base_loop(EVLOOP_ONCE), which therefore never
+// blocks yet leaves libevent's timerfd armed for the true next timeout. Passes repeat until one is
+// quiet.
 #include "event_loop.h"
 
 #include <dirent.h>
@@ -87,8 +88,8 @@ bool EventLoop::Init(napi_env env, std::string* error) {
     return false;
   }
   event_config* config = event_config_new();
-  // NO_CACHE_TIME: libevent otherwise stamps a timeout added inside a long callback with the time the
-  // pass started, and the timer fires early by however long the callback ran.
+  // NO_CACHE_TIME: libevent otherwise stamps a timeout added inside a long callback with the time
+  // the pass started, and the timer fires early by however long the callback ran.
   event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER | EVENT_BASE_FLAG_IGNORE_ENV |
                                     EVENT_BASE_FLAG_NO_CACHE_TIME);
   event_config_avoid_method(config, "select");
@@ -114,14 +115,14 @@ bool EventLoop::Init(napi_env env, std::string* error) {
     return false;
   }
   kicker_event_ = event_new(base_, kicker_fd_, EV_READ | EV_PERSIST, OnKicker, this);
-  // The kicker must be the lowest priority: at a middle priority, with a lower-priority event active,
-  // EVLOOP_ONCE keeps re-running the (still readable) kicker and never returns.
+  // The kicker must be the lowest priority: at a middle priority, with a lower-priority event
+  // active, EVLOOP_ONCE keeps re-running the (still readable) kicker and never returns.
   event_priority_set(kicker_event_, kPriorityQueues - 1);
   event_add(kicker_event_, nullptr);
-  // The sentinel keeps one timeout in libevent at all times, so after a pass whose last dispatch was
-  // given the true next timeout, libevent's timerfd is always armed; a disarmed timerfd therefore
-  // means the last dispatch ran with a zero timeout (a timer came due, or events were active) and
-  // another pass is needed to arm it for the next timeout.
+  // The sentinel keeps one timeout in libevent at all times, so after a pass whose last dispatch
+  // was given the true next timeout, libevent's timerfd is always armed; a disarmed timerfd
+  // therefore means the last dispatch ran with a zero timeout (a timer came due, or events were
+  // active) and another pass is needed to arm it for the next timeout.
   sentinel_event_ = event_new(base_, -1, EV_PERSIST, OnSentinel, this);
   event_priority_set(sentinel_event_, kPriorityQueues - 1);
   timeval sentinel_period{kSentinelSeconds, 0};
@@ -143,9 +144,9 @@ bool EventLoop::Init(napi_env env, std::string* error) {
   return true;
 }
 
-// libevent offers no API for its epoll fd. The kicker is registered in it, so the eventpoll fd whose
-// fdinfo lists the kicker is libevent's. Without /proc, the fd that accepts EPOLL_CTL_MOD for the
-// kicker (with the registration libevent itself made) is the one.
+// libevent offers no API for its epoll fd. The kicker is registered in it, so the eventpoll fd
+// whose fdinfo lists the kicker is libevent's. Without /proc, the fd that accepts EPOLL_CTL_MOD for
+// the kicker (with the registration libevent itself made) is the one.
 bool EventLoop::FindEpollFd(std::string* error) {
   std::vector<int> candidates = EventpollFds();
   for (int fd : candidates) {
@@ -168,7 +169,8 @@ bool EventLoop::FindEpollFd(std::string* error) {
       return true;
     }
   }
-  *error = "cannot find libevent's epoll fd (neither /proc/self/fdinfo nor epoll_ctl found the kicker)";
+  *error =
+      "cannot find libevent's epoll fd (neither /proc/self/fdinfo nor epoll_ctl found the kicker)";
   return false;
 }
 
@@ -209,8 +211,10 @@ evdns_base* EventLoop::dns() {
     // with both flags keeps a name server's read event added forever and the process never exits.
     // Creating the base first and reading the configuration afterwards avoids that.
     dns_ = evdns_base_new(base_, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-    if (dns_ != nullptr && evdns_base_resolv_conf_parse(dns_, DNS_OPTIONS_ALL, "/etc/resolv.conf") != 0) {
-      // No usable resolv.conf: the hosts file still answers, and servers can be set with configureDns.
+    if (dns_ != nullptr &&
+        evdns_base_resolv_conf_parse(dns_, DNS_OPTIONS_ALL, "/etc/resolv.conf") != 0) {
+      // No usable resolv.conf: the hosts file still answers, and servers can be set with
+      // configureDns.
       evdns_base_load_hosts(dns_, nullptr);
     }
   }
@@ -228,22 +232,40 @@ void EventLoop::NoteCallback() {
 void EventLoop::Register(NativeObject* object) {
   objects_.insert(object);
   switch (object->kind()) {
-    case ObjectKind::kBufferevent: stats_.live_bufferevents++; break;
-    case ObjectKind::kListener: stats_.live_listeners++; break;
-    case ObjectKind::kEvent: stats_.live_events++; break;
-    case ObjectKind::kEvBuffer: stats_.live_evbuffers++; break;
-    case ObjectKind::kRateLimitGroup: break;
+    case ObjectKind::kBufferevent:
+      stats_.live_bufferevents++;
+      break;
+    case ObjectKind::kListener:
+      stats_.live_listeners++;
+      break;
+    case ObjectKind::kEvent:
+      stats_.live_events++;
+      break;
+    case ObjectKind::kEvBuffer:
+      stats_.live_evbuffers++;
+      break;
+    case ObjectKind::kRateLimitGroup:
+      break;
   }
 }
 
 void EventLoop::Unregister(NativeObject* object) {
   objects_.erase(object);
   switch (object->kind()) {
-    case ObjectKind::kBufferevent: stats_.live_bufferevents--; break;
-    case ObjectKind::kListener: stats_.live_listeners--; break;
-    case ObjectKind::kEvent: stats_.live_events--; break;
-    case ObjectKind::kEvBuffer: stats_.live_evbuffers--; break;
-    case ObjectKind::kRateLimitGroup: break;
+    case ObjectKind::kBufferevent:
+      stats_.live_bufferevents--;
+      break;
+    case ObjectKind::kListener:
+      stats_.live_listeners--;
+      break;
+    case ObjectKind::kEvent:
+      stats_.live_events--;
+      break;
+    case ObjectKind::kEvBuffer:
+      stats_.live_evbuffers--;
+      break;
+    case ObjectKind::kRateLimitGroup:
+      break;
   }
   MarkDirty();
 }
@@ -263,22 +285,25 @@ bool EventLoop::RunOnePass() {
   const int active_before = event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE);
   const int added_before = event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED);
   const uint64_t one = 1;
-  if (write(kicker_fd_, &one, sizeof one) < 0) { /* a full eventfd is still readable */ }
+  if (write(kicker_fd_, &one, sizeof one) < 0) { /* a full eventfd is still readable */
+  }
   callbacks_this_pass_ = 0;
   in_pass_ = true;
   event_base_loop(base_, EVLOOP_ONCE);
   in_pass_ = false;
   uint64_t drained;
-  if (read(kicker_fd_, &drained, sizeof drained) < 0) { /* already drained */ }
+  if (read(kicker_fd_, &drained, sizeof drained) < 0) { /* already drained */
+  }
   stats_.passes++;
   // Quiet: nothing was pending before the pass, no JavaScript ran (it could have added an earlier
-  // timeout), nothing is left active, and the timerfd is armed (so the last epoll_wait was given the
-  // true next timeout rather than zero because a timer came due). Without /proc the timerfd is
+  // timeout), nothing is left active, and the timerfd is armed (so the last epoll_wait was given
+  // the true next timeout rather than zero because a timer came due). Without /proc the timerfd is
   // unknown and that last check is skipped (a timer re-added by libevent's own callbacks can then
   // wait for the next wakeup).
   return active_before == 0 && callbacks_this_pass_ == 0 &&
          event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) == added_before &&
-         event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE) == 0 && (timer_fd_ < 0 ? true : TimerArmed());
+         event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE) == 0 &&
+         (timer_fd_ < 0 ? true : TimerArmed());
 }
 
 void EventLoop::RunPasses() {
@@ -294,8 +319,8 @@ void EventLoop::RunPasses() {
     uv_idle_stop(&idle_);
   }
   // Whatever JavaScript changed during these passes is covered: either the last pass was quiet (it
-  // saw every change) or the idle handle brings us back. Leaving the prepare handle ref'd here would
-  // keep the process alive with nothing to do.
+  // saw every change) or the idle handle brings us back. Leaving the prepare handle ref'd here
+  // would keep the process alive with nothing to do.
   dirty_ = false;
   uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));
   UpdateRef();

@@ -17,21 +17,22 @@ class NativeObject;
 enum class ObjectKind;
 
 struct LoopStats {
-  uint64_t passes = 0;             // event_base_loop(EVLOOP_ONCE) calls
-  uint64_t wakeups = 0;            // times libuv reported libevent's epoll fd readable
-  uint64_t callbacks = 0;          // JavaScript callbacks delivered from libevent
-  uint64_t budget_breaks = 0;      // passes cut short so Node's own work could run
+  uint64_t passes = 0;         // event_base_loop(EVLOOP_ONCE) calls
+  uint64_t wakeups = 0;        // times libuv reported libevent's epoll fd readable
+  uint64_t callbacks = 0;      // JavaScript callbacks delivered from libevent
+  uint64_t budget_breaks = 0;  // passes cut short so Node's own work could run
   int live_bufferevents = 0;
   int live_listeners = 0;
   int live_events = 0;
   int live_evbuffers = 0;
-  int added_events = 0;            // user events pending in libevent (the kicker excluded)
+  int added_events = 0;  // user events pending in libevent (the kicker excluded)
   int active_events = 0;
 };
 
 class EventLoop {
  public:
-  // Priorities 0..kUserPriorities-1 are for users; the kicker sits alone at the lowest one below them.
+  // Priorities 0..kUserPriorities-1 are for users; the kicker sits alone at the lowest one below
+  // them.
   static constexpr int kUserPriorities = 4;
   static constexpr int kPriorityQueues = kUserPriorities + 1;
 

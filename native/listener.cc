@@ -1,4 +1,5 @@
-// evconnlistener with a back-off on accept errors. Accepted sockets are non-blocking and close-on-exec.
+// evconnlistener with a back-off on accept errors. Accepted sockets are non-blocking and
+// close-on-exec.
 #include "listener.h"
 
 #include <arpa/inet.h>
@@ -23,7 +24,8 @@ constexpr double kFirstBackoffMs = 50;
 constexpr double kMaxBackoffMs = 2000;
 enum class ListenerCallback { kAccept = 0, kError = 1 };
 
-bool ParseAddress(int family, const std::string& address, int port, sockaddr_storage* storage, socklen_t* length) {
+bool ParseAddress(int family, const std::string& address, int port, sockaddr_storage* storage,
+                  socklen_t* length) {
   if (family == 6) {
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(storage);
     sin6->sin6_family = AF_INET6;
@@ -92,12 +94,14 @@ ListenerWrap::ListenerWrap(const Napi::CallbackInfo& info)
   }
   unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
   if (options.Get("reusePort").ToBoolean().Value()) flags |= LEV_OPT_REUSEABLE_PORT;
-  listener_ = evconnlistener_new_bind(loop()->base(), OnAccept, this, flags, backlog,
-                                      reinterpret_cast<sockaddr*>(&storage), static_cast<int>(length));
+  listener_ =
+      evconnlistener_new_bind(loop()->base(), OnAccept, this, flags, backlog,
+                              reinterpret_cast<sockaddr*>(&storage), static_cast<int>(length));
   if (listener_ == nullptr) {
     int err = errno;
     NativeObject::Close();
-    ThrowSystemError(env, "ERR_LISTEN", err, "bind", "cannot listen on " + address + ":" + std::to_string(port));
+    ThrowSystemError(env, "ERR_LISTEN", err, "bind",
+                     "cannot listen on " + address + ":" + std::to_string(port));
     return;
   }
   evconnlistener_set_error_cb(listener_, OnAcceptError);
@@ -121,7 +125,8 @@ bool ListenerWrap::CheckUsable(Napi::Env env) {
   return false;
 }
 
-void ListenerWrap::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* arg) {
+void ListenerWrap::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int,
+                            void* arg) {
   auto* self = static_cast<ListenerWrap*>(arg);
   self->backoff_ms_ = kFirstBackoffMs;
   EventLoop* loop = self->loop();
@@ -142,8 +147,9 @@ void ListenerWrap::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
   int family;
   DescribeAddress(address, &text, &port, &family);
   CallIntoJs(env, self->async_context(), Addon::Of(env).listener_dispatch.Value(),
-             {owner, Napi::Number::New(env, static_cast<int>(ListenerCallback::kAccept)), Napi::Number::New(env, fd),
-              Napi::String::New(env, text), Napi::Number::New(env, port), Napi::Number::New(env, family)});
+             {owner, Napi::Number::New(env, static_cast<int>(ListenerCallback::kAccept)),
+              Napi::Number::New(env, fd), Napi::String::New(env, text),
+              Napi::Number::New(env, port), Napi::Number::New(env, family)});
 }
 
 void ListenerWrap::OnAcceptError(evconnlistener* listener, void* arg) {
@@ -162,8 +168,8 @@ void ListenerWrap::OnAcceptError(evconnlistener* listener, void* arg) {
   Napi::Value owner = self->OwnerValue(env);
   if (owner.IsUndefined()) return;
   CallIntoJs(env, self->async_context(), Addon::Of(env).listener_dispatch.Value(),
-             {owner, Napi::Number::New(env, static_cast<int>(ListenerCallback::kError)), Napi::Number::New(env, err),
-              Napi::Number::New(env, waited)});
+             {owner, Napi::Number::New(env, static_cast<int>(ListenerCallback::kError)),
+              Napi::Number::New(env, err), Napi::Number::New(env, waited)});
 }
 
 void ListenerWrap::OnRetry(evutil_socket_t, short, void* arg) {
@@ -176,8 +182,10 @@ Napi::Value ListenerWrap::Address(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
-  if (getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
-    return ThrowSystemError(env, "ERR_LISTEN", errno, "getsockname", "cannot read the listening address");
+  if (getsockname(evconnlistener_get_fd(listener_), reinterpret_cast<sockaddr*>(&storage),
+                  &length) != 0) {
+    return ThrowSystemError(env, "ERR_LISTEN", errno, "getsockname",
+                            "cannot read the listening address");
   }
   std::string text;
   int port;

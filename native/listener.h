@@ -22,7 +22,8 @@ class ListenerWrap : public Napi::ObjectWrap<ListenerWrap>, public NativeObject 
 
  private:
   bool CheckUsable(Napi::Env env);
-  static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length, void* self);
+  static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length,
+                       void* self);
   static void OnAcceptError(evconnlistener* listener, void* self);
   static void OnRetry(evutil_socket_t fd, short what, void* self);
 
@@ -35,7 +36,8 @@ class ListenerWrap : public Napi::ObjectWrap<ListenerWrap>, public NativeObject 
   evconnlistener* listener_ = nullptr;
   event* retry_timer_ = nullptr;
   double backoff_ms_;
-  bool user_enabled_ = true;  // the user's wish; the back-off only pauses a listener the user enabled
+  bool user_enabled_ =
+      true;  // the user's wish; the back-off only pauses a listener the user enabled
 };
 
 }  // namespace node_bufferevent

@@ -5,8 +5,8 @@
 
 namespace node_bufferevent {
 
-// `loop` is null when libevent could not be set up; RequireLoop has then thrown ERR_LOOP_INIT and the
-// subclass constructor returns at once (its object is closed from the start).
+// `loop` is null when libevent could not be set up; RequireLoop has then thrown ERR_LOOP_INIT and
+// the subclass constructor returns at once (its object is closed from the start).
 NativeObject::NativeObject(EventLoop* loop, ObjectKind kind) : loop_(loop), kind_(kind) {
   if (loop_ != nullptr) {
     loop_->Register(this);

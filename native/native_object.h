@@ -1,6 +1,7 @@
-// The base of every wrapper that owns a libevent object. It links the wrapper into its loop's registry
-// (so environment teardown can release what JavaScript never freed), holds the JavaScript owner object
-// weakly or strongly, and gives the one idempotent Close() that free(), the finalizer and teardown share.
+// The base of every wrapper that owns a libevent object. It links the wrapper into its loop's
+// registry (so environment teardown can release what JavaScript never freed), holds the JavaScript
+// owner object weakly or strongly, and gives the one idempotent Close() that free(), the finalizer
+// and teardown share.
 #pragma once
 
 #include <napi.h>
@@ -18,7 +19,8 @@ class NativeObject {
   NativeObject(const NativeObject&) = delete;
   NativeObject& operator=(const NativeObject&) = delete;
 
-  // Releases the libevent object. Idempotent. Never calls JavaScript, so it is safe from a finalizer.
+  // Releases the libevent object. Idempotent. Never calls JavaScript, so it is safe from a
+  // finalizer.
   void Close();
   bool closed() const { return closed_; }
   ObjectKind kind() const { return kind_; }

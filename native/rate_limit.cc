@@ -1,13 +1,14 @@
 // Token buckets for socket bufferevents and groups. libevent keeps a pointer to a bufferevent's
-// ev_token_bucket_cfg (so it lives until replaced or the bufferevent is freed) but copies a group's.
+// ev_token_bucket_cfg (so it lives until replaced or the bufferevent is freed) but copies a
+// group's.
 #include "rate_limit.h"
 
 #include <cmath>
 
 #include "addon.h"
 #include "buffer_event.h"
-#include "filters/native_filter.h"
 #include "event_loop.h"
+#include "filters/native_filter.h"
 #include "util/errors.h"
 #include "util/milliseconds.h"
 
@@ -38,9 +39,11 @@ ev_token_bucket_cfg* MakeBucketConfig(Napi::Env env, Napi::Object options) {
   size_t read_rate = PerTick(options, "readRate", tick_ms);
   size_t write_rate = PerTick(options, "writeRate", tick_ms);
   timeval tick = MillisecondsToTimeval(tick_ms);
-  ev_token_bucket_cfg* config = ev_token_bucket_cfg_new(read_rate, Burst(options, "readBurst", read_rate), write_rate,
-                                                        Burst(options, "writeBurst", write_rate), &tick);
-  if (config == nullptr) ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent rejected the rate limit");
+  ev_token_bucket_cfg* config =
+      ev_token_bucket_cfg_new(read_rate, Burst(options, "readBurst", read_rate), write_rate,
+                              Burst(options, "writeBurst", write_rate), &tick);
+  if (config == nullptr)
+    ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent rejected the rate limit");
   return config;
 }
 
@@ -48,7 +51,8 @@ bool BuffereventWrap::CheckRateLimitable(Napi::Env env) {
   if (!CheckUsable(env)) return false;
   if (kind_ != BuffereventKind::kSocket) {
     ThrowError(env, "ERR_RATE_LIMIT_UNSUPPORTED",
-               "rate limits apply to socket bufferevents only (libevent ignores them on pairs and filters); "
+               "rate limits apply to socket bufferevents only (libevent ignores them on pairs and "
+               "filters); "
                "limit the underlying socket bufferevent instead");
     return false;
   }
@@ -87,8 +91,11 @@ Napi::Value BuffereventWrap::GetWriteLimit(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (rate_limit_ == nullptr) return ThrowError(env, "ERR_NO_RATE_LIMIT", "this bufferevent has no rate limit; call setRateLimit first");
-  bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(info[0].As<Napi::Number>().DoubleValue()));
+  if (rate_limit_ == nullptr)
+    return ThrowError(env, "ERR_NO_RATE_LIMIT",
+                      "this bufferevent has no rate limit; call setRateLimit first");
+  bufferevent_decrement_read_limit(
+      bev_, static_cast<ev_ssize_t>(info[0].As<Napi::Number>().DoubleValue()));
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -96,24 +103,31 @@ Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) 
 Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (rate_limit_ == nullptr) return ThrowError(env, "ERR_NO_RATE_LIMIT", "this bufferevent has no rate limit; call setRateLimit first");
-  bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(info[0].As<Napi::Number>().DoubleValue()));
+  if (rate_limit_ == nullptr)
+    return ThrowError(env, "ERR_NO_RATE_LIMIT",
+                      "this bufferevent has no rate limit; call setRateLimit first");
+  bufferevent_decrement_write_limit(
+      bev_, static_cast<ev_ssize_t>(info[0].As<Napi::Number>().DoubleValue()));
   loop()->MarkDirty();
   return env.Undefined();
 }
 
 void BuffereventWrap::ChargeRead(size_t bytes) {
-  if (rate_limit_ != nullptr) bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(bytes));
+  if (rate_limit_ != nullptr)
+    bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(bytes));
   if (rate_limit_group_ != nullptr) {
-    bufferevent_rate_limit_group_decrement_read(rate_limit_group_->group(), static_cast<ev_ssize_t>(bytes));
+    bufferevent_rate_limit_group_decrement_read(rate_limit_group_->group(),
+                                                static_cast<ev_ssize_t>(bytes));
     rate_limit_group_->AddFastPathBytes(bytes, 0);
   }
 }
 
 void BuffereventWrap::ChargeWrite(size_t bytes) {
-  if (rate_limit_ != nullptr) bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(bytes));
+  if (rate_limit_ != nullptr)
+    bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(bytes));
   if (rate_limit_group_ != nullptr) {
-    bufferevent_rate_limit_group_decrement_write(rate_limit_group_->group(), static_cast<ev_ssize_t>(bytes));
+    bufferevent_rate_limit_group_decrement_write(rate_limit_group_->group(),
+                                                 static_cast<ev_ssize_t>(bytes));
     rate_limit_group_->AddFastPathBytes(0, bytes);
   }
 }
@@ -194,10 +208,12 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
   if (!member->CheckRateLimitable(env)) return Napi::Value();
   if (member->rate_limit_group_ == this) return env.Undefined();
   if (member->rate_limit_group_ != nullptr) {
-    return ThrowError(env, "ERR_RATE_LIMIT_GROUP", "the bufferevent already belongs to another rate-limit group");
+    return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
+                      "the bufferevent already belongs to another rate-limit group");
   }
   if (bufferevent_add_to_rate_limit_group(member->bev_, group_) != 0) {
-    return ThrowError(env, "ERR_RATE_LIMIT_GROUP", "libevent could not add the bufferevent to the group");
+    return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
+                      "libevent could not add the bufferevent to the group");
   }
   member->rate_limit_group_ = this;
   members_.insert(member);

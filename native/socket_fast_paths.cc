@@ -9,9 +9,9 @@
 #include <cerrno>
 
 #include "buffer_event.h"
-#include "filters/native_filter.h"
 #include "evbuffer.h"
 #include "event_loop.h"
+#include "filters/native_filter.h"
 
 namespace node_bufferevent {
 
@@ -29,12 +29,14 @@ short BuffereventWrap::ReadAhead(int* err) {
   evbuffer* input = bufferevent_get_input(bev_);
   int fd = bufferevent_getfd(bev_);
   if (fd < 0 || !(bufferevent_get_enabled(bev_) & EV_READ)) return 0;
-  size_t budget = max_read_per_wakeup_ > kLibeventReadChunk ? max_read_per_wakeup_ - kLibeventReadChunk : 0;
+  size_t budget =
+      max_read_per_wakeup_ > kLibeventReadChunk ? max_read_per_wakeup_ - kLibeventReadChunk : 0;
   size_t high = 0;
   bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
   // Without a rate limit this is max_single_read, which CreateSocket raised to our budget.
   ev_ssize_t rate_allowance = bufferevent_get_max_to_read(bev_);
-  if (rate_allowance >= 0 && static_cast<size_t>(rate_allowance) < budget) budget = static_cast<size_t>(rate_allowance);
+  if (rate_allowance >= 0 && static_cast<size_t>(rate_allowance) < budget)
+    budget = static_cast<size_t>(rate_allowance);
   short ending = 0;
   // The input of a socket bufferevent is frozen at its end so that only libevent appends to it.
   evbuffer_unfreeze(input, 0);
@@ -46,7 +48,8 @@ short BuffereventWrap::ReadAhead(int* err) {
       if (high - length < want) want = high - length;
     }
     evbuffer_iovec vectors[kReserveVectors];
-    int count = evbuffer_reserve_space(input, static_cast<ev_ssize_t>(want), vectors, kReserveVectors);
+    int count =
+        evbuffer_reserve_space(input, static_cast<ev_ssize_t>(want), vectors, kReserveVectors);
     if (count <= 0) break;
     iovec io[kReserveVectors];
     size_t offered = 0;
@@ -84,13 +87,15 @@ short BuffereventWrap::ReadAhead(int* err) {
 bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data) {
   evbuffer* output = bufferevent_get_output(bev_);
   int fd = bufferevent_getfd(bev_);
-  if (connecting_ || fd < 0 || evbuffer_get_length(output) > 0 || !(bufferevent_get_enabled(bev_) & EV_WRITE)) {
+  if (connecting_ || fd < 0 || evbuffer_get_length(output) > 0 ||
+      !(bufferevent_get_enabled(bev_) & EV_WRITE)) {
     return false;
   }
   if (data.Length() == 0) return true;
   ev_ssize_t rate_allowance = bufferevent_get_max_to_write(bev_);
   size_t want = data.Length();
-  if (rate_allowance >= 0 && static_cast<size_t>(rate_allowance) < want) want = static_cast<size_t>(rate_allowance);
+  if (rate_allowance >= 0 && static_cast<size_t>(rate_allowance) < want)
+    want = static_cast<size_t>(rate_allowance);
   ssize_t sent = want == 0 ? -1 : send(fd, data.Data(), want, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (sent < 0) {
     // Would block, or an error: queue everything and let libevent's own write find and report it.
@@ -101,8 +106,9 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
     EvBufferWrap::AddJsBufferRange(env, output, data, static_cast<size_t>(sent));
   } else {
     // Nothing passed through the output. Re-adding libevent's write event makes its own write
-    // callback run when the socket is writable, finding the output empty: exactly one write callback,
-    // deferred or not per the bufferevent's options, as if the bytes had gone through the output.
+    // callback run when the socket is writable, finding the output empty: exactly one write
+    // callback, deferred or not per the bufferevent's options, as if the bytes had gone through the
+    // output.
     bufferevent_enable(bev_, EV_WRITE);
   }
   loop()->MarkDirty();

@@ -94,11 +94,15 @@ export class Bufferevent {
   #underlying: Bufferevent | null = null;
   #closesUnderlying = false;
   #filters: [FilterFunction | null, FilterFunction | null] = [null, null];
-  #filterBuffers: [[EvBuffer, EvBuffer] | undefined, [EvBuffer, EvBuffer] | undefined] = [undefined, undefined];
+  #filterBuffers: [[EvBuffer, EvBuffer] | undefined, [EvBuffer, EvBuffer] | undefined] = [
+    undefined,
+    undefined,
+  ];
 
   static {
     native.setHooks({
-      bufferevent: (owner, which, events, errno, code, message) => (owner as Bufferevent).#deliver(which, events, errno, code, message),
+      bufferevent: (owner, which, events, errno, code, message) =>
+        (owner as Bufferevent).#deliver(which, events, errno, code, message),
       filter: (owner, side, limit, mode) => (owner as Bufferevent).#runFilter(side, limit, mode),
     });
   }
@@ -115,7 +119,12 @@ export class Bufferevent {
       fd,
       closeOnFree: options.closeOnFree ?? true,
       deferCallbacks: options.deferCallbacks ?? true,
-      maxReadPerWakeup: requireInteger(options.maxReadPerWakeup ?? 0, 'maxReadPerWakeup', 0, 64 * 1024 * 1024),
+      maxReadPerWakeup: requireInteger(
+        options.maxReadPerWakeup ?? 0,
+        'maxReadPerWakeup',
+        0,
+        64 * 1024 * 1024,
+      ),
       writeThrough: options.writeThrough === true,
     };
     return new Bufferevent('socket', (owner) => new native.Bufferevent(owner, 'socket', nativeOptions));
@@ -127,7 +136,10 @@ export class Bufferevent {
    */
   static pair(): [Bufferevent, Bufferevent] {
     const first = new Bufferevent('pair', (owner) => new native.Bufferevent(owner, 'pair', {}));
-    const second = new Bufferevent('pair', (owner) => new native.Bufferevent(owner, 'pair', { partnerOf: first.#native }));
+    const second = new Bufferevent(
+      'pair',
+      (owner) => new native.Bufferevent(owner, 'pair', { partnerOf: first.#native }),
+    );
     first.#partner = second;
     second.#partner = first;
     return [first, second];
@@ -138,7 +150,11 @@ export class Bufferevent {
    * input filter, bytes written through the output filter; an omitted side passes bytes through.
    * The filter owns the underlying bufferevent's callbacks from now on.
    */
-  static filter(underlying: Bufferevent, sides: { input?: Filter; output?: Filter }, options: FilterOptions = {}): Bufferevent {
+  static filter(
+    underlying: Bufferevent,
+    sides: { input?: Filter; output?: Filter },
+    options: FilterOptions = {},
+  ): Bufferevent {
     if (!(underlying instanceof Bufferevent)) {
       throw new BuffereventError('underlying must be a Bufferevent', 'ERR_INVALID_ARG');
     }
@@ -147,7 +163,10 @@ export class Bufferevent {
       if (filter === undefined) return undefined;
       if (typeof filter === 'function') return 'js' as const;
       if (isNativeFilter(filter)) return { native: filter.native, options: filter.options };
-      throw new BuffereventError(`${name} must be a filter function or one of filters.*()`, 'ERR_INVALID_FILTER');
+      throw new BuffereventError(
+        `${name} must be a filter function or one of filters.*()`,
+        'ERR_INVALID_FILTER',
+      );
     };
     const nativeOptions = {
       underlying: underlying.#native,
@@ -155,10 +174,16 @@ export class Bufferevent {
       input: describe(sides.input, 'input'),
       output: describe(sides.output, 'output'),
     };
-    const filter = new Bufferevent('filter', (owner) => new native.Bufferevent(owner, 'filter', nativeOptions));
+    const filter = new Bufferevent(
+      'filter',
+      (owner) => new native.Bufferevent(owner, 'filter', nativeOptions),
+    );
     filter.#underlying = underlying;
     filter.#closesUnderlying = nativeOptions.closeOnFree;
-    filter.#filters = [typeof sides.input === 'function' ? sides.input : null, typeof sides.output === 'function' ? sides.output : null];
+    filter.#filters = [
+      typeof sides.input === 'function' ? sides.input : null,
+      typeof sides.output === 'function' ? sides.output : null,
+    ];
     return filter;
   }
 
@@ -264,7 +289,10 @@ export class Bufferevent {
     requireInteger(low, 'low', 0, MAX_WATERMARK, 'ERR_INVALID_WATERMARK');
     requireInteger(high, 'high', 0, MAX_WATERMARK, 'ERR_INVALID_WATERMARK');
     if (high !== 0 && low > high) {
-      throw new BuffereventError(`the low watermark (${low}) is above the high watermark (${high})`, 'ERR_INVALID_WATERMARK');
+      throw new BuffereventError(
+        `the low watermark (${low}) is above the high watermark (${high})`,
+        'ERR_INVALID_WATERMARK',
+      );
     }
     this.#native.setWatermark(events, low, high);
     return this;
@@ -282,10 +310,14 @@ export class Bufferevent {
   setTimeouts(timeouts: Timeouts): this {
     this.#check();
     if (typeof timeouts !== 'object' || timeouts === null) {
-      throw new BuffereventError('timeouts must be an object { read?, write? } in milliseconds', 'ERR_INVALID_ARG');
+      throw new BuffereventError(
+        'timeouts must be an object { read?, write? } in milliseconds',
+        'ERR_INVALID_ARG',
+      );
     }
     const read = timeouts.read === undefined ? this.#timeouts.read : requireTimeout(timeouts.read, 'read');
-    const write = timeouts.write === undefined ? this.#timeouts.write : requireTimeout(timeouts.write, 'write');
+    const write =
+      timeouts.write === undefined ? this.#timeouts.write : requireTimeout(timeouts.write, 'write');
     this.#native.setTimeouts(read, write);
     this.#timeouts = { read, write };
     return this;
@@ -320,7 +352,9 @@ export class Bufferevent {
   /** Removes and returns up to `count` bytes of input (all when omitted). */
   read(count?: number): Buffer {
     this.#check();
-    return this.#native.read(count === undefined ? undefined : requireInteger(count, 'count', 0, Number.MAX_SAFE_INTEGER));
+    return this.#native.read(
+      count === undefined ? undefined : requireInteger(count, 'count', 0, Number.MAX_SAFE_INTEGER),
+    );
   }
 
   /** bufferevent_flush: returns 1 if data was flushed, 0 if none. A no-op for sockets in libevent 2.1. */
@@ -339,7 +373,9 @@ export class Bufferevent {
   set priority(priority: number) {
     this.#check();
     const base = EventBase.default();
-    this.#native.setPriority(requireInteger(priority, 'priority', 0, base.priorities - 1, 'ERR_INVALID_PRIORITY'));
+    this.#native.setPriority(
+      requireInteger(priority, 'priority', 0, base.priorities - 1, 'ERR_INVALID_PRIORITY'),
+    );
   }
 
   /** The underlying fd, or -1. */
@@ -459,11 +495,19 @@ export class Bufferevent {
   #runFilter(side: 0 | 1, limit: number, mode: 0 | 1 | 2): string {
     const filter = this.#filters[side];
     if (!filter || this.#freed) return 'error';
-    const buffers = (this.#filterBuffers[side] ??= this.#native.filterBuffers(side).map((view) => new EvBuffer(view)) as [EvBuffer, EvBuffer]);
+    const buffers = (this.#filterBuffers[side] ??= this.#native
+      .filterBuffers(side)
+      .map((view) => new EvBuffer(view)) as [EvBuffer, EvBuffer]);
     return String(filter(buffers[0], buffers[1], limit, mode as FlushMode));
   }
 
-  #deliver(which: number, events: number, errno: number, code: string | undefined, message: string | undefined): void {
+  #deliver(
+    which: number,
+    events: number,
+    errno: number,
+    code: string | undefined,
+    message: string | undefined,
+  ): void {
     if (this.#freed) return;
     if (which === Callback.Read) {
       this.#read?.(this);
@@ -475,7 +519,10 @@ export class Bufferevent {
         error = new BuffereventError(message ?? code, code);
         if (errno !== 0) error.errno = errno;
       } else if (events & BEV.ERROR) {
-        error = errno !== 0 ? socketError(errno, 'bufferevent error') : new BuffereventError('bufferevent error', 'ERR_SOCKET');
+        error =
+          errno !== 0
+            ? socketError(errno, 'bufferevent error')
+            : new BuffereventError('bufferevent error', 'ERR_SOCKET');
       }
       if (events & (BEV.EOF | BEV.ERROR)) {
         this.#finished = true;

@@ -35,7 +35,8 @@ export class EvBuffer {
 
   /** Moves all data from `source` to the end of this buffer (evbuffer_add_buffer); `source` ends empty. */
   addBuffer(source: EvBuffer): this {
-    if (!(source instanceof EvBuffer)) throw new BuffereventError('source must be an EvBuffer', 'ERR_INVALID_ARG');
+    if (!(source instanceof EvBuffer))
+      throw new BuffereventError('source must be an EvBuffer', 'ERR_INVALID_ARG');
     this.#native.addBuffer(source.#native);
     return this;
   }
@@ -86,7 +87,11 @@ export class EvBuffer {
 
   /** Appends `length` bytes of the file at `offset` (evbuffer_add_file). Takes ownership of `fd` and closes it. */
   addFile(fd: number, offset: number, length: number): this {
-    this.#native.addFile(requireFd(fd), requireInteger(offset, 'offset', 0, MAX_COUNT), requireInteger(length, 'length', 0, MAX_COUNT));
+    this.#native.addFile(
+      requireFd(fd),
+      requireInteger(offset, 'offset', 0, MAX_COUNT),
+      requireInteger(length, 'length', 0, MAX_COUNT),
+    );
     return this;
   }
 
@@ -97,7 +102,10 @@ export class EvBuffer {
 
   /** Reads up to `most` bytes from a non-blocking fd; returns bytes read, 0 at end of file, -1 if it would block. */
   readFrom(fd: number, most?: number): number {
-    return this.#native.readFrom(requireFd(fd), most === undefined ? undefined : requireInteger(most, 'most', 1, 0x7fffffff));
+    return this.#native.readFrom(
+      requireFd(fd),
+      most === undefined ? undefined : requireInteger(most, 'most', 1, 0x7fffffff),
+    );
   }
 
   toString(encoding: BufferEncoding = 'utf8'): string {

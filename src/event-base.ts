@@ -43,12 +43,18 @@ export class EventBase {
   /** Configures the resolver used by Bufferevent.connectHostname. */
   configureDns(options: DnsOptions): void {
     if (typeof options !== 'object' || options === null) {
-      throw new BuffereventError('options must be an object { servers?, timeoutMs?, attempts? }', 'ERR_INVALID_ARG');
+      throw new BuffereventError(
+        'options must be an object { servers?, timeoutMs?, attempts? }',
+        'ERR_INVALID_ARG',
+      );
     }
     const checked: DnsOptions = {};
     if (options.servers !== undefined) {
       if (!Array.isArray(options.servers) || options.servers.some((server) => typeof server !== 'string')) {
-        throw new BuffereventError('servers must be an array of "IP" or "IP:port" strings', 'ERR_INVALID_DNS_SERVER');
+        throw new BuffereventError(
+          'servers must be an array of "IP" or "IP:port" strings',
+          'ERR_INVALID_DNS_SERVER',
+        );
       }
       checked.servers = options.servers;
     }

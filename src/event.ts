@@ -23,9 +23,17 @@ export class Event {
   constructor(fd: number, what: number, callback: EventCallbackFn) {
     const allowed = EV.READ | EV.WRITE | EV.PERSIST | EV.ET | EV.SIGNAL | EV.TIMEOUT | EV.CLOSED;
     if (!Number.isInteger(what) || (what & ~allowed) !== 0) {
-      throw new BuffereventError('what must combine EV.READ, EV.WRITE, EV.PERSIST, EV.ET, EV.CLOSED', 'ERR_INVALID_ARG');
+      throw new BuffereventError(
+        'what must combine EV.READ, EV.WRITE, EV.PERSIST, EV.ET, EV.CLOSED',
+        'ERR_INVALID_ARG',
+      );
     }
-    this.fd = what & EV.SIGNAL ? requireInteger(fd, 'signal', 1, 64, 'ERR_INVALID_SIGNAL') : fd === -1 ? -1 : requireFd(fd);
+    this.fd =
+      what & EV.SIGNAL
+        ? requireInteger(fd, 'signal', 1, 64, 'ERR_INVALID_SIGNAL')
+        : fd === -1
+          ? -1
+          : requireFd(fd);
     this.#callback = requireFunction(callback, 'callback');
     this.#native = new native.Event(this, this.fd, what);
   }
@@ -40,7 +48,8 @@ export class Event {
   /** A persistent signal event, already added. libevent takes over the signal's handler while it is added. */
   static signal(signal: number | NodeJS.Signals, callback: EventCallbackFn): Event {
     const number = typeof signal === 'string' ? osConstants.signals[signal] : signal;
-    if (number === undefined) throw new BuffereventError(`unknown signal ${String(signal)}`, 'ERR_INVALID_SIGNAL');
+    if (number === undefined)
+      throw new BuffereventError(`unknown signal ${String(signal)}`, 'ERR_INVALID_SIGNAL');
     return new Event(number, EV.SIGNAL | EV.PERSIST, callback).add();
   }
 
@@ -80,7 +89,9 @@ export class Event {
   set priority(priority: number) {
     this.#check();
     const base = EventBase.default();
-    this.#native.setPriority(requireInteger(priority, 'priority', 0, base.priorities - 1, 'ERR_INVALID_PRIORITY'));
+    this.#native.setPriority(
+      requireInteger(priority, 'priority', 0, base.priorities - 1, 'ERR_INVALID_PRIORITY'),
+    );
   }
 
   get freed(): boolean {

@@ -32,7 +32,8 @@ export interface ZlibFilterOptions {
 
 function zlibOptions(options: ZlibFilterOptions, compress: boolean): Record<string, number> {
   const checked: Record<string, number> = {};
-  if (options.level !== undefined) checked.level = requireInteger(options.level, 'level', -1, 9, 'ERR_INVALID_FILTER');
+  if (options.level !== undefined)
+    checked.level = requireInteger(options.level, 'level', -1, 9, 'ERR_INVALID_FILTER');
   if (options.windowBits !== undefined) {
     const bits = requireInteger(options.windowBits, 'windowBits', -15, 47, 'ERR_INVALID_FILTER');
     const magnitude = Math.abs(bits) & 15;
@@ -41,8 +42,10 @@ function zlibOptions(options: ZlibFilterOptions, compress: boolean): Record<stri
     }
     checked.windowBits = bits;
   }
-  if (options.memLevel !== undefined) checked.memLevel = requireInteger(options.memLevel, 'memLevel', 1, 9, 'ERR_INVALID_FILTER');
-  if (options.strategy !== undefined) checked.strategy = requireInteger(options.strategy, 'strategy', 0, 4, 'ERR_INVALID_FILTER');
+  if (options.memLevel !== undefined)
+    checked.memLevel = requireInteger(options.memLevel, 'memLevel', 1, 9, 'ERR_INVALID_FILTER');
+  if (options.strategy !== undefined)
+    checked.strategy = requireInteger(options.strategy, 'strategy', 0, 4, 'ERR_INVALID_FILTER');
   return checked;
 }
 
@@ -57,11 +60,21 @@ export const filters = Object.freeze({
   },
   /** Passes whole lines only; a line longer than maxLength bytes is an ERR_FILTER error. */
   lines(options: { maxLength?: number } = {}): NativeFilterDescriptor {
-    const maxLength = requireInteger(options.maxLength ?? 65536, 'maxLength', 1, 2 ** 31, 'ERR_INVALID_FILTER');
+    const maxLength = requireInteger(
+      options.maxLength ?? 65536,
+      'maxLength',
+      1,
+      2 ** 31,
+      'ERR_INVALID_FILTER',
+    );
     return Object.freeze({ native: 'lines' as const, options: { maxLength } });
   },
 });
 
 export function isNativeFilter(filter: unknown): filter is NativeFilterDescriptor {
-  return typeof filter === 'object' && filter !== null && typeof (filter as NativeFilterDescriptor).native === 'string';
+  return (
+    typeof filter === 'object' &&
+    filter !== null &&
+    typeof (filter as NativeFilterDescriptor).native === 'string'
+  );
 }

@@ -15,7 +15,15 @@ export {
 } from './bufferevent.ts';
 export { BuffereventStream, type BuffereventStreamOptions } from './bufferevent-stream.ts';
 export { EvBuffer } from './evbuffer.ts';
-export { filters, type Filter, type FilterFunction, type FilterResult, type FlushMode, type NativeFilterDescriptor, type ZlibFilterOptions } from './filters.ts';
+export {
+  filters,
+  type Filter,
+  type FilterFunction,
+  type FilterResult,
+  type FlushMode,
+  type NativeFilterDescriptor,
+  type ZlibFilterOptions,
+} from './filters.ts';
 export { RateLimitGroup, type RateLimit } from './rate-limit.ts';
 export { Listener, type AcceptCallback, type ListenOptions, type SocketAddress } from './listener.ts';
 export { Event, type EventCallbackFn } from './event.ts';

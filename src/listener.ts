@@ -48,12 +48,18 @@ export class Listener {
 
   private constructor(options: ListenOptions, onAccept: AcceptCallback) {
     if (typeof options !== 'object' || options === null) {
-      throw new BuffereventError('options must be an object { host?, port?, backlog?, reusePort?, onError? }', 'ERR_INVALID_ARG');
+      throw new BuffereventError(
+        'options must be an object { host?, port?, backlog?, reusePort?, onError? }',
+        'ERR_INVALID_ARG',
+      );
     }
     const host = options.host ?? '127.0.0.1';
     const family = isIP(host);
     if (family === 0) {
-      throw new BuffereventError(`host must be a numeric IPv4 or IPv6 address, got ${JSON.stringify(host)}`, 'ERR_INVALID_HOST');
+      throw new BuffereventError(
+        `host must be a numeric IPv4 or IPv6 address, got ${JSON.stringify(host)}`,
+        'ERR_INVALID_HOST',
+      );
     }
     this.#onAccept = onAccept;
     this.#onError = options.onError === undefined ? undefined : requireFunction(options.onError, 'onError');
@@ -115,13 +121,18 @@ export class Listener {
   #deliver(which: number, value: number, address?: string | number, port?: number, family?: number): void {
     if (which === ListenerCallback.Accept) {
       if (this.#closed) return;
-      this.#onAccept(value, { address: String(address), port: port ?? 0, family: family === 6 ? 'IPv6' : 'IPv4' });
+      this.#onAccept(value, {
+        address: String(address),
+        port: port ?? 0,
+        family: family === 6 ? 'IPv6' : 'IPv4',
+      });
       return;
     }
     const error = socketError(value, 'accept failed');
     error.syscall = 'accept';
     const retryInMs = typeof address === 'number' ? address : 0;
     if (this.#onError) this.#onError(error, retryInMs);
-    else process.emitWarning(`${error.message}; the listener retries in ${retryInMs} ms`, { code: error.code });
+    else
+      process.emitWarning(`${error.message}; the listener retries in ${retryInMs} ms`, { code: error.code });
   }
 }

@@ -139,7 +139,14 @@ export type BuffereventDispatch = (
   code: string | undefined,
   message: string | undefined,
 ) => void;
-export type ListenerDispatch = (owner: object, which: number, value: number, address?: string | number, port?: number, family?: number) => void;
+export type ListenerDispatch = (
+  owner: object,
+  which: number,
+  value: number,
+  address?: string | number,
+  port?: number,
+  family?: number,
+) => void;
 export type EventDispatch = (owner: object, fd: number, what: number) => void;
 export type FilterDispatch = (owner: object, side: 0 | 1, limit: number, mode: 0 | 1 | 2) => string;
 
@@ -170,14 +177,18 @@ const INSTALL_HINT =
 function loadAddon(): NativeModule {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // BUFFEREVENT_ADDON_PATH selects another build of the same sources (the sanitizer build).
-  const addonPath = process.env.BUFFEREVENT_ADDON_PATH ?? path.join(here, '..', 'build', 'Release', 'bufferevent.node');
+  const addonPath =
+    process.env.BUFFEREVENT_ADDON_PATH ?? path.join(here, '..', 'build', 'Release', 'bufferevent.node');
   const require = createRequire(import.meta.url);
   try {
     return require(addonPath) as NativeModule;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     if (/libevent/.test(message)) {
-      throw new BuffereventError(`libevent's shared library cannot be loaded (${message}). ${INSTALL_HINT}`, 'ERR_LIBEVENT_MISSING');
+      throw new BuffereventError(
+        `libevent's shared library cannot be loaded (${message}). ${INSTALL_HINT}`,
+        'ERR_LIBEVENT_MISSING',
+      );
     }
     if ((cause as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
       throw new BuffereventError(

@@ -5,7 +5,11 @@ import { BuffereventError } from './errors.ts';
 import type { Bufferevent } from './bufferevent.ts';
 
 function requireBufferevent(value: unknown): Bufferevent {
-  if (typeof value !== 'object' || value === null || typeof (value as Bufferevent).unwrapNative !== 'function') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as Bufferevent).unwrapNative !== 'function'
+  ) {
     throw new BuffereventError('expected a socket Bufferevent', 'ERR_INVALID_ARG');
   }
   return value as Bufferevent;
@@ -29,14 +33,20 @@ export interface CheckedRateLimit extends RateLimit {
 function positive(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new BuffereventError(`${name} must be a positive number, got ${String(value)}`, 'ERR_INVALID_RATE_LIMIT');
+    throw new BuffereventError(
+      `${name} must be a positive number, got ${String(value)}`,
+      'ERR_INVALID_RATE_LIMIT',
+    );
   }
   return value;
 }
 
 export function checkRateLimit(limit: RateLimit): CheckedRateLimit {
   if (typeof limit !== 'object' || limit === null) {
-    throw new BuffereventError('a rate limit is an object { readRate, readBurst, writeRate, writeBurst, tickMs }', 'ERR_INVALID_RATE_LIMIT');
+    throw new BuffereventError(
+      'a rate limit is an object { readRate, readBurst, writeRate, writeBurst, tickMs }',
+      'ERR_INVALID_RATE_LIMIT',
+    );
   }
   const checked: CheckedRateLimit = { tickMs: positive(limit.tickMs, 'tickMs') ?? 100 };
   for (const key of ['readRate', 'readBurst', 'writeRate', 'writeBurst'] as const) {

@@ -5,15 +5,25 @@ import { EV } from './constants.ts';
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   return `a ${typeof value}`;
 }
 
-export function requireInteger(value: unknown, name: string, min: number, max: number, code = 'ERR_INVALID_ARG'): number {
+export function requireInteger(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+  code = 'ERR_INVALID_ARG',
+): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new BuffereventError(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`, code);
+    throw new BuffereventError(
+      `${name} must be an integer from ${min} to ${max}, got ${describe(value)}`,
+      code,
+    );
   }
   return value;
 }
@@ -28,8 +38,16 @@ export function requirePort(value: unknown, { allowZero }: { allowZero: boolean 
 
 /** A mask of EV.READ and EV.WRITE, with at least one of them. */
 export function requireIoEvents(value: unknown, name = 'events'): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value === 0 || (value & ~(EV.READ | EV.WRITE)) !== 0) {
-    throw new BuffereventError(`${name} must be EV.READ, EV.WRITE or both, got ${describe(value)}`, 'ERR_INVALID_ARG');
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value === 0 ||
+    (value & ~(EV.READ | EV.WRITE)) !== 0
+  ) {
+    throw new BuffereventError(
+      `${name} must be EV.READ, EV.WRITE or both, got ${describe(value)}`,
+      'ERR_INVALID_ARG',
+    );
   }
   return value;
 }
@@ -47,7 +65,10 @@ export function requireTimeout(value: unknown, name: string): number | null {
 
 export function requireHostname(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 253 || /[\s\0/]/.test(value)) {
-    throw new BuffereventError(`host must be a host name or IP address, got ${describe(value)}`, 'ERR_INVALID_HOST');
+    throw new BuffereventError(
+      `host must be a host name or IP address, got ${describe(value)}`,
+      'ERR_INVALID_HOST',
+    );
   }
   return value;
 }
@@ -58,7 +79,10 @@ export function toBuffer(data: unknown, name = 'data'): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new BuffereventError(`${name} must be a Buffer, Uint8Array or string, got ${describe(data)}`, 'ERR_INVALID_ARG');
+  throw new BuffereventError(
+    `${name} must be a Buffer, Uint8Array or string, got ${describe(data)}`,
+    'ERR_INVALID_ARG',
+  );
 }
 
 export function requireFunction<T>(value: unknown, name: string): T {

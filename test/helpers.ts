@@ -14,7 +14,11 @@ export async function turns(count: number): Promise<void> {
 }
 
 /** Polls `predicate` once per loop turn (and every 5 ms) until it holds, failing after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -62,7 +66,11 @@ export async function tcpPair(): Promise<{ client: Bufferevent; server: Bufferev
     },
   });
   client.connect({ host: '127.0.0.1', port });
-  await waitFor(() => (connected && accepted !== undefined) || failure !== undefined, 10_000, 'TCP connection');
+  await waitFor(
+    () => (connected && accepted !== undefined) || failure !== undefined,
+    10_000,
+    'TCP connection',
+  );
   listener.close();
   if (failure) throw failure;
   client.setCallbacks({});

@@ -14,15 +14,16 @@ class LinesFilter : public NativeFilter {
  public:
   explicit LinesFilter(size_t max_length) : max_length_(max_length) {}
 
-  bufferevent_filter_result Run(evbuffer* src, evbuffer* dst, ev_ssize_t limit, bufferevent_flush_mode mode,
-                                std::string* error) override {
+  bufferevent_filter_result Run(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                bufferevent_flush_mode mode, std::string* error) override {
     size_t moved = 0;
     for (;;) {
       evbuffer_ptr newline = evbuffer_search(src, "\n", 1, nullptr);
       if (newline.pos < 0) break;
       size_t line = static_cast<size_t>(newline.pos) + 1;
       if (line - 1 > max_length_) return TooLong(error);
-      // Respect dst's room, but always move at least one line so a long line cannot stall the stream.
+      // Respect dst's room, but always move at least one line so a long line cannot stall the
+      // stream.
       if (limit >= 0 && moved > 0 && moved + line > static_cast<size_t>(limit)) return BEV_OK;
       evbuffer_remove_buffer(src, dst, line);
       moved += line;
@@ -49,7 +50,8 @@ class LinesFilter : public NativeFilter {
 
 std::unique_ptr<NativeFilter> MakeLinesFilter(Napi::Env, Napi::Object options) {
   Napi::Value max_length = options.Get("maxLength");
-  return std::make_unique<LinesFilter>(static_cast<size_t>(max_length.As<Napi::Number>().DoubleValue()));
+  return std::make_unique<LinesFilter>(
+      static_cast<size_t>(max_length.As<Napi::Number>().DoubleValue()));
 }
 
 }  // namespace node_bufferevent

@@ -1,6 +1,7 @@
 // Builds a native filter from the descriptor src/filters.ts makes.
-#include "../util/errors.h"
 #include "native_filter.h"
+
+#include "../util/errors.h"
 
 namespace node_bufferevent {
 

@@ -14,14 +14,14 @@ namespace node_bufferevent {
 class NativeFilter {
  public:
   virtual ~NativeFilter() = default;
-  // libevent's filter contract: move what can be moved from src to dst, adding at most `limit` bytes
-  // to dst (negative: no limit); `mode` BEV_NORMAL, BEV_FLUSH or BEV_FINISHED. On BEV_ERROR, *error
-  // says why.
-  virtual bufferevent_filter_result Run(evbuffer* src, evbuffer* dst, ev_ssize_t limit, bufferevent_flush_mode mode,
-                                        std::string* error) = 0;
+  // libevent's filter contract: move what can be moved from src to dst, adding at most `limit`
+  // bytes to dst (negative: no limit); `mode` BEV_NORMAL, BEV_FLUSH or BEV_FINISHED. On BEV_ERROR,
+  // *error says why.
+  virtual bufferevent_filter_result Run(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                        bufferevent_flush_mode mode, std::string* error) = 0;
 
-  // From a descriptor made by src/filters.ts: { native: 'deflate' | 'inflate' | 'lines', ...options }.
-  // Returns null and throws into JavaScript on bad options.
+  // From a descriptor made by src/filters.ts: { native: 'deflate' | 'inflate' | 'lines', ...options
+  // }. Returns null and throws into JavaScript on bad options.
   static std::unique_ptr<NativeFilter> FromDescriptor(Napi::Env env, Napi::Object descriptor);
 };
 

@@ -1,6 +1,6 @@
 // filters.deflate() / filters.inflate(): zlib streams as bufferevent filters. BEV_FLUSH makes the
-// compressor emit everything so far (sync flush); BEV_FINISHED ends the stream, and an inflater that
-// is finished before its stream ended reports a truncated stream.
+// compressor emit everything so far (sync flush); BEV_FINISHED ends the stream, and an inflater
+// that is finished before its stream ended reports a truncated stream.
 #include <string>
 
 #include "../util/errors.h"
@@ -16,12 +16,13 @@ class ZlibFilter : public NativeFilter {
   explicit ZlibFilter(bool compress) : compress_(compress) {}
 
   bool Init(int level, int window_bits, int mem_level, int strategy, std::string* error) {
-    return stream_.Init(compress_ ? ZlibStream::Direction::kDeflate : ZlibStream::Direction::kInflate, level,
-                        window_bits, mem_level, strategy, error);
+    return stream_.Init(
+        compress_ ? ZlibStream::Direction::kDeflate : ZlibStream::Direction::kInflate, level,
+        window_bits, mem_level, strategy, error);
   }
 
-  bufferevent_filter_result Run(evbuffer* src, evbuffer* dst, ev_ssize_t limit, bufferevent_flush_mode mode,
-                                std::string* error) override {
+  bufferevent_filter_result Run(evbuffer* src, evbuffer* dst, ev_ssize_t limit,
+                                bufferevent_flush_mode mode, std::string* error) override {
     if (ended_) {
       if (evbuffer_get_length(src) == 0) return BEV_OK;
       if (compress_) {
@@ -40,8 +41,8 @@ class ZlibFilter : public NativeFilter {
       size_t consumed = 0;
       size_t produced = 0;
       ev_ssize_t room = limit < 0 ? -1 : limit - static_cast<ev_ssize_t>(total_produced);
-      auto status = stream_.Process(static_cast<const uint8_t*>(chunk.iov_base), chunk.iov_len, Z_NO_FLUSH, dst,
-                                    room, &consumed, &produced, error);
+      auto status = stream_.Process(static_cast<const uint8_t*>(chunk.iov_base), chunk.iov_len,
+                                    Z_NO_FLUSH, dst, room, &consumed, &produced, error);
       evbuffer_drain(src, consumed);
       total_produced += produced;
       if (status == ZlibStream::Status::kError) return Fail(error);
@@ -66,8 +67,8 @@ class ZlibFilter : public NativeFilter {
         size_t consumed = 0;
         size_t produced = 0;
         ev_ssize_t room = limit < 0 ? -1 : limit - static_cast<ev_ssize_t>(total_produced);
-        auto status = stream_.Process(nullptr, 0, mode == BEV_FINISHED ? Z_FINISH : Z_SYNC_FLUSH, dst, room, &consumed,
-                                      &produced, error);
+        auto status = stream_.Process(nullptr, 0, mode == BEV_FINISHED ? Z_FINISH : Z_SYNC_FLUSH,
+                                      dst, room, &consumed, &produced, error);
         total_produced += produced;
         if (status == ZlibStream::Status::kError) return Fail(error);
         if (status == ZlibStream::Status::kStreamEnd) ended_ = true;
@@ -97,8 +98,9 @@ int IntOption(Napi::Object options, const char* name, int fallback) {
 std::unique_ptr<NativeFilter> MakeZlibFilter(Napi::Env env, bool compress, Napi::Object options) {
   auto filter = std::make_unique<ZlibFilter>(compress);
   std::string error;
-  if (!filter->Init(IntOption(options, "level", Z_DEFAULT_COMPRESSION), IntOption(options, "windowBits", 15),
-                    IntOption(options, "memLevel", 8), IntOption(options, "strategy", Z_DEFAULT_STRATEGY), &error)) {
+  if (!filter->Init(IntOption(options, "level", Z_DEFAULT_COMPRESSION),
+                    IntOption(options, "windowBits", 15), IntOption(options, "memLevel", 8),
+                    IntOption(options, "strategy", Z_DEFAULT_STRATEGY), &error)) {
     ThrowError(env, "ERR_INVALID_FILTER", error);
     return nullptr;
   }

@@ -14,8 +14,8 @@ inline void CallIntoJs(Napi::Env env, napi_async_context context, napi_value fun
                        std::initializer_list<napi_value> args) {
   napi_value receiver = *args.begin();
   napi_value result;
-  napi_status status = napi_make_callback(env, context, receiver, function, args.size(),
-                                          args.begin(), &result);
+  napi_status status =
+      napi_make_callback(env, context, receiver, function, args.size(), args.begin(), &result);
   if (status != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
@@ -33,7 +33,8 @@ inline bool CallIntoJsForResult(napi_env env, napi_async_context context, napi_v
                                 std::initializer_list<napi_value> args, napi_value* result,
                                 napi_value* exception) {
   napi_value receiver = *args.begin();
-  napi_status status = napi_make_callback(env, context, receiver, function, args.size(), args.begin(), result);
+  napi_status status =
+      napi_make_callback(env, context, receiver, function, args.size(), args.begin(), result);
   if (status == napi_ok) return true;
   bool pending = false;
   napi_is_exception_pending(env, &pending);

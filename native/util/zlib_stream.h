@@ -23,13 +23,15 @@ class ZlibStream {
   ZlibStream& operator=(const ZlibStream&) = delete;
 
   // window_bits as zlib takes them: 8..15 zlib format, -8..-15 raw, 24..31 gzip. Level -1..9.
-  bool Init(Direction direction, int level, int window_bits, int mem_level, int strategy, std::string* error) {
+  bool Init(Direction direction, int level, int window_bits, int mem_level, int strategy,
+            std::string* error) {
     direction_ = direction;
     int result = direction == Direction::kDeflate
                      ? deflateInit2(&stream_, level, Z_DEFLATED, window_bits, mem_level, strategy)
                      : inflateInit2(&stream_, window_bits);
     if (result != Z_OK) {
-      *error = std::string("zlib initialisation failed: ") + (stream_.msg ? stream_.msg : zError(result));
+      *error = std::string("zlib initialisation failed: ") +
+               (stream_.msg ? stream_.msg : zError(result));
       return false;
     }
     initialised_ = true;
@@ -48,8 +50,11 @@ class ZlibStream {
     for (;;) {
       size_t room = kChunk;
       if (limit >= 0) {
-        if (static_cast<size_t>(limit) <= *produced) return Finish(length, consumed, Status::kOutputFull);
-        room = static_cast<size_t>(limit) - *produced < room ? static_cast<size_t>(limit) - *produced : room;
+        if (static_cast<size_t>(limit) <= *produced)
+          return Finish(length, consumed, Status::kOutputFull);
+        room = static_cast<size_t>(limit) - *produced < room
+                   ? static_cast<size_t>(limit) - *produced
+                   : room;
       }
       evbuffer_iovec vector;
       if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(room), &vector, 1) < 1) {
@@ -58,26 +63,31 @@ class ZlibStream {
       }
       stream_.next_out = static_cast<Bytef*>(vector.iov_base);
       stream_.avail_out = static_cast<uInt>(room);
-      int result = direction_ == Direction::kDeflate ? deflate(&stream_, flush) : inflate(&stream_, Z_SYNC_FLUSH);
+      int result = direction_ == Direction::kDeflate ? deflate(&stream_, flush)
+                                                     : inflate(&stream_, Z_SYNC_FLUSH);
       size_t written = room - stream_.avail_out;
       vector.iov_len = written;
       evbuffer_commit_space(out, &vector, 1);
       *produced += written;
       if (result == Z_STREAM_END) return Finish(length, consumed, Status::kStreamEnd);
-      if (result == Z_BUF_ERROR) return Finish(length, consumed, Status::kOk);  // no progress possible
+      if (result == Z_BUF_ERROR)
+        return Finish(length, consumed, Status::kOk);  // no progress possible
       if (result != Z_OK) {
         *error = stream_.msg ? stream_.msg : zError(result);
         return Status::kError;
       }
       // Done when zlib left output room unused: it has nothing more to say for this input.
-      if (stream_.avail_out != 0 && stream_.avail_in == 0) return Finish(length, consumed, Status::kOk);
+      if (stream_.avail_out != 0 && stream_.avail_in == 0)
+        return Finish(length, consumed, Status::kOk);
     }
   }
 
   void Reset() {
     if (!initialised_) return;
-    if (direction_ == Direction::kDeflate) deflateReset(&stream_);
-    else inflateReset(&stream_);
+    if (direction_ == Direction::kDeflate)
+      deflateReset(&stream_);
+    else
+      inflateReset(&stream_);
   }
 
  private:
@@ -90,8 +100,10 @@ class ZlibStream {
 
   void End() {
     if (!initialised_) return;
-    if (direction_ == Direction::kDeflate) deflateEnd(&stream_);
-    else inflateEnd(&stream_);
+    if (direction_ == Direction::kDeflate)
+      deflateEnd(&stream_);
+    else
+      inflateEnd(&stream_);
     initialised_ = false;
   }
 

@@ -13,7 +13,10 @@ function fillPattern(size: number): Buffer {
 }
 
 /** A bufferevent on one end of a socket pair, and a plain node:net socket on the other. */
-function bufferEventWithNetPeer(options: Parameters<typeof Bufferevent.socket>[0]): { bev: Bufferevent; peer: net.Socket } {
+function bufferEventWithNetPeer(options: Parameters<typeof Bufferevent.socket>[0]): {
+  bev: Bufferevent;
+  peer: net.Socket;
+} {
   const [mine, theirs] = socketpair();
   const peer = new net.Socket({ fd: theirs, readable: true, writable: true });
   return { bev: Bufferevent.socket({ fd: mine, ...options }), peer };

@@ -16,7 +16,9 @@ function pattern(size: number): Buffer {
 
 const sha1 = (data: Buffer): string => createHash('sha1').update(data).digest('hex');
 
-async function nodeServer(onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; port: number }> {
+async function nodeServer(
+  onConnection: (socket: net.Socket) => void,
+): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer(onConnection);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -52,7 +54,10 @@ describe.each([
         callback();
       },
     });
-    await Promise.all([pipeline(stream, collect), pipeline(Readable.from([data.subarray(0, 4 << 20), data.subarray(4 << 20)]), stream)]);
+    await Promise.all([
+      pipeline(stream, collect),
+      pipeline(Readable.from([data.subarray(0, 4 << 20), data.subarray(4 << 20)]), stream),
+    ]);
     expect(sha1(Buffer.concat(chunks))).toBe(sha1(data));
     server.close();
   });
