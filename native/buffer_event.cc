@@ -30,6 +30,7 @@ Napi::Function BuffereventWrap::Init(Napi::Env env) {
           InstanceMethod("getWatermark", &BuffereventWrap::GetWatermark),
           InstanceMethod("setTimeouts", &BuffereventWrap::SetTimeouts),
           InstanceMethod("write", &BuffereventWrap::Write),
+          InstanceMethod("writeBuffer", &BuffereventWrap::WriteBuffer),
           InstanceMethod("read", &BuffereventWrap::Read),
           InstanceMethod("input", &BuffereventWrap::Input),
           InstanceMethod("output", &BuffereventWrap::Output),
@@ -280,6 +281,30 @@ Napi::Value BuffereventWrap::Write(const Napi::CallbackInfo& info) {
   if (write_through_ && TryWriteThrough(env, data)) return env.Undefined();
   if (EvBufferWrap::AddJsBuffer(env, bufferevent_get_output(bev_), data) != 0) {
     return ThrowError(env, "ERR_WRITE", "libevent refused the write (the output buffer is frozen)");
+  }
+  loop()->MarkDirty();
+  return env.Undefined();
+}
+
+// writeBuffer(evbuffer): bufferevent_write_buffer, moving all of `source` to the output.
+Napi::Value BuffereventWrap::WriteBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  EvBufferWrap* source = EvBufferWrap::Unwrap(info[0].As<Napi::Object>());
+  if (source->buffer() == nullptr)
+    return ThrowError(env, "ERR_FREED", "the source EvBuffer was freed");
+  if (partner_freed_) {
+    return ThrowError(env, "ERR_PARTNER_FREED",
+                      "the other half of this pair was freed; nothing can be written to it");
+  }
+  evbuffer* output = bufferevent_get_output(bev_);
+  if (source->buffer() == output)
+    return ThrowError(env, "ERR_INVALID_ARG", "cannot write a bufferevent's output to itself");
+  if (write_through_) TryWriteThroughBuffer(source->buffer());
+  if (evbuffer_get_length(source->buffer()) > 0 &&
+      bufferevent_write_buffer(bev_, source->buffer()) != 0) {
+    return ThrowError(env, "ERR_EVBUFFER_FROZEN",
+                      "libevent refused to move the data (the source's start is frozen)");
   }
   loop()->MarkDirty();
   return env.Undefined();

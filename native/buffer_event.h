@@ -75,6 +75,10 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   short ReadAhead(int* err);
   // Sends directly when the output is empty; returns false when the data must be queued instead.
   bool TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data);
+  // The same for the contents of an evbuffer (written with writev straight from its chains); the
+  // rest, if any, is still in `source` for the caller to queue.
+  bool TryWriteThroughBuffer(evbuffer* source);
+  bool WriteThroughPossible() const;
 
   bool CheckUsable(Napi::Env env);
   bool CheckSocket(Napi::Env env);
@@ -93,6 +97,7 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   Napi::Value GetWatermark(const Napi::CallbackInfo& info);
   Napi::Value SetTimeouts(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value WriteBuffer(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Input(const Napi::CallbackInfo& info);
   Napi::Value Output(const Napi::CallbackInfo& info);

@@ -84,13 +84,29 @@ short BuffereventWrap::ReadAhead(int* err) {
   return ending;
 }
 
+bool BuffereventWrap::WriteThroughPossible() const {
+  return kind_ == BuffereventKind::kSocket && !connecting_ && bufferevent_getfd(bev_) >= 0 &&
+         evbuffer_get_length(bufferevent_get_output(bev_)) == 0 &&
+         (bufferevent_get_enabled(bev_) & EV_WRITE);
+}
+
+bool BuffereventWrap::TryWriteThroughBuffer(evbuffer* source) {
+  if (!WriteThroughPossible() || evbuffer_get_length(source) == 0) return false;
+  ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
+  int sent = evbuffer_write_atmost(source, bufferevent_getfd(bev_), allowance);
+  if (sent <= 0) return false;  // would block, or an error libevent's own write will report
+  ChargeWrite(static_cast<size_t>(sent));
+  // As in TryWriteThrough: when everything went, re-arm libevent's write event for the callback;
+  // otherwise the caller queues the rest and libevent writes it and calls back itself.
+  if (evbuffer_get_length(source) == 0) bufferevent_enable(bev_, EV_WRITE);
+  loop()->MarkDirty();
+  return true;
+}
+
 bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data) {
   evbuffer* output = bufferevent_get_output(bev_);
   int fd = bufferevent_getfd(bev_);
-  if (connecting_ || fd < 0 || evbuffer_get_length(output) > 0 ||
-      !(bufferevent_get_enabled(bev_) & EV_WRITE)) {
-    return false;
-  }
+  if (!WriteThroughPossible()) return false;
   if (data.Length() == 0) return true;
   ev_ssize_t rate_allowance = bufferevent_get_max_to_write(bev_);
   size_t want = data.Length();

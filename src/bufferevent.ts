@@ -342,10 +342,15 @@ export class Bufferevent {
     return this.#output;
   }
 
-  /** Queues data for sending. Buffers of 16 KiB or more are sent by reference: do not modify them afterwards. */
-  write(data: BinaryLike): this {
+  /**
+   * Queues data for sending. Buffers of 16 KiB or more are sent by reference: do not modify them
+   * afterwards. An EvBuffer is moved whole, without copying (bufferevent_write_buffer): an echo is
+   * `bev.write(bev.input)`.
+   */
+  write(data: BinaryLike | EvBuffer): this {
     this.#check();
-    this.#native.write(toBuffer(data));
+    if (data instanceof EvBuffer) this.#native.writeBuffer(EvBuffer.unwrap(data));
+    else this.#native.write(toBuffer(data));
     return this;
   }
 

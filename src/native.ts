@@ -72,6 +72,7 @@ export declare class NativeBufferevent {
   getWatermark(events: number): { low: number; high: number };
   setTimeouts(readMs: number | null, writeMs: number | null): void;
   write(data: Buffer): void;
+  writeBuffer(source: NativeEvBuffer): void;
   read(count?: number): Buffer;
   input(): NativeEvBuffer;
   output(): NativeEvBuffer;

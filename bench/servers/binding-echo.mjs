@@ -18,7 +18,7 @@ if (options['write-through']) socketOptions.writeThrough = true;
 
 const callbacks = {
   read(bev) {
-    bev.output.addBuffer(bev.input);
+    bev.write(bev.input); // bufferevent_write_buffer; with write-through, writev straight from the input
   },
   event(bev, events) {
     if (events & (BEV.EOF | BEV.ERROR)) bev.free();

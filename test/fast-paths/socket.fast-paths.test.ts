@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { BEV, Bufferevent, EV, socketpair } from '../../src/index.ts';
+import { BEV, Bufferevent, EV, EvBuffer, socketpair } from '../../src/index.ts';
 import { liveCounts, turns, waitFor } from '../helpers.ts';
 
 function fillPattern(size: number): Buffer {
@@ -146,5 +146,39 @@ describe('writeThrough', () => {
     await waitFor(() => events.length > 0);
     expect(events[0]! & (BEV.ERROR | BEV.WRITING)).toBe(BEV.ERROR | BEV.WRITING);
     bev.free();
+  });
+
+  it('moves an EvBuffer straight to the socket with write(evbuffer), leaving the source empty', async () => {
+    const { bev, peer } = bufferEventWithNetPeer({ writeThrough: true });
+    let writes = 0;
+    bev.setCallbacks({ write: () => writes++ });
+    bev.enable(EV.WRITE);
+    const source = new EvBuffer().add(fillPattern(3 * 1024 * 1024));
+    const received: Buffer[] = [];
+    peer.on('data', (chunk) => received.push(chunk));
+    bev.write(source);
+    expect(source.length).toBe(0);
+    expect(writes).toBe(0);
+    await waitFor(() => Buffer.concat(received).length === 3 * 1024 * 1024);
+    expect(Buffer.concat(received).equals(fillPattern(3 * 1024 * 1024))).toBe(true);
+    await waitFor(() => writes >= 1);
+    source.free();
+    bev.free();
+    peer.destroy();
+  });
+
+  it('echoes with write(bev.input) without losing or reordering bytes', async () => {
+    const { bev, peer } = bufferEventWithNetPeer({ writeThrough: true, maxReadPerWakeup: 65536 });
+    bev.setCallbacks({ read: (b) => b.write(b.input) });
+    bev.enable(EV.READ | EV.WRITE);
+    const data = fillPattern(5 * 1024 * 1024 + 17);
+    const received: Buffer[] = [];
+    peer.on('data', (chunk) => received.push(chunk));
+    for (let offset = 0; offset < data.length; offset += 100_000) peer.write(data.subarray(offset, offset + 100_000));
+    await waitFor(() => Buffer.concat(received).length === data.length);
+    expect(Buffer.concat(received).equals(data)).toBe(true);
+    expect(bev.input.length).toBe(0);
+    bev.free();
+    peer.destroy();
   });
 });
