@@ -122,7 +122,9 @@ async function main() {
   }
 
   const notes = [];
-  const present = SERVERS.filter((server) => {
+  // BENCH_ONLY=<regexp> keeps the servers whose name matches (node:net is always kept as the baseline).
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+  const present = SERVERS.filter((server) => !only || only.test(server.name) || server.name === NET_NAME).filter((server) => {
     const missing = server.requires.filter((file) => !existsSync(file));
     if (missing.length === 0) return true;
     const files = missing.map((file) => file.replace(path('../'), '')).join(', ');

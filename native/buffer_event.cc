@@ -62,9 +62,10 @@ BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
   SetOwner(info[0].As<Napi::Object>(), env, "Bufferevent");
   std::string kind = info[1].As<Napi::String>().Utf8Value();
   Napi::Object options = info[2].As<Napi::Object>();
-  if (kind == "socket")
+  if (kind == "socket") {
     bev_ = CreateSocket(env, options);
-  else if (kind == "pair")
+    if (bev_ != nullptr && max_read_per_wakeup_ > 0) SetUpOwnReads();
+  } else if (kind == "pair")
     bev_ = CreatePair(env, options);
   else if (kind == "filter")
     bev_ = CreateFilter(env, options);
@@ -87,6 +88,7 @@ void BuffereventWrap::ReleaseNative() {
   if (input_view_ != nullptr) input_view_->Invalidate();
   if (output_view_ != nullptr) output_view_->Invalidate();
   ReleaseRateLimit();
+  ReleaseOwnReads();
   if (shutdown_watch_ != nullptr && bev_ != nullptr)
     evbuffer_remove_cb_entry(bufferevent_get_output(bev_), shutdown_watch_);
   shutdown_watch_ = nullptr;
@@ -119,9 +121,8 @@ void BuffereventWrap::InstallCallbacks() {
   // callback JavaScript did not set is not installed. The event callback is always installed: the
   // binding itself needs it for hostname connects.
   // With larger reads the binding needs the read callback itself, to read on after libevent.
-  bool need_read = (callback_mask_ & 1) || max_read_per_wakeup_ > 0;
-  bufferevent_setcb(bev_, need_read ? OnRead : nullptr, (callback_mask_ & 2) ? OnWrite : nullptr,
-                    OnEvent, this);
+  bufferevent_setcb(bev_, (callback_mask_ & 1) ? OnRead : nullptr,
+                    (callback_mask_ & 2) ? OnWrite : nullptr, OnEvent, this);
 }
 
 void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) {
@@ -146,17 +147,7 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
 }
 
 void BuffereventWrap::OnRead(bufferevent*, void* self) {
-  auto* wrap = static_cast<BuffereventWrap*>(self);
-  int err = 0;
-  short ending = wrap->max_read_per_wakeup_ > 0 ? wrap->ReadAhead(&err) : 0;
-  if (wrap->callback_mask_ & 1) wrap->Deliver(BuffereventCallback::kRead, EV_READ, 0);
-  if (ending != 0 && wrap->bev_ != nullptr) {
-    // What libevent does when its own read sees EOF or an error: stop reading, then report.
-    bufferevent_disable(wrap->bev_, EV_READ);
-    EVUTIL_SET_SOCKET_ERROR(err);
-    bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING),
-                              BEV_TRIG_DEFER_CALLBACKS);
-  }
+  static_cast<BuffereventWrap*>(self)->Deliver(BuffereventCallback::kRead, EV_READ, 0);
 }
 
 void BuffereventWrap::OnWrite(bufferevent*, void* self) {
@@ -166,7 +157,10 @@ void BuffereventWrap::OnWrite(bufferevent*, void* self) {
 void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
   int err = EVUTIL_SOCKET_ERROR();  // libevent restores the errno of the failure before calling us
   auto* wrap = static_cast<BuffereventWrap*>(self);
-  if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR)) wrap->connecting_ = false;
+  if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR)) {
+    wrap->connecting_ = false;
+    wrap->SyncOwnRead();  // reading can start on the connected socket
+  }
   if (wrap->hostname_connector_ != nullptr) {
     if (what & BEV_EVENT_CONNECTED) {
       wrap->hostname_connector_.reset();
@@ -210,7 +204,13 @@ Napi::Value BuffereventWrap::KeepAlive(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Enable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  if (bufferevent_enable(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value())) != 0) {
+  auto events = static_cast<short>(info[0].As<Napi::Number>().Int32Value());
+  if (own_reads_ && (events & EV_READ)) {
+    user_read_enabled_ = true;
+    SyncOwnRead();
+    events = static_cast<short>(events & ~EV_READ);
+  }
+  if (events != 0 && bufferevent_enable(bev_, events) != 0) {
     return ThrowError(env, "ERR_ENABLE", "libevent could not enable the bufferevent");
   }
   loop()->MarkDirty();
@@ -220,14 +220,21 @@ Napi::Value BuffereventWrap::Enable(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Disable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  bufferevent_disable(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()));
+  auto events = static_cast<short>(info[0].As<Napi::Number>().Int32Value());
+  if (own_reads_ && (events & EV_READ)) {
+    user_read_enabled_ = false;
+    SyncOwnRead();
+    events = static_cast<short>(events & ~EV_READ);
+  }
+  if (events != 0) bufferevent_disable(bev_, events);
   loop()->MarkDirty();
   return env.Undefined();
 }
 
 Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
-  return Napi::Number::New(info.Env(), bufferevent_get_enabled(bev_));
+  int enabled = bufferevent_get_enabled(bev_) | (own_reads_ && user_read_enabled_ ? EV_READ : 0);
+  return Napi::Number::New(info.Env(), enabled);
 }
 
 Napi::Value BuffereventWrap::SetWatermark(const Napi::CallbackInfo& info) {
@@ -266,6 +273,9 @@ Napi::Value BuffereventWrap::SetTimeouts(const Napi::CallbackInfo& info) {
   if (has_write) write_timeout = MillisecondsToTimeval(info[1].As<Napi::Number>().DoubleValue());
   bufferevent_set_timeouts(bev_, has_read ? &read_timeout : nullptr,
                            has_write ? &write_timeout : nullptr);
+  has_read_timeout_ = has_read;
+  read_timeout_ = read_timeout;
+  SyncOwnRead(/*rearm_timeout=*/true);
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -366,9 +376,11 @@ Napi::Value BuffereventWrap::GetPriority(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::SetPriority(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  if (bufferevent_priority_set(bev_, info[0].As<Napi::Number>().Int32Value()) != 0) {
+  int priority = info[0].As<Napi::Number>().Int32Value();
+  if (bufferevent_priority_set(bev_, priority) != 0) {
     return ThrowError(env, "ERR_INVALID_PRIORITY", "libevent refused the priority");
   }
+  if (own_read_event_ != nullptr) event_priority_set(own_read_event_, priority);
   loop()->MarkDirty();
   return env.Undefined();
 }

@@ -74,6 +74,9 @@ Napi::Value BuffereventWrap::SetRateLimit(const Napi::CallbackInfo& info) {
   }
   if (rate_limit_ != nullptr) ev_token_bucket_cfg_free(rate_limit_);
   rate_limit_ = config;
+  rate_tick_ms_ = config == nullptr
+                      ? 0
+                      : info[0].As<Napi::Object>().Get("tickMs").As<Napi::Number>().DoubleValue();
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -165,6 +168,7 @@ RateLimitGroupWrap::RateLimitGroupWrap(const Napi::CallbackInfo& info)
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "RateLimitGroup");
+  tick_ms_ = info[1].As<Napi::Object>().Get("tickMs").As<Napi::Number>().DoubleValue();
   ev_token_bucket_cfg* config = MakeBucketConfig(env, info[1].As<Napi::Object>());
   if (config == nullptr) {
     NativeObject::Close();
@@ -216,6 +220,8 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
                       "libevent could not add the bufferevent to the group");
   }
   member->rate_limit_group_ = this;
+  if (member->rate_tick_ms_ == 0)
+    member->rate_tick_ms_ = tick_ms_;  // when own reads wait for a refill
   members_.insert(member);
   KeepOwnerAlive(true);  // a group with members is in use even if user code dropped it
   loop()->MarkDirty();

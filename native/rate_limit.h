@@ -45,6 +45,7 @@ class RateLimitGroupWrap : public Napi::ObjectWrap<RateLimitGroupWrap>, public N
   bufferevent_rate_limit_group* group_ = nullptr;
   std::unordered_set<BuffereventWrap*> members_;
   uint64_t fast_path_read_ = 0;
+  double tick_ms_ = 0;
   uint64_t fast_path_written_ = 0;
 };
 

@@ -1,10 +1,9 @@
-// The opt-in socket fast paths (DESIGN §4): reading more than libevent's 4096 bytes per wakeup, and
-// writing straight to the socket when nothing is queued. Both use only public libevent API and keep
-// libevent's semantics: watermarks, rate limits, callbacks and event flags look as if libevent had
-// done the I/O itself.
+// Write-through, the opt-in socket fast path for writing (DESIGN §4): when nothing is queued,
+// write() sends at once and queues only what the kernel did not take; write callbacks and the write
+// low watermark behave as if the bytes had passed through the output. (Larger reads:
+// socket_own_reads.cc.)
 #include <event2/buffer.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <cerrno>
 
@@ -15,73 +14,14 @@
 
 namespace node_bufferevent {
 
-namespace {
+namespace {}  // namespace
 
-// libevent has just read up to this much itself before calling the read callback.
-constexpr size_t kLibeventReadChunk = 4096;
-constexpr int kReserveVectors = 2;
-
-bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
-
-}  // namespace
-
-short BuffereventWrap::ReadAhead(int* err) {
-  evbuffer* input = bufferevent_get_input(bev_);
-  int fd = bufferevent_getfd(bev_);
-  if (fd < 0 || !(bufferevent_get_enabled(bev_) & EV_READ)) return 0;
-  size_t budget =
-      max_read_per_wakeup_ > kLibeventReadChunk ? max_read_per_wakeup_ - kLibeventReadChunk : 0;
-  size_t high = 0;
-  bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
-  // Without a rate limit this is max_single_read, which CreateSocket raised to our budget.
-  ev_ssize_t rate_allowance = bufferevent_get_max_to_read(bev_);
-  if (rate_allowance >= 0 && static_cast<size_t>(rate_allowance) < budget)
-    budget = static_cast<size_t>(rate_allowance);
-  short ending = 0;
-  // The input of a socket bufferevent is frozen at its end so that only libevent appends to it.
-  evbuffer_unfreeze(input, 0);
-  while (budget > 0) {
-    size_t length = evbuffer_get_length(input);
-    size_t want = budget;
-    if (high > 0) {
-      if (length >= high) break;  // reading is suspended at the high watermark, as libevent does
-      if (high - length < want) want = high - length;
-    }
-    evbuffer_iovec vectors[kReserveVectors];
-    int count =
-        evbuffer_reserve_space(input, static_cast<ev_ssize_t>(want), vectors, kReserveVectors);
-    if (count <= 0) break;
-    iovec io[kReserveVectors];
-    size_t offered = 0;
-    for (int i = 0; i < count; i++) {
-      io[i].iov_base = vectors[i].iov_base;
-      io[i].iov_len = vectors[i].iov_len;
-      if (offered + io[i].iov_len > want) io[i].iov_len = want - offered;
-      offered += io[i].iov_len;
-    }
-    ssize_t got = readv(fd, io, count);
-    if (got <= 0) {
-      evbuffer_commit_space(input, vectors, 0);
-      if (got == 0) {
-        ending = BEV_EVENT_EOF;
-      } else if (!WouldBlock(errno)) {
-        *err = errno;
-        ending = BEV_EVENT_ERROR;
-      }
-      break;
-    }
-    size_t remaining = static_cast<size_t>(got);
-    for (int i = 0; i < count; i++) {
-      vectors[i].iov_len = remaining < io[i].iov_len ? remaining : io[i].iov_len;
-      remaining -= vectors[i].iov_len;
-    }
-    evbuffer_commit_space(input, vectors, count);
-    ChargeRead(static_cast<size_t>(got));
-    budget -= static_cast<size_t>(got);
-    if (static_cast<size_t>(got) < offered) break;  // the socket is drained for now
-  }
-  evbuffer_freeze(input, 0);
-  return ending;
+// Re-adding libevent's write event makes its own write callback run when the socket is writable,
+// finding the output empty: exactly one write callback, deferred or not per the bufferevent's
+// options, as if the bytes had gone through the output. Without a write callback it would only cost
+// two epoll_ctl calls and a wakeup, so it is skipped.
+void BuffereventWrap::RequestWriteCallback() {
+  if (callback_mask_ & 2) bufferevent_enable(bev_, EV_WRITE);
 }
 
 bool BuffereventWrap::WriteThroughPossible() const {
@@ -98,7 +38,7 @@ bool BuffereventWrap::TryWriteThroughBuffer(evbuffer* source) {
   ChargeWrite(static_cast<size_t>(sent));
   // As in TryWriteThrough: when everything went, re-arm libevent's write event for the callback;
   // otherwise the caller queues the rest and libevent writes it and calls back itself.
-  if (evbuffer_get_length(source) == 0) bufferevent_enable(bev_, EV_WRITE);
+  if (evbuffer_get_length(source) == 0) RequestWriteCallback();
   loop()->MarkDirty();
   return true;
 }
@@ -121,11 +61,8 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
   if (static_cast<size_t>(sent) < data.Length()) {
     EvBufferWrap::AddJsBufferRange(env, output, data, static_cast<size_t>(sent));
   } else {
-    // Nothing passed through the output. Re-adding libevent's write event makes its own write
-    // callback run when the socket is writable, finding the output empty: exactly one write
-    // callback, deferred or not per the bufferevent's options, as if the bytes had gone through the
-    // output.
-    bufferevent_enable(bev_, EV_WRITE);
+    // Nothing passed through the output: ask for the write callback libevent would have made.
+    RequestWriteCallback();
   }
   loop()->MarkDirty();
   return true;

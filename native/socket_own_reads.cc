@@ -1,0 +1,178 @@
+// Larger reads for socket bufferevents (maxReadPerWakeup). libevent's own read does an ioctl and
+// reads at most 4096 bytes per wakeup; here the binding watches the fd with an event of its own and
+// reads up to maxReadPerWakeup bytes straight into the input (unfreeze its end, reserve, readv,
+// commit, freeze), while libevent's read event stays off. Everything else is libevent's: the read
+// callback runs through bufferevent_trigger (so the low watermark and deferral hold), EOF, errors
+// and timeouts arrive through bufferevent_trigger_event with libevent's flags, reading stops at the
+// high watermark and resumes when the input drains, and the rate-limit buckets are charged.
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+
+#include "buffer_event.h"
+#include "event_loop.h"
+#include "filters/native_filter.h"
+#include "rate_limit.h"
+#include "util/milliseconds.h"
+
+namespace node_bufferevent {
+
+namespace {
+
+constexpr int kReserveVectors = 2;
+// One reservation stays below 32 KiB: libevent rounds a new chain up to a power of two with its
+// header, and 64 KiB requests would become 128 KiB chains, which malloc maps and unmaps each time.
+constexpr size_t kReserveChunk = 32 * 1024 - 256;
+constexpr double kDefaultRetryMs = 10;
+
+bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+}  // namespace
+
+void BuffereventWrap::SetUpOwnReads() {
+  own_reads_ = true;
+  input_watch_ = evbuffer_add_cb(bufferevent_get_input(bev_), OnInputChanged, this);
+  read_retry_timer_ = evtimer_new(loop()->base(), OnReadRetry, this);
+}
+
+void BuffereventWrap::ReleaseOwnReads() {
+  if (own_read_event_ != nullptr) event_free(own_read_event_);
+  own_read_event_ = nullptr;
+  own_read_fd_ = -1;
+  if (read_retry_timer_ != nullptr) event_free(read_retry_timer_);
+  read_retry_timer_ = nullptr;
+  if (input_watch_ != nullptr && bev_ != nullptr) {
+    evbuffer_remove_cb_entry(bufferevent_get_input(bev_), input_watch_);
+  }
+  input_watch_ = nullptr;
+  user_read_enabled_ = false;
+}
+
+// Adds or removes our read event to match the user's wish, the socket, the high watermark and a
+// pending rate-limit wait. Cheap when nothing changes; called whenever any of those may have.
+void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
+  if (!own_reads_ || bev_ == nullptr) return;
+  int fd = bufferevent_getfd(bev_);
+  if (fd != own_read_fd_) {
+    if (own_read_event_ != nullptr) event_free(own_read_event_);
+    own_read_event_ = nullptr;
+    own_read_fd_ = fd;
+    if (fd >= 0) {
+      own_read_event_ = event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
+      event_priority_set(own_read_event_, bufferevent_get_priority(bev_));
+    }
+  }
+  if (own_read_event_ == nullptr) return;
+  bool want = user_read_enabled_ && !connecting_ && !evtimer_pending(read_retry_timer_, nullptr);
+  if (want) {
+    size_t high = 0;
+    bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
+    if (high > 0 && evbuffer_get_length(bufferevent_get_input(bev_)) >= high) want = false;
+  }
+  bool pending = event_pending(own_read_event_, EV_READ, nullptr);
+  if (want && (!pending || rearm_timeout)) {
+    event_add(own_read_event_, has_read_timeout_ ? &read_timeout_ : nullptr);
+    loop()->MarkDirty();
+  } else if (!want && pending) {
+    event_del(own_read_event_);
+  }
+}
+
+short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
+  evbuffer* input = bufferevent_get_input(bev_);
+  size_t budget = max_read_per_wakeup_;
+  ev_ssize_t allowance = bufferevent_get_max_to_read(bev_);  // the rate limit, or max_single_read
+  if (allowance >= 0 && static_cast<size_t>(allowance) < budget)
+    budget = static_cast<size_t>(allowance);
+  size_t high = 0;
+  bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
+  short ending = 0;
+  evbuffer_unfreeze(input, 0);
+  while (budget > 0) {
+    size_t length = evbuffer_get_length(input);
+    size_t want = budget < kReserveChunk ? budget : kReserveChunk;
+    if (high > 0) {
+      if (length >= high) break;
+      if (high - length < want) want = high - length;
+    }
+    evbuffer_iovec vectors[kReserveVectors];
+    int count =
+        evbuffer_reserve_space(input, static_cast<ev_ssize_t>(want), vectors, kReserveVectors);
+    if (count <= 0) break;
+    iovec io[kReserveVectors];
+    size_t offered = 0;
+    for (int i = 0; i < count; i++) {
+      io[i].iov_base = vectors[i].iov_base;
+      io[i].iov_len = vectors[i].iov_len;
+      if (offered + io[i].iov_len > want) io[i].iov_len = want - offered;
+      offered += io[i].iov_len;
+    }
+    ssize_t got = readv(own_read_fd_, io, count);
+    if (got <= 0) {
+      evbuffer_commit_space(input, vectors, 0);
+      if (got == 0) {
+        ending = BEV_EVENT_EOF;
+      } else if (!WouldBlock(errno)) {
+        *err = errno;
+        ending = BEV_EVENT_ERROR;
+      }
+      break;
+    }
+    size_t remaining = static_cast<size_t>(got);
+    for (int i = 0; i < count; i++) {
+      vectors[i].iov_len = remaining < io[i].iov_len ? remaining : io[i].iov_len;
+      remaining -= vectors[i].iov_len;
+    }
+    evbuffer_commit_space(input, vectors, count);
+    *got_total += static_cast<size_t>(got);
+    budget -= static_cast<size_t>(got);
+    if (static_cast<size_t>(got) < offered) break;  // the socket is drained for now
+  }
+  evbuffer_freeze(input, 0);
+  if (*got_total > 0) ChargeRead(*got_total);
+  return ending;
+}
+
+void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
+  auto* wrap = static_cast<BuffereventWrap*>(self);
+  if (wrap->bev_ == nullptr) return;
+  if (what & EV_TIMEOUT) {
+    // libevent's read timeout: reading stops until enable(EV_READ), the event callback is told.
+    wrap->user_read_enabled_ = false;
+    wrap->SyncOwnRead();
+    EVUTIL_SET_SOCKET_ERROR(0);
+    bufferevent_trigger_event(wrap->bev_, BEV_EVENT_TIMEOUT | BEV_EVENT_READING, 0);
+    return;
+  }
+  if (bufferevent_get_max_to_read(wrap->bev_) <= 0) {
+    // The rate-limit bucket is empty: wait a tick, as libevent suspends reading until its refill.
+    event_del(wrap->own_read_event_);
+    timeval delay =
+        MillisecondsToTimeval(wrap->rate_tick_ms_ > 0 ? wrap->rate_tick_ms_ : kDefaultRetryMs);
+    evtimer_add(wrap->read_retry_timer_, &delay);
+    return;
+  }
+  int err = 0;
+  size_t got = 0;
+  short ending = wrap->ReadOwn(&err, &got);
+  // Through libevent, so its low watermark and deferral apply and a filter on top gets the data.
+  if (got > 0) bufferevent_trigger(wrap->bev_, EV_READ, 0);
+  if (ending != 0 && wrap->bev_ != nullptr) {
+    wrap->user_read_enabled_ = false;
+    wrap->SyncOwnRead();
+    EVUTIL_SET_SOCKET_ERROR(err);
+    bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING), 0);
+  }
+}
+
+void BuffereventWrap::OnInputChanged(evbuffer*, const evbuffer_cb_info*, void* self) {
+  static_cast<BuffereventWrap*>(self)->SyncOwnRead();
+}
+
+void BuffereventWrap::OnReadRetry(evutil_socket_t, short, void* self) {
+  static_cast<BuffereventWrap*>(self)->SyncOwnRead();
+}
+
+}  // namespace node_bufferevent
