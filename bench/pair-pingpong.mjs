@@ -228,7 +228,12 @@ async function measure(transport, depth, { durationMs, warmupMs }) {
 
 async function main() {
   const options = readOptions();
-  const variants = DEPTHS.flatMap((depth) => TRANSPORTS.map((transport) => ({ transport, depth })));
+  // BENCH_ONLY=<regexp> keeps the variants whose label ("<transport>, depth <n>") matches, say to
+  // profile one; the pair rows are the reference for the 'vs pair' column.
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+  const variants = DEPTHS.flatMap((depth) => TRANSPORTS.map((transport) => ({ transport, depth }))).filter(
+    ({ transport, depth }) => !only || only.test(`${transport.name}, depth ${depth}`),
+  );
   const results = new Map(variants.map((variant) => [variant, []]));
   // Round-robin, so a slow drift in machine load touches every variant alike.
   for (let run = 1; run <= options.runs; run++) {
@@ -248,14 +253,15 @@ async function main() {
   };
   const rows = variants.map((variant) => {
     const { median, min, max } = medianOf(variant);
-    const pair = medianOf(variants.find((v) => v.depth === variant.depth && v.transport === TRANSPORTS[0]));
+    const pairVariant = variants.find((v) => v.depth === variant.depth && v.transport === TRANSPORTS[0]);
+    const pairSpeed = pairVariant ? medianOf(pairVariant).median.perSecond : undefined;
     let rate = formatNumber(median.perSecond);
     if (max.perSecond > min.perSecond) rate += ` (${formatNumber(min.perSecond)}–${formatNumber(max.perSecond)})`;
     return [
       variant.transport.name,
       String(variant.depth),
       rate,
-      formatRatio(median.perSecond, pair.median.perSecond),
+      formatRatio(median.perSecond, pairSpeed),
       formatNumber(median.p50Us, 1),
       formatNumber(median.p99Us, 1),
     ];

@@ -174,7 +174,8 @@ describe('writeThrough', () => {
     const data = fillPattern(5 * 1024 * 1024 + 17);
     const received: Buffer[] = [];
     peer.on('data', (chunk) => received.push(chunk));
-    for (let offset = 0; offset < data.length; offset += 100_000) peer.write(data.subarray(offset, offset + 100_000));
+    for (let offset = 0; offset < data.length; offset += 100_000)
+      peer.write(data.subarray(offset, offset + 100_000));
     await waitFor(() => Buffer.concat(received).length === data.length);
     expect(Buffer.concat(received).equals(data)).toBe(true);
     expect(bev.input.length).toBe(0);
