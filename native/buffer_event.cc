@@ -160,6 +160,10 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
   if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR)) {
     wrap->connecting_ = false;
     wrap->SyncOwnRead();  // reading can start on the connected socket
+    if (wrap->shutdown_after_connect_ && (what & BEV_EVENT_CONNECTED)) {
+      wrap->shutdown_after_connect_ = false;
+      wrap->ShutdownWhenDrained();
+    }
   }
   if (wrap->hostname_connector_ != nullptr) {
     if (what & BEV_EVENT_CONNECTED) {

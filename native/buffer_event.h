@@ -150,6 +150,7 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bool write_through_ = false;
   bool connecting_ = false;  // between connect() and its CONNECTED or ERROR event
   evbuffer_cb_entry* shutdown_watch_ = nullptr;  // pending shutdown until the output drains
+  bool shutdown_after_connect_ = false;
 
   BuffereventWrap* partner_ = nullptr;  // pairs: the other half while both live
   bool partner_freed_ = false;

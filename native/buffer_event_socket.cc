@@ -149,6 +149,11 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
 
 void BuffereventWrap::ShutdownWhenDrained() {
   if (bev_ == nullptr || shutdown_watch_ != nullptr) return;
+  if (connecting_) {
+    // shutdown() on a socket still connecting aborts the connect; wait for CONNECTED.
+    shutdown_after_connect_ = true;
+    return;
+  }
   evbuffer* output = bufferevent_get_output(bev_);
   if (evbuffer_get_length(output) == 0) {
     int fd = bufferevent_getfd(bev_);
