@@ -2,18 +2,23 @@
 // callbacks on both ends, next to a node:net loopback connection and a node:stream Duplex pair in
 // the same run. Prints a markdown section. Usage:
 // node bench/pair-pingpong.mjs [--duration S] [--runs R] [--warmup S]
+// Each measurement runs in a child process of its own (this script with --child): in one shared
+// process the driver's JIT feedback from the first transports slowed the later ones by up to 2×.
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { Bufferevent, EV } from '../dist/index.js';
 import { formatNumber, formatRatio, markdownTable } from './lib/table.mjs';
 
 const MESSAGE_BYTES = 64;
 const DEPTHS = [1, 32];
 // A run that has not finished this long after its planned end is stuck: the script fails.
 const STALL_GRACE_MS = 10_000;
+// Time a child may take on top of the run itself (start-up, loading the addon).
+const CHILD_START_MS = 10_000;
 
 function readOptions() {
   // Not strict: bench/run.mjs passes every script the same options, some meant for others.
@@ -23,6 +28,7 @@ function readOptions() {
       duration: { type: 'string', default: '3' },
       runs: { type: 'string', default: '3' },
       warmup: { type: 'string', default: '0.5' },
+      child: { type: 'string' }, // internal: "<transport index>:<depth>", measure once, print JSON
     },
   });
   const positive = (name, { integer = false, zeroAllowed = false } = {}) => {
@@ -37,6 +43,7 @@ function readOptions() {
     durationMs: positive('duration') * 1000,
     runs: positive('runs', { integer: true }),
     warmupMs: positive('warmup', { zeroAllowed: true }) * 1000,
+    child: typeof values.child === 'string' ? values.child : null,
   };
 }
 
@@ -47,6 +54,8 @@ const TRANSPORTS = [
   {
     name: 'Bufferevent.pair()',
     async open(onChunk) {
+      // Loaded here, so the node-only children never load the addon.
+      const { Bufferevent, EV } = await import('../dist/index.js');
       const [near, far] = Bufferevent.pair();
       // The echo moves the input evbuffer to the output whole, without copying it through JavaScript.
       far.setCallbacks({ read: (bev) => bev.write(bev.input) });
@@ -66,7 +75,9 @@ const TRANSPORTS = [
   {
     name: 'node:net over 127.0.0.1',
     async open(onChunk) {
-      const server = createServer({ noDelay: true }, (socket) => socket.on('data', (chunk) => socket.write(chunk)));
+      const server = createServer({ noDelay: true }, (socket) =>
+        socket.on('data', (chunk) => socket.write(chunk)),
+      );
       server.listen(0, '127.0.0.1');
       await once(server, 'listening');
       const socket = connect({ host: '127.0.0.1', port: server.address().port, noDelay: true });
@@ -226,8 +237,35 @@ async function measure(transport, depth, { durationMs, warmupMs }) {
   };
 }
 
+/** Runs one measurement in a fresh process; resolves with its result. */
+function measureInChild(variant, options) {
+  const args = [
+    fileURLToPath(import.meta.url),
+    '--child',
+    `${TRANSPORTS.indexOf(variant.transport)}:${variant.depth}`,
+    '--duration',
+    String(options.durationMs / 1000),
+    '--warmup',
+    String(options.warmupMs / 1000),
+  ];
+  const timeout = options.warmupMs + options.durationMs + STALL_GRACE_MS + CHILD_START_MS;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { timeout }, (error, stdout, stderr) => {
+      if (error)
+        reject(new Error(`${variant.transport.name}, depth ${variant.depth}: ${stderr || error.message}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
 async function main() {
   const options = readOptions();
+  if (options.child) {
+    const [transportIndex, depth] = options.child.split(':').map(Number);
+    const result = await measure(TRANSPORTS[transportIndex], depth, options);
+    process.stdout.write(JSON.stringify(result));
+    return;
+  }
   // BENCH_ONLY=<regexp> keeps the variants whose label ("<transport>, depth <n>") matches, say to
   // profile one; the pair rows are the reference for the 'vs pair' column.
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
@@ -238,7 +276,7 @@ async function main() {
   // Round-robin, so a slow drift in machine load touches every variant alike.
   for (let run = 1; run <= options.runs; run++) {
     for (const variant of variants) {
-      const result = await measure(variant.transport, variant.depth, options);
+      const result = await measureInChild(variant, options);
       process.stderr.write(
         `[run ${run}/${options.runs}] ${variant.transport.name}, depth ${variant.depth}: ` +
           `${result.perSecond.toFixed(0)} round trips/s, p50 ${result.p50Us.toFixed(1)} µs, p99 ${result.p99Us.toFixed(1)} µs\n`,
@@ -256,7 +294,8 @@ async function main() {
     const pairVariant = variants.find((v) => v.depth === variant.depth && v.transport === TRANSPORTS[0]);
     const pairSpeed = pairVariant ? medianOf(pairVariant).median.perSecond : undefined;
     let rate = formatNumber(median.perSecond);
-    if (max.perSecond > min.perSecond) rate += ` (${formatNumber(min.perSecond)}–${formatNumber(max.perSecond)})`;
+    if (max.perSecond > min.perSecond)
+      rate += ` (${formatNumber(min.perSecond)}–${formatNumber(max.perSecond)})`;
     return [
       variant.transport.name,
       String(variant.depth),
@@ -269,7 +308,7 @@ async function main() {
   const headers = ['transport', 'in flight', 'round trips/s', 'vs pair', 'p50 µs', 'p99 µs'];
   console.log(`### In-process ping-pong: Bufferevent.pair() vs node:net and node:stream
 
-One ${MESSAGE_BYTES}-byte message (or ${DEPTHS[1]} at once) bounced between two ends in one process, a JavaScript callback on each end (the echo end writes back what it read, the sending end reads each message, checks its sequence number and sends the next); ${options.durationMs / 1000} s measured after ${options.warmupMs / 1000} s of warm-up, ${options.runs} run${options.runs === 1 ? '' : 's'} per row round-robin, the median run by round trips/s shown (range in parentheses); a round trip is one message there and back, timed from queued to read back.
+One ${MESSAGE_BYTES}-byte message (or ${DEPTHS[1]} at once) bounced between two ends in one process, a JavaScript callback on each end (the echo end writes back what it read, the sending end reads each message, checks its sequence number and sends the next); ${options.durationMs / 1000} s measured after ${options.warmupMs / 1000} s of warm-up, each run in a fresh process, ${options.runs} run${options.runs === 1 ? '' : 's'} per row round-robin, the median run by round trips/s shown (range in parentheses); a round trip is one message there and back, timed from queued to read back.
 
 ${markdownTable(headers, rows, { alignRight: [1, 2, 3, 4, 5] })}
 `);

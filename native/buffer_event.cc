@@ -92,6 +92,8 @@ void BuffereventWrap::ReleaseNative() {
   if (shutdown_watch_ != nullptr && bev_ != nullptr)
     evbuffer_remove_cb_entry(bufferevent_get_output(bev_), shutdown_watch_);
   shutdown_watch_ = nullptr;
+  if (shutdown_wait_ != nullptr) event_free(shutdown_wait_);
+  shutdown_wait_ = nullptr;
   // A filter that frees its underlying socket takes the socket's rate limit down with it first,
   // while the socket is still valid.
   if (kind_ == BuffereventKind::kFilter && close_underlying_on_free_ && underlying_ != nullptr) {
@@ -158,12 +160,12 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
   int err = EVUTIL_SOCKET_ERROR();  // libevent restores the errno of the failure before calling us
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR)) {
+    // A filter receives its underlying socket's connect outcome in place of the socket's wrapper.
+    for (BuffereventWrap* below = wrap->underlying_; below != nullptr; below = below->underlying_) {
+      below->connecting_ = false;
+    }
     wrap->connecting_ = false;
     wrap->SyncOwnRead();  // reading can start on the connected socket
-    if (wrap->shutdown_after_connect_ && (what & BEV_EVENT_CONNECTED)) {
-      wrap->shutdown_after_connect_ = false;
-      wrap->ShutdownWhenDrained();
-    }
   }
   if (wrap->hostname_connector_ != nullptr) {
     if (what & BEV_EVENT_CONNECTED) {

@@ -46,7 +46,9 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bufferevent* CreateFilter(Napi::Env env, Napi::Object options);
 
   // Shuts the socket's write side down once its output is empty (now, if it is).
-  void ShutdownWhenDrained();
+  void ShutdownWhenDrained(bool may_wait_for_connect = true);
+  static void OnWritableForShutdown(evutil_socket_t fd, short what, void* self);
+  bool StillConnecting(int fd) const;
   static void OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info* info,
                                          void* self);
   // Pairs (buffer_event_pair.cc): libevent tells a partner nothing when its other half is freed.
@@ -150,7 +152,7 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bool write_through_ = false;
   bool connecting_ = false;  // between connect() and its CONNECTED or ERROR event
   evbuffer_cb_entry* shutdown_watch_ = nullptr;  // pending shutdown until the output drains
-  bool shutdown_after_connect_ = false;
+  event* shutdown_wait_ = nullptr;  // waits for a connect to finish before shutting down
 
   BuffereventWrap* partner_ = nullptr;  // pairs: the other half while both live
   bool partner_freed_ = false;

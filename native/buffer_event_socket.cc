@@ -147,11 +147,19 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-void BuffereventWrap::ShutdownWhenDrained() {
+void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
   if (bev_ == nullptr || shutdown_watch_ != nullptr) return;
-  if (connecting_) {
-    // shutdown() on a socket still connecting aborts the connect; wait for CONNECTED.
-    shutdown_after_connect_ = true;
+  int fd = bufferevent_getfd(bev_);
+  if (fd >= 0 && StillConnecting(fd)) {
+    // After one wait the socket is writable yet not connected: the connect failed, and libevent
+    // reports that as an ERROR event; there is nothing to shut down.
+    if (!may_wait_for_connect) return;
+    // shutdown() on a socket still connecting aborts the connect: wait until it is writable
+    // (connected). An event of our own, because under a filter this wrapper sees no events.
+    if (shutdown_wait_ == nullptr)
+      shutdown_wait_ = event_new(loop()->base(), fd, EV_WRITE, OnWritableForShutdown, this);
+    event_add(shutdown_wait_, nullptr);
+    loop()->MarkDirty();
     return;
   }
   evbuffer* output = bufferevent_get_output(bev_);
@@ -161,6 +169,18 @@ void BuffereventWrap::ShutdownWhenDrained() {
     return;
   }
   shutdown_watch_ = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
+}
+
+// connect() was called and no CONNECTED/ERROR has been seen, and the kernel agrees (no peer yet).
+bool BuffereventWrap::StillConnecting(int fd) const {
+  if (!connecting_) return false;
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 && errno == ENOTCONN;
+}
+
+void BuffereventWrap::OnWritableForShutdown(evutil_socket_t, short, void* self) {
+  static_cast<BuffereventWrap*>(self)->ShutdownWhenDrained(/*may_wait_for_connect=*/false);
 }
 
 void BuffereventWrap::OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info*,

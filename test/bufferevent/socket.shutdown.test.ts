@@ -58,4 +58,28 @@ describe('shutdownWrite on a socket bufferevent', () => {
     expect(() => bev.shutdownWrite()).toThrow(expect.objectContaining({ code: 'ERR_NOT_CONNECTED' }));
     bev.free();
   });
+
+  it('reaches the peer through a filter whose socket connected under the filter', async () => {
+    const { listener, received, events } = listenRecording();
+    const socket = Bufferevent.socket();
+    socket.connect({ host: '127.0.0.1', port: listener.address.port });
+    const filter = Bufferevent.filter(socket, {
+      output: (src, dst) => {
+        dst.addBuffer(src);
+        return 'ok';
+      },
+    });
+    const filterEvents: number[] = [];
+    filter.setCallbacks({ event: (_bev, flags) => filterEvents.push(flags) });
+    filter.enable(EV.WRITE);
+    await waitFor(() => filterEvents.length === 1);
+    expect(filterEvents).toEqual([BEV.CONNECTED]);
+    filter.write('through the filter');
+    filter.shutdownWrite();
+    await waitFor(() => events.length === 1);
+    expect(received()).toBe('through the filter');
+    expect(events).toEqual([BEV.EOF | BEV.READING]);
+    filter.free();
+    listener.close();
+  });
 });
