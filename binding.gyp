@@ -22,7 +22,12 @@
         "native/rate_limit.cc",
         "native/listener.cc",
         "native/event.cc",
-        "native/dns.cc"
+        "native/dns.cc",
+        "native/ws/utf8.cc",
+        "native/ws/message_tracker.cc",
+        "native/ws/frame_parser.cc",
+        "native/ws/frame_writer.cc",
+        "native/ws/codec_test_binding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

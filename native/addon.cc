@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "rate_limit.h"
 #include "util/errors.h"
+#include "ws/codec_test_binding.h"
 
 namespace node_bufferevent {
 
@@ -31,6 +32,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("Listener", ListenerWrap::Init(env));
   exports.Set("Event", EventWrap::Init(env));
   exports.Set("RateLimitGroup", RateLimitGroupWrap::Init(env));
+  exports.Set("wsCodecTest", ws::CreateCodecTestBinding(env));
   exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
 }
 

@@ -1,4 +1,4 @@
-// Every error code the binding can raise (any 'ERR_*' literal in src/ or native/) is listed in docs/errors.md.
+// Every error code the binding can raise (any 'ERR_*' or 'WS_ERR_*' literal in src/ or native/) is listed in docs/errors.md.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ function sourceFiles(dir: string): string[] {
 function codesRaisedBySources(): string[] {
   const codes = new Set<string>();
   for (const file of [...sourceFiles('src'), ...sourceFiles('native')]) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/['"`](ERR_[A-Z0-9_]+)['"`]/g))
+    for (const match of readFileSync(file, 'utf8').matchAll(/['"`]((?:WS_)?ERR_[A-Z0-9_]+)['"`]/g))
       codes.add(match[1]!);
   }
   return [...codes].sort();

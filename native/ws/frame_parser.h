@@ -1,0 +1,94 @@
+// Incremental RFC 6455 frame parser over an evbuffer: no I/O, no copy of the payload (it is
+// unmasked in place in libevent's chains and handed out piece by piece), any split of the input.
+#pragma once
+
+#include <event2/buffer.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "frame.h"
+#include "message_tracker.h"
+
+namespace node_bufferevent::ws {
+
+// Receives what the parser finds. Each callback returns true to go on, or false to make Parse()
+// return kPaused right after it; the bytes that callback was given are consumed, and the next
+// Parse() resumes exactly where this one stopped. Callbacks must not touch the input evbuffer.
+class FrameHandler {
+ public:
+  virtual bool OnFrameStart(const FrameHeader& header) = 0;
+  // Unmasked payload of the current frame, in one or more pieces; valid only during the call.
+  virtual bool OnPayload(const uint8_t* data, size_t length) = 0;
+  virtual bool OnFrameEnd() = 0;
+
+ protected:
+  ~FrameHandler() = default;
+};
+
+enum class Role : uint8_t {
+  kServer,  // parses what a client sent: every frame must be masked
+  kClient,  // parses what a server sent: no frame may be masked
+};
+
+struct FrameParserOptions {
+  Role role = Role::kServer;
+  MessageLimits limits;
+};
+
+class FrameParser {
+ public:
+  enum class State : uint8_t {
+    kHeader,            // waiting for the two fixed header bytes
+    kExtendedLength16,  // waiting for a 16-bit payload length
+    kExtendedLength64,  // waiting for a 64-bit payload length
+    kMaskKey,           // waiting for the 4-byte masking key
+    kPayload,           // handing out payload as it arrives
+    kFrameEnd,          // payload complete, OnFrameEnd not yet called
+    kFailed,            // a protocol error was found; error() says which
+  };
+  enum class Result : uint8_t {
+    kNeedMore,  // everything available was consumed (at most a partial header is left)
+    kPaused,    // a callback returned false
+    kFailed,    // protocol error: send a close frame with error().close_code, parse no more
+  };
+
+  FrameParser(const FrameParserOptions& options, FrameHandler* handler)
+      : role_(options.role), tracker_(options.limits), handler_(handler) {}
+
+  // Consumes frames from the start of `input`. Payload bytes are unmasked inside the evbuffer's own
+  // memory, so `input` must own its chains (a socket's input does; never a buffer holding
+  // references to memory shared with others, such as evbuffer_add_reference chains).
+  Result Parse(evbuffer* input);
+
+  State state() const { return state_; }
+  static const char* StateName(State state);
+  const ProtocolError& error() const { return error_; }
+  const FrameHeader& header() const { return header_; }  // the frame being parsed
+  uint64_t payload_remaining() const { return payload_remaining_; }
+  const MessageTracker& message() const { return tracker_; }
+
+ private:
+  // What one state function achieved: Parse() loops while it is kContinue.
+  enum class Step : uint8_t { kContinue, kShortOfInput, kPaused, kFailed };
+  Step ParseHeader(evbuffer* input);
+  Step ParseExtendedLength(evbuffer* input, size_t size);
+  Step ParseMaskKey(evbuffer* input);
+  Step AcceptLength(uint64_t payload_length);
+  Step StartFrame();
+  Step ParsePayload(evbuffer* input);
+  Step EndFrame();
+  Step Fail(uint16_t close_code, const char* code, std::string message);
+  Step FailWith(const ProtocolError& error);
+
+  Role role_;
+  State state_ = State::kHeader;
+  FrameHeader header_;
+  uint64_t payload_remaining_ = 0;
+  MessageTracker tracker_;
+  FrameHandler* handler_;
+  ProtocolError error_;
+};
+
+}  // namespace node_bufferevent::ws

@@ -1,0 +1,56 @@
+// Message-level rules the frame parser applies across frames (RFC 6455 §5.4): continuation frames
+// only inside a fragmented message, no new data frame until it ends, the caller's limits on message
+// size and fragment count, and fail-fast UTF-8 validation of uncompressed text across fragments.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "frame.h"
+#include "utf8.h"
+
+namespace node_bufferevent::ws {
+
+struct MessageLimits {
+  uint64_t max_payload = 0;    // bytes of payload on the wire per data message; 0 = no limit
+  uint32_t max_fragments = 0;  // data frames per message; 0 = no limit
+};
+
+class MessageTracker {
+ public:
+  explicit MessageTracker(const MessageLimits& limits) : limits_(limits) {}
+
+  // Called as soon as the first two header bytes are known (control frames pass untouched).
+  bool CheckOpcode(uint8_t opcode, ProtocolError* error) const;
+  // Called as soon as the payload length is known, before any payload is buffered.
+  bool CheckLength(uint8_t opcode, uint64_t payload_length, ProtocolError* error) const;
+  // The header was accepted: a data frame starts or continues the message.
+  void BeginFrame(const FrameHeader& header);
+  // Validates unmasked payload of the current frame. On invalid UTF-8 returns false with
+  // *valid_prefix set to how many leading bytes of this piece were still valid (to be delivered).
+  bool CheckPayload(const uint8_t* data, size_t length, size_t* valid_prefix, ProtocolError* error);
+  // The current frame's payload is complete; a final frame of a text message must end on a
+  // character boundary.
+  bool EndFrame(ProtocolError* error);
+
+  bool message_open() const { return message_open_; }
+  uint8_t message_opcode() const { return message_opcode_; }  // kText or kBinary
+  bool message_compressed() const { return message_compressed_; }
+
+ private:
+  bool ValidatesUtf8() const {
+    return current_is_data_ && message_opcode_ == kText && !message_compressed_;
+  }
+
+  MessageLimits limits_;
+  bool message_open_ = false;  // a data frame without FIN was seen; continuations are due
+  uint8_t message_opcode_ = 0;
+  bool message_compressed_ = false;  // RSV1 on the first frame: the extension validates UTF-8
+  uint32_t fragments_ = 0;
+  uint64_t message_bytes_ = 0;  // wire payload bytes of the message, headers counted as known
+  bool current_is_data_ = false;
+  bool current_fin_ = false;
+  Utf8Validator utf8_;
+};
+
+}  // namespace node_bufferevent::ws
