@@ -17,6 +17,10 @@
 
 namespace node_bufferevent {
 
+namespace {
+constexpr size_t kWriteThroughMaxSingleWrite = 4 * 1024 * 1024;
+}  // namespace
+
 // options: { fd: number (-1 for none), closeOnFree: boolean, deferCallbacks: boolean }
 bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) {
   int fd = options.Get("fd").As<Napi::Number>().Int32Value();
@@ -40,6 +44,10 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   // raise it so bufferevent_get_max_to_read reports the larger budget.
   if (bev != nullptr && max_read_per_wakeup_ > 0)
     bufferevent_set_max_single_read(bev, max_read_per_wakeup_);
+  // Without a rate limit, bufferevent_get_max_to_write is max_single_write (16 KiB by default),
+  // which would cut every write-through to 16 KiB; a rate limit still caps it.
+  if (bev != nullptr && write_through_)
+    bufferevent_set_max_single_write(bev, kWriteThroughMaxSingleWrite);
   return bev;
 }
 
