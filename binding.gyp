@@ -7,6 +7,7 @@
       "sources": [
         "native/addon.cc",
         "native/errors.cc",
+        "native/util/libevent_allocator.cc",
         "native/native_object.cc",
         "native/event_loop.cc",
         "native/evbuffer.cc",
@@ -35,7 +36,7 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": [
         "-std=c++20", "-Wall", "-Wextra", "<!@(pkg-config --cflags libevent_core libevent_extra)",
-        "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined -fno-omit-frame-pointer -g' : ''\")"
+        "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined -fno-omit-frame-pointer -g -DBUFFEREVENT_SANITIZE_BUILD' : ''\")"
       ],
       "ldflags": [
         "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined' : ''\")"

@@ -15,11 +15,13 @@
 #include "listener.h"
 #include "rate_limit.h"
 #include "util/errors.h"
+#include "util/libevent_allocator.h"
 #include "ws/codec_test_binding.h"
 
 namespace node_bufferevent {
 
 Addon::Addon(Napi::Env env, Napi::Object exports) {
+  InstallLibeventAllocator();  // before libevent allocates anything in this process
   DefineAddon(exports, {
                            InstanceMethod("setHooks", &Addon::SetHooks),
                            InstanceMethod("baseInfo", &Addon::BaseInfo),

@@ -11,6 +11,7 @@
 
 #include "addon.h"
 #include "util/errors.h"
+#include "util/libevent_allocator.h"
 
 namespace node_bufferevent {
 
@@ -243,7 +244,7 @@ Napi::Value EvBufferWrap::ReadLine(const Napi::CallbackInfo& info) {
   char* line = evbuffer_readln(buffer_, &length, style);
   if (line == nullptr) return env.Null();
   auto result = Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(line), length);
-  std::free(line);
+  LibeventFree(line);  // allocated by libevent, so by our allocator
   return result;
 }
 

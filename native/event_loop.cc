@@ -292,7 +292,8 @@ bool EventLoop::RunOnePass() {
   event_base_loop(base_, EVLOOP_ONCE);
   in_pass_ = false;
   uint64_t drained;
-  [[maybe_unused]] ssize_t drained_bytes = read(kicker_fd_, &drained, sizeof drained);  // EAGAIN: empty
+  [[maybe_unused]] ssize_t drained_bytes =
+      read(kicker_fd_, &drained, sizeof drained);  // EAGAIN: empty
   stats_.passes++;
   // Quiet: nothing was pending before the pass, no JavaScript ran (it could have added an earlier
   // timeout), nothing is left active, and the timerfd is armed (so the last epoll_wait was given
