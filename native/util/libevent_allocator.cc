@@ -72,7 +72,7 @@ void Free(void* pointer) {
   std::free(block);
 }
 
-void* Reallocate(void* pointer, size_t size) {
+[[maybe_unused]] void* Reallocate(void* pointer, size_t size) {
   if (pointer == nullptr) return Allocate(size);
   BlockHeader* block = static_cast<BlockHeader*>(pointer) - 1;
   if (size <= block->capacity) return pointer;
@@ -85,15 +85,27 @@ void* Reallocate(void* pointer, size_t size) {
 
 }  // namespace
 
+// Whether libevent allocates through us; LibeventFree must match whichever allocator it used.
+static bool allocator_installed = false;
+
 // Under AddressSanitizer every libevent allocation goes to (instrumented) malloc instead, so a use
 // of freed libevent memory is caught rather than landing in a recycled block.
 void InstallLibeventAllocator() {
 #ifndef BUFFEREVENT_SANITIZE_BUILD
   static std::once_flag installed;
-  std::call_once(installed, [] { event_set_mem_functions(Allocate, Reallocate, Free); });
+  std::call_once(installed, [] {
+    event_set_mem_functions(Allocate, Reallocate, Free);
+    allocator_installed = true;
+  });
 #endif
 }
 
-void LibeventFree(void* pointer) { Free(pointer); }
+void LibeventFree(void* pointer) {
+  if (allocator_installed) {
+    Free(pointer);
+  } else {
+    std::free(pointer);
+  }
+}
 
 }  // namespace node_bufferevent
