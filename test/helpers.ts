@@ -1,7 +1,8 @@
 // Shared test utilities: connected bufferevents over real loopback sockets, waiting on events, and
 // the counts (open fds, live objects) that leak tests compare.
 import { readdirSync } from 'node:fs';
-import { Bufferevent, BEV, EV, EventBase, Listener, socketpair } from '../src/index.ts';
+import { expect } from 'vitest';
+import { Bufferevent, BEV, BuffereventError, EV, EventBase, Listener, socketpair } from '../src/index.ts';
 
 /** Resolves after one full turn of Node's loop, so libevent has run at least one pass. */
 export function nextTurn(): Promise<void> {
@@ -75,6 +76,17 @@ export async function tcpPair(): Promise<{ client: Bufferevent; server: Bufferev
   if (failure) throw failure;
   client.setCallbacks({});
   return { client, server: Bufferevent.socket({ fd: accepted! }), port };
+}
+
+/** The code of the BuffereventError `action` throws, or undefined if it does not throw. */
+export function errorCodeOf(action: () => unknown): string | undefined {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(BuffereventError);
+    return (error as BuffereventError).code;
+  }
+  return undefined;
 }
 
 export { BEV, EV };

@@ -1,8 +1,17 @@
 // Freeing a filter: closeOnFree frees the underlying (its fd closes, the peer reads EOF); without it the
 // underlying gets its own callbacks back. While filtered, the underlying refuses setCallbacks and free.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Bufferevent, BuffereventError, RateLimitGroup } from '../../src/index.ts';
-import { BEV, EV, liveCounts, openFdCount, socketPairBufferevents, turns, waitFor } from '../helpers.ts';
+import { Bufferevent, RateLimitGroup } from '../../src/index.ts';
+import {
+  BEV,
+  EV,
+  liveCounts,
+  openFdCount,
+  socketPairBufferevents,
+  turns,
+  waitFor,
+  errorCodeOf as codeOf,
+} from '../helpers.ts';
 import { countingFilter } from './filter-helpers.ts';
 
 let start: ReturnType<typeof liveCounts>;
@@ -16,16 +25,6 @@ afterEach(async () => {
   expect(liveCounts()).toEqual(start);
   expect(openFdCount()).toBe(fdsBefore);
 });
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
 
 describe('freeing a filter', () => {
   it('frees the underlying with closeOnFree (the default): freed is true and the peer reads EOF', async () => {

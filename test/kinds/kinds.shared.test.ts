@@ -4,19 +4,9 @@ import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Bufferevent, BuffereventError } from '../../src/index.ts';
-import { BEV, EV, liveCounts, openFdCount, turns, waitFor } from '../helpers.ts';
+import { Bufferevent } from '../../src/index.ts';
+import { BEV, EV, liveCounts, openFdCount, turns, waitFor, errorCodeOf as codeOf } from '../helpers.ts';
 import { kinds, pattern } from './kinds.ts';
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
 
 /** b sends back everything it reads. */
 function echo(bev: Bufferevent): void {

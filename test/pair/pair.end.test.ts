@@ -1,7 +1,7 @@
 // Pairs: ending with flush(BEV.FINISHED), freeing one half (the other gets EOF once) and what is refused.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Bufferevent, BuffereventError, RateLimitGroup } from '../../src/index.ts';
-import { BEV, EV, liveCounts, turns, waitFor } from '../helpers.ts';
+import { Bufferevent, RateLimitGroup } from '../../src/index.ts';
+import { BEV, EV, liveCounts, turns, waitFor, errorCodeOf as codeOf } from '../helpers.ts';
 
 let start: ReturnType<typeof liveCounts>;
 beforeEach(() => {
@@ -11,16 +11,6 @@ afterEach(async () => {
   await turns(2);
   expect(liveCounts()).toEqual(start);
 });
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
 
 describe('ending a pair', () => {
   it('gives b the pending data and then EOF | READING when a flushes with BEV.FINISHED', async () => {

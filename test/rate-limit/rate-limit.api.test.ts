@@ -1,13 +1,7 @@
 // Rate-limit API without timing: bucket values, argument checks, group membership and totals.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  Bufferevent,
-  BuffereventError,
-  RateLimitGroup,
-  socketpair,
-  type SocketOptions,
-} from '../../src/index.ts';
-import { EV, liveCounts, socketPairBufferevents, turns, waitFor } from '../helpers.ts';
+import { Bufferevent, RateLimitGroup, socketpair, type SocketOptions } from '../../src/index.ts';
+import { EV, liveCounts, socketPairBufferevents, turns, waitFor, errorCodeOf as codeOf } from '../helpers.ts';
 
 // libevent's answer for "no limit": EV_SSIZE_MAX, as a JavaScript number.
 const UNLIMITED = 2 ** 63;
@@ -20,16 +14,6 @@ afterEach(async () => {
   await turns(3);
   expect(liveCounts()).toEqual(start);
 });
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
 
 describe('Bufferevent rate limits', () => {
   it('reports no limit before setRateLimit and after setRateLimit(null)', () => {
