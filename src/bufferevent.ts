@@ -21,55 +21,18 @@ import {
   type BinaryLike,
 } from './validate.ts';
 
-export type ReadCallback = (bev: Bufferevent) => void;
-export type WriteCallback = (bev: Bufferevent) => void;
-/** `events` are libevent's flags (BEV.CONNECTED, BEV.EOF | BEV.READING, ...); `error` accompanies BEV.ERROR. */
-export type EventCallback = (bev: Bufferevent, events: number, error?: BuffereventError) => void;
-
-export interface BuffereventCallbacks {
-  read?: ReadCallback | null;
-  write?: WriteCallback | null;
-  event?: EventCallback | null;
-}
-
-export interface SocketOptions {
-  /** An existing connected or connecting socket (made non-blocking). Omit to create one on connect(). */
-  fd?: number;
-  /** Close the fd when the bufferevent is freed (BEV_OPT_CLOSE_ON_FREE). Default true. */
-  closeOnFree?: boolean;
-  /** Run callbacks from the loop rather than in the middle of libevent's work (BEV_OPT_DEFER_CALLBACKS). Default true. */
-  deferCallbacks?: boolean;
-  /**
-   * Read up to this many bytes per wakeup instead of libevent's 4096 (e.g. 65536). The read high
-   * watermark and rate limits still hold. Default 0: libevent's own reads.
-   */
-  maxReadPerWakeup?: number;
-  /**
-   * When the output is empty, write() sends at once and queues only what the kernel did not take.
-   * Write callbacks and the write low watermark behave as if the bytes had passed through the output.
-   */
-  writeThrough?: boolean;
-}
-
-export type ConnectTarget = { host: string; port: number } | { path: string };
-
-export interface Watermark {
-  low: number;
-  high: number;
-}
-
-export interface Timeouts {
-  /** Idle read timeout in ms; null or 0 for none; omitted keeps the current value. */
-  read?: number | null;
-  write?: number | null;
-}
-
-export type BuffereventKind = 'socket' | 'pair' | 'filter';
-
-export interface FilterOptions {
-  /** Free the underlying bufferevent with the filter (BEV_OPT_CLOSE_ON_FREE). Default true. */
-  closeOnFree?: boolean;
-}
+import type {
+  BuffereventCallbacks,
+  BuffereventKind,
+  ConnectTarget,
+  EventCallback,
+  FilterOptions,
+  ReadCallback,
+  SocketOptions,
+  Timeouts,
+  Watermark,
+  WriteCallback,
+} from './bufferevent-types.ts';
 
 const enum Callback {
   Read = 0,

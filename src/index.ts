@@ -1,18 +1,18 @@
 // Public entry point of the binding: libevent's bufferevents, evbuffers, listeners and events.
 export { EventBase, type EventBaseStats, type DnsOptions } from './event-base.ts';
-export {
-  Bufferevent,
-  type BuffereventCallbacks,
-  type BuffereventKind,
-  type ConnectTarget,
-  type FilterOptions,
-  type EventCallback,
-  type ReadCallback,
-  type SocketOptions,
-  type Timeouts,
-  type Watermark,
-  type WriteCallback,
-} from './bufferevent.ts';
+export { Bufferevent } from './bufferevent.ts';
+export type {
+  BuffereventCallbacks,
+  BuffereventKind,
+  ConnectTarget,
+  FilterOptions,
+  EventCallback,
+  ReadCallback,
+  SocketOptions,
+  Timeouts,
+  Watermark,
+  WriteCallback,
+} from './bufferevent-types.ts';
 export { BuffereventStream, type BuffereventStreamOptions } from './bufferevent-stream.ts';
 export { EvBuffer } from './evbuffer.ts';
 export {
