@@ -78,6 +78,27 @@ describe('maxReadPerWakeup', () => {
   });
 });
 
+describe('maxReadPerWakeup and a read callback that leaves the input at the high watermark', () => {
+  it('calls the read callback once and then waits for the input to drain, instead of spinning', async () => {
+    const { bev, peer } = bufferEventWithNetPeer({ maxReadPerWakeup: 65536 });
+    let calls = 0;
+    bev.setWatermark(EV.READ, 0, 1000);
+    bev.setCallbacks({ read: () => calls++ });
+    bev.enable(EV.READ);
+    peer.write(fillPattern(100_000));
+    await waitFor(() => calls > 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // libevent's own read path calls it hundreds of thousands of times here (docs/benchmarks.md).
+    expect(calls).toBe(1);
+    expect(bev.input.length).toBe(1000);
+    let total = bev.read().length;
+    bev.setCallbacks({ read: (b) => (total += b.read().length) });
+    await waitFor(() => total === 100_000);
+    bev.free();
+    peer.destroy();
+  });
+});
+
 describe('writeThrough', () => {
   it('sends at once when the output is empty and still calls the write callback, deferred', async () => {
     const start = liveCounts();
