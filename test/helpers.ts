@@ -1,7 +1,7 @@
 // Shared test utilities: connected bufferevents over real loopback sockets, waiting on events, and
 // the counts (open fds, live objects) that leak tests compare.
 import { readdirSync } from 'node:fs';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { Bufferevent, BEV, BuffereventError, EV, EventBase, Listener, socketpair } from '../src/index.ts';
 
 /** Resolves after one full turn of Node's loop, so libevent has run at least one pass. */
@@ -76,6 +76,24 @@ export async function tcpPair(): Promise<{ client: Bufferevent; server: Bufferev
   if (failure) throw failure;
   client.setCallbacks({});
   return { client, server: Bufferevent.socket({ fd: accepted! }), port };
+}
+
+/**
+ * Registers hooks that record the live object counts (and, with `fds`, the open fd count) before each
+ * test and assert after it, once libevent's deferred frees have run, that they are back where they were.
+ */
+export function checkNothingLeaksAfterEach({ fds = false }: { fds?: boolean } = {}): void {
+  let counts: ReturnType<typeof liveCounts>;
+  let fdsBefore = 0;
+  beforeEach(() => {
+    counts = liveCounts();
+    if (fds) fdsBefore = openFdCount();
+  });
+  afterEach(async () => {
+    await turns(3);
+    expect(liveCounts()).toEqual(counts);
+    if (fds) expect(openFdCount()).toBe(fdsBefore);
+  });
 }
 
 /** The code of the BuffereventError `action` throws, or undefined if it does not throw. */

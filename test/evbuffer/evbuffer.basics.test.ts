@@ -3,18 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BuffereventError, EvBuffer } from '../../src/index.ts';
-import { liveCounts } from '../helpers.ts';
-
-function codeOf(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
+import { EvBuffer } from '../../src/index.ts';
+import { liveCounts, errorCodeOf as codeOf } from '../helpers.ts';
 
 afterEach(() => expect(liveCounts().evbuffers).toBe(0));
 

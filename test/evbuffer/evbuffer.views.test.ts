@@ -2,18 +2,8 @@
 // of the output, views cannot be freed by themselves, and they die with their bufferevent.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bufferevent, BuffereventError, EOL, EvBuffer, socketpair } from '../../src/index.ts';
-import { EV, liveCounts, turns, waitFor } from '../helpers.ts';
-
-function codeOf(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
+import { Bufferevent, EOL, EvBuffer, socketpair } from '../../src/index.ts';
+import { EV, liveCounts, turns, waitFor, errorCodeOf as codeOf } from '../helpers.ts';
 
 const cleanups: Array<() => void> = [];
 

@@ -1,17 +1,10 @@
 // Filter failures ('error', a throw, a bad verdict) raise exactly one BEV.ERROR with ERR_FILTER; the native
 // lines filter passes whole lines only and rejects a line over maxLength.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Bufferevent, BuffereventError, filters, type FilterFunction } from '../../src/index.ts';
-import { BEV, EV, liveCounts, socketPairBufferevents, turns, waitFor } from '../helpers.ts';
+import { BEV, EV, socketPairBufferevents, turns, waitFor, checkNothingLeaksAfterEach } from '../helpers.ts';
 
-let start: ReturnType<typeof liveCounts>;
-beforeEach(() => {
-  start = liveCounts();
-});
-afterEach(async () => {
-  await turns(3);
-  expect(liveCounts()).toEqual(start);
-});
+checkNothingLeaksAfterEach();
 
 interface Seen {
   flags: number;

@@ -1,19 +1,12 @@
 // Flush modes reach the filters (NORMAL with data, FLUSH and FINISHED via flush()), and the underlying EOF
 // finishes the input filter's stream: its last data arrives before EOF | READING.
 import { inflateSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Bufferevent, filters } from '../../src/index.ts';
-import { BEV, EV, liveCounts, socketPairBufferevents, turns, waitFor } from '../helpers.ts';
+import { BEV, EV, socketPairBufferevents, turns, waitFor, checkNothingLeaksAfterEach } from '../helpers.ts';
 import { countingFilter, recordFilter, text } from './filter-helpers.ts';
 
-let start: ReturnType<typeof liveCounts>;
-beforeEach(() => {
-  start = liveCounts();
-});
-afterEach(async () => {
-  await turns(3);
-  expect(liveCounts()).toEqual(start);
-});
+checkNothingLeaksAfterEach();
 
 describe('flush modes', () => {
   it('calls the output filter with NORMAL for written data, FLUSH and FINISHED for flush()', async () => {

@@ -1,33 +1,24 @@
 // Freeing a filter: closeOnFree frees the underlying (its fd closes, the peer reads EOF); without it the
 // underlying gets its own callbacks back. While filtered, the underlying refuses setCallbacks and free.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Bufferevent, RateLimitGroup } from '../../src/index.ts';
 import {
   BEV,
   EV,
-  liveCounts,
   openFdCount,
   socketPairBufferevents,
   turns,
   waitFor,
   errorCodeOf as codeOf,
+  checkNothingLeaksAfterEach,
 } from '../helpers.ts';
 import { countingFilter } from './filter-helpers.ts';
 
-let start: ReturnType<typeof liveCounts>;
-let fdsBefore: number;
-beforeEach(() => {
-  start = liveCounts();
-  fdsBefore = openFdCount();
-});
-afterEach(async () => {
-  await turns(3);
-  expect(liveCounts()).toEqual(start);
-  expect(openFdCount()).toBe(fdsBefore);
-});
+checkNothingLeaksAfterEach({ fds: true });
 
 describe('freeing a filter', () => {
   it('frees the underlying with closeOnFree (the default): freed is true and the peer reads EOF', async () => {
+    const fdsBefore = openFdCount();
     const [underlying, peer] = socketPairBufferevents();
     const filter = Bufferevent.filter(underlying, {});
     const peerEvents: number[] = [];

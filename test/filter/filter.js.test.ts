@@ -1,7 +1,7 @@
 // JavaScript filters over a socket and over a pair: transforming, counting, holding partial records, dst_limit.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bufferevent, type EvBuffer } from '../../src/index.ts';
-import { EV, liveCounts, turns, waitFor } from '../helpers.ts';
+import { EV, turns, waitFor, checkNothingLeaksAfterEach } from '../helpers.ts';
 import {
   countingFilter,
   pattern,
@@ -11,14 +11,7 @@ import {
   uppercaseFilter,
 } from './filter-helpers.ts';
 
-let start: ReturnType<typeof liveCounts>;
-beforeEach(() => {
-  start = liveCounts();
-});
-afterEach(async () => {
-  await turns(3);
-  expect(liveCounts()).toEqual(start);
-});
+checkNothingLeaksAfterEach();
 
 describe.each(underlyingKinds)('a JavaScript filter over a $kind', ({ make }) => {
   it('uppercases what the peer sends through the input filter', async () => {

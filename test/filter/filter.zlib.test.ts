@@ -4,21 +4,14 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { once } from 'node:events';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Bufferevent, BuffereventError, Listener, filters, socketpair } from '../../src/index.ts';
-import { BEV, EV, liveCounts, openFdCount, turns, waitFor } from '../helpers.ts';
+import { BEV, EV, openFdCount, turns, waitFor, checkNothingLeaksAfterEach } from '../helpers.ts';
 import { countingFilter, pattern, text } from './filter-helpers.ts';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-let start: ReturnType<typeof liveCounts>;
-beforeEach(() => {
-  start = liveCounts();
-});
-afterEach(async () => {
-  await turns(3);
-  expect(liveCounts()).toEqual(start);
-});
+checkNothingLeaksAfterEach();
 
 describe('deflate → inflate over TCP', () => {
   it('round-trips 10 MB through two filter bufferevents intact and compressed on the wire', async () => {

@@ -1,19 +1,18 @@
 // Rate-limit API without timing: bucket values, argument checks, group membership and totals.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bufferevent, RateLimitGroup, socketpair, type SocketOptions } from '../../src/index.ts';
-import { EV, liveCounts, socketPairBufferevents, turns, waitFor, errorCodeOf as codeOf } from '../helpers.ts';
+import {
+  EV,
+  socketPairBufferevents,
+  waitFor,
+  errorCodeOf as codeOf,
+  checkNothingLeaksAfterEach,
+} from '../helpers.ts';
 
 // libevent's answer for "no limit": EV_SSIZE_MAX, as a JavaScript number.
 const UNLIMITED = 2 ** 63;
 
-let start: ReturnType<typeof liveCounts>;
-beforeEach(() => {
-  start = liveCounts();
-});
-afterEach(async () => {
-  await turns(3);
-  expect(liveCounts()).toEqual(start);
-});
+checkNothingLeaksAfterEach();
 
 describe('Bufferevent rate limits', () => {
   it('reports no limit before setRateLimit and after setRateLimit(null)', () => {
