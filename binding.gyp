@@ -28,6 +28,8 @@
         "native/ws/message_tracker.cc",
         "native/ws/frame_parser.cc",
         "native/ws/frame_writer.cc",
+        "native/ws/close_frame.cc",
+        "native/ws/connection.cc",
         "native/ws/codec_test_binding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

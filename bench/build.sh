@@ -12,7 +12,8 @@ cc=${CC:-cc}
 # shellcheck disable=SC2086 # word splitting of the flag lists is intended
 $cc $flags $libevent_cflags -o "$here/build/loadgen" \
     "$here"/loadgen/main.c "$here"/loadgen/tcp_echo.c "$here"/loadgen/stats.c \
-    "$here"/loadgen/pattern.c $libevent_libs -lm
+    "$here"/loadgen/pattern.c "$here"/loadgen/ws_client.c "$here"/loadgen/ws_echo.c \
+    "$here"/loadgen/ws_chat.c $libevent_libs -lm
 # shellcheck disable=SC2086
 $cc $flags $libevent_cflags -o "$here/build/c-echo" "$here"/c-echo/echo.c $libevent_libs
 echo "built $here/build/loadgen $here/build/c-echo"

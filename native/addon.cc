@@ -2,6 +2,7 @@
 #include "addon.h"
 
 #include <event2/util.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -17,6 +18,7 @@
 #include "util/errors.h"
 #include "util/libevent_allocator.h"
 #include "ws/codec_test_binding.h"
+#include "ws/connection.h"
 
 namespace node_bufferevent {
 
@@ -28,12 +30,14 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod("baseStats", &Addon::BaseStats),
                            InstanceMethod("configureDns", &Addon::ConfigureDns),
                            InstanceMethod("socketpair", &Addon::SocketPair),
+                           InstanceMethod("dupSocket", &Addon::DupSocket),
                        });
   exports.Set("EvBuffer", EvBufferWrap::Init(env, *this));
   exports.Set("Bufferevent", BuffereventWrap::Init(env));
   exports.Set("Listener", ListenerWrap::Init(env));
   exports.Set("Event", EventWrap::Init(env));
   exports.Set("RateLimitGroup", RateLimitGroupWrap::Init(env));
+  exports.Set("WebSocketConnection", ws::WebSocketConnection::Init(env));
   exports.Set("wsCodecTest", ws::CreateCodecTestBinding(env));
   exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
 }
@@ -62,6 +66,7 @@ Napi::Value Addon::SetHooks(const Napi::CallbackInfo& info) {
   take("listener", listener_dispatch);
   take("event", event_dispatch);
   take("filter", filter_dispatch);
+  take("websocket", websocket_dispatch);
   return info.Env().Undefined();
 }
 
@@ -90,6 +95,7 @@ Napi::Value Addon::BaseStats(const Napi::CallbackInfo& info) {
   result.Set("liveListeners", stats.live_listeners);
   result.Set("liveEvents", stats.live_events);
   result.Set("liveEvBuffers", stats.live_evbuffers);
+  result.Set("liveWebSockets", stats.live_websockets);
   result.Set("addedEvents", stats.added_events);
   result.Set("activeEvents", stats.active_events);
   return result;
@@ -117,6 +123,17 @@ Napi::Value Addon::SocketPair(const Napi::CallbackInfo& info) {
   result.Set(0u, fds[0]);
   result.Set(1u, fds[1]);
   return result;
+}
+
+// A second descriptor for a socket Node owns, so the socket can be taken over (handleUpgrade): the
+// caller then destroys Node's socket, which closes only Node's descriptor.
+Napi::Value Addon::DupSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return ThrowSystemError(env, "ERR_DUP", errno, "fcntl", "cannot duplicate the socket");
+  evutil_make_socket_nonblocking(copy);
+  return Napi::Number::New(env, copy);
 }
 
 }  // namespace node_bufferevent

@@ -23,6 +23,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::FunctionReference event_dispatch;        // (owner, fd, what)
   Napi::FunctionReference
       filter_dispatch;  // (owner, side, limit, mode) → 'ok' | 'need-more' | 'error'
+  Napi::FunctionReference websocket_dispatch;  // (owner, event, a, b, c): see ws/connection.h
   Napi::FunctionReference evbuffer_constructor;
 
  private:
@@ -31,6 +32,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value BaseStats(const Napi::CallbackInfo& info);
   Napi::Value ConfigureDns(const Napi::CallbackInfo& info);
   Napi::Value SocketPair(const Napi::CallbackInfo& info);
+  Napi::Value DupSocket(const Napi::CallbackInfo& info);
 
   EventLoop* loop_ = nullptr;
 };

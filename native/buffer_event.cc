@@ -108,6 +108,24 @@ void BuffereventWrap::ReleaseNative() {
   }
   if (kind_ == BuffereventKind::kFilter) ReleaseFilter();
   UnlinkPartner();
+  if (delegate_ != nullptr) {
+    BuffereventDelegate* delegate = delegate_;
+    delegate_ = nullptr;
+    delegate->OnBuffereventReleased();
+  }
+}
+
+BuffereventWrap* BuffereventWrap::FromJs(Napi::Value value) {
+  return BuffereventWrap::Unwrap(value.As<Napi::Object>());
+}
+
+void BuffereventWrap::SetDelegate(BuffereventDelegate* delegate) {
+  delegate_ = delegate;
+  if (bev_ == nullptr) return;
+  // The delegate needs the read callback to parse and the write callback to learn of drains.
+  callback_mask_ = delegate != nullptr ? 3 : 0;
+  InstallCallbacks();
+  loop()->MarkDirty();
 }
 
 bool BuffereventWrap::CheckUsable(Napi::Env env) {
@@ -131,6 +149,10 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
   EventLoop* event_loop = loop();
   if (closed() || event_loop == nullptr || event_loop->shutting_down()) return;
   event_loop->NoteCallback();
+  if (delegate_ != nullptr) {
+    delegate_->OnBuffereventCallback(which, events, err);
+    return;
+  }
   Napi::Env env(event_loop->env());
   Napi::HandleScope scope(env);
   Napi::Value owner = OwnerValue(env);

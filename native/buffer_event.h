@@ -25,6 +25,18 @@ enum class FilterSide { kInput = 0, kOutput = 1 };
 // What a callback reports to src/bufferevent.ts's dispatcher.
 enum class BuffereventCallback { kRead = 0, kWrite = 1, kEvent = 2 };
 
+// A native layer that takes a bufferevent's callbacks over from JavaScript (the WebSocket
+// connection): every callback goes to it instead of the JavaScript dispatcher.
+class BuffereventDelegate {
+ public:
+  virtual void OnBuffereventCallback(BuffereventCallback which, short events, int err) = 0;
+  // The bufferevent was released (freed, or its environment is going away).
+  virtual void OnBuffereventReleased() = 0;
+
+ protected:
+  ~BuffereventDelegate() = default;
+};
+
 class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeObject {
  public:
   static Napi::Function Init(Napi::Env env);
@@ -35,6 +47,18 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   BuffereventKind kind() const { return kind_; }
   // Raises an ERROR event that carries a binding-made error (DNS failure, exhausted addresses).
   void RaiseError(short what, const char* code, const std::string& message, int err);
+  static BuffereventWrap* FromJs(Napi::Value value);
+
+  // For a native layer on top (the WebSocket connection). With a delegate, the read and write
+  // callbacks are always installed and nothing reaches JavaScript's dispatcher.
+  void SetDelegate(BuffereventDelegate* delegate);
+  // Queues `head` (copied) then `body`: sent at once through write-through when possible, else
+  // appended to the output; when `body_owner` is given, a large body is kept by reference.
+  // Returns false when libevent refused the bytes.
+  bool WriteParts(Napi::Env env, const uint8_t* head, size_t head_length, const uint8_t* body,
+                  size_t body_length, const Napi::Buffer<uint8_t>* body_owner);
+  // Shuts the socket's write side down once its output is empty (now, if it is).
+  void ShutdownWhenDrained(bool may_wait_for_connect = true);
 
  protected:
   void ReleaseNative() override;
@@ -45,8 +69,6 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bufferevent* CreatePair(Napi::Env env, Napi::Object options);
   bufferevent* CreateFilter(Napi::Env env, Napi::Object options);
 
-  // Shuts the socket's write side down once its output is empty (now, if it is).
-  void ShutdownWhenDrained(bool may_wait_for_connect = true);
   static void OnWritableForShutdown(evutil_socket_t fd, short what, void* self);
   bool StillConnecting(int fd) const;
   static void OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info* info,
@@ -134,6 +156,7 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bool CheckRateLimitable(Napi::Env env);
 
   bufferevent* bev_ = nullptr;
+  BuffereventDelegate* delegate_ = nullptr;
   BuffereventKind kind_ = BuffereventKind::kSocket;
   int callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JavaScript function
   EvBufferWrap* input_view_ = nullptr;

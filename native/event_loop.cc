@@ -244,6 +244,9 @@ void EventLoop::Register(NativeObject* object) {
     case ObjectKind::kEvBuffer:
       stats_.live_evbuffers++;
       break;
+    case ObjectKind::kWebSocket:
+      stats_.live_websockets++;
+      break;
     case ObjectKind::kRateLimitGroup:
       break;
   }
@@ -263,6 +266,9 @@ void EventLoop::Unregister(NativeObject* object) {
       break;
     case ObjectKind::kEvBuffer:
       stats_.live_evbuffers--;
+      break;
+    case ObjectKind::kWebSocket:
+      stats_.live_websockets--;
       break;
     case ObjectKind::kRateLimitGroup:
       break;

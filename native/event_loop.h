@@ -25,6 +25,7 @@ struct LoopStats {
   int live_listeners = 0;
   int live_events = 0;
   int live_evbuffers = 0;
+  int live_websockets = 0;
   int added_events = 0;  // user events pending in libevent (the kicker excluded)
   int active_events = 0;
 };

@@ -10,7 +10,7 @@ namespace node_bufferevent {
 
 class EventLoop;
 
-enum class ObjectKind { kBufferevent, kListener, kEvent, kEvBuffer, kRateLimitGroup };
+enum class ObjectKind { kBufferevent, kListener, kEvent, kEvBuffer, kRateLimitGroup, kWebSocket };
 
 class NativeObject {
  public:

@@ -14,8 +14,6 @@
 
 namespace node_bufferevent {
 
-namespace {}  // namespace
-
 // Re-adding libevent's write event makes its own write callback run when the socket is writable,
 // finding the output empty: exactly one write callback, deferred or not per the bufferevent's
 // options, as if the bytes had gone through the output. Without a write callback it would only cost
@@ -66,6 +64,45 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
   }
   loop()->MarkDirty();
   return true;
+}
+
+bool BuffereventWrap::WriteParts(Napi::Env env, const uint8_t* head, size_t head_length,
+                                 const uint8_t* body, size_t body_length,
+                                 const Napi::Buffer<uint8_t>* body_owner) {
+  evbuffer* output = bufferevent_get_output(bev_);
+  size_t total = head_length + body_length;
+  size_t sent = 0;
+  if (write_through_ && WriteThroughPossible()) {
+    ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
+    if (allowance < 0 || static_cast<size_t>(allowance) >= total) {
+      iovec parts[2] = {{const_cast<uint8_t*>(head), head_length},
+                        {const_cast<uint8_t*>(body), body_length}};
+      msghdr message{};
+      message.msg_iov = parts;
+      message.msg_iovlen = body_length > 0 ? 2 : 1;
+      ssize_t result = sendmsg(bufferevent_getfd(bev_), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+      // On an error libevent's own write finds and reports it once the bytes are queued.
+      if (result > 0) {
+        sent = static_cast<size_t>(result);
+        ChargeWrite(sent);
+        if (sent == total) {
+          RequestWriteCallback();
+          loop()->MarkDirty();
+          return true;
+        }
+      }
+    }
+  }
+  int status = 0;
+  if (sent < head_length) status = evbuffer_add(output, head + sent, head_length - sent);
+  size_t body_sent = sent > head_length ? sent - head_length : 0;
+  if (status == 0 && body_length > body_sent) {
+    status = body_owner != nullptr
+                 ? EvBufferWrap::AddJsBufferRange(env, output, *body_owner, body_sent)
+                 : evbuffer_add(output, body + body_sent, body_length - body_sent);
+  }
+  loop()->MarkDirty();
+  return status == 0;
 }
 
 }  // namespace node_bufferevent

@@ -35,7 +35,7 @@ const enum ListenerCallback {
 
 export class Listener {
   readonly #native: NativeListener;
-  readonly #onAccept: AcceptCallback;
+  #onAccept: AcceptCallback;
   readonly #onError: ((error: BuffereventError, retryInMs: number) => void) | undefined;
   #closed = false;
 
@@ -100,6 +100,13 @@ export class Listener {
   disable(): this {
     this.#check();
     this.#native.disable();
+    return this;
+  }
+
+  /** Replaces the accept callback (a WebSocketServer given this listener takes its connections). */
+  setAcceptCallback(onAccept: AcceptCallback): this {
+    this.#check();
+    this.#onAccept = requireFunction(onAccept, 'onAccept');
     return this;
   }
 

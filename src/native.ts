@@ -14,6 +14,7 @@ export interface NativeStats {
   liveListeners: number;
   liveEvents: number;
   liveEvBuffers: number;
+  liveWebSockets: number;
   addedEvents: number;
   activeEvents: number;
 }
@@ -151,6 +152,27 @@ export type ListenerDispatch = (
 export type EventDispatch = (owner: object, fd: number, what: number) => void;
 export type FilterDispatch = (owner: object, side: 0 | 1, limit: number, mode: 0 | 1 | 2) => string;
 
+/** See native/ws/connection.h: one call per message, control frame or socket event. */
+export type WebSocketDispatch = (owner: object, event: number, a?: unknown, b?: unknown, c?: unknown) => void;
+
+export interface NativeWebSocketOptions {
+  client: boolean;
+  maxPayload: number;
+  maxFragments: number;
+}
+
+export declare class NativeWebSocketConnection {
+  constructor(owner: object, bufferevent: NativeBufferevent, options: NativeWebSocketOptions);
+  /** Frames and queues; returns the bytes queued in the output afterwards. */
+  send(data: Buffer, opcode: number, fin: boolean): number;
+  bufferedAmount(): number;
+  pause(): void;
+  resume(): void;
+  notifyDrain(): void;
+  shutdownWrite(): void;
+  close(): void;
+}
+
 interface NativeModule {
   EvBuffer: typeof NativeEvBuffer;
   Bufferevent: typeof NativeBufferevent;
@@ -164,11 +186,14 @@ interface NativeModule {
     listener?: ListenerDispatch;
     event?: EventDispatch;
     filter?: FilterDispatch;
+    websocket?: WebSocketDispatch;
   }): void;
   baseInfo(): { method: string; priorities: number; defaultPriority: number };
   baseStats(): NativeStats;
   configureDns(options: { servers?: string[]; timeoutMs?: number; attempts?: number }): void;
   socketpair(): [number, number];
+  dupSocket(fd: number): number;
+  WebSocketConnection: typeof NativeWebSocketConnection;
 }
 
 const INSTALL_HINT =

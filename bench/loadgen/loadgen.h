@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "stats.h"
 
@@ -18,6 +19,8 @@ struct loadgen_options {
   size_t chunk_size; /* bytes per chunk */
   double duration_s; /* measured window */
   double warmup_s;   /* runs the workload unmeasured before the window */
+  const char* path;  /* ws-*: request path; NULL means the mode's own (/echo, /chat) */
+  int senders;       /* ws-chat: connections that send (the first ones); all of them receive */
 };
 
 /* Reset by main.c when the measured window starts. */
@@ -25,6 +28,11 @@ struct loadgen_measured {
   uint64_t bytes;    /* echoed bytes received and verified */
   uint64_t messages; /* chunks (or messages) whose round trip completed */
   struct latency_histogram latency;
+  /* ws-chat only: `messages` and `bytes` count deliveries (one per receiving
+   * client), `latency` runs from sending to the last client's receipt, and these
+   * count the broadcasts that reached every client and each delivery's latency. */
+  uint64_t broadcasts;
+  struct latency_histogram delivery_latency;
 };
 
 /* Never reset: an error in the warm-up still counts. */
@@ -58,9 +66,14 @@ struct workload {
   /* Counts stalled connections into state->stalled, then closes every
    * connection and frees what start() allocated. */
   void (*stop)(struct loadgen_state* state);
+  /* Optional: prints the mode's own fields into the JSON result, each as
+   * `,"name":value`. */
+  void (*report_json)(const struct loadgen_state* state, FILE* out);
 };
 
 extern const struct workload tcp_echo_workload;
+extern const struct workload ws_echo_workload;
+extern const struct workload ws_chat_workload;
 
 /* A connection failed: counted and reported at the end; the run goes on with
  * the others, and ends early once no connection is left. The caller has

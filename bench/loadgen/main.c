@@ -1,9 +1,11 @@
 /* Load generator entry point: options, the warm-up and measured window, CPU
  * accounting, and reporting (one JSON line on stdout, human text on stderr).
- * Workloads live in their own files (tcp_echo.c); add new modes to `workloads`.
+ * Workloads live in their own files (tcp_echo.c, ws_echo.c, ws_chat.c); add new
+ * modes to `workloads`.
  * stderr carries two marker lines for the bench runner: "loadgen: measure-start"
  * and "loadgen: measure-end", written when the measured window opens/closes.
- * Exit status: 0 ok, 1 echoed bytes were wrong, 2 connection errors or stalled
+ * Exit status: 0 ok, 1 echoed bytes (or WebSocket frames) were wrong, 2 connection
+ * errors (a refused upgrade among them) or stalled
  * connections (no echo during the whole window), 64 usage error. */
 #include <errno.h>
 #include <getopt.h>
@@ -17,7 +19,9 @@
 
 #include "loadgen.h"
 
-static const struct workload* const workloads[] = {&tcp_echo_workload};
+static const struct workload* const workloads[] = {&tcp_echo_workload, &ws_echo_workload,
+                                                   &ws_chat_workload};
+static const struct workload* workload;
 
 static struct loadgen_options options = {
     .mode = "tcp-echo",
@@ -28,6 +32,8 @@ static struct loadgen_options options = {
     .chunk_size = 4096,
     .duration_s = 5.0,
     .warmup_s = 1.0,
+    .path = NULL,
+    .senders = 4,
 };
 
 static struct loadgen_state state;
@@ -147,6 +153,7 @@ static void report(void) {
   }
   double cpu_percent = elapsed_s > 0 ? (user_s + sys_s) / elapsed_s * 100.0 : 0.0;
   double mb_per_s = elapsed_s > 0 ? (double)state.measured.bytes / elapsed_s / 1e6 : 0.0;
+  double messages_per_s = elapsed_s > 0 ? (double)state.measured.messages / elapsed_s : 0.0;
   const struct latency_histogram* latency = &state.measured.latency;
   double p50 = (double)latency_histogram_percentile(latency, 50) / 1e3;
   double p90 = (double)latency_histogram_percentile(latency, 90) / 1e3;
@@ -164,10 +171,10 @@ static void report(void) {
   printf(
       ",\"port\":%d,\"connections\":%d,\"connected\":%d,\"depth\":%d,\"chunk_size\":%zu,"
       "\"warmup_s\":%.3f,\"duration_s\":%.3f,\"bytes\":%llu,\"messages\":%llu,"
-      "\"mb_per_s\":%.2f,",
+      "\"mb_per_s\":%.2f,\"messages_per_s\":%.1f,",
       options.port, options.connections, state.connected, options.depth, options.chunk_size,
       options.warmup_s, elapsed_s, (unsigned long long)state.measured.bytes,
-      (unsigned long long)state.measured.messages, mb_per_s);
+      (unsigned long long)state.measured.messages, mb_per_s, messages_per_s);
   printf(
       "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,"
       "\"mean\":%.1f},",
@@ -184,7 +191,9 @@ static void report(void) {
     printf("\"no measured window: every connection failed in the warm-up\"");
   else
     printf("null");
-  printf("}}\n");
+  printf("}");
+  if (workload->report_json) workload->report_json(&state, stdout);
+  printf("}\n");
   fflush(stdout);
 
   fprintf(stderr,
@@ -205,11 +214,14 @@ static void report(void) {
 
 static void usage(FILE* out) {
   fprintf(out,
-          "usage: loadgen --port N [--mode tcp-echo] [--host 127.0.0.1] [--connections 100]\n"
-          "               [--depth 4] [--chunk-size 4096] [--duration 5] [--warmup 1]\n"
-          "  --depth       chunks kept in flight per connection\n"
-          "  --chunk-size  bytes per chunk\n"
-          "  --duration    measured seconds (after the warm-up)\n");
+          "usage: loadgen --port N [--mode tcp-echo|ws-echo|ws-chat] [--host 127.0.0.1]\n"
+          "               [--connections 100] [--depth 4] [--chunk-size 4096] [--duration 5]\n"
+          "               [--warmup 1] [--path /echo|/chat] [--senders 4]\n"
+          "  --depth       chunks (messages) kept in flight per connection (ws-chat: per sender)\n"
+          "  --chunk-size  bytes per chunk (WebSocket message payload)\n"
+          "  --duration    measured seconds (after the warm-up)\n"
+          "  --path        ws-*: the request path (default /echo for ws-echo, /chat for ws-chat)\n"
+          "  --senders     ws-chat: how many of the connections send (all of them receive)\n");
 }
 
 static long parse_integer(const char* text, const char* name, long min, long max) {
@@ -240,6 +252,7 @@ static void parse_options(int argc, char** argv) {
       {"port", required_argument, NULL, 'p'},     {"connections", required_argument, NULL, 'c'},
       {"depth", required_argument, NULL, 'k'},    {"chunk-size", required_argument, NULL, 's'},
       {"duration", required_argument, NULL, 'd'}, {"warmup", required_argument, NULL, 'w'},
+      {"path", required_argument, NULL, 'P'},     {"senders", required_argument, NULL, 'S'},
       {"help", no_argument, NULL, '?'},           {NULL, 0, NULL, 0},
   };
   int option;
@@ -269,6 +282,16 @@ static void parse_options(int argc, char** argv) {
       case 'w':
         options.warmup_s = parse_seconds(optarg, "--warmup");
         break;
+      case 'P':
+        if (optarg[0] != '/') {
+          fprintf(stderr, "loadgen: --path must start with '/', got '%s'\n", optarg);
+          exit(64);
+        }
+        options.path = optarg;
+        break;
+      case 'S':
+        options.senders = (int)parse_integer(optarg, "--senders", 1, 65535);
+        break;
       default:
         usage(stderr);
         exit(64);
@@ -290,7 +313,6 @@ static void raise_file_limit(void) {
 
 int main(int argc, char** argv) {
   parse_options(argc, argv);
-  const struct workload* workload = NULL;
   for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
     if (strcmp(workloads[i]->name, options.mode) == 0) workload = workloads[i];
   if (!workload) {

@@ -10,6 +10,11 @@
  * up with power-of-two chunk sizes); each stream starts at its own phase. */
 #define PATTERN_PERIOD 65521u
 
+/* Binary bytes take any value; text bytes are printable ASCII (0x20-0x7e), the
+ * same stream and offset giving the text form of the binary byte, so text
+ * payloads are valid UTF-8 (WebSocket text messages). */
+enum pattern_kind { PATTERN_BINARY, PATTERN_TEXT };
+
 void pattern_init(void);
 
 /* Pointer to the pattern bytes of `stream` starting at `offset`; *contiguous is
@@ -19,5 +24,13 @@ const uint8_t* pattern_at(uint32_t stream, uint64_t offset, size_t* contiguous);
 /* Compares `data` with the pattern of `stream` at `offset`. Returns -1 when all
  * `length` bytes match, else the index of the first differing byte. */
 long pattern_check(uint32_t stream, uint64_t offset, const uint8_t* data, size_t length);
+
+/* The same for either kind, plus a copy of any length into `destination`. */
+const uint8_t* pattern_kind_at(enum pattern_kind kind, uint32_t stream, uint64_t offset,
+                               size_t* contiguous);
+long pattern_kind_check(enum pattern_kind kind, uint32_t stream, uint64_t offset,
+                        const uint8_t* data, size_t length);
+void pattern_copy(enum pattern_kind kind, uint32_t stream, uint64_t offset, uint8_t* destination,
+                  size_t length);
 
 #endif

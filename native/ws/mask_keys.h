@@ -1,0 +1,44 @@
+// Masking keys for client frames (RFC 6455 §5.3: unpredictable, from a strong source of entropy):
+// the kernel's CSPRNG through getrandom(), drawn a page at a time so a frame costs no system call.
+#pragma once
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace node_bufferevent::ws {
+
+class MaskKeySource {
+ public:
+  // Fills key[0..4). Returns false only if the kernel refuses randomness (never after boot).
+  bool Next(uint8_t* key) {
+    if (used_ + 4 > sizeof pool_ && !Refill()) return false;
+    std::memcpy(key, pool_ + used_, 4);
+    std::memset(pool_ + used_, 0, 4);  // a key is never handed out twice
+    used_ += 4;
+    return true;
+  }
+
+ private:
+  bool Refill() {
+    size_t filled = 0;
+    while (filled < sizeof pool_) {
+      ssize_t got = getrandom(pool_ + filled, sizeof pool_ - filled, 0);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      filled += static_cast<size_t>(got);
+    }
+    used_ = 0;
+    return true;
+  }
+
+  uint8_t pool_[4096];
+  size_t used_ = sizeof pool_;
+};
+
+}  // namespace node_bufferevent::ws

@@ -1,0 +1,362 @@
+// WebSocketServer: accepts WebSocket connections on a native libevent listener, on a Node http
+// server's upgrade sockets, or from sockets handed to handleUpgrade, with the options and events
+// of `ws`. The handshake is checked completely (handshake.ts) before any user hook runs.
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type net from 'node:net';
+import { isIP } from 'node:net';
+import { BEV, EV } from '../constants.ts';
+import { Bufferevent } from '../bufferevent.ts';
+import { BuffereventError } from '../errors.ts';
+import { Listener, type SocketAddress } from '../listener.ts';
+import { WebSocketError } from './errors.ts';
+import {
+  acceptHeaders,
+  checkUpgradeRequest,
+  formatResponse,
+  HandshakeRejection,
+  isWebSocketUpgrade,
+  parseHead,
+  rejectionResponse,
+  type UpgradeRequestFields,
+} from './handshake.ts';
+import { resolveLimits, SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
+import { handToHttpServer, takeOverNodeSocket } from './socket-handoff.ts';
+import { UpgradeRequest } from './upgrade-request.ts';
+import { attachServerSide, WebSocket } from './websocket.ts';
+
+export type AnyRequest = IncomingMessage | UpgradeRequest;
+
+export interface VerifyClientInfo {
+  origin: string | undefined;
+  secure: boolean;
+  req: AnyRequest;
+}
+
+export type VerifyClientDone = (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
+
+export interface WebSocketServerOptions extends ConnectionLimits {
+  port?: number;
+  host?: string;
+  backlog?: number;
+  listener?: Listener;
+  server?: HttpServer;
+  httpFallback?: HttpServer;
+  noServer?: boolean;
+  path?: string;
+  clientTracking?: boolean;
+  perMessageDeflate?: boolean;
+  handleProtocols?: (protocols: Set<string>, request: AnyRequest) => string | false;
+  verifyClient?: ((info: VerifyClientInfo) => boolean) | ((info: VerifyClientInfo, done: VerifyClientDone) => void);
+}
+
+type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
+
+const HEAD_END = '\r\n\r\n';
+/** How long a refused connection may take to read our answer before it is dropped. */
+const REFUSAL_LINGER_MS = 2000;
+
+export class WebSocketServer extends EventEmitter {
+  readonly clients = new Set<WebSocket>();
+  readonly options: Readonly<WebSocketServerOptions>;
+  readonly #limits: ResolvedLimits;
+  #listener: Listener | null = null;
+  #ownsListener = false;
+  #httpServer: HttpServer | null = null;
+  #onHttpUpgrade: ((request: IncomingMessage, socket: net.Socket, head: Buffer) => void) | null = null;
+  #handshakes = new Set<Bufferevent>();
+  #closed = false;
+
+  constructor(options: WebSocketServerOptions, callback?: () => void) {
+    super();
+    if (typeof options !== 'object' || options === null) {
+      throw new WebSocketError('options must be an object', 'WS_ERR_INVALID_OPTION');
+    }
+    const modes = [options.port !== undefined, options.listener !== undefined, options.server !== undefined, options.noServer === true];
+    if (modes.filter(Boolean).length !== 1) {
+      throw new WebSocketError(
+        'exactly one of the options port, listener, server and noServer must be given',
+        'WS_ERR_INVALID_OPTION',
+      );
+    }
+    if (options.perMessageDeflate) {
+      throw new WebSocketError('perMessageDeflate is not supported yet; pass false', 'WS_ERR_UNSUPPORTED_OPTION');
+    }
+    if (options.httpFallback !== undefined && options.port === undefined && options.listener === undefined) {
+      throw new WebSocketError('httpFallback needs the port or listener option', 'WS_ERR_INVALID_OPTION');
+    }
+    this.options = { ...options };
+    this.#limits = resolveLimits(options);
+    if (callback !== undefined) this.once('listening', callback);
+    if (options.port !== undefined) {
+      this.#listener = listen(options.host, options.port, options.backlog, (fd, peer) => this.#accept(fd, peer));
+      this.#ownsListener = true;
+      process.nextTick(() => this.emit('listening'));
+    } else if (options.listener !== undefined) {
+      this.#listener = options.listener.setAcceptCallback((fd, peer) => this.#accept(fd, peer));
+    } else if (options.server !== undefined) {
+      const server = options.server;
+      this.#httpServer = server;
+      this.#onHttpUpgrade = (request, socket, head) => {
+        if (!this.shouldHandle(request)) {
+          refuseNodeSocket(socket, new HandshakeRejection(400, `no WebSocket is served at ${request.url}`, 'WS_ERR_PATH'));
+          return;
+        }
+        this.handleUpgrade(request, socket, head, (ws) => this.emit('connection', ws, request));
+      };
+      server.on('upgrade', this.#onHttpUpgrade);
+      if (server.listening) process.nextTick(() => this.emit('listening'));
+      else server.once('listening', () => this.emit('listening'));
+    }
+  }
+
+  /** Where the native listener (or the http server) listens. */
+  address(): SocketAddress | ReturnType<HttpServer['address']> | null {
+    if (this.#listener !== null) return this.#listener.address;
+    if (this.#httpServer !== null) return this.#httpServer.address();
+    return null;
+  }
+
+  /** True when `request` is for this server's path (or any path when none was set). */
+  shouldHandle(request: { url?: string | undefined }): boolean {
+    if (this.options.path === undefined) return true;
+    return (request.url ?? '').split('?')[0] === this.options.path;
+  }
+
+  /**
+   * Takes an upgrade socket from a Node http server ('upgrade' event) over. `callback(ws, request)`
+   * runs once the handshake is accepted; refused handshakes are answered and closed here.
+   */
+  handleUpgrade(request: IncomingMessage, socket: net.Socket, head: Buffer, callback: ConnectionCallback): void {
+    const fields: UpgradeRequestFields = {
+      method: request.method ?? '',
+      url: request.url ?? '/',
+      httpVersion: request.httpVersion,
+      headers: request.headers,
+    };
+    this.#negotiate(
+      fields,
+      request,
+      (status) => refuseNodeSocket(socket, status, (error) => this.#reportClientError(error, request)),
+      (responseHeaders, protocol) => {
+        let bufferevent: Bufferevent;
+        try {
+          bufferevent = takeOverNodeSocket(socket, head);
+        } catch (error) {
+          const refusal = new HandshakeRejection(500, (error as Error).message, (error as BuffereventError).code ?? 'WS_ERR_TAKEOVER');
+          refuseNodeSocket(socket, refusal, (failure) => this.#reportClientError(failure, request));
+          return;
+        }
+        this.#complete(bufferevent, responseHeaders, protocol, request, callback);
+      },
+    );
+  }
+
+  /** Stops accepting; open connections stay open (as in ws 8). */
+  close(callback?: (error?: Error) => void): void {
+    if (this.#closed) {
+      if (callback !== undefined) {
+        process.nextTick(callback, new WebSocketError('the server is not running', 'WS_ERR_SERVER_NOT_RUNNING'));
+      }
+      return;
+    }
+    this.#closed = true;
+    if (this.#ownsListener) this.#listener?.close();
+    this.#listener = null;
+    if (this.#httpServer !== null && this.#onHttpUpgrade !== null) {
+      this.#httpServer.removeListener('upgrade', this.#onHttpUpgrade);
+    }
+    for (const bufferevent of this.#handshakes) bufferevent.free();
+    this.#handshakes.clear();
+    if (callback !== undefined) this.once('close', callback);
+    process.nextTick(() => this.emit('close'));
+  }
+
+  /** A connection from the native listener: read the request head, then upgrade or hand it off. */
+  #accept(fd: number, peer: SocketAddress): void {
+    const bufferevent = Bufferevent.socket({ fd, ...SOCKET_FAST_PATHS });
+    this.#handshakes.add(bufferevent);
+    const limits = this.#limits;
+    let finished = false;
+    const end = () => {
+      finished = true;
+      clearTimeout(timer);
+      this.#handshakes.delete(bufferevent);
+    };
+    const timer = setTimeout(() => {
+      end();
+      bufferevent.free();
+      this.#reportClientError(
+        new WebSocketError(`the opening handshake took longer than ${limits.handshakeTimeout} ms`, 'WS_ERR_HANDSHAKE_TIMEOUT'),
+        null,
+      );
+    }, limits.handshakeTimeout);
+    const refuse = (rejection: HandshakeRejection, request: AnyRequest | null) => {
+      end();
+      this.#reportClientError(rejection, request);
+      refuseBufferevent(bufferevent, rejection);
+    };
+    bufferevent.setCallbacks({
+      read: () => {
+        if (finished) return;
+        const input = bufferevent.input;
+        const headEnd = input.search(HEAD_END);
+        if (headEnd < 0 || headEnd + HEAD_END.length > limits.maxHeaderSize) {
+          if (headEnd >= 0 || input.length > limits.maxHeaderSize) {
+            refuse(
+              new HandshakeRejection(431, `the request head exceeds ${limits.maxHeaderSize} bytes`, 'WS_ERR_HEADER_TOO_LARGE'),
+              null,
+            );
+          }
+          return;
+        }
+        let request: UpgradeRequest;
+        try {
+          const head = parseHead(input.copyOut(headEnd).toString('latin1'), 'request');
+          request = new UpgradeRequest(head, {
+            remoteAddress: peer.address,
+            remotePort: peer.port,
+            remoteFamily: peer.family,
+            encrypted: false,
+          });
+        } catch (error) {
+          refuse(error as HandshakeRejection, null);
+          return;
+        }
+        if (this.options.httpFallback !== undefined && !isWebSocketUpgrade(request.headers)) {
+          end();
+          handToHttpServer(bufferevent, this.options.httpFallback);
+          return;
+        }
+        input.drain(headEnd + HEAD_END.length);
+        // Reading stops while verifyClient decides; what arrives meanwhile waits in the kernel.
+        bufferevent.disable(EV.READ);
+        this.#negotiate(request, request, (rejection) => refuse(rejection, request), (responseHeaders, protocol) => {
+          if (finished) return; // timed out or the server closed while verifyClient was deciding
+          end();
+          bufferevent.setCallbacks({});
+          bufferevent.enable(EV.READ);
+          this.#complete(bufferevent, responseHeaders, protocol, request, (ws) => this.emit('connection', ws, request));
+        });
+      },
+      event: (_bev, events) => {
+        if (finished || !(events & (BEV.EOF | BEV.ERROR))) return;
+        end();
+        bufferevent.free(); // the client left during the handshake
+      },
+    });
+    bufferevent.enable(EV.READ | EV.WRITE);
+  }
+
+  /** The checks, verifyClient and handleProtocols; then `accept` with the 101's header lines. */
+  #negotiate(
+    fields: UpgradeRequestFields,
+    request: AnyRequest,
+    refuse: (rejection: HandshakeRejection) => void,
+    accept: (responseHeaders: string[], protocol: string) => void,
+  ): void {
+    let key: string;
+    let protocols: Set<string>;
+    try {
+      ({ key, protocols } = checkUpgradeRequest(fields, this.options.path));
+    } catch (error) {
+      refuse(error as HandshakeRejection);
+      return;
+    }
+    const choose = () => {
+      let protocol: string | undefined;
+      if (protocols.size > 0) {
+        const chosen = this.options.handleProtocols ? this.options.handleProtocols(protocols, request) : protocols.values().next().value;
+        protocol = chosen === false || chosen === undefined ? undefined : chosen;
+      }
+      accept(acceptHeaders(key, protocol), protocol ?? '');
+    };
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      choose();
+      return;
+    }
+    const headers = fields.headers;
+    const info: VerifyClientInfo = {
+      origin: (headers.origin ?? headers['sec-websocket-origin']) as string | undefined,
+      secure: false,
+      req: request,
+    };
+    const refuseVerify = (code = 401, message?: string, extra: Record<string, string> = {}) =>
+      refuse(new HandshakeRejection(code, message ?? 'the connection was refused by verifyClient', 'WS_ERR_VERIFY_CLIENT', extra));
+    if (verify.length >= 2) {
+      let answered = false;
+      (verify as (info: VerifyClientInfo, done: VerifyClientDone) => void)(info, (ok, code, message, extra) => {
+        if (answered) return;
+        answered = true;
+        if (ok) choose();
+        else refuseVerify(code, message, extra);
+      });
+    } else if ((verify as (info: VerifyClientInfo) => boolean)(info)) {
+      choose();
+    } else {
+      refuseVerify();
+    }
+  }
+
+  /** Writes the 101 (after 'headers' listeners had their say) and opens the WebSocket. */
+  #complete(
+    bufferevent: Bufferevent,
+    responseHeaders: string[],
+    protocol: string,
+    request: AnyRequest,
+    callback: ConnectionCallback,
+  ): void {
+    this.emit('headers', responseHeaders, request);
+    bufferevent.write(formatResponse(101, responseHeaders));
+    const ws = new WebSocket(null);
+    ws[attachServerSide](bufferevent, protocol, this.#limits);
+    if (this.options.clientTracking !== false) {
+      this.clients.add(ws);
+      ws.once('close', () => this.clients.delete(ws));
+    }
+    callback(ws, request);
+  }
+
+  #reportClientError(error: Error, request: AnyRequest | null): void {
+    if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', error, request);
+  }
+}
+
+function listen(host: string | undefined, port: number, backlog: number | undefined, onAccept: (fd: number, peer: SocketAddress) => void): Listener {
+  const literal = host === undefined ? '::' : host === 'localhost' ? '127.0.0.1' : host;
+  if (isIP(literal) === 0) {
+    throw new WebSocketError(`host must be a numeric address or 'localhost', got ${JSON.stringify(host)}`, 'WS_ERR_INVALID_OPTION');
+  }
+  try {
+    return Listener.listen({ host: literal, port, backlog: backlog ?? 511 }, onAccept);
+  } catch (error) {
+    // No IPv6 on this machine: all IPv4 interfaces instead.
+    if (host === undefined) return Listener.listen({ host: '0.0.0.0', port, backlog: backlog ?? 511 }, onAccept);
+    throw error;
+  }
+}
+
+/** Answers a refused handshake, then closes gracefully so the client reads the answer. */
+function refuseBufferevent(bufferevent: Bufferevent, rejection: HandshakeRejection): void {
+  const linger = setTimeout(() => bufferevent.free(), REFUSAL_LINGER_MS);
+  bufferevent.setCallbacks({
+    read: () => void bufferevent.input.drain(),
+    event: (_bev, events) => {
+      if (events & (BEV.EOF | BEV.ERROR)) {
+        clearTimeout(linger);
+        bufferevent.free();
+      }
+    },
+  });
+  bufferevent.enable(EV.READ);
+  bufferevent.write(rejectionResponse(rejection));
+  bufferevent.shutdownWrite();
+}
+
+function refuseNodeSocket(socket: net.Socket, rejection: HandshakeRejection, report?: (error: Error) => void): void {
+  report?.(rejection);
+  if (socket.destroyed) return;
+  socket.once('finish', () => socket.destroy());
+  socket.end(rejectionResponse(rejection));
+}
