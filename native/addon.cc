@@ -131,7 +131,8 @@ Napi::Value Addon::DupSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return ThrowSystemError(env, "ERR_DUP", errno, "fcntl", "cannot duplicate the socket");
+  if (copy < 0)
+    return ThrowSystemError(env, "ERR_DUP", errno, "fcntl", "cannot duplicate the socket");
   evutil_make_socket_nonblocking(copy);
   return Napi::Number::New(env, copy);
 }

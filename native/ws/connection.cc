@@ -224,9 +224,9 @@ bool WebSocketConnection::Fail(const ProtocolError& error) {
   if (failed_) return false;
   failed_ = true;
   Napi::Env env(loop()->env());
-  Dispatch(ConnectionEvent::kError, {Napi::Number::New(env, error.close_code),
-                                     Napi::String::New(env, error.code),
-                                     Napi::String::New(env, error.message)});
+  Dispatch(ConnectionEvent::kError,
+           {Napi::Number::New(env, error.close_code), Napi::String::New(env, error.code),
+            Napi::String::New(env, error.message)});
   return false;
 }
 

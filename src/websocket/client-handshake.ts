@@ -45,11 +45,20 @@ export function connectClient(
 ): { url: string; abort: () => void } {
   const url = parseUrl(address);
   if (options.perMessageDeflate) {
-    throw new WebSocketError('perMessageDeflate is not supported yet; pass false', 'WS_ERR_UNSUPPORTED_OPTION');
+    throw new WebSocketError(
+      'perMessageDeflate is not supported yet; pass false',
+      'WS_ERR_UNSUPPORTED_OPTION',
+    );
   }
   for (const protocol of protocols) {
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol) || protocols.indexOf(protocol) !== protocols.lastIndexOf(protocol)) {
-      throw new WebSocketError(`invalid or repeated subprotocol ${JSON.stringify(protocol)}`, 'WS_ERR_INVALID_PROTOCOL');
+    if (
+      !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol) ||
+      protocols.indexOf(protocol) !== protocols.lastIndexOf(protocol)
+    ) {
+      throw new WebSocketError(
+        `invalid or repeated subprotocol ${JSON.stringify(protocol)}`,
+        'WS_ERR_INVALID_PROTOCOL',
+      );
     }
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -72,7 +81,10 @@ export function connectClient(
   const timer = setTimeout(
     () =>
       finish(
-        new WebSocketError(`the opening handshake took longer than ${limits.handshakeTimeout} ms`, 'WS_ERR_HANDSHAKE_TIMEOUT'),
+        new WebSocketError(
+          `the opening handshake took longer than ${limits.handshakeTimeout} ms`,
+          'WS_ERR_HANDSHAKE_TIMEOUT',
+        ),
         null,
       ),
     limits.handshakeTimeout,
@@ -98,13 +110,25 @@ export function connectClient(
     const end = input.search(HEAD_END);
     if (end < 0) {
       if (input.length > limits.maxHeaderSize) {
-        finish(new WebSocketError(`the server's answer head exceeds ${limits.maxHeaderSize} bytes`, 'WS_ERR_HEADER_TOO_LARGE'), null);
+        finish(
+          new WebSocketError(
+            `the server's answer head exceeds ${limits.maxHeaderSize} bytes`,
+            'WS_ERR_HEADER_TOO_LARGE',
+          ),
+          null,
+        );
       }
       return;
     }
     let response: UpgradeResponse;
     try {
-      const head = parseHead(input.remove(end + HEAD_END.length).toString('latin1').slice(0, end), 'response');
+      const head = parseHead(
+        input
+          .remove(end + HEAD_END.length)
+          .toString('latin1')
+          .slice(0, end),
+        'response',
+      );
       response = {
         statusCode: Number(head.startLine[1]),
         statusMessage: head.startLine[2],
@@ -116,7 +140,10 @@ export function connectClient(
       if (response.statusCode !== 101) {
         response.body = input.remove();
         finish(
-          new WebSocketError(`unexpected server response: ${response.statusCode}`, 'WS_ERR_UNEXPECTED_RESPONSE'),
+          new WebSocketError(
+            `unexpected server response: ${response.statusCode}`,
+            'WS_ERR_UNEXPECTED_RESPONSE',
+          ),
           response,
         );
         return;
@@ -134,7 +161,8 @@ export function connectClient(
         sendRequest();
         return;
       }
-      const cause = error instanceof BuffereventError ? ` (${error.systemCode ?? error.code}: ${error.message})` : '';
+      const cause =
+        error instanceof BuffereventError ? ` (${error.systemCode ?? error.code}: ${error.message})` : '';
       const failure = new WebSocketError(
         events & BEV.EOF
           ? 'the server closed the connection during the opening handshake'
@@ -152,7 +180,13 @@ export function connectClient(
   return {
     url: url.href,
     abort: () =>
-      finish(new WebSocketError('WebSocket was closed before the connection was established', 'WS_ERR_CLOSED_BEFORE_OPEN'), null),
+      finish(
+        new WebSocketError(
+          'WebSocket was closed before the connection was established',
+          'WS_ERR_CLOSED_BEFORE_OPEN',
+        ),
+        null,
+      ),
   };
 }
 
@@ -165,7 +199,10 @@ function parseUrl(address: string | URL): URL {
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'wss:' || url.protocol === 'https:') {
-    throw new WebSocketError('wss:// needs TLS, which this release does not have yet', 'WS_ERR_UNSUPPORTED_SCHEME');
+    throw new WebSocketError(
+      'wss:// needs TLS, which this release does not have yet',
+      'WS_ERR_UNSUPPORTED_SCHEME',
+    );
   }
   if (url.protocol !== 'ws:') {
     throw new WebSocketError(`the URL scheme must be ws:, not ${url.protocol}`, 'WS_ERR_INVALID_URL');

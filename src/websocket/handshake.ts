@@ -104,7 +104,10 @@ export interface AcceptedUpgrade {
 }
 
 /** The server's checks (RFC 6455 §4.2.1); throws a HandshakeRejection naming the first failure. */
-export function checkUpgradeRequest(request: UpgradeRequestFields, path: string | undefined): AcceptedUpgrade {
+export function checkUpgradeRequest(
+  request: UpgradeRequestFields,
+  path: string | undefined,
+): AcceptedUpgrade {
   const header = (name: string): string | undefined => {
     const value = request.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;

@@ -1,6 +1,13 @@
 // Public entry point of the WebSocket layer (`bufferevent/websocket`): a ws-compatible server and
 // client over the binding's bufferevents, with the frame codec in native code.
-export { WebSocket, isSendableCloseCode, type BinaryType, type SendOptions, type SendResult, type WebSocketData } from './websocket.ts';
+export {
+  WebSocket,
+  isSendableCloseCode,
+  type BinaryType,
+  type SendOptions,
+  type SendResult,
+  type WebSocketData,
+} from './websocket.ts';
 export {
   WebSocketServer,
   type AnyRequest,

@@ -26,8 +26,18 @@ export function resolveLimits(options: ConnectionLimits): ResolvedLimits {
   return {
     maxPayload: requireInteger(options.maxPayload ?? 100 * 1024 * 1024, 'maxPayload', 0, MAX_BYTES),
     maxFragments: requireInteger(options.maxFragments ?? 4096, 'maxFragments', 0, 2 ** 32 - 1),
-    maxBufferedBytes: requireInteger(options.maxBufferedBytes ?? 64 * 1024 * 1024, 'maxBufferedBytes', 0, MAX_BYTES),
-    backpressureBytes: requireInteger(options.backpressureBytes ?? 1024 * 1024, 'backpressureBytes', 0, MAX_BYTES),
+    maxBufferedBytes: requireInteger(
+      options.maxBufferedBytes ?? 64 * 1024 * 1024,
+      'maxBufferedBytes',
+      0,
+      MAX_BYTES,
+    ),
+    backpressureBytes: requireInteger(
+      options.backpressureBytes ?? 1024 * 1024,
+      'backpressureBytes',
+      0,
+      MAX_BYTES,
+    ),
     closeTimeout: requireInteger(options.closeTimeout ?? 30_000, 'closeTimeout', 1, 2 ** 31 - 1),
     handshakeTimeout: requireInteger(options.handshakeTimeout ?? 10_000, 'handshakeTimeout', 1, 2 ** 31 - 1),
     maxHeaderSize: requireInteger(options.maxHeaderSize ?? 16 * 1024, 'maxHeaderSize', 256, 1024 * 1024),

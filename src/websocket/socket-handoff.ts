@@ -29,7 +29,10 @@ export function takeOverNodeSocket(socket: net.Socket, head: Buffer): Buffereven
   }
   const fd = withHandle._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) {
-    throw new WebSocketError('the socket has no file descriptor to take over (closed or not TCP)', 'WS_ERR_NO_FD');
+    throw new WebSocketError(
+      'the socket has no file descriptor to take over (closed or not TCP)',
+      'WS_ERR_NO_FD',
+    );
   }
   socket.pause();
   const buffered: Buffer[] = [];

@@ -33,7 +33,12 @@ export interface VerifyClientInfo {
   req: AnyRequest;
 }
 
-export type VerifyClientDone = (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
+export type VerifyClientDone = (
+  result: boolean,
+  code?: number,
+  message?: string,
+  headers?: Record<string, string>,
+) => void;
 
 export interface WebSocketServerOptions extends ConnectionLimits {
   port?: number;
@@ -47,7 +52,8 @@ export interface WebSocketServerOptions extends ConnectionLimits {
   clientTracking?: boolean;
   perMessageDeflate?: boolean;
   handleProtocols?: (protocols: Set<string>, request: AnyRequest) => string | false;
-  verifyClient?: ((info: VerifyClientInfo) => boolean) | ((info: VerifyClientInfo, done: VerifyClientDone) => void);
+  verifyClient?:
+    ((info: VerifyClientInfo) => boolean) | ((info: VerifyClientInfo, done: VerifyClientDone) => void);
 }
 
 type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
@@ -72,7 +78,12 @@ export class WebSocketServer extends EventEmitter {
     if (typeof options !== 'object' || options === null) {
       throw new WebSocketError('options must be an object', 'WS_ERR_INVALID_OPTION');
     }
-    const modes = [options.port !== undefined, options.listener !== undefined, options.server !== undefined, options.noServer === true];
+    const modes = [
+      options.port !== undefined,
+      options.listener !== undefined,
+      options.server !== undefined,
+      options.noServer === true,
+    ];
     if (modes.filter(Boolean).length !== 1) {
       throw new WebSocketError(
         'exactly one of the options port, listener, server and noServer must be given',
@@ -80,7 +91,10 @@ export class WebSocketServer extends EventEmitter {
       );
     }
     if (options.perMessageDeflate) {
-      throw new WebSocketError('perMessageDeflate is not supported yet; pass false', 'WS_ERR_UNSUPPORTED_OPTION');
+      throw new WebSocketError(
+        'perMessageDeflate is not supported yet; pass false',
+        'WS_ERR_UNSUPPORTED_OPTION',
+      );
     }
     if (options.httpFallback !== undefined && options.port === undefined && options.listener === undefined) {
       throw new WebSocketError('httpFallback needs the port or listener option', 'WS_ERR_INVALID_OPTION');
@@ -89,7 +103,9 @@ export class WebSocketServer extends EventEmitter {
     this.#limits = resolveLimits(options);
     if (callback !== undefined) this.once('listening', callback);
     if (options.port !== undefined) {
-      this.#listener = listen(options.host, options.port, options.backlog, (fd, peer) => this.#accept(fd, peer));
+      this.#listener = listen(options.host, options.port, options.backlog, (fd, peer) =>
+        this.#accept(fd, peer),
+      );
       this.#ownsListener = true;
       process.nextTick(() => this.emit('listening'));
     } else if (options.listener !== undefined) {
@@ -99,7 +115,10 @@ export class WebSocketServer extends EventEmitter {
       this.#httpServer = server;
       this.#onHttpUpgrade = (request, socket, head) => {
         if (!this.shouldHandle(request)) {
-          refuseNodeSocket(socket, new HandshakeRejection(400, `no WebSocket is served at ${request.url}`, 'WS_ERR_PATH'));
+          refuseNodeSocket(
+            socket,
+            new HandshakeRejection(400, `no WebSocket is served at ${request.url}`, 'WS_ERR_PATH'),
+          );
           return;
         }
         this.handleUpgrade(request, socket, head, (ws) => this.emit('connection', ws, request));
@@ -127,7 +146,12 @@ export class WebSocketServer extends EventEmitter {
    * Takes an upgrade socket from a Node http server ('upgrade' event) over. `callback(ws, request)`
    * runs once the handshake is accepted; refused handshakes are answered and closed here.
    */
-  handleUpgrade(request: IncomingMessage, socket: net.Socket, head: Buffer, callback: ConnectionCallback): void {
+  handleUpgrade(
+    request: IncomingMessage,
+    socket: net.Socket,
+    head: Buffer,
+    callback: ConnectionCallback,
+  ): void {
     const fields: UpgradeRequestFields = {
       method: request.method ?? '',
       url: request.url ?? '/',
@@ -143,7 +167,11 @@ export class WebSocketServer extends EventEmitter {
         try {
           bufferevent = takeOverNodeSocket(socket, head);
         } catch (error) {
-          const refusal = new HandshakeRejection(500, (error as Error).message, (error as BuffereventError).code ?? 'WS_ERR_TAKEOVER');
+          const refusal = new HandshakeRejection(
+            500,
+            (error as Error).message,
+            (error as BuffereventError).code ?? 'WS_ERR_TAKEOVER',
+          );
           refuseNodeSocket(socket, refusal, (failure) => this.#reportClientError(failure, request));
           return;
         }
@@ -156,7 +184,10 @@ export class WebSocketServer extends EventEmitter {
   close(callback?: (error?: Error) => void): void {
     if (this.#closed) {
       if (callback !== undefined) {
-        process.nextTick(callback, new WebSocketError('the server is not running', 'WS_ERR_SERVER_NOT_RUNNING'));
+        process.nextTick(
+          callback,
+          new WebSocketError('the server is not running', 'WS_ERR_SERVER_NOT_RUNNING'),
+        );
       }
       return;
     }
@@ -187,7 +218,10 @@ export class WebSocketServer extends EventEmitter {
       end();
       bufferevent.free();
       this.#reportClientError(
-        new WebSocketError(`the opening handshake took longer than ${limits.handshakeTimeout} ms`, 'WS_ERR_HANDSHAKE_TIMEOUT'),
+        new WebSocketError(
+          `the opening handshake took longer than ${limits.handshakeTimeout} ms`,
+          'WS_ERR_HANDSHAKE_TIMEOUT',
+        ),
         null,
       );
     }, limits.handshakeTimeout);
@@ -204,7 +238,11 @@ export class WebSocketServer extends EventEmitter {
         if (headEnd < 0 || headEnd + HEAD_END.length > limits.maxHeaderSize) {
           if (headEnd >= 0 || input.length > limits.maxHeaderSize) {
             refuse(
-              new HandshakeRejection(431, `the request head exceeds ${limits.maxHeaderSize} bytes`, 'WS_ERR_HEADER_TOO_LARGE'),
+              new HandshakeRejection(
+                431,
+                `the request head exceeds ${limits.maxHeaderSize} bytes`,
+                'WS_ERR_HEADER_TOO_LARGE',
+              ),
               null,
             );
           }
@@ -231,13 +269,20 @@ export class WebSocketServer extends EventEmitter {
         input.drain(headEnd + HEAD_END.length);
         // Reading stops while verifyClient decides; what arrives meanwhile waits in the kernel.
         bufferevent.disable(EV.READ);
-        this.#negotiate(request, request, (rejection) => refuse(rejection, request), (responseHeaders, protocol) => {
-          if (finished) return; // timed out or the server closed while verifyClient was deciding
-          end();
-          bufferevent.setCallbacks({});
-          bufferevent.enable(EV.READ);
-          this.#complete(bufferevent, responseHeaders, protocol, request, (ws) => this.emit('connection', ws, request));
-        });
+        this.#negotiate(
+          request,
+          request,
+          (rejection) => refuse(rejection, request),
+          (responseHeaders, protocol) => {
+            if (finished) return; // timed out or the server closed while verifyClient was deciding
+            end();
+            bufferevent.setCallbacks({});
+            bufferevent.enable(EV.READ);
+            this.#complete(bufferevent, responseHeaders, protocol, request, (ws) =>
+              this.emit('connection', ws, request),
+            );
+          },
+        );
       },
       event: (_bev, events) => {
         if (finished || !(events & (BEV.EOF | BEV.ERROR))) return;
@@ -266,7 +311,9 @@ export class WebSocketServer extends EventEmitter {
     const choose = () => {
       let protocol: string | undefined;
       if (protocols.size > 0) {
-        const chosen = this.options.handleProtocols ? this.options.handleProtocols(protocols, request) : protocols.values().next().value;
+        const chosen = this.options.handleProtocols
+          ? this.options.handleProtocols(protocols, request)
+          : protocols.values().next().value;
         protocol = chosen === false || chosen === undefined ? undefined : chosen;
       }
       accept(acceptHeaders(key, protocol), protocol ?? '');
@@ -283,15 +330,25 @@ export class WebSocketServer extends EventEmitter {
       req: request,
     };
     const refuseVerify = (code = 401, message?: string, extra: Record<string, string> = {}) =>
-      refuse(new HandshakeRejection(code, message ?? 'the connection was refused by verifyClient', 'WS_ERR_VERIFY_CLIENT', extra));
+      refuse(
+        new HandshakeRejection(
+          code,
+          message ?? 'the connection was refused by verifyClient',
+          'WS_ERR_VERIFY_CLIENT',
+          extra,
+        ),
+      );
     if (verify.length >= 2) {
       let answered = false;
-      (verify as (info: VerifyClientInfo, done: VerifyClientDone) => void)(info, (ok, code, message, extra) => {
-        if (answered) return;
-        answered = true;
-        if (ok) choose();
-        else refuseVerify(code, message, extra);
-      });
+      (verify as (info: VerifyClientInfo, done: VerifyClientDone) => void)(
+        info,
+        (ok, code, message, extra) => {
+          if (answered) return;
+          answered = true;
+          if (ok) choose();
+          else refuseVerify(code, message, extra);
+        },
+      );
     } else if ((verify as (info: VerifyClientInfo) => boolean)(info)) {
       choose();
     } else {
@@ -323,16 +380,25 @@ export class WebSocketServer extends EventEmitter {
   }
 }
 
-function listen(host: string | undefined, port: number, backlog: number | undefined, onAccept: (fd: number, peer: SocketAddress) => void): Listener {
+function listen(
+  host: string | undefined,
+  port: number,
+  backlog: number | undefined,
+  onAccept: (fd: number, peer: SocketAddress) => void,
+): Listener {
   const literal = host === undefined ? '::' : host === 'localhost' ? '127.0.0.1' : host;
   if (isIP(literal) === 0) {
-    throw new WebSocketError(`host must be a numeric address or 'localhost', got ${JSON.stringify(host)}`, 'WS_ERR_INVALID_OPTION');
+    throw new WebSocketError(
+      `host must be a numeric address or 'localhost', got ${JSON.stringify(host)}`,
+      'WS_ERR_INVALID_OPTION',
+    );
   }
   try {
     return Listener.listen({ host: literal, port, backlog: backlog ?? 511 }, onAccept);
   } catch (error) {
     // No IPv6 on this machine: all IPv4 interfaces instead.
-    if (host === undefined) return Listener.listen({ host: '0.0.0.0', port, backlog: backlog ?? 511 }, onAccept);
+    if (host === undefined)
+      return Listener.listen({ host: '0.0.0.0', port, backlog: backlog ?? 511 }, onAccept);
     throw error;
   }
 }
@@ -354,7 +420,11 @@ function refuseBufferevent(bufferevent: Bufferevent, rejection: HandshakeRejecti
   bufferevent.shutdownWrite();
 }
 
-function refuseNodeSocket(socket: net.Socket, rejection: HandshakeRejection, report?: (error: Error) => void): void {
+function refuseNodeSocket(
+  socket: net.Socket,
+  rejection: HandshakeRejection,
+  report?: (error: Error) => void,
+): void {
   report?.(rejection);
   if (socket.destroyed) return;
   socket.once('finish', () => socket.destroy());

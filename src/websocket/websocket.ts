@@ -99,7 +99,11 @@ export class WebSocket extends EventEmitter {
    * A client connecting to `address` (ws://host:port/path). Servers create their sockets
    * themselves; `new WebSocket(null)` is reserved for them.
    */
-  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
+  constructor(
+    address: string | URL | null,
+    protocols?: string | string[] | ClientOptions,
+    options?: ClientOptions,
+  ) {
     super();
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols;
@@ -176,7 +180,10 @@ export class WebSocket extends EventEmitter {
     }
     const connection = this.#connection!;
     const fin = options.fin !== false;
-    if (!this.#fragmentedSend && connection.bufferedAmount() + payload.length > this.#limits.maxBufferedBytes) {
+    if (
+      !this.#fragmentedSend &&
+      connection.bufferedAmount() + payload.length > this.#limits.maxBufferedBytes
+    ) {
       this.#dropped++;
       this.#failCallback(
         callback,
@@ -222,7 +229,10 @@ export class WebSocket extends EventEmitter {
     if (this.#readyState === WebSocket.CLOSED) return;
     if (this.#readyState === WebSocket.CONNECTING) {
       this.#abortBeforeOpen(
-        new WebSocketError('WebSocket was closed before the connection was established', 'WS_ERR_CLOSED_BEFORE_OPEN'),
+        new WebSocketError(
+          'WebSocket was closed before the connection was established',
+          'WS_ERR_CLOSED_BEFORE_OPEN',
+        ),
       );
       return;
     }
@@ -236,7 +246,10 @@ export class WebSocket extends EventEmitter {
     if (this.#readyState === WebSocket.CLOSED) return;
     if (this.#readyState === WebSocket.CONNECTING) {
       this.#abortBeforeOpen(
-        new WebSocketError('WebSocket was closed before the connection was established', 'WS_ERR_CLOSED_BEFORE_OPEN'),
+        new WebSocketError(
+          'WebSocket was closed before the connection was established',
+          'WS_ERR_CLOSED_BEFORE_OPEN',
+        ),
       );
       return;
     }
@@ -326,7 +339,8 @@ export class WebSocket extends EventEmitter {
     this.#closeReason = reason;
     this.#readyState = WebSocket.CLOSING;
     // Echo the peer's code (RFC 6455 §5.5.1); an empty close frame is answered with an empty one.
-    if (!this.#closeFrameSent) this.#sendCloseFrame(code === CLOSE_NO_STATUS ? undefined : code, Buffer.alloc(0));
+    if (!this.#closeFrameSent)
+      this.#sendCloseFrame(code === CLOSE_NO_STATUS ? undefined : code, Buffer.alloc(0));
     this.#closeTcpAfterHandshake();
   }
 
@@ -388,7 +402,11 @@ export class WebSocket extends EventEmitter {
     this.#closeTimer = null;
     this.#connection?.close();
     this.#connection = null;
-    const code = this.#closeFrameReceived ? this.#closeCode : this.#closeFrameSent ? this.#closeCode : CLOSE_ABNORMAL;
+    const code = this.#closeFrameReceived
+      ? this.#closeCode
+      : this.#closeFrameSent
+        ? this.#closeCode
+        : CLOSE_ABNORMAL;
     const reason = this.#closeReason;
     const callbacks = this.#drainCallbacks;
     this.#drainCallbacks = [];
@@ -405,7 +423,8 @@ export class WebSocket extends EventEmitter {
     if (this.#readyState === WebSocket.CONNECTING) {
       throw new WebSocketError('WebSocket is not open: readyState 0 (CONNECTING)', 'WS_ERR_NOT_OPEN');
     }
-    const payload = data === undefined ? Buffer.alloc(0) : toBuffer(typeof data === 'number' ? String(data) : data);
+    const payload =
+      data === undefined ? Buffer.alloc(0) : toBuffer(typeof data === 'number' ? String(data) : data);
     if (payload.length > 125) {
       throw new WebSocketError(
         `a ${opcode === Opcode.Ping ? 'ping' : 'pong'} carries at most 125 bytes, not ${payload.length}`,
