@@ -402,11 +402,8 @@ export class WebSocket extends EventEmitter {
     this.#closeTimer = null;
     this.#connection?.close();
     this.#connection = null;
-    const code = this.#closeFrameReceived
-      ? this.#closeCode
-      : this.#closeFrameSent
-        ? this.#closeCode
-        : CLOSE_ABNORMAL;
+    // The peer's code, our code after a protocol error, else 1006: the handshake never completed.
+    const code = this.#closeCode;
     const reason = this.#closeReason;
     const callbacks = this.#drainCallbacks;
     this.#drainCallbacks = [];
