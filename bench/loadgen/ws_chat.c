@@ -252,6 +252,30 @@ static int ws_chat_start(struct loadgen_state* state) {
   return 0;
 }
 
+/* After a stall: which broadcast each sender waits on, and for which clients
+ * (a client the server never relayed it to, or one it was written to but that
+ * never arrived), so the report names the culprit. */
+static void report_waiting(void) {
+  uint64_t now = loadgen_now_ns();
+  for (int s = 0; s < sender_count; s++) {
+    const struct chat_sender* sender = &senders[s];
+    if (sender->ring_count == 0) continue;
+    const struct broadcast* oldest = &sender->ring[sender->ring_head];
+    fprintf(stderr,
+            "loadgen: sender %d: %llu sent, broadcast %llu (queued %.0f ms ago) still missing at "
+            "%d clients:",
+            s, (unsigned long long)sender->sent, (unsigned long long)sender->completed,
+            (double)(now - oldest->sent_ns) / 1e6, oldest->receivers_left);
+    int listed = 0;
+    for (int i = 0; i < connection_count && listed < 10; i++) {
+      if (connections[i].expected[s] > sender->completed) continue;
+      fprintf(stderr, " %d%s", i, connections[i].ws.fd < 0 ? " (closed)" : "");
+      listed++;
+    }
+    fprintf(stderr, "%s\n", oldest->receivers_left > listed ? " ..." : "");
+  }
+}
+
 static void ws_chat_stop(struct loadgen_state* state) {
   int in_flight = 0;
   for (int s = 0; s < sender_count; s++) in_flight += senders[s].ring_count;
@@ -269,6 +293,7 @@ static void ws_chat_stop(struct loadgen_state* state) {
   if (handshakes_pending)
     fprintf(stderr, "loadgen: %d connections never got an answer to the upgrade request\n",
             handshakes_pending);
+  if (state->stalled) report_waiting();
   for (int i = 0; i < connection_count; i++) {
     ws_connection_close(&connections[i].ws);
     free(connections[i].expected);

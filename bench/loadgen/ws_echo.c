@@ -1,9 +1,10 @@
 /* WebSocket echo workload (ws-echo): each connection upgrades on --path
- * (/echo); once all of them are open, each keeps `depth` messages of `chunk_size` payload bytes in flight,
- * alternately binary (even sequence numbers) and text (odd ones). Every echoed
- * message must come back whole, in order, with its type; every payload byte is
- * checked. Latency runs from a message's frame being queued to its last byte
- * echoed; `bytes` counts echoed payload bytes (frame headers left out). */
+ * (/echo); once all of them are open, each keeps `depth` messages of
+ * `chunk_size` payload bytes in flight, alternately binary (even sequence
+ * numbers) and text (odd ones). Every echoed message must come back whole, in
+ * order, with its type; every payload byte is checked. Latency runs from a
+ * message's frame being queued to its last byte echoed; `bytes` counts echoed
+ * payload bytes (frame headers left out). */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -6,6 +6,8 @@ import { WebSocketError } from './errors.ts';
 
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// host [":" port] (RFC 7230 §5.4, RFC 3986 §3.2.2); a repeated Host arrives joined by ", " and fails.
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(:\d{1,5})?$/;
 const KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 
 /** A parsed HTTP/1.x head: the fields user code reads from Node's IncomingMessage. */
@@ -120,7 +122,12 @@ export function checkUpgradeRequest(
     const requestPath = request.url.split('?')[0];
     if (requestPath !== path) throw badRequest(`no WebSocket is served at ${requestPath}`, 'WS_ERR_PATH');
   }
-  if (!header('host')) throw badRequest('the Host header is missing');
+  const host = header('host');
+  if (host === undefined || !HOST.test(host)) {
+    throw badRequest(
+      host === undefined ? 'the Host header is missing' : 'the Host header is malformed or repeated',
+    );
+  }
   if (!tokens(header('upgrade')).includes('websocket')) {
     throw badRequest('the Upgrade header must name websocket');
   }

@@ -338,9 +338,13 @@ export class WebSocket extends EventEmitter {
     this.#closeCode = code;
     this.#closeReason = reason;
     this.#readyState = WebSocket.CLOSING;
-    // Echo the peer's code (RFC 6455 §5.5.1); an empty close frame is answered with an empty one.
-    if (!this.#closeFrameSent)
-      this.#sendCloseFrame(code === CLOSE_NO_STATUS ? undefined : code, Buffer.alloc(0));
+    // Echo the peer's code and reason (RFC 6455 §5.5.1, as ws does); an empty close frame is answered with an empty one.
+    if (!this.#closeFrameSent) {
+      this.#sendCloseFrame(
+        code === CLOSE_NO_STATUS ? undefined : code,
+        code === CLOSE_NO_STATUS ? Buffer.alloc(0) : reason,
+      );
+    }
     this.#closeTcpAfterHandshake();
   }
 

@@ -1,6 +1,14 @@
 // What the conformance cases expect of the server's side of a connection, and the payloads they send.
 import { expect } from 'vitest';
-import { closeCodeOf, frames, OPCODE, type RawClient, type ServerFrame, type ServerMessage } from './raw-client.ts';
+import {
+  closeCodeOf,
+  frames,
+  OPCODE,
+  type RawClient,
+  type ServerFrame,
+  type ServerMessage,
+  type TcpEnd,
+} from './raw-client.ts';
 
 /** `length` bytes of printable ASCII that do not repeat with a short period. */
 export function asciiText(length: number): string {
@@ -27,7 +35,11 @@ export function expectWellFormed(frame: ServerFrame): void {
 }
 
 /** Reads the next message and checks it is `opcode` with exactly `data`. */
-export async function expectMessage(client: RawClient, opcode: number, data: Buffer | string): Promise<ServerMessage> {
+export async function expectMessage(
+  client: RawClient,
+  opcode: number,
+  data: Buffer | string,
+): Promise<ServerMessage> {
   const message = await client.readMessage();
   const expected = typeof data === 'string' ? Buffer.from(data) : data;
   expect(message.opcode, 'opcode').toBe(opcode);
@@ -55,10 +67,13 @@ export async function expectClose(
   { before = [] as number[] } = {},
 ): Promise<ServerFrame & { before: ServerMessage[] }> {
   const close = await client.waitForCloseFrame();
-  expect(close.before.map((message) => message.opcode), 'messages before the close frame').toEqual(before);
+  expect(
+    close.before.map((message) => message.opcode),
+    'messages before the close frame',
+  ).toEqual(before);
   expectWellFormed(close);
   expect(closeCodeOf(close), 'close code').toBe(code);
-  await client.waitForTcpClose();
+  await expectNothingMoreBeforeTcpClose(client);
   return close;
 }
 
@@ -68,5 +83,12 @@ export async function expectCleanClose(client: RawClient): Promise<void> {
   const close = await client.waitForCloseFrame();
   expect(close.before, 'messages before the close frame').toEqual([]);
   expect(closeCodeOf(close)).toBe(1000);
-  expect(await client.waitForTcpClose()).toBe('fin');
+  expect(await expectNothingMoreBeforeTcpClose(client)).toBe('fin');
+}
+
+/** After its close frame the server sends nothing more (RFC 6455 §5.5.1) and closes TCP. */
+export async function expectNothingMoreBeforeTcpClose(client: RawClient): Promise<TcpEnd> {
+  const { bytes, end } = await client.readUntilTcpClose();
+  expect(bytes.length, 'bytes the server sent after its close frame').toBe(0);
+  return end;
 }

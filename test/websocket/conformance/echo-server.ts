@@ -1,15 +1,21 @@
 // The server under test: our WebSocketServer with an echo handler, started once per file. With
 // CONFORMANCE_IMPL=ws the same cases run against npm ws instead, to compare the two.
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { EventBase } from '../../../src/index.ts';
 import { liveCounts, waitFor } from '../../helpers.ts';
 import { RawClient, WAIT_MS, type HandshakeOptions } from './raw-client.ts';
 
-export const IMPLEMENTATION = process.env.CONFORMANCE_IMPL === 'ws' ? 'ws' : 'bufferevent';
+const IMPLEMENTATION = process.env.CONFORMANCE_IMPL === 'ws' ? 'ws' : 'bufferevent';
 
 const { WebSocketServer } =
   IMPLEMENTATION === 'ws' ? await import('ws') : await import('../../../src/websocket/index.ts');
 
-/** The options these tests pass; ws ignores the ones it does not know (maxFragments, maxHeaderSize…). */
+/** The binding's live objects, with the native WebSocket connections the helpers do not count. */
+function liveObjects(): ReturnType<typeof liveCounts> & { webSockets: number } {
+  return { ...liveCounts(), webSockets: EventBase.default().stats().liveWebSockets ?? 0 };
+}
+
+/** The options these tests pass; ws ignores the ones it does not know (maxHeaderSize, handshakeTimeout…). */
 export interface EchoServerOptions {
   maxPayload?: number;
   maxFragments?: number;
@@ -52,7 +58,11 @@ export interface EchoServer {
 }
 
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options } as never) as unknown as ServerUnderTest;
+  const wss = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    ...options,
+  } as never) as unknown as ServerUnderTest;
   const server: EchoServer = {
     port: 0,
     errors: [],
@@ -94,12 +104,12 @@ export function useEchoServer(options: EchoServerOptions = {}): {
 } {
   let server: EchoServer | undefined;
   const clients: RawClient[] = [];
-  let before: ReturnType<typeof liveCounts>;
+  let before: ReturnType<typeof liveObjects>;
   beforeAll(async () => {
     server = await startEchoServer(options);
   });
   beforeEach(() => {
-    before = liveCounts();
+    before = liveObjects();
     server!.errors.length = 0;
     server!.closes.length = 0;
   });
@@ -107,18 +117,26 @@ export function useEchoServer(options: EchoServerOptions = {}): {
     for (const client of clients.splice(0)) client.destroy();
     await waitFor(() => server!.open === 0, WAIT_MS, 'the server-side sockets to close');
     await waitFor(
-      () => JSON.stringify(liveCounts()) === JSON.stringify(before),
+      () => JSON.stringify(liveObjects()) === JSON.stringify(before),
       WAIT_MS,
       `the live objects to return to ${JSON.stringify(before)}`,
-    ).catch(() => expect(liveCounts()).toEqual(before));
+    ).catch(() => expect(liveObjects()).toEqual(before));
   });
   afterAll(async () => {
     await server?.close();
     await waitFor(
-      () => Object.values(liveCounts()).every((count) => count === 0),
+      () => Object.values(liveObjects()).every((count) => count === 0),
       WAIT_MS,
       'every live object to be freed',
-    ).catch(() => expect(liveCounts()).toEqual({ bufferevents: 0, listeners: 0, events: 0, evbuffers: 0 }));
+    ).catch(() =>
+      expect(liveObjects()).toEqual({
+        bufferevents: 0,
+        listeners: 0,
+        events: 0,
+        evbuffers: 0,
+        webSockets: 0,
+      }),
+    );
   });
   const track = (client: RawClient) => (clients.push(client), client);
   return {

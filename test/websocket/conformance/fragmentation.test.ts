@@ -36,7 +36,12 @@ describe('5.x fragmented messages', () => {
 
   it('reassembles a binary message in two fragments', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.binary(Buffer.from([1, 2]), { fin: false }), frames.continuation(Buffer.from([3]))]));
+    await client.send(
+      Buffer.concat([
+        frames.binary(Buffer.from([1, 2]), { fin: false }),
+        frames.continuation(Buffer.from([3])),
+      ]),
+    );
     await expectEcho.binary(client, Buffer.from([1, 2, 3]));
     await expectCleanClose(client);
   });
@@ -52,7 +57,11 @@ describe('5.x fragmented messages', () => {
   it('reassembles a message whose fragments are all empty but the middle one', async () => {
     const client = await open();
     await client.send(
-      Buffer.concat([frames.text('', { fin: false }), frames.continuation('middle', { fin: false }), frames.continuation('')]),
+      Buffer.concat([
+        frames.text('', { fin: false }),
+        frames.continuation('middle', { fin: false }),
+        frames.continuation(''),
+      ]),
     );
     await expectEcho.text(client, 'middle');
     await expectCleanClose(client);
@@ -60,7 +69,13 @@ describe('5.x fragmented messages', () => {
 
   it('echoes an empty message made of empty fragments', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.binary('', { fin: false }), frames.continuation('', { fin: false }), frames.continuation('')]));
+    await client.send(
+      Buffer.concat([
+        frames.binary('', { fin: false }),
+        frames.continuation('', { fin: false }),
+        frames.continuation(''),
+      ]),
+    );
     await expectEcho.binary(client, '');
     await expectCleanClose(client);
   });
@@ -84,7 +99,9 @@ describe('5.x fragmented messages', () => {
   it('reassembles a 200 KiB binary message in fragments of uneven sizes', async () => {
     const client = await open();
     const data = binaryBytes(200 * 1024);
-    await client.send(Buffer.concat(fragmented(OPCODE.BINARY, data, [1, 125, 126, 65535, 65536, 204800 - 131183])));
+    await client.send(
+      Buffer.concat(fragmented(OPCODE.BINARY, data, [1, 125, 126, 65535, 65536, 204800 - 131183])),
+    );
     await expectEcho.binary(client, data);
     await expectCleanClose(client);
   });
@@ -93,7 +110,13 @@ describe('5.x fragmented messages', () => {
 describe('5.x control frames between fragments', () => {
   it('answers a ping between two fragments, then echoes the message intact', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.text('frag', { fin: false }), frames.ping('between'), frames.continuation('ment')]));
+    await client.send(
+      Buffer.concat([
+        frames.text('frag', { fin: false }),
+        frames.ping('between'),
+        frames.continuation('ment'),
+      ]),
+    );
     // The pong comes first: the message is only complete after the last fragment.
     await expectEcho.pong(client, 'between');
     await expectEcho.text(client, 'fragment');
@@ -114,7 +137,9 @@ describe('5.x control frames between fragments', () => {
     const client = await open();
     const data = Buffer.from('abcde');
     const pieces = fragmented(OPCODE.TEXT, data, [1, 1, 1, 1, 1]);
-    const bytes = Buffer.concat(pieces.flatMap((piece, i) => (i < pieces.length - 1 ? [piece, frames.ping(`p${i}`)] : [piece])));
+    const bytes = Buffer.concat(
+      pieces.flatMap((piece, i) => (i < pieces.length - 1 ? [piece, frames.ping(`p${i}`)] : [piece])),
+    );
     await client.send(bytes, 'bytewise');
     for (let i = 0; i < 4; i++) await expectEcho.pong(client, `p${i}`);
     await expectEcho.text(client, data);
@@ -123,7 +148,13 @@ describe('5.x control frames between fragments', () => {
 
   it('ignores a pong between fragments and echoes the message intact', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.binary('frag', { fin: false }), frames.pong('unsolicited'), frames.continuation('ment')]));
+    await client.send(
+      Buffer.concat([
+        frames.binary('frag', { fin: false }),
+        frames.pong('unsolicited'),
+        frames.continuation('ment'),
+      ]),
+    );
     await expectEcho.binary(client, 'fragment');
     await expectCleanClose(client);
   });
@@ -165,7 +196,9 @@ describe('5.x fragmentation errors', () => {
 
   it('fails the connection with 1002 on a new binary frame while a message is fragmented', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.binary('frag', { fin: false }), frames.binary('new', { fin: false })]));
+    await client.send(
+      Buffer.concat([frames.binary('frag', { fin: false }), frames.binary('new', { fin: false })]),
+    );
     await expectClose(client, 1002);
   });
 
@@ -183,14 +216,20 @@ describe('5.x fragmentation errors', () => {
 
   it('fails the connection with 1002 on a fragmented close', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.close(1000, 'frag', { fin: false }), frames.continuation('ment')]));
+    await client.send(
+      Buffer.concat([frames.close(1000, 'frag', { fin: false }), frames.continuation('ment')]),
+    );
     await expectClose(client, 1002);
   });
 
   it('fails the connection with 1002 on a fragmented ping between the fragments of a message', async () => {
     const client = await open();
     await client.send(
-      Buffer.concat([frames.text('frag', { fin: false }), frames.ping('a', { fin: false }), frames.continuation('ment')]),
+      Buffer.concat([
+        frames.text('frag', { fin: false }),
+        frames.ping('a', { fin: false }),
+        frames.continuation('ment'),
+      ]),
     );
     await expectClose(client, 1002);
   });

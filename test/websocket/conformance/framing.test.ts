@@ -68,17 +68,24 @@ describe('1.x length encodings', () => {
     { encoding: 16 as const, length: 5 },
     { encoding: 64 as const, length: 5 },
     { encoding: 64 as const, length: 200 },
-  ])('accepts a $length-byte message announced with a non-minimal $encoding-bit length', async ({ encoding, length }) => {
-    const client = await open();
-    const data = binaryBytes(length);
-    await client.send(frames.binary(data, { encoding }));
-    await expectEcho.binary(client, data);
-    await expectCleanClose(client);
-  });
+  ])(
+    'accepts a $length-byte message announced with a non-minimal $encoding-bit length',
+    async ({ encoding, length }) => {
+      const client = await open();
+      const data = binaryBytes(length);
+      await client.send(frames.binary(data, { encoding }));
+      await expectEcho.binary(client, data);
+      await expectCleanClose(client);
+    },
+  );
 
   it('unmasks with any masking key, including all zeros and all ones', async () => {
     const client = await open();
-    const keys = [Buffer.from([0, 0, 0, 0]), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from([1, 2, 3, 4])];
+    const keys = [
+      Buffer.from([0, 0, 0, 0]),
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      Buffer.from([1, 2, 3, 4]),
+    ];
     for (const mask of keys) await client.send(frames.text('Hello, mask', { mask }));
     for (let i = 0; i < keys.length; i++) await expectEcho.text(client, 'Hello, mask');
     await expectCleanClose(client);

@@ -84,7 +84,9 @@ describe('2.x pings', () => {
 
   it('answers pings and echoes messages in the order they were sent', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.text('one'), frames.ping('a'), frames.binary('two'), frames.ping('b')]));
+    await client.send(
+      Buffer.concat([frames.text('one'), frames.ping('a'), frames.binary('two'), frames.ping('b')]),
+    );
     await expectEcho.text(client, 'one');
     await expectEcho.pong(client, 'a');
     await expectEcho.binary(client, 'two');

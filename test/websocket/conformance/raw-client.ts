@@ -1,260 +1,19 @@
 // A raw WebSocket client over node:net for the conformance suite: it writes any bytes (broken
 // handshakes, invalid frames, any chunking) and parses what the server answers, byte for byte.
-import { createHash } from 'node:crypto';
 import net from 'node:net';
+import { OPCODE, parseServerFrame, type ServerFrame, type ServerMessage } from './frame-codec.ts';
+import {
+  handshakeRequest,
+  parseResponseHead,
+  type HandshakeOptions,
+  type HttpResponse,
+} from './http-head.ts';
 
-export const OPCODE = { CONTINUATION: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const;
-
-/** The masking key frames use unless a test passes its own. */
-export const DEFAULT_MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
-/** The sample key of RFC 6455 §1.3 and the accept value it must produce. */
-export const RFC_SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-export const RFC_SAMPLE_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+export * from './frame-codec.ts';
+export * from './http-head.ts';
 
 /** How long any wait on the server lasts before the test fails (generous: a noisy 2-core machine). */
 export const WAIT_MS = 10_000;
-
-export interface FrameSpec {
-  opcode: number;
-  payload?: Buffer | string;
-  /** Default true. */
-  fin?: boolean;
-  rsv1?: boolean;
-  rsv2?: boolean;
-  rsv3?: boolean;
-  /** The masking key, or `false` for an unmasked frame. Default DEFAULT_MASK. */
-  mask?: Buffer | false;
-  /** Announce this length instead of the payload's (for huge or lying headers). */
-  length?: bigint | number;
-  /** Force a length encoding; non-minimal ones (16 or 64 bits for a short payload) are legal. */
-  encoding?: 7 | 16 | 64;
-}
-
-/** The bytes of one client frame, built here so the server is not tested against its own writer. */
-export function buildFrame(spec: FrameSpec): Buffer {
-  const payload = typeof spec.payload === 'string' ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0));
-  const length = BigInt(spec.length ?? payload.length);
-  const encoding = spec.encoding ?? (length <= 125n ? 7 : length <= 0xffffn ? 16 : 64);
-  const mask = spec.mask === undefined ? DEFAULT_MASK : spec.mask;
-  const first =
-    (spec.fin === false ? 0 : 0x80) |
-    (spec.rsv1 ? 0x40 : 0) |
-    (spec.rsv2 ? 0x20 : 0) |
-    (spec.rsv3 ? 0x10 : 0) |
-    (spec.opcode & 0x0f);
-  const maskBit = mask ? 0x80 : 0;
-  let header: Buffer;
-  if (encoding === 7) {
-    header = Buffer.from([first, maskBit | Number(length)]);
-  } else if (encoding === 16) {
-    header = Buffer.alloc(4);
-    header[0] = first;
-    header[1] = maskBit | 126;
-    header.writeUInt16BE(Number(length), 2);
-  } else {
-    header = Buffer.alloc(10);
-    header[0] = first;
-    header[1] = maskBit | 127;
-    header.writeBigUInt64BE(length, 2);
-  }
-  if (!mask) return Buffer.concat([header, payload]);
-  return Buffer.concat([header, mask, maskPayload(payload, mask)]);
-}
-
-/** XORs `payload` with the 4-byte key (masking and unmasking are the same operation). */
-export function maskPayload(payload: Buffer, key: Buffer, offset = 0): Buffer {
-  const out = Buffer.allocUnsafe(payload.length);
-  for (let i = 0; i < payload.length; i++) out[i] = payload[i]! ^ key[(offset + i) % 4]!;
-  return out;
-}
-
-/** Shorthands for the common frames, masked with DEFAULT_MASK. */
-export const frames = {
-  text: (payload: Buffer | string, extra: Partial<FrameSpec> = {}) =>
-    buildFrame({ opcode: OPCODE.TEXT, payload, ...extra }),
-  binary: (payload: Buffer | string, extra: Partial<FrameSpec> = {}) =>
-    buildFrame({ opcode: OPCODE.BINARY, payload, ...extra }),
-  continuation: (payload: Buffer | string, extra: Partial<FrameSpec> = {}) =>
-    buildFrame({ opcode: OPCODE.CONTINUATION, payload, ...extra }),
-  ping: (payload: Buffer | string = '', extra: Partial<FrameSpec> = {}) =>
-    buildFrame({ opcode: OPCODE.PING, payload, ...extra }),
-  pong: (payload: Buffer | string = '', extra: Partial<FrameSpec> = {}) =>
-    buildFrame({ opcode: OPCODE.PONG, payload, ...extra }),
-  /** A close frame: no payload without `code`; with `code`, the 2-byte code then the reason. */
-  close: (code?: number, reason: Buffer | string = '', extra: Partial<FrameSpec> = {}) =>
-    buildFrame({ opcode: OPCODE.CLOSE, payload: code === undefined ? Buffer.alloc(0) : closePayload(code, reason), ...extra }),
-};
-
-export function closePayload(code: number, reason: Buffer | string = ''): Buffer {
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(code);
-  return Buffer.concat([head, typeof reason === 'string' ? Buffer.from(reason) : reason]);
-}
-
-/** One frame as the server sent it. */
-export interface ServerFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  /** Servers must not mask (RFC 6455 §5.1); recorded so tests can assert it. */
-  masked: boolean;
-  /** Unmasked payload. */
-  payload: Buffer;
-}
-
-/** A data message reassembled from its frames, or a single control frame. */
-export interface ServerMessage {
-  opcode: number;
-  data: Buffer;
-  /** How many frames carried it. */
-  frames: number;
-}
-
-/** The close code of a close frame (undefined when its payload is empty). */
-export function closeCodeOf(frame: ServerFrame): number | undefined {
-  return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : undefined;
-}
-
-export function closeReasonOf(frame: ServerFrame): string {
-  return frame.payload.subarray(2).toString();
-}
-
-/** Parses one server frame at the start of `bytes`: the frame and its size, or null if incomplete. */
-export function parseServerFrame(bytes: Buffer): { frame: ServerFrame; size: number } | null {
-  if (bytes.length < 2) return null;
-  const first = bytes[0]!;
-  const second = bytes[1]!;
-  let offset = 2;
-  let length = second & 0x7f;
-  if (length === 126) {
-    if (bytes.length < 4) return null;
-    length = bytes.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (bytes.length < 10) return null;
-    const long = bytes.readBigUInt64BE(2);
-    if (long > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`the server announced a ${long}-byte frame`);
-    length = Number(long);
-    offset = 10;
-  }
-  const masked = (second & 0x80) !== 0;
-  let key: Buffer | undefined;
-  if (masked) {
-    if (bytes.length < offset + 4) return null;
-    key = bytes.subarray(offset, offset + 4);
-    offset += 4;
-  }
-  if (bytes.length < offset + length) return null;
-  const raw = bytes.subarray(offset, offset + length);
-  return {
-    frame: {
-      fin: (first & 0x80) !== 0,
-      rsv1: (first & 0x40) !== 0,
-      rsv2: (first & 0x20) !== 0,
-      rsv3: (first & 0x10) !== 0,
-      opcode: first & 0x0f,
-      masked,
-      payload: key ? maskPayload(raw, key) : Buffer.from(raw),
-    },
-    size: offset + length,
-  };
-}
-
-/** Parses a byte stream of server frames completely (throws when it ends inside a frame). */
-export function parseServerFrames(bytes: Buffer): ServerFrame[] {
-  const out: ServerFrame[] = [];
-  let rest = bytes;
-  while (rest.length > 0) {
-    const parsed = parseServerFrame(rest);
-    if (parsed === null) throw new Error(`the stream ends inside a frame (${rest.length} bytes left)`);
-    out.push(parsed.frame);
-    rest = rest.subarray(parsed.size);
-  }
-  return out;
-}
-
-export interface HandshakeOptions {
-  method?: string;
-  path?: string;
-  /** The version in the request line: '1.1' by default. */
-  httpVersion?: string;
-  /** Sec-WebSocket-Key; a fresh random 16-byte key by default. */
-  key?: string;
-  /** Sec-WebSocket-Protocol, joined with ', '. */
-  protocols?: string[];
-  /**
-   * Header lines by name as written on the wire. A default header (Host, Upgrade, Connection,
-   * Sec-WebSocket-Key, Sec-WebSocket-Version) is replaced when the same name appears here in any
-   * case, removed when the value is null, and repeated when the value is an array.
-   */
-  headers?: Record<string, string | string[] | null>;
-}
-
-/** The request head for `options` and the key it carries. */
-export function handshakeRequest(options: HandshakeOptions = {}): { text: string; key: string } {
-  const key = options.key ?? randomKey();
-  const defaults: Record<string, string> = {
-    Host: '127.0.0.1',
-    Upgrade: 'websocket',
-    Connection: 'Upgrade',
-    'Sec-WebSocket-Key': key,
-    'Sec-WebSocket-Version': '13',
-  };
-  if (options.protocols !== undefined) defaults['Sec-WebSocket-Protocol'] = options.protocols.join(', ');
-  const overrides = options.headers ?? {};
-  const overridden = new Set(Object.keys(overrides).map((name) => name.toLowerCase()));
-  const lines = [`${options.method ?? 'GET'} ${options.path ?? '/'} HTTP/${options.httpVersion ?? '1.1'}`];
-  for (const [name, value] of Object.entries(defaults)) {
-    if (!overridden.has(name.toLowerCase())) lines.push(`${name}: ${value}`);
-  }
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === null) continue;
-    for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
-  }
-  return { text: `${lines.join('\r\n')}\r\n\r\n`, key };
-}
-
-export function randomKey(): string {
-  const bytes = Buffer.alloc(16);
-  for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  return bytes.toString('base64');
-}
-
-export function acceptFor(key: string): string {
-  return createHash('sha1')
-    .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-    .digest('base64');
-}
-
-export interface HttpResponse {
-  httpVersion: string;
-  statusCode: number;
-  statusMessage: string;
-  /** Lower-case names; a repeated header's values joined with ', '. */
-  headers: Record<string, string>;
-  /** [name, value] pairs as sent, in order. */
-  rawHeaders: Array<[string, string]>;
-}
-
-export function parseResponseHead(head: string): HttpResponse {
-  const [statusLine = '', ...lines] = head.split('\r\n');
-  const match = /^HTTP\/(\d\.\d) (\d{3})(?: (.*))?$/.exec(statusLine);
-  if (match === null) throw new Error(`not an HTTP status line: ${JSON.stringify(statusLine)}`);
-  const headers: Record<string, string> = {};
-  const rawHeaders: Array<[string, string]> = [];
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new Error(`malformed header line ${JSON.stringify(line)}`);
-    const name = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
-    rawHeaders.push([name, value]);
-    const lower = name.toLowerCase();
-    headers[lower] = lower in headers ? `${headers[lower]}, ${value}` : value;
-  }
-  return { httpVersion: match[1]!, statusCode: Number(match[2]), statusMessage: match[3] ?? '', headers, rawHeaders };
-}
 
 /**
  * How `send` cuts its bytes into writes: one write, 1 byte per write, writes of the given sizes (the
@@ -267,7 +26,7 @@ export function chunksOf(bytes: Buffer, chunking: Chunking): Buffer[] {
   if (chunking === 'whole') return [bytes];
   let cuts: number[];
   if (chunking === 'bytewise') {
-    cuts = Array.from({ length: bytes.length - 1 }, (_, i) => i + 1);
+    cuts = Array.from({ length: Math.max(bytes.length - 1, 0) }, (_, i) => i + 1);
   } else if ('sizes' in chunking) {
     cuts = [];
     let at = 0;
@@ -361,7 +120,9 @@ export class RawClient {
     const response = await client.handshake(options);
     if (response.statusCode !== 101) {
       client.destroy();
-      throw new Error(`the server answered the handshake with ${response.statusCode} ${response.statusMessage}`);
+      throw new Error(
+        `the server answered the handshake with ${response.statusCode} ${response.statusMessage}`,
+      );
     }
     return client;
   }
@@ -420,7 +181,8 @@ export class RawClient {
     for (;;) {
       const next = await this.readFrame('the next fragment');
       if (next.opcode >= 0x8) throw new Error(`a control frame (opcode ${next.opcode}) inside a message`);
-      if (next.opcode !== OPCODE.CONTINUATION) throw new Error(`opcode ${next.opcode} inside a fragmented message`);
+      if (next.opcode !== OPCODE.CONTINUATION)
+        throw new Error(`opcode ${next.opcode} inside a fragmented message`);
       parts.push(next.payload);
       count++;
       if (next.fin) return { opcode: first.opcode, data: Buffer.concat(parts), frames: count };
@@ -495,11 +257,18 @@ export class RawClient {
       const check = () => {
         if (predicate()) return finish();
         if (!endIsFine && (this.#fin || this.#closed)) {
-          const why = this.#error ? `${this.#error.code ?? this.#error.message}` : this.#fin ? 'FIN' : 'close';
+          const why = this.#error
+            ? `${this.#error.code ?? this.#error.message}`
+            : this.#fin
+              ? 'FIN'
+              : 'close';
           return finish(new Error(`the connection ended (${why}) while waiting for ${what}`));
         }
       };
-      const timer = setTimeout(() => finish(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`)), WAIT_MS);
+      const timer = setTimeout(
+        () => finish(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`)),
+        WAIT_MS,
+      );
       const finish = (error?: Error) => {
         clearTimeout(timer);
         this.#wakers.delete(check);

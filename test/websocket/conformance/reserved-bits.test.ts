@@ -49,7 +49,12 @@ describe.each(BITS)('3.x $name set', ({ bits }) => {
   it('echoes a valid message written just before the bad frame, then closes with 1002 and answers nothing after', async () => {
     const client = await open();
     await client.send(
-      Buffer.concat([frames.text('valid'), frames.text('invalid', bits), frames.ping('after'), frames.text('after')]),
+      Buffer.concat([
+        frames.text('valid'),
+        frames.text('invalid', bits),
+        frames.ping('after'),
+        frames.text('after'),
+      ]),
     );
     const close = await expectClose(client, 1002, { before: [OPCODE.TEXT] });
     expect(close.before[0]!.data.toString()).toBe('valid');

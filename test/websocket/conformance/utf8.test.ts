@@ -43,16 +43,31 @@ const INVALID: Array<{ name: string; data: Buffer }> = [
   { name: 'overlong U+FFFF in 4 bytes (F0 8F BF BF)', data: bytes(0xf0, 0x8f, 0xbf, 0xbf) },
   { name: 'the surrogate U+D800 (ED A0 80)', data: bytes(0xed, 0xa0, 0x80) },
   { name: 'the surrogate U+DFFF (ED BF BF)', data: bytes(0xed, 0xbf, 0xbf) },
-  { name: 'a surrogate pair encoded as two 3-byte sequences', data: bytes(0xed, 0xa0, 0x80, 0xed, 0xb0, 0x80) },
+  {
+    name: 'a surrogate pair encoded as two 3-byte sequences',
+    data: bytes(0xed, 0xa0, 0x80, 0xed, 0xb0, 0x80),
+  },
   { name: 'U+110000 (F4 90 80 80), above U+10FFFF', data: bytes(0xf4, 0x90, 0x80, 0x80) },
   { name: 'F5 80 80 80 (above U+10FFFF)', data: bytes(0xf5, 0x80, 0x80, 0x80) },
   { name: 'F7 BF BF BF (above U+10FFFF)', data: bytes(0xf7, 0xbf, 0xbf, 0xbf) },
   { name: 'a 5-byte sequence (F8 88 80 80 80)', data: bytes(0xf8, 0x88, 0x80, 0x80, 0x80) },
   { name: 'a 6-byte sequence (FC 84 80 80 80 80)', data: bytes(0xfc, 0x84, 0x80, 0x80, 0x80, 0x80) },
-  { name: 'a surrogate in the middle of valid text', data: Buffer.concat([utf8('κόσμε'), bytes(0xed, 0xa0, 0x80), utf8('edited')]) },
-  { name: 'a 2-byte sequence cut short at the end of the message', data: Buffer.concat([utf8('abc'), bytes(0xc2)]) },
-  { name: 'a 3-byte sequence cut short at the end of the message', data: Buffer.concat([utf8('abc'), bytes(0xe2, 0x82)]) },
-  { name: 'a 4-byte sequence cut short at the end of the message', data: Buffer.concat([utf8('abc'), bytes(0xf0, 0x9f, 0x98)]) },
+  {
+    name: 'a surrogate in the middle of valid text',
+    data: Buffer.concat([utf8('κόσμε'), bytes(0xed, 0xa0, 0x80), utf8('edited')]),
+  },
+  {
+    name: 'a 2-byte sequence cut short at the end of the message',
+    data: Buffer.concat([utf8('abc'), bytes(0xc2)]),
+  },
+  {
+    name: 'a 3-byte sequence cut short at the end of the message',
+    data: Buffer.concat([utf8('abc'), bytes(0xe2, 0x82)]),
+  },
+  {
+    name: 'a 4-byte sequence cut short at the end of the message',
+    data: Buffer.concat([utf8('abc'), bytes(0xf0, 0x9f, 0x98)]),
+  },
 ];
 
 describe('6.x valid UTF-8', () => {
@@ -68,7 +83,11 @@ describe('6.x valid UTF-8', () => {
     async ({ data }) => {
       const client = await open();
       const pieces = [...data].map((byte, i) =>
-        buildFrame({ opcode: i === 0 ? OPCODE.TEXT : OPCODE.CONTINUATION, payload: bytes(byte), fin: i === data.length - 1 }),
+        buildFrame({
+          opcode: i === 0 ? OPCODE.TEXT : OPCODE.CONTINUATION,
+          payload: bytes(byte),
+          fin: i === data.length - 1,
+        }),
       );
       await client.send(Buffer.concat(pieces));
       await expectEcho.text(client, data);
@@ -115,30 +134,43 @@ describe('6.x invalid UTF-8', () => {
     await expectClose(client, 1007);
   });
 
-  it.each(INVALID)('fails the connection with 1007 on $name fragmented into 1-byte frames', async ({ data }) => {
-    const client = await open();
-    const pieces = [...data].map((byte, i) =>
-      buildFrame({ opcode: i === 0 ? OPCODE.TEXT : OPCODE.CONTINUATION, payload: bytes(byte), fin: i === data.length - 1 }),
-    );
-    await client.send(Buffer.concat(pieces));
-    await expectClose(client, 1007);
-  });
+  it.each(INVALID)(
+    'fails the connection with 1007 on $name fragmented into 1-byte frames',
+    async ({ data }) => {
+      const client = await open();
+      const pieces = [...data].map((byte, i) =>
+        buildFrame({
+          opcode: i === 0 ? OPCODE.TEXT : OPCODE.CONTINUATION,
+          payload: bytes(byte),
+          fin: i === data.length - 1,
+        }),
+      );
+      await client.send(Buffer.concat(pieces));
+      await expectClose(client, 1007);
+    },
+  );
 
   it('fails with 1007 on an invalid sequence whose bytes are split across two fragments (ED | A0 80)', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.text(bytes(0x61, 0xed), { fin: false }), frames.continuation(bytes(0xa0, 0x80))]));
+    await client.send(
+      Buffer.concat([frames.text(bytes(0x61, 0xed), { fin: false }), frames.continuation(bytes(0xa0, 0x80))]),
+    );
     await expectClose(client, 1007);
   });
 
   it('fails with 1007 on an overlong sequence split across two fragments (E0 | 80 AF)', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.text(bytes(0xe0), { fin: false }), frames.continuation(bytes(0x80, 0xaf))]));
+    await client.send(
+      Buffer.concat([frames.text(bytes(0xe0), { fin: false }), frames.continuation(bytes(0x80, 0xaf))]),
+    );
     await expectClose(client, 1007);
   });
 
   it('fails with 1007 when the last fragment ends inside a sequence begun in the first', async () => {
     const client = await open();
-    await client.send(Buffer.concat([frames.text(bytes(0x61, 0xf0, 0x9f), { fin: false }), frames.continuation(bytes(0x98))]));
+    await client.send(
+      Buffer.concat([frames.text(bytes(0x61, 0xf0, 0x9f), { fin: false }), frames.continuation(bytes(0x98))]),
+    );
     await expectClose(client, 1007);
   });
 
@@ -176,7 +208,13 @@ describe('6.x fail fast on invalid UTF-8', () => {
   it('closes with 1007 on an invalid byte in a fragment that is not finished yet', async () => {
     const client = await open();
     const mask = Buffer.from([0xa1, 0xb2, 0xc3, 0xd4]);
-    const header = buildFrame({ opcode: OPCODE.TEXT, length: 4096, mask, payload: Buffer.alloc(0), fin: false });
+    const header = buildFrame({
+      opcode: OPCODE.TEXT,
+      length: 4096,
+      mask,
+      payload: Buffer.alloc(0),
+      fin: false,
+    });
     const chunk = bytes(0x61, 0x62, 0xed, 0xa0, 0x80);
     await client.send(Buffer.concat([header, Buffer.from(chunk.map((byte, i) => byte ^ mask[i % 4]!))]));
     await expectClose(client, 1007);
