@@ -179,14 +179,13 @@ export function connectClient(
   else bufferevent.connectHostname(host, port);
   return {
     url: url.href,
-    abort: () =>
-      finish(
-        new WebSocketError(
-          'WebSocket was closed before the connection was established',
-          'WS_ERR_CLOSED_BEFORE_OPEN',
-        ),
-        null,
-      ),
+    // The WebSocket reports the abort itself, once: end quietly.
+    abort: () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      bufferevent.free();
+    },
   };
 }
 

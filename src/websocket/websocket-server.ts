@@ -2,6 +2,7 @@
 // server's upgrade sockets, or from sockets handed to handleUpgrade, with the options and events
 // of `ws`. The handshake is checked completely (handshake.ts) before any user hook runs.
 import { EventEmitter } from 'node:events';
+import { closeSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type net from 'node:net';
 import { isIP } from 'node:net';
@@ -110,6 +111,7 @@ export class WebSocketServer extends EventEmitter {
       process.nextTick(() => this.emit('listening'));
     } else if (options.listener !== undefined) {
       this.#listener = options.listener.setAcceptCallback((fd, peer) => this.#accept(fd, peer));
+      process.nextTick(() => this.emit('listening'));
     } else if (options.server !== undefined) {
       const server = options.server;
       this.#httpServer = server;
@@ -193,6 +195,8 @@ export class WebSocketServer extends EventEmitter {
     }
     this.#closed = true;
     if (this.#ownsListener) this.#listener?.close();
+    // A listener the user lent keeps listening; what it accepts from now on is not ours.
+    else if (!(this.#listener?.closed ?? true)) this.#listener?.setAcceptCallback((fd) => closeSync(fd));
     this.#listener = null;
     if (this.#httpServer !== null && this.#onHttpUpgrade !== null) {
       this.#httpServer.removeListener('upgrade', this.#onHttpUpgrade);

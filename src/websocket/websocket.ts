@@ -173,7 +173,7 @@ export class WebSocket extends EventEmitter {
       throw new WebSocketError('WebSocket is not open: readyState 0 (CONNECTING)', 'WS_ERR_NOT_OPEN');
     }
     const payload = toBuffer(typeof data === 'number' ? String(data) : data);
-    const binary = options.binary ?? typeof data !== 'string';
+    const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
     if (this.#readyState !== WebSocket.OPEN || this.#closeFrameSent) {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
@@ -412,8 +412,10 @@ export class WebSocket extends EventEmitter {
     const callbacks = this.#drainCallbacks;
     this.#drainCallbacks = [];
     const report = () => {
-      const error = this.#notOpenError();
-      for (const callback of callbacks) callback(error);
+      if (callbacks.length > 0) {
+        const error = this.#notOpenError();
+        for (const callback of callbacks) callback(error);
+      }
       this.emit('close', code, reason);
     };
     if (fromUser) process.nextTick(report);
