@@ -228,12 +228,7 @@ export class WebSocket extends EventEmitter {
     }
     if (this.#readyState === WebSocket.CLOSED) return;
     if (this.#readyState === WebSocket.CONNECTING) {
-      this.#abortBeforeOpen(
-        new WebSocketError(
-          'WebSocket was closed before the connection was established',
-          'WS_ERR_CLOSED_BEFORE_OPEN',
-        ),
-      );
+      this.#abortBeforeOpen();
       return;
     }
     if (this.#closeFrameSent) return;
@@ -245,12 +240,7 @@ export class WebSocket extends EventEmitter {
   terminate(): void {
     if (this.#readyState === WebSocket.CLOSED) return;
     if (this.#readyState === WebSocket.CONNECTING) {
-      this.#abortBeforeOpen(
-        new WebSocketError(
-          'WebSocket was closed before the connection was established',
-          'WS_ERR_CLOSED_BEFORE_OPEN',
-        ),
-      );
+      this.#abortBeforeOpen();
       return;
     }
     this.#finish(true);
@@ -297,7 +287,12 @@ export class WebSocket extends EventEmitter {
     this.emit('close', CLOSE_ABNORMAL, Buffer.alloc(0));
   }
 
-  #abortBeforeOpen(error: WebSocketError): void {
+  /** close() or terminate() while connecting: one 'error' and one 'close', on the next tick. */
+  #abortBeforeOpen(): void {
+    const error = new WebSocketError(
+      'WebSocket was closed before the connection was established',
+      'WS_ERR_CLOSED_BEFORE_OPEN',
+    );
     const abort = this.#abortConnect;
     this.#abortConnect = null;
     abort?.();
