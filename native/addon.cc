@@ -96,6 +96,7 @@ Napi::Value Addon::BaseStats(const Napi::CallbackInfo& info) {
   result.Set("liveEvents", stats.live_events);
   result.Set("liveEvBuffers", stats.live_evbuffers);
   result.Set("liveWebSockets", stats.live_websockets);
+  result.Set("liveRateLimitGroups", stats.live_rate_limit_groups);
   result.Set("addedEvents", stats.added_events);
   result.Set("activeEvents", stats.active_events);
   return result;

@@ -56,7 +56,7 @@ Napi::Function BuffereventWrap::Init(Napi::Env env) {
 // new Bufferevent(owner, kind, options)
 BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<BuffereventWrap>(info),
-      NativeObject(RequireLoop(info.Env()), ObjectKind::kBufferevent) {
+      NativeObject(info, ObjectKind::kBufferevent) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Bufferevent");
@@ -115,8 +115,8 @@ void BuffereventWrap::ReleaseNative() {
   }
 }
 
-BuffereventWrap* BuffereventWrap::FromJs(Napi::Value value) {
-  return BuffereventWrap::Unwrap(value.As<Napi::Object>());
+BuffereventWrap* BuffereventWrap::FromJs(Napi::Value value, const char* parameter) {
+  return UnwrapChecked<BuffereventWrap>(value.Env(), value, parameter);
 }
 
 void BuffereventWrap::SetDelegate(BuffereventDelegate* delegate) {
@@ -328,7 +328,8 @@ Napi::Value BuffereventWrap::Write(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::WriteBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  EvBufferWrap* source = EvBufferWrap::Unwrap(info[0].As<Napi::Object>());
+  EvBufferWrap* source = UnwrapChecked<EvBufferWrap>(env, info[0], "data");
+  if (source == nullptr) return Napi::Value();
   if (source->buffer() == nullptr)
     return ThrowError(env, "ERR_FREED", "the source EvBuffer was freed");
   if (partner_freed_) {

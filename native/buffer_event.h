@@ -39,6 +39,7 @@ class BuffereventDelegate {
 
 class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeObject {
  public:
+  static constexpr ObjectKind kObjectKind = ObjectKind::kBufferevent;
   static Napi::Function Init(Napi::Env env);
   explicit BuffereventWrap(const Napi::CallbackInfo& info);
   ~BuffereventWrap() override;
@@ -47,7 +48,9 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   BuffereventKind kind() const { return kind_; }
   // Raises an ERROR event that carries a binding-made error (DNS failure, exhausted addresses).
   void RaiseError(short what, const char* code, const std::string& message, int err);
-  static BuffereventWrap* FromJs(Napi::Value value);
+  // The wrapper behind a JavaScript value, checked by type tag; null (ERR_INVALID_ARG thrown) if
+  // the value is not a native Bufferevent.
+  static BuffereventWrap* FromJs(Napi::Value value, const char* parameter);
 
   // For a native layer on top (the WebSocket connection). With a delegate, the read and write
   // callbacks are always installed and nothing reaches JavaScript's dispatcher.

@@ -28,8 +28,9 @@ bool SideIsJs(Napi::Value spec) {
 // }
 bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) {
   kind_ = BuffereventKind::kFilter;
-  Napi::Object underlying_object = options.Get("underlying").As<Napi::Object>();
-  BuffereventWrap* underlying = Unwrap(underlying_object);
+  Napi::Value underlying_object = options.Get("underlying");
+  BuffereventWrap* underlying = FromJs(underlying_object, "underlying");
+  if (underlying == nullptr) return nullptr;  // ERR_INVALID_ARG is pending
   if (underlying->bev_ == nullptr) {
     ThrowError(env, "ERR_FREED", "the underlying bufferevent was freed");
     return nullptr;

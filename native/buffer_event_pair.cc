@@ -14,7 +14,8 @@ namespace node_bufferevent {
 bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
   kind_ = BuffereventKind::kPair;
   if (options.Has("partnerOf")) {
-    BuffereventWrap* first = Unwrap(options.Get("partnerOf").As<Napi::Object>());
+    BuffereventWrap* first = FromJs(options.Get("partnerOf"), "partnerOf");
+    if (first == nullptr) return nullptr;  // ERR_INVALID_ARG is pending
     bufferevent* second =
         first->bev_ == nullptr ? nullptr : bufferevent_pair_get_partner(first->bev_);
     if (second == nullptr || first->partner_ != nullptr) {

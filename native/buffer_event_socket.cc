@@ -14,6 +14,7 @@
 #include "event_loop.h"
 #include "filters/native_filter.h"
 #include "util/errors.h"
+#include "util/watchable_fd.h"
 
 namespace node_bufferevent {
 
@@ -25,9 +26,12 @@ constexpr size_t kWriteThroughMaxSingleWrite = 4 * 1024 * 1024;
 bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) {
   int fd = options.Get("fd").As<Napi::Number>().Int32Value();
   if (fd >= 0) {
-    if (fcntl(fd, F_GETFD) == -1) {
-      ThrowSystemError(env, "ERR_INVALID_FD", errno, "fcntl",
-                       "fd " + std::to_string(fd) + " is not open");
+    if (int err = UnwatchableFdError(fd); err != 0) {
+      ThrowSystemError(env, "ERR_INVALID_FD", err, "fstat",
+                       err == EPERM ? "fd " + std::to_string(fd) +
+                                          " is a regular file or directory, which libevent cannot "
+                                          "watch; pass a socket or pipe"
+                                    : "fd " + std::to_string(fd) + " is not open");
       return nullptr;
     }
     // libevent requires non-blocking fds; an fd handed over from elsewhere may not be.

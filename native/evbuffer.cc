@@ -74,7 +74,8 @@ Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap
                                    bool frozen_start, bool frozen_end) {
   Napi::Object object =
       Addon::Of(env).evbuffer_constructor.New({Napi::External<evbuffer>::New(env, buffer)});
-  EvBufferWrap* view = Unwrap(object);
+  EvBufferWrap* view = UnwrapChecked<EvBufferWrap>(env, object, "view");
+  if (view == nullptr) return object;
   view->frozen_start_ = frozen_start;
   view->frozen_end_ = frozen_end;
   view->back_pointer_ = back_pointer;
@@ -84,7 +85,7 @@ Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap
 
 EvBufferWrap::EvBufferWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<EvBufferWrap>(info),
-      NativeObject(RequireLoop(info.Env()), ObjectKind::kEvBuffer) {
+      NativeObject(info, ObjectKind::kEvBuffer) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   if (info.Length() > 0 && info[0].IsExternal()) {
     buffer_ = info[0].As<Napi::External<evbuffer>>().Data();
@@ -159,8 +160,8 @@ Napi::Value EvBufferWrap::Add(const Napi::CallbackInfo& info) {
 Napi::Value EvBufferWrap::AddBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  EvBufferWrap* source = Unwrap(info[0].As<Napi::Object>());
-  if (!source->CheckUsable(env)) return Napi::Value();
+  EvBufferWrap* source = UnwrapChecked<EvBufferWrap>(env, info[0], "source");
+  if (source == nullptr || !source->CheckUsable(env)) return Napi::Value();
   if (source == this)
     return ThrowError(env, "ERR_INVALID_ARG", "cannot move an EvBuffer into itself");
   if (evbuffer_add_buffer(buffer_, source->buffer_) != 0) return FailedOperation(env, "addBuffer");

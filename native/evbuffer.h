@@ -13,6 +13,7 @@ class Addon;
 
 class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject {
  public:
+  static constexpr ObjectKind kObjectKind = ObjectKind::kEvBuffer;
   static Napi::Function Init(Napi::Env env, Addon& addon);
   // A view of an evbuffer owned by someone else; Invalidate() when that owner goes away.
   // frozen_start/frozen_end: libevent refuses removing from the start / adding at the end (a socket

@@ -2,11 +2,14 @@
 // queued for the next pass, never run inside the call.
 #include "event.h"
 
+#include <string>
+
 #include "addon.h"
 #include "event_loop.h"
 #include "util/errors.h"
 #include "util/js_callback.h"
 #include "util/milliseconds.h"
+#include "util/watchable_fd.h"
 
 namespace node_bufferevent {
 
@@ -26,12 +29,23 @@ Napi::Function EventWrap::Init(Napi::Env env) {
 // new Event(owner, fd, what): fd -1 and what 0 (or EV_PERSIST) for a timer; fd = signal number with
 // EV_SIGNAL.
 EventWrap::EventWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<EventWrap>(info), NativeObject(RequireLoop(info.Env()), ObjectKind::kEvent) {
+    : Napi::ObjectWrap<EventWrap>(info), NativeObject(info, ObjectKind::kEvent) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Event");
   int fd = info[1].As<Napi::Number>().Int32Value();
   auto what = static_cast<short>(info[2].As<Napi::Number>().Int32Value());
+  if (fd >= 0 && (what & (EV_READ | EV_WRITE | EV_CLOSED)) != 0) {
+    if (int err = UnwatchableFdError(fd); err != 0) {
+      NativeObject::Close();
+      ThrowSystemError(env, "ERR_INVALID_FD", err, "fstat",
+                       err == EPERM ? "fd " + std::to_string(fd) +
+                                          " is a regular file or directory, which libevent cannot "
+                                          "watch"
+                                    : "fd " + std::to_string(fd) + " is not open");
+      return;
+    }
+  }
   event_ = event_new(loop()->base(), fd, what, OnFire, this);
   if (event_ == nullptr) {
     NativeObject::Close();

@@ -248,6 +248,8 @@ void EventLoop::Register(NativeObject* object) {
       stats_.live_websockets++;
       break;
     case ObjectKind::kRateLimitGroup:
+      stats_.live_rate_limit_groups++;
+      idle_event_owners_.insert(object);
       break;
   }
 }
@@ -271,6 +273,8 @@ void EventLoop::Unregister(NativeObject* object) {
       stats_.live_websockets--;
       break;
     case ObjectKind::kRateLimitGroup:
+      stats_.live_rate_limit_groups--;
+      idle_event_owners_.erase(object);
       break;
   }
   MarkDirty();
@@ -284,7 +288,9 @@ LoopStats EventLoop::Stats() const {
 }
 
 int EventLoop::UserEventsAdded() const {
-  return event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) - kInternalEvents;
+  int idle = 0;
+  for (const NativeObject* owner : idle_event_owners_) idle += owner->IdleAddedEvents();
+  return event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) - kInternalEvents - idle;
 }
 
 bool EventLoop::RunOnePass() {

@@ -26,7 +26,10 @@ struct LoopStats {
   int live_events = 0;
   int live_evbuffers = 0;
   int live_websockets = 0;
-  int added_events = 0;  // user events pending in libevent (the kicker excluded)
+  int live_rate_limit_groups = 0;
+  // User events pending in libevent: the kicker, the sentinel and idle rate-limit refill timers
+  // excluded. The process stays alive while this is above 0.
+  int added_events = 0;
   int active_events = 0;
 };
 
@@ -110,6 +113,8 @@ class EventLoop {
   napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
 
   std::unordered_set<NativeObject*> objects_;
+  // The objects that may keep events added that are not user work (rate-limit groups).
+  std::unordered_set<NativeObject*> idle_event_owners_;
   LoopStats stats_;
 };
 

@@ -75,7 +75,7 @@ Napi::Function ListenerWrap::Init(Napi::Env env) {
 // new Listener(owner, { family: 4|6, address, port, backlog, reusePort })
 ListenerWrap::ListenerWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<ListenerWrap>(info),
-      NativeObject(RequireLoop(info.Env()), ObjectKind::kListener),
+      NativeObject(info, ObjectKind::kListener),
       backoff_ms_(kFirstBackoffMs) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();

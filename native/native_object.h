@@ -1,7 +1,8 @@
 // The base of every wrapper that owns a libevent object. It links the wrapper into its loop's
 // registry (so environment teardown can release what JavaScript never freed), holds the JavaScript
-// owner object weakly or strongly, and gives the one idempotent Close() that free(), the finalizer
-// and teardown share.
+// owner object weakly or strongly, gives the one idempotent Close() that free(), the finalizer
+// and teardown share, and tags the wrapper's JavaScript object with its class so that an object
+// handed back from JavaScript is proved to be that class before its pointer is used.
 #pragma once
 
 #include <napi.h>
@@ -12,9 +13,13 @@ class EventLoop;
 
 enum class ObjectKind { kBufferevent, kListener, kEvent, kEvBuffer, kRateLimitGroup, kWebSocket };
 
+// The class name JavaScript knows each kind by, for error messages.
+const char* ObjectKindName(ObjectKind kind);
+
 class NativeObject {
  public:
-  NativeObject(EventLoop* loop, ObjectKind kind);
+  // Registers with the environment's loop and tags `info.This()` with `kind`'s type tag.
+  NativeObject(const Napi::CallbackInfo& info, ObjectKind kind);
   virtual ~NativeObject();
   NativeObject(const NativeObject&) = delete;
   NativeObject& operator=(const NativeObject&) = delete;
@@ -28,6 +33,11 @@ class NativeObject {
 
   // Called once by the loop at environment teardown, after Close(): the loop is going away.
   void DetachFromLoop() { loop_ = nullptr; }
+
+  // Events this object keeps added in libevent that are no work of the user's and must not keep
+  // the process alive (a rate-limit group's refill timer while nobody waits for a refill). Asked on
+  // every pass for the objects the loop tracks for it (see EventLoop::Register), so it must be cheap.
+  virtual int IdleAddedEvents() const { return 0; }
 
  protected:
   virtual void ReleaseNative() = 0;
@@ -48,5 +58,22 @@ class NativeObject {
   napi_ref owner_ = nullptr;
   napi_async_context async_context_ = nullptr;
 };
+
+void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected);
+
+// True when `value` is an object made by the native constructor of `kind` (its type tag matches).
+bool HasTypeTag(Napi::Env env, Napi::Value value, ObjectKind kind);
+
+// The only way a wrapper is taken back from a JavaScript value: checks the type tag first and, on a
+// mismatch, throws ERR_INVALID_ARG naming `parameter` and the expected class and returns null.
+// `Wrap` declares `static constexpr ObjectKind kObjectKind`.
+template <typename Wrap>
+Wrap* UnwrapChecked(Napi::Env env, Napi::Value value, const char* parameter) {
+  if (!HasTypeTag(env, value, Wrap::kObjectKind)) {
+    ThrowWrongObject(env, parameter, Wrap::kObjectKind);
+    return nullptr;
+  }
+  return Wrap::Unwrap(value.As<Napi::Object>());
+}
 
 }  // namespace node_bufferevent

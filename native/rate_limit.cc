@@ -16,26 +16,41 @@ namespace node_bufferevent {
 
 namespace {
 
+// src/rate-limit-config.ts validates every number; these clamps only keep a value that slipped
+// through inside what libevent's arithmetic holds (its bucket sizes are ev_ssize_t, its tick a
+// whole number of milliseconds that it divides by).
+constexpr double kMaxBucketBytes = static_cast<double>(EV_RATE_LIMIT_MAX / 2);
+
+size_t ClampBytes(double bytes) {
+  if (!(bytes >= 1)) return 1;  // also NaN
+  return bytes > kMaxBucketBytes ? static_cast<size_t>(kMaxBucketBytes) : static_cast<size_t>(bytes);
+}
+
 size_t PerTick(Napi::Object options, const char* name, double tick_ms) {
   Napi::Value value = options.Get(name);
   if (!value.IsNumber()) return EV_RATE_LIMIT_MAX;
-  double per_tick = std::floor(value.As<Napi::Number>().DoubleValue() * tick_ms / 1000.0);
-  return per_tick < 1 ? 1 : static_cast<size_t>(per_tick);
+  return ClampBytes(std::floor(value.As<Napi::Number>().DoubleValue() * tick_ms / 1000.0));
 }
 
 size_t Burst(Napi::Object options, const char* name, size_t rate) {
   Napi::Value value = options.Get(name);
   if (!value.IsNumber()) return rate;
-  auto burst = static_cast<size_t>(value.As<Napi::Number>().DoubleValue());
+  size_t burst = ClampBytes(value.As<Napi::Number>().DoubleValue());
   return burst < rate ? rate : burst;
 }
 
 }  // namespace
 
+double RateLimitTickMs(Napi::Object options) {
+  double tick_ms = std::floor(options.Get("tickMs").As<Napi::Number>().DoubleValue());
+  if (!(tick_ms >= 1)) return 1;
+  return tick_ms > kMaxMilliseconds ? kMaxMilliseconds : tick_ms;
+}
+
 // options: { readRate?, readBurst?, writeRate?, writeBurst?, tickMs } — rates in bytes per second;
 // an omitted direction is unlimited.
 ev_token_bucket_cfg* MakeBucketConfig(Napi::Env env, Napi::Object options) {
-  double tick_ms = options.Get("tickMs").As<Napi::Number>().DoubleValue();
+  double tick_ms = RateLimitTickMs(options);
   size_t read_rate = PerTick(options, "readRate", tick_ms);
   size_t write_rate = PerTick(options, "writeRate", tick_ms);
   timeval tick = MillisecondsToTimeval(tick_ms);
@@ -74,9 +89,7 @@ Napi::Value BuffereventWrap::SetRateLimit(const Napi::CallbackInfo& info) {
   }
   if (rate_limit_ != nullptr) ev_token_bucket_cfg_free(rate_limit_);
   rate_limit_ = config;
-  rate_tick_ms_ = config == nullptr
-                      ? 0
-                      : info[0].As<Napi::Object>().Get("tickMs").As<Napi::Number>().DoubleValue();
+  rate_tick_ms_ = config == nullptr ? 0 : RateLimitTickMs(info[0].As<Napi::Object>());
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -164,11 +177,11 @@ Napi::Function RateLimitGroupWrap::Init(Napi::Env env) {
 // new RateLimitGroup(owner, options)
 RateLimitGroupWrap::RateLimitGroupWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<RateLimitGroupWrap>(info),
-      NativeObject(RequireLoop(info.Env()), ObjectKind::kRateLimitGroup) {
+      NativeObject(info, ObjectKind::kRateLimitGroup) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "RateLimitGroup");
-  tick_ms_ = info[1].As<Napi::Object>().Get("tickMs").As<Napi::Number>().DoubleValue();
+  tick_ms_ = RateLimitTickMs(info[1].As<Napi::Object>());
   ev_token_bucket_cfg* config = MakeBucketConfig(env, info[1].As<Napi::Object>());
   if (config == nullptr) {
     NativeObject::Close();
@@ -208,8 +221,8 @@ bool RateLimitGroupWrap::CheckUsable(Napi::Env env) {
 Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  BuffereventWrap* member = BuffereventWrap::Unwrap(info[0].As<Napi::Object>());
-  if (!member->CheckRateLimitable(env)) return Napi::Value();
+  BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
+  if (member == nullptr || !member->CheckRateLimitable(env)) return Napi::Value();
   if (member->rate_limit_group_ == this) return env.Undefined();
   if (member->rate_limit_group_ != nullptr) {
     return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
@@ -231,7 +244,8 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
 Napi::Value RateLimitGroupWrap::Remove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  BuffereventWrap* member = BuffereventWrap::Unwrap(info[0].As<Napi::Object>());
+  BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
+  if (member == nullptr) return Napi::Value();
   if (member->rate_limit_group_ != this) return env.Undefined();
   if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
   member->rate_limit_group_ = nullptr;
@@ -247,8 +261,22 @@ Napi::Value RateLimitGroupWrap::SetRate(const Napi::CallbackInfo& info) {
   if (config == nullptr) return Napi::Value();
   bufferevent_rate_limit_group_set_cfg(group_, config);  // copies
   ev_token_bucket_cfg_free(config);
+  // Members whose own reads wait for a refill follow the group's new tick.
+  double previous_tick_ms = tick_ms_;
+  tick_ms_ = RateLimitTickMs(info[0].As<Napi::Object>());
+  for (BuffereventWrap* member : members_) {
+    if (member->rate_limit_ == nullptr && member->rate_tick_ms_ == previous_tick_ms)
+      member->rate_tick_ms_ = tick_ms_;
+  }
   loop()->MarkDirty();
   return env.Undefined();
+}
+
+int RateLimitGroupWrap::IdleAddedEvents() const {
+  if (group_ == nullptr) return 0;
+  bool members_wait = bufferevent_rate_limit_group_get_read_limit(group_) <= 0 ||
+                      bufferevent_rate_limit_group_get_write_limit(group_) <= 0;
+  return members_wait ? 0 : 1;
 }
 
 Napi::Value RateLimitGroupWrap::Totals(const Napi::CallbackInfo& info) {

@@ -15,6 +15,8 @@ class BuffereventWrap;
 
 // Rates arrive in bytes per second and are converted to libevent's bytes per tick.
 ev_token_bucket_cfg* MakeBucketConfig(Napi::Env env, Napi::Object options);
+// The refill tick of a validated options object, in whole milliseconds (at least 1).
+double RateLimitTickMs(Napi::Object options);
 
 class RateLimitGroupWrap : public Napi::ObjectWrap<RateLimitGroupWrap>, public NativeObject {
  public:
@@ -24,6 +26,9 @@ class RateLimitGroupWrap : public Napi::ObjectWrap<RateLimitGroupWrap>, public N
   // A member was freed: libevent removes it from the group itself; we forget it.
   void Forget(BuffereventWrap* member);
   bufferevent_rate_limit_group* group() const { return group_; }
+  // libevent keeps the group's refill timer added for the group's whole life. It is work only
+  // while a bucket is empty: then members are suspended until the next refill.
+  int IdleAddedEvents() const override;
   // Bytes the socket fast paths moved past libevent's own accounting, added to the totals.
   void AddFastPathBytes(size_t read, size_t written) {
     fast_path_read_ += read;

@@ -4,17 +4,20 @@ import { isIP } from 'node:net';
 import { native, type NativeBufferevent } from './native.ts';
 import { BEV, EV } from './constants.ts';
 import { BuffereventError, socketError } from './errors.ts';
-import { EvBuffer } from './evbuffer.ts';
+import { EvBuffer, evbufferView } from './evbuffer.ts';
 import { EventBase } from './event-base.ts';
 import { BuffereventStream, type BuffereventStreamOptions } from './bufferevent-stream.ts';
 import { isNativeFilter, type Filter, type FilterFunction, type FlushMode } from './filters.ts';
-import { checkRateLimit, type RateLimit } from './rate-limit.ts';
+import { buffereventHandles, evbufferHandles } from './native-handles.ts';
+import { checkRateLimit, type RateLimit } from './rate-limit-config.ts';
 import {
+  optionalBoolean,
   requireFd,
   requireFunction,
   requireHostname,
   requireInteger,
   requireIoEvents,
+  requireOptions,
   requirePort,
   requireTimeout,
   toBuffer,
@@ -73,22 +76,21 @@ export class Bufferevent {
   private constructor(kind: BuffereventKind, create: (owner: Bufferevent) => NativeBufferevent) {
     this.kind = kind;
     this.#native = create(this);
+    buffereventHandles.register(this, this.#native);
   }
 
   /** A socket bufferevent (bufferevent_socket_new) on `fd`, or on no fd yet for connect(). */
-  static socket(options: SocketOptions = {}): Bufferevent {
-    const fd = options.fd === undefined ? -1 : requireFd(options.fd);
+  static socket(options?: SocketOptions): Bufferevent {
+    const given = requireOptions<SocketOptions>(
+      options,
+      '{ fd?, closeOnFree?, deferCallbacks?, maxReadPerWakeup?, writeThrough? }',
+    );
     const nativeOptions = {
-      fd,
-      closeOnFree: options.closeOnFree ?? true,
-      deferCallbacks: options.deferCallbacks ?? true,
-      maxReadPerWakeup: requireInteger(
-        options.maxReadPerWakeup ?? 0,
-        'maxReadPerWakeup',
-        0,
-        64 * 1024 * 1024,
-      ),
-      writeThrough: options.writeThrough === true,
+      fd: given.fd === undefined ? -1 : requireFd(given.fd),
+      closeOnFree: optionalBoolean(given.closeOnFree, 'closeOnFree', true),
+      deferCallbacks: optionalBoolean(given.deferCallbacks, 'deferCallbacks', true),
+      maxReadPerWakeup: requireInteger(given.maxReadPerWakeup ?? 0, 'maxReadPerWakeup', 0, 64 * 1024 * 1024),
+      writeThrough: optionalBoolean(given.writeThrough, 'writeThrough', false),
     };
     return new Bufferevent('socket', (owner) => new native.Bufferevent(owner, 'socket', nativeOptions));
   }
@@ -116,12 +118,14 @@ export class Bufferevent {
   static filter(
     underlying: Bufferevent,
     sides: { input?: Filter; output?: Filter },
-    options: FilterOptions = {},
+    options?: FilterOptions,
   ): Bufferevent {
-    if (!(underlying instanceof Bufferevent)) {
-      throw new BuffereventError('underlying must be a Bufferevent', 'ERR_INVALID_ARG');
-    }
+    const underlyingNative = buffereventHandles.of(underlying, 'underlying');
     underlying.#check();
+    if (typeof sides !== 'object' || sides === null) {
+      throw new BuffereventError('sides must be an object { input?, output? }', 'ERR_INVALID_ARG');
+    }
+    const closeOnFree = optionalBoolean(requireOptions<FilterOptions>(options, '{ closeOnFree? }').closeOnFree, 'closeOnFree', true);
     const describe = (filter: Filter | undefined, name: string) => {
       if (filter === undefined) return undefined;
       if (typeof filter === 'function') return 'js' as const;
@@ -132,8 +136,8 @@ export class Bufferevent {
       );
     };
     const nativeOptions = {
-      underlying: underlying.#native,
-      closeOnFree: options.closeOnFree ?? true,
+      underlying: underlyingNative,
+      closeOnFree,
       input: describe(sides.input, 'input'),
       output: describe(sides.output, 'output'),
     };
@@ -158,12 +162,6 @@ export class Bufferevent {
   /** The bufferevent a filter reads from and writes to, or null (not a filter). */
   get underlying(): Bufferevent | null {
     return this.#underlying;
-  }
-
-  /** @internal The native object, for RateLimitGroup. */
-  unwrapNative(): NativeBufferevent {
-    this.#check();
-    return this.#native;
   }
 
   /**
@@ -294,14 +292,14 @@ export class Bufferevent {
   /** The input buffer: what was read and not yet consumed. */
   get input(): EvBuffer {
     this.#check();
-    this.#input ??= new EvBuffer(this.#native.input());
+    this.#input ??= evbufferView(this.#native.input());
     return this.#input;
   }
 
   /** The output buffer: what was written and not yet sent. */
   get output(): EvBuffer {
     this.#check();
-    this.#output ??= new EvBuffer(this.#native.output());
+    this.#output ??= evbufferView(this.#native.output());
     return this.#output;
   }
 
@@ -312,7 +310,7 @@ export class Bufferevent {
    */
   write(data: BinaryLike | EvBuffer): this {
     this.#check();
-    if (data instanceof EvBuffer) this.#native.writeBuffer(EvBuffer.unwrap(data));
+    if (data instanceof EvBuffer) this.#native.writeBuffer(evbufferHandles.of(data, 'data'));
     else this.#native.write(toBuffer(data));
     return this;
   }
@@ -465,7 +463,7 @@ export class Bufferevent {
     if (!filter || this.#freed) return 'error';
     const buffers = (this.#filterBuffers[side] ??= this.#native
       .filterBuffers(side)
-      .map((view) => new EvBuffer(view)) as [EvBuffer, EvBuffer]);
+      .map((view) => evbufferView(view)) as [EvBuffer, EvBuffer]);
     return String(filter(buffers[0], buffers[1], limit, mode as FlushMode));
   }
 

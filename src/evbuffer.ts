@@ -4,6 +4,7 @@ import { native, type NativeEvBuffer } from './native.ts';
 import { EOL, type EolStyle } from './constants.ts';
 import { requireFd, requireInteger, toBuffer, type BinaryLike } from './validate.ts';
 import { BuffereventError } from './errors.ts';
+import { evbufferHandles } from './native-handles.ts';
 
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
@@ -11,16 +12,34 @@ function optionalCount(count: number | undefined): number | undefined {
   return count === undefined ? undefined : requireInteger(count, 'count', 0, MAX_COUNT);
 }
 
+// Set only while evbufferView() runs the constructor, so a view needs no constructor parameter.
+let viewBeingWrapped: NativeEvBuffer | null = null;
+
+/** The EvBuffer for a bufferevent's input, output or filter buffer (package-internal). */
+export function evbufferView(view: NativeEvBuffer): EvBuffer {
+  viewBeingWrapped = view;
+  try {
+    return new EvBuffer();
+  } finally {
+    viewBeingWrapped = null;
+  }
+}
+
 export class EvBuffer {
   readonly #native: NativeEvBuffer;
 
-  constructor(wrapped?: NativeEvBuffer) {
-    this.#native = wrapped ?? new native.EvBuffer();
-  }
-
-  /** @internal The native evbuffer, for moving data between buffers. */
-  static unwrap(buffer: EvBuffer): NativeEvBuffer {
-    return buffer.#native;
+  /** A new, empty, owned evbuffer (evbuffer_new). */
+  constructor();
+  constructor(...unexpected: unknown[]) {
+    if (unexpected.length > 0) {
+      throw new BuffereventError(
+        'new EvBuffer() takes no arguments; to copy one, use target.add(source.copyOut())',
+        'ERR_INVALID_ARG',
+      );
+    }
+    this.#native = viewBeingWrapped ?? new native.EvBuffer();
+    viewBeingWrapped = null;
+    evbufferHandles.register(this, this.#native);
   }
 
   get length(): number {
@@ -35,9 +54,7 @@ export class EvBuffer {
 
   /** Moves all data from `source` to the end of this buffer (evbuffer_add_buffer); `source` ends empty. */
   addBuffer(source: EvBuffer): this {
-    if (!(source instanceof EvBuffer))
-      throw new BuffereventError('source must be an EvBuffer', 'ERR_INVALID_ARG');
-    this.#native.addBuffer(source.#native);
+    this.#native.addBuffer(evbufferHandles.of(source, 'source'));
     return this;
   }
 

@@ -1,6 +1,7 @@
 // EventBase: the libevent event_base this thread's Node environment runs inside its own loop.
 import { native, type NativeStats } from './native.ts';
 import { BuffereventError } from './errors.ts';
+import { requireMilliseconds } from './validate.ts';
 
 export type EventBaseStats = NativeStats;
 
@@ -59,8 +60,8 @@ export class EventBase {
       checked.servers = options.servers;
     }
     if (options.timeoutMs !== undefined) {
-      if (typeof options.timeoutMs !== 'number' || !(options.timeoutMs > 0)) {
-        throw new BuffereventError('timeoutMs must be a positive number', 'ERR_INVALID_TIMEOUT');
+      if (requireMilliseconds(options.timeoutMs, 'timeoutMs') === 0) {
+        throw new BuffereventError('timeoutMs must be above 0', 'ERR_INVALID_TIMEOUT');
       }
       checked.timeoutMs = options.timeoutMs;
     }

@@ -5,7 +5,7 @@ import { native, type NativeEvent } from './native.ts';
 import { EV } from './constants.ts';
 import { BuffereventError } from './errors.ts';
 import { EventBase } from './event-base.ts';
-import { requireFd, requireFunction, requireInteger, requireTimeout } from './validate.ts';
+import { requireFd, requireFunction, requireInteger, requireMilliseconds } from './validate.ts';
 
 export type EventCallbackFn = (fd: number, what: number) => void;
 
@@ -13,6 +13,8 @@ export class Event {
   readonly #native: NativeEvent;
   readonly #callback: EventCallbackFn;
   #freed = false;
+  // No fd and no signal: only a timeout or activate() can run it.
+  readonly #waitsOnNothing: boolean;
   readonly fd: number;
 
   static {
@@ -28,19 +30,28 @@ export class Event {
         'ERR_INVALID_ARG',
       );
     }
+    const watchesFd = (what & (EV.READ | EV.WRITE | EV.CLOSED)) !== 0;
+    if (fd === -1 && watchesFd) {
+      // libevent accepts it and never fires: an added event that would hold the process forever.
+      throw new BuffereventError(
+        'an event for EV.READ, EV.WRITE or EV.CLOSED needs an fd (0 or more); without one, use Event.timer() or activate()',
+        'ERR_INVALID_FD',
+      );
+    }
     this.fd =
       what & EV.SIGNAL
         ? requireInteger(fd, 'signal', 1, 64, 'ERR_INVALID_SIGNAL')
         : fd === -1
           ? -1
           : requireFd(fd);
+    this.#waitsOnNothing = this.fd === -1;
     this.#callback = requireFunction(callback, 'callback');
     this.#native = new native.Event(this, this.fd, what);
   }
 
   /** A timer firing after `ms` (every `ms` with persist), already added. */
   static timer(ms: number, callback: EventCallbackFn, options: { persist?: boolean } = {}): Event {
-    const timeout = requireTimeout(ms, 'ms') ?? 0;
+    const timeout = ms === null ? 0 : requireMilliseconds(ms, 'ms');
     const event = new Event(-1, options.persist ? EV.PERSIST : 0, callback);
     return event.add(timeout);
   }
@@ -56,8 +67,16 @@ export class Event {
   /** Makes the event pending, with an optional timeout in ms (event_add). */
   add(timeoutMs?: number): this {
     this.#check();
-    if (timeoutMs === undefined) this.#native.add();
-    else this.#native.add(requireTimeout(timeoutMs, 'timeoutMs') ?? 0);
+    if (timeoutMs !== undefined) {
+      this.#native.add(requireMilliseconds(timeoutMs, 'timeoutMs'));
+    } else if (this.#waitsOnNothing) {
+      throw new BuffereventError(
+        'an event with no fd and no signal can only fire by its timeout: pass add(timeoutMs), or call activate() to run it',
+        'ERR_INVALID_TIMEOUT',
+      );
+    } else {
+      this.#native.add();
+    }
     return this;
   }
 

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { native, type NativeListener } from './native.ts';
 import { BuffereventError, socketError } from './errors.ts';
-import { requireFunction, requireInteger, requirePort } from './validate.ts';
+import { optionalBoolean, requireFunction, requireInteger, requirePort } from './validate.ts';
 
 export interface ListenOptions {
   /** A numeric IPv4 or IPv6 address. Default '127.0.0.1'. */
@@ -68,7 +68,7 @@ export class Listener {
       address: host,
       port: requirePort(options.port ?? 0, { allowZero: true }),
       backlog: requireInteger(options.backlog ?? 511, 'backlog', 1, 65535),
-      reusePort: options.reusePort === true,
+      reusePort: optionalBoolean(options.reusePort, 'reusePort', false),
     });
   }
 

@@ -15,6 +15,7 @@ export interface NativeStats {
   liveEvents: number;
   liveEvBuffers: number;
   liveWebSockets: number;
+  liveRateLimitGroups: number;
   addedEvents: number;
   activeEvents: number;
 }

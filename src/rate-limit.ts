@@ -2,65 +2,11 @@
 // Bufferevent.setRateLimit, or shared by a RateLimitGroup.
 import { native, type NativeRateLimitGroup } from './native.ts';
 import { BuffereventError } from './errors.ts';
+import { buffereventHandles } from './native-handles.ts';
+import { checkRateLimit, type RateLimit } from './rate-limit-config.ts';
 import type { Bufferevent } from './bufferevent.ts';
 
-function requireBufferevent(value: unknown): Bufferevent {
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as Bufferevent).unwrapNative !== 'function'
-  ) {
-    throw new BuffereventError('expected a socket Bufferevent', 'ERR_INVALID_ARG');
-  }
-  return value as Bufferevent;
-}
-
-export interface RateLimit {
-  /** Bytes per second; omitted: reading is not limited. */
-  readRate?: number;
-  /** Bucket size in bytes (at least one tick's worth). The bucket starts full. */
-  readBurst?: number;
-  writeRate?: number;
-  writeBurst?: number;
-  /** How often the buckets refill, in ms. Default 100. */
-  tickMs?: number;
-}
-
-export interface CheckedRateLimit extends RateLimit {
-  tickMs: number;
-}
-
-function positive(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new BuffereventError(
-      `${name} must be a positive number, got ${String(value)}`,
-      'ERR_INVALID_RATE_LIMIT',
-    );
-  }
-  return value;
-}
-
-export function checkRateLimit(limit: RateLimit): CheckedRateLimit {
-  if (typeof limit !== 'object' || limit === null) {
-    throw new BuffereventError(
-      'a rate limit is an object { readRate, readBurst, writeRate, writeBurst, tickMs }',
-      'ERR_INVALID_RATE_LIMIT',
-    );
-  }
-  const checked: CheckedRateLimit = { tickMs: positive(limit.tickMs, 'tickMs') ?? 100 };
-  for (const key of ['readRate', 'readBurst', 'writeRate', 'writeBurst'] as const) {
-    const value = positive(limit[key], key);
-    if (value !== undefined) checked[key] = value;
-  }
-  if (checked.readBurst !== undefined && checked.readRate === undefined) {
-    throw new BuffereventError('readBurst needs readRate', 'ERR_INVALID_RATE_LIMIT');
-  }
-  if (checked.writeBurst !== undefined && checked.writeRate === undefined) {
-    throw new BuffereventError('writeBurst needs writeRate', 'ERR_INVALID_RATE_LIMIT');
-  }
-  return checked;
-}
+export type { RateLimit } from './rate-limit-config.ts';
 
 /** bufferevent_rate_limit_group: the members share one read and one write bucket. */
 export class RateLimitGroup {
@@ -74,13 +20,13 @@ export class RateLimitGroup {
   /** Adds a socket bufferevent (bufferevent_add_to_rate_limit_group). */
   add(bev: Bufferevent): this {
     this.#check();
-    this.#native.add(requireBufferevent(bev).unwrapNative());
+    this.#native.add(buffereventHandles.of(bev, 'bev'));
     return this;
   }
 
   remove(bev: Bufferevent): this {
     this.#check();
-    this.#native.remove(requireBufferevent(bev).unwrapNative());
+    this.#native.remove(buffereventHandles.of(bev, 'bev'));
     return this;
   }
 

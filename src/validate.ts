@@ -9,7 +9,8 @@ function describe(value: unknown): string {
     return String(value);
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  return `a ${typeof value}`;
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 export function requireInteger(
@@ -52,13 +53,44 @@ export function requireIoEvents(value: unknown, name = 'events'): number {
   return value;
 }
 
+/**
+ * The longest duration the binding accepts, in ms: 2^31 - 1 (about 24.8 days), the same bound as
+ * Node's own timers. Longer values would overflow on the way to libevent's timeval (1e300 ms once
+ * fired after 2 ms); the addon clamps to the same bound as a second line of defence.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A duration in ms from 0 to MAX_TIMEOUT_MS. */
+export function requireMilliseconds(value: unknown, name: string, code = 'ERR_INVALID_TIMEOUT'): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_MS) {
+    throw new BuffereventError(
+      `${name} must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS} (about 24.8 days), got ${describe(value)}`,
+      code,
+    );
+  }
+  return value;
+}
+
+/** An idle timeout: null or 0 for none, else a duration as requireMilliseconds checks it. */
 export function requireTimeout(value: unknown, name: string): number | null {
   if (value === null || value === 0) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new BuffereventError(
-      `${name} must be a non-negative number of milliseconds or null, got ${describe(value)}`,
-      'ERR_INVALID_TIMEOUT',
-    );
+  return requireMilliseconds(value, name);
+}
+
+/** An options argument: undefined (all defaults) or a plain object, never null, a string or a number. */
+export function requireOptions<T extends object>(value: unknown, shape: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BuffereventError(`options must be an object ${shape}, got ${describe(value)}`, 'ERR_INVALID_ARG');
+  }
+  return value as Partial<T>;
+}
+
+/** An optional boolean option: a string such as 'false' is refused rather than read as true. */
+export function optionalBoolean(value: unknown, name: string, defaultValue: boolean): boolean {
+  if (value === undefined) return defaultValue;
+  if (typeof value !== 'boolean') {
+    throw new BuffereventError(`${name} must be true or false, got ${describe(value)}`, 'ERR_INVALID_ARG');
   }
   return value;
 }

@@ -57,13 +57,17 @@ Napi::Function WebSocketConnection::Init(Napi::Env env) {
 
 WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<WebSocketConnection>(info),
-      NativeObject(RequireLoop(info.Env()), ObjectKind::kWebSocket),
+      NativeObject(info, ObjectKind::kWebSocket),
       parser_(ParserOptions(info[2].As<Napi::Object>()), this) {
   if (loop() == nullptr) return;
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "WebSocket");
   client_ = info[2].As<Napi::Object>().Get("client").ToBoolean().Value();
-  bufferevent_ = BuffereventWrap::FromJs(info[1]);
+  bufferevent_ = BuffereventWrap::FromJs(info[1], "bufferevent");
+  if (bufferevent_ == nullptr) {  // ERR_INVALID_ARG is pending
+    NativeObject::Close();
+    return;
+  }
   if (bufferevent_->bev() == nullptr || bufferevent_->kind() != BuffereventKind::kSocket) {
     bufferevent_ = nullptr;
     NativeObject::Close();

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { native, type NativeWebSocketConnection } from '../native.ts';
+import { buffereventHandles } from '../native-handles.ts';
 import { WebSocketError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
 import { resolveLimits, type ResolvedLimits } from './options.ts';
@@ -259,7 +260,7 @@ export class WebSocket extends EventEmitter {
   }
 
   #open(bufferevent: Bufferevent, client: boolean): void {
-    this.#connection = new native.WebSocketConnection(this, bufferevent.unwrapNative(), {
+    this.#connection = new native.WebSocketConnection(this, buffereventHandles.of(bufferevent, 'bufferevent'), {
       client,
       maxPayload: this.#limits.maxPayload,
       maxFragments: this.#limits.maxFragments,
