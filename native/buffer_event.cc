@@ -55,8 +55,7 @@ Napi::Function BuffereventWrap::Init(Napi::Env env) {
 
 // new Bufferevent(owner, kind, options)
 BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<BuffereventWrap>(info),
-      NativeObject(info, ObjectKind::kBufferevent) {
+    : Napi::ObjectWrap<BuffereventWrap>(info), NativeObject(info, ObjectKind::kBufferevent) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Bufferevent");

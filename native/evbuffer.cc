@@ -84,8 +84,7 @@ Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap
 }
 
 EvBufferWrap::EvBufferWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<EvBufferWrap>(info),
-      NativeObject(info, ObjectKind::kEvBuffer) {
+    : Napi::ObjectWrap<EvBufferWrap>(info), NativeObject(info, ObjectKind::kEvBuffer) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   if (info.Length() > 0 && info[0].IsExternal()) {
     buffer_ = info[0].As<Napi::External<evbuffer>>().Data();

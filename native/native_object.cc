@@ -52,8 +52,9 @@ bool HasTypeTag(Napi::Env env, Napi::Value value, ObjectKind kind) {
 
 void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected) {
   ThrowError(env, "ERR_INVALID_ARG",
-             std::string(parameter) + " must be " + (expected == ObjectKind::kEvBuffer ? "an " : "a ") +
-                 ObjectKindName(expected) + " made by this library");
+             std::string(parameter) + " must be " +
+                 (expected == ObjectKind::kEvBuffer ? "an " : "a ") + ObjectKindName(expected) +
+                 " made by this library");
 }
 
 // The loop is null when libevent could not be set up; RequireLoop has then thrown ERR_LOOP_INIT and

@@ -36,7 +36,8 @@ class NativeObject {
 
   // Events this object keeps added in libevent that are no work of the user's and must not keep
   // the process alive (a rate-limit group's refill timer while nobody waits for a refill). Asked on
-  // every pass for the objects the loop tracks for it (see EventLoop::Register), so it must be cheap.
+  // every pass for the objects the loop tracks for it (see EventLoop::Register), so it must be
+  // cheap.
   virtual int IdleAddedEvents() const { return 0; }
 
  protected:

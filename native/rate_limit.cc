@@ -23,7 +23,8 @@ constexpr double kMaxBucketBytes = static_cast<double>(EV_RATE_LIMIT_MAX / 2);
 
 size_t ClampBytes(double bytes) {
   if (!(bytes >= 1)) return 1;  // also NaN
-  return bytes > kMaxBucketBytes ? static_cast<size_t>(kMaxBucketBytes) : static_cast<size_t>(bytes);
+  return bytes > kMaxBucketBytes ? static_cast<size_t>(kMaxBucketBytes)
+                                 : static_cast<size_t>(bytes);
 }
 
 size_t PerTick(Napi::Object options, const char* name, double tick_ms) {
@@ -176,8 +177,7 @@ Napi::Function RateLimitGroupWrap::Init(Napi::Env env) {
 
 // new RateLimitGroup(owner, options)
 RateLimitGroupWrap::RateLimitGroupWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<RateLimitGroupWrap>(info),
-      NativeObject(info, ObjectKind::kRateLimitGroup) {
+    : Napi::ObjectWrap<RateLimitGroupWrap>(info), NativeObject(info, ObjectKind::kRateLimitGroup) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "RateLimitGroup");

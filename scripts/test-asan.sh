@@ -19,6 +19,6 @@ export LD_PRELOAD="$asan $ubsan"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:detect_odr_violation=0:allow_user_segv_handler=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 native_heavy=(test/bufferevent test/fast-paths test/stream test/evbuffer test/event test/listener test/integrity
-  test/leaks test/pair test/filter test/kinds test/loop test/ws test/websocket)
+  test/leaks test/pair test/filter test/kinds test/loop test/ws test/websocket test/rate-limit)
 if [ $# -gt 0 ]; then native_heavy=("$@"); fi
 npx vitest run "${native_heavy[@]}"

@@ -125,7 +125,11 @@ export class Bufferevent {
     if (typeof sides !== 'object' || sides === null) {
       throw new BuffereventError('sides must be an object { input?, output? }', 'ERR_INVALID_ARG');
     }
-    const closeOnFree = optionalBoolean(requireOptions<FilterOptions>(options, '{ closeOnFree? }').closeOnFree, 'closeOnFree', true);
+    const closeOnFree = optionalBoolean(
+      requireOptions<FilterOptions>(options, '{ closeOnFree? }').closeOnFree,
+      'closeOnFree',
+      true,
+    );
     const describe = (filter: Filter | undefined, name: string) => {
       if (filter === undefined) return undefined;
       if (typeof filter === 'function') return 'js' as const;

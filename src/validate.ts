@@ -81,7 +81,10 @@ export function requireTimeout(value: unknown, name: string): number | null {
 export function requireOptions<T extends object>(value: unknown, shape: string): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BuffereventError(`options must be an object ${shape}, got ${describe(value)}`, 'ERR_INVALID_ARG');
+    throw new BuffereventError(
+      `options must be an object ${shape}, got ${describe(value)}`,
+      'ERR_INVALID_ARG',
+    );
   }
   return value as Partial<T>;
 }

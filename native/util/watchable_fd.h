@@ -1,6 +1,7 @@
 // Whether libevent's epoll backend can watch an fd: epoll refuses regular files and directories
-// (EPERM), and libevent would only log that from inside enable()/add(), leaving an object that never
-// fires. Checked once when a bufferevent or fd event is created, so the caller gets the errno.
+// (EPERM), and libevent would only log that from inside enable()/add(), leaving an object that
+// never fires. Checked once when a bufferevent or fd event is created, so the caller gets the
+// errno.
 #pragma once
 
 #include <sys/stat.h>

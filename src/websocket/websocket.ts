@@ -260,11 +260,15 @@ export class WebSocket extends EventEmitter {
   }
 
   #open(bufferevent: Bufferevent, client: boolean): void {
-    this.#connection = new native.WebSocketConnection(this, buffereventHandles.of(bufferevent, 'bufferevent'), {
-      client,
-      maxPayload: this.#limits.maxPayload,
-      maxFragments: this.#limits.maxFragments,
-    });
+    this.#connection = new native.WebSocketConnection(
+      this,
+      buffereventHandles.of(bufferevent, 'bufferevent'),
+      {
+        client,
+        maxPayload: this.#limits.maxPayload,
+        maxFragments: this.#limits.maxFragments,
+      },
+    );
     this.#readyState = WebSocket.OPEN;
   }
 

@@ -1,0 +1,151 @@
+// The native boundary is type-safe: no object a caller can make reaches C++ as a wrapper it is not.
+// Each case here was a SIGSEGV before the addon checked type tags and the native handles became
+// package-internal; now each is a BuffereventError with code ERR_INVALID_ARG naming the parameter.
+import { describe, expect, it } from 'vitest';
+import * as publicApi from '../../src/index.ts';
+import { Bufferevent, EvBuffer, RateLimitGroup } from '../../src/index.ts';
+import { native } from '../../src/native.ts';
+import { checkNothingLeaksAfterEach, errorCodeOf, socketPairBufferevents } from '../helpers.ts';
+
+checkNothingLeaksAfterEach({ fds: true });
+
+function messageOf(action: () => unknown): string {
+  try {
+    action();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return '(did not throw)';
+}
+
+describe('through the public API', () => {
+  it('refuses new EvBuffer(argument), so bev.write(new EvBuffer({})) cannot forge a native buffer', () => {
+    const [a, b] = socketPairBufferevents();
+    expect(errorCodeOf(() => a.write(new (EvBuffer as new (x: unknown) => EvBuffer)({})))).toBe(
+      'ERR_INVALID_ARG',
+    );
+    expect(messageOf(() => new (EvBuffer as new (x: unknown) => EvBuffer)({}))).toMatch(/takes no arguments/);
+    expect(a.output.length).toBe(0);
+    a.free();
+    b.free();
+  });
+
+  it('refuses new EvBuffer(otherEvBuffer), so addBuffer cannot be handed a wrapper around a wrapper', () => {
+    const source = new EvBuffer().add('kept');
+    const target = new EvBuffer();
+    expect(errorCodeOf(() => target.addBuffer(new (EvBuffer as new (x: unknown) => EvBuffer)(source)))).toBe(
+      'ERR_INVALID_ARG',
+    );
+    expect(source.toString()).toBe('kept');
+    expect(target.length).toBe(0);
+    source.free();
+    target.free();
+  });
+
+  it('refuses a look-alike with EvBuffer.prototype in write() and addBuffer()', () => {
+    const forged = Object.create(EvBuffer.prototype) as EvBuffer;
+    const [a, b] = socketPairBufferevents();
+    const target = new EvBuffer();
+    expect(errorCodeOf(() => a.write(forged))).toBe('ERR_INVALID_ARG');
+    expect(messageOf(() => a.write(forged))).toBe('data must be an EvBuffer');
+    expect(errorCodeOf(() => target.addBuffer(forged))).toBe('ERR_INVALID_ARG');
+    expect(messageOf(() => target.addBuffer(forged))).toBe('source must be an EvBuffer');
+    a.free();
+    b.free();
+    target.free();
+  });
+
+  it('refuses an object with a fake unwrapNative() in RateLimitGroup.add and remove', () => {
+    const group = new RateLimitGroup({ readRate: 1_000_000 });
+    const fake = { unwrapNative: () => ({}) } as unknown as Bufferevent;
+    expect(errorCodeOf(() => group.add(fake))).toBe('ERR_INVALID_ARG');
+    expect(messageOf(() => group.add(fake))).toBe('bev must be a Bufferevent');
+    expect(errorCodeOf(() => group.remove(fake))).toBe('ERR_INVALID_ARG');
+    expect(errorCodeOf(() => group.add(Object.create(Bufferevent.prototype) as Bufferevent))).toBe(
+      'ERR_INVALID_ARG',
+    );
+    expect(group.totals.members).toBe(0);
+    group.free();
+  });
+
+  it('refuses a look-alike underlying in Bufferevent.filter', () => {
+    const forged = Object.create(Bufferevent.prototype) as Bufferevent;
+    expect(errorCodeOf(() => Bufferevent.filter(forged, {}))).toBe('ERR_INVALID_ARG');
+    expect(messageOf(() => Bufferevent.filter(forged, {}))).toBe('underlying must be a Bufferevent');
+  });
+
+  it('hands out no native handle: no unwrapNative, no EvBuffer.unwrap, no registry in the exports', () => {
+    const [a, b] = socketPairBufferevents();
+    expect('unwrapNative' in a).toBe(false);
+    expect('unwrap' in EvBuffer).toBe(false);
+    const names = Object.getOwnPropertyNames(Bufferevent.prototype).concat(
+      Object.getOwnPropertyNames(EvBuffer.prototype),
+      Object.getOwnPropertyNames(Bufferevent),
+      Object.getOwnPropertyNames(EvBuffer),
+      Object.keys(publicApi),
+    );
+    expect(names.filter((name) => /native|unwrap|handle/i.test(name))).toEqual([]);
+    a.free();
+    b.free();
+  });
+});
+
+// The addon itself is internal, but it must not trust its callers either: each native method that
+// takes a wrapper checks the object's type tag, so even a wrapper of another class is refused.
+describe('inside the addon (type tags)', () => {
+  it('refuses plain objects and wrappers of another class where an EvBuffer is expected', () => {
+    const target = new native.EvBuffer();
+    const group = new native.RateLimitGroup({}, { tickMs: 100 });
+    for (const wrong of [{}, [], Object.create(null), group, () => 0]) {
+      expect(errorCodeOf(() => target.addBuffer(wrong as never))).toBe('ERR_INVALID_ARG');
+    }
+    expect(messageOf(() => target.addBuffer({} as never))).toMatch(/source must be an EvBuffer/);
+    group.free();
+    target.free();
+  });
+
+  it('refuses plain objects and wrappers of another class where a Bufferevent is expected', () => {
+    const evbuffer = new native.EvBuffer();
+    const group = new native.RateLimitGroup({}, { tickMs: 100 });
+    const [a, b] = socketPairBufferevents();
+    for (const wrong of [{}, evbuffer, group]) {
+      expect(errorCodeOf(() => group.add(wrong as never))).toBe('ERR_INVALID_ARG');
+      expect(
+        errorCodeOf(
+          () => new native.Bufferevent({}, 'filter', { underlying: wrong, closeOnFree: false } as never),
+        ),
+      ).toBe('ERR_INVALID_ARG');
+      expect(
+        errorCodeOf(
+          () =>
+            new native.WebSocketConnection({}, wrong as never, {
+              client: false,
+              maxPayload: 1024,
+              maxFragments: 0,
+            }),
+        ),
+      ).toBe('ERR_INVALID_ARG');
+    }
+    expect(messageOf(() => group.add({} as never))).toMatch(/bufferevent must be a Bufferevent/);
+    a.free();
+    b.free();
+    group.free();
+    evbuffer.free();
+  });
+
+  it('refuses a wrong object where a bufferevent writes an evbuffer', () => {
+    const [a, b] = socketPairBufferevents();
+    const group = new native.RateLimitGroup({}, { tickMs: 100 });
+    // The public write() never passes these; the native method is checked all the same.
+    const nativeWrite = (
+      native.Bufferevent.prototype as unknown as { writeBuffer(this: unknown, x: unknown): void }
+    ).writeBuffer;
+    const nativeOfA = new native.Bufferevent({}, 'pair', {});
+    expect(errorCodeOf(() => nativeWrite.call(nativeOfA, group))).toBe('ERR_INVALID_ARG');
+    expect(errorCodeOf(() => nativeWrite.call(nativeOfA, {}))).toBe('ERR_INVALID_ARG');
+    nativeOfA.free();
+    group.free();
+    a.free();
+    b.free();
+  });
+});
