@@ -1,7 +1,7 @@
-// libevent inside Node's loop (DESIGN §3). libevent's epoll fd is watched by a uv_poll; a pass
-// writes a private "kicker" eventfd and runs event_base_loop(EVLOOP_ONCE), which therefore never
-// blocks yet leaves libevent's timerfd armed for the true next timeout. Passes repeat until one is
-// quiet.
+// libevent inside Node's loop; see docs/api.md § The loop. libevent's epoll fd is watched by a
+// uv_poll; a pass writes a private "kicker" eventfd and runs event_base_loop(EVLOOP_ONCE), which
+// therefore never blocks yet leaves libevent's timerfd armed for the true next timeout. Passes
+// repeat until one is quiet.
 #include "event_loop.h"
 
 #include <dirent.h>

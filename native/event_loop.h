@@ -1,5 +1,5 @@
 // One libevent event_base per Node environment, driven from Node's libuv loop on the same thread.
-// This is the only part of the addon that touches libuv and libevent together (DESIGN §3).
+// This is the only part of the addon that touches libuv and libevent together.
 #pragma once
 
 #include <event2/dns.h>

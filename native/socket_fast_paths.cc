@@ -1,6 +1,6 @@
-// Write-through, the opt-in socket fast path for writing (DESIGN §4): when nothing is queued,
-// write() sends at once and queues only what the kernel did not take; write callbacks and the write
-// low watermark behave as if the bytes had passed through the output. (Larger reads:
+// Write-through, the opt-in socket fast path for writing (docs/api.md, fast paths): when nothing is
+// queued, write() sends at once and queues only what the kernel did not take; write callbacks and
+// the write low watermark behave as if the bytes had passed through the output. (Larger reads:
 // socket_own_reads.cc.)
 #include <event2/buffer.h>
 #include <sys/socket.h>

@@ -1,18 +1,5 @@
-// The option and callback types of Bufferevent, apart from the class so that it stays about behaviour.
-import type { Bufferevent } from './bufferevent.ts';
-import type { BuffereventError } from './errors.ts';
-
-export type ReadCallback = (bev: Bufferevent) => void;
-export type WriteCallback = (bev: Bufferevent) => void;
-/** `events` are libevent's flags (BEV.CONNECTED, BEV.EOF | BEV.READING, ...); `error` accompanies BEV.ERROR. */
-export type EventCallback = (bev: Bufferevent, events: number, error?: BuffereventError) => void;
-
-export interface BuffereventCallbacks {
-  read?: ReadCallback | null;
-  write?: WriteCallback | null;
-  event?: EventCallback | null;
-}
-
+// The option types of Bufferevent, apart from the class so that it stays about behaviour. (The
+// callback types live with the class: they name it.)
 export interface SocketOptions {
   /** An existing connected or connecting socket (made non-blocking). Omit to create one on connect(). */
   fd?: number;

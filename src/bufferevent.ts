@@ -25,17 +25,24 @@ import {
 } from './validate.ts';
 
 import type {
-  BuffereventCallbacks,
   BuffereventKind,
   ConnectTarget,
-  EventCallback,
   FilterOptions,
-  ReadCallback,
   SocketOptions,
   Timeouts,
   Watermark,
-  WriteCallback,
 } from './bufferevent-types.ts';
+
+export type ReadCallback = (bev: Bufferevent) => void;
+export type WriteCallback = (bev: Bufferevent) => void;
+/** `events` are libevent's flags (BEV.CONNECTED, BEV.EOF | BEV.READING, ...); `error` accompanies BEV.ERROR. */
+export type EventCallback = (bev: Bufferevent, events: number, error?: BuffereventError) => void;
+
+export interface BuffereventCallbacks {
+  read?: ReadCallback | null;
+  write?: WriteCallback | null;
+  event?: EventCallback | null;
+}
 
 const enum Callback {
   Read = 0,

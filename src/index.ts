@@ -1,17 +1,19 @@
 // Public entry point of the binding: libevent's bufferevents, evbuffers, listeners and events.
 export { EventBase, type EventBaseStats, type DnsOptions } from './event-base.ts';
-export { Bufferevent } from './bufferevent.ts';
+export {
+  Bufferevent,
+  type BuffereventCallbacks,
+  type EventCallback,
+  type ReadCallback,
+  type WriteCallback,
+} from './bufferevent.ts';
 export type {
-  BuffereventCallbacks,
   BuffereventKind,
   ConnectTarget,
   FilterOptions,
-  EventCallback,
-  ReadCallback,
   SocketOptions,
   Timeouts,
   Watermark,
-  WriteCallback,
 } from './bufferevent-types.ts';
 export { BuffereventStream, type BuffereventStreamOptions } from './bufferevent-stream.ts';
 export { EvBuffer } from './evbuffer.ts';

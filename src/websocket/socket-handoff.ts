@@ -1,4 +1,4 @@
-// Moving a connection between Node's sockets and the binding's bufferevents (DESIGN §6, HTTP):
+// Moving a connection between Node's sockets and the binding's bufferevents (see docs/server.md):
 // taking over a Node socket for a WebSocket (handleUpgrade), and handing a connection the native
 // listener accepted to a Node http.Server when it is not a WebSocket upgrade.
 import type { Server as HttpServer } from 'node:http';
