@@ -40,6 +40,36 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("WebSocketConnection", ws::WebSocketConnection::Init(env));
   exports.Set("wsCodecTest", ws::CreateCodecTestBinding(env));
   exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
+  exports.Set("libeventConstants", LibeventConstants(env));
+}
+
+// libevent's flag values as its headers define them, so a test can check src/constants.ts against
+// the library actually built against.
+Napi::Object Addon::LibeventConstants(Napi::Env env) {
+  Napi::Object result = Napi::Object::New(env);
+  auto set = [&](const char* name, int value) { result.Set(name, Napi::Number::New(env, value)); };
+  set("EV_TIMEOUT", EV_TIMEOUT);
+  set("EV_READ", EV_READ);
+  set("EV_WRITE", EV_WRITE);
+  set("EV_SIGNAL", EV_SIGNAL);
+  set("EV_PERSIST", EV_PERSIST);
+  set("EV_ET", EV_ET);
+  set("EV_CLOSED", EV_CLOSED);
+  set("BEV_EVENT_READING", BEV_EVENT_READING);
+  set("BEV_EVENT_WRITING", BEV_EVENT_WRITING);
+  set("BEV_EVENT_EOF", BEV_EVENT_EOF);
+  set("BEV_EVENT_ERROR", BEV_EVENT_ERROR);
+  set("BEV_EVENT_TIMEOUT", BEV_EVENT_TIMEOUT);
+  set("BEV_EVENT_CONNECTED", BEV_EVENT_CONNECTED);
+  set("BEV_NORMAL", BEV_NORMAL);
+  set("BEV_FLUSH", BEV_FLUSH);
+  set("BEV_FINISHED", BEV_FINISHED);
+  set("EVBUFFER_EOL_ANY", EVBUFFER_EOL_ANY);
+  set("EVBUFFER_EOL_CRLF", EVBUFFER_EOL_CRLF);
+  set("EVBUFFER_EOL_CRLF_STRICT", EVBUFFER_EOL_CRLF_STRICT);
+  set("EVBUFFER_EOL_LF", EVBUFFER_EOL_LF);
+  set("EVBUFFER_EOL_NUL", EVBUFFER_EOL_NUL);
+  return result;
 }
 
 EventLoop* Addon::Loop(Napi::Env env) {

@@ -30,6 +30,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetHooks(const Napi::CallbackInfo& info);
   Napi::Value BaseInfo(const Napi::CallbackInfo& info);
   Napi::Value BaseStats(const Napi::CallbackInfo& info);
+  static Napi::Object LibeventConstants(Napi::Env env);
   Napi::Value ConfigureDns(const Napi::CallbackInfo& info);
   Napi::Value SocketPair(const Napi::CallbackInfo& info);
   Napi::Value DupSocket(const Napi::CallbackInfo& info);

@@ -181,6 +181,8 @@ interface NativeModule {
   Event: typeof NativeEvent;
   RateLimitGroup: typeof NativeRateLimitGroup;
   libeventVersion: string;
+  /** libevent's flag values from its headers (EV_*, BEV_EVENT_*, BEV_NORMAL…, EVBUFFER_EOL_*), for tests. */
+  libeventConstants: Readonly<Record<string, number>>;
   setHooks(hooks: {
     errorClass?: typeof BuffereventError;
     bufferevent?: BuffereventDispatch;
