@@ -9,7 +9,7 @@
 #include <string>
 
 #include "buffer_event.h"
-#include "dns.h"
+#include "dns_options.h"
 #include "evbuffer.h"
 #include "event.h"
 #include "filters/native_filter.h"

@@ -6,10 +6,10 @@
 #include <event2/buffer.h>
 
 #include "addon.h"
-#include "dns.h"
 #include "evbuffer.h"
 #include "event_loop.h"
 #include "filters/native_filter.h"
+#include "hostname_connector.h"
 #include "rate_limit.h"
 #include "util/errors.h"
 #include "util/js_callback.h"

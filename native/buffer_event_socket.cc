@@ -1,5 +1,5 @@
 // The socket kind: bufferevent_socket_new on an existing fd or a new one, numeric connect and
-// hostname connect (through dns.cc, which tries every resolved address).
+// hostname connect (through hostname_connector.cc, which tries every resolved address).
 #include <event2/util.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -10,9 +10,9 @@
 #include <cstring>
 
 #include "buffer_event.h"
-#include "dns.h"
 #include "event_loop.h"
 #include "filters/native_filter.h"
+#include "hostname_connector.h"
 #include "util/errors.h"
 #include "util/watchable_fd.h"
 

@@ -1,6 +1,6 @@
-// Hostname connects through libevent's asynchronous resolver (never the blocking path), trying each
-// resolved address in turn (libevent's own connect_hostname tries only the first), and the
-// resolver's configuration.
+// The connect policy for host names: resolve through libevent's asynchronous resolver (never the
+// blocking path), then try each resolved address in turn (libevent's own connect_hostname tries
+// only the first) and report only the final outcome.
 #pragma once
 
 #include <event2/dns.h>
@@ -14,7 +14,6 @@
 namespace node_bufferevent {
 
 class BuffereventWrap;
-class EventLoop;
 
 class HostnameConnector {
  public:
@@ -43,8 +42,5 @@ class HostnameConnector {
   size_t next_ = 0;
   int last_error_ = 0;
 };
-
-// base.configureDns({ servers?: string[], timeoutMs?: number, attempts?: number })
-Napi::Value ApplyDnsOptions(Napi::Env env, EventLoop* loop, Napi::Object options);
 
 }  // namespace node_bufferevent
