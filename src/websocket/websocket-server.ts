@@ -17,14 +17,13 @@ import {
   formatResponse,
   HandshakeRejection,
   isWebSocketUpgrade,
-  parseHead,
   rejectionResponse,
   type UpgradeRequestFields,
 } from './handshake.ts';
 import { lingerBufferevent, lingerNodeSocket, type Lingering } from './lingering-close.ts';
 import { resolveLimits, SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
 import { handToHttpServer, takeOverNodeSocket } from './socket-handoff.ts';
-import { UpgradeRequest } from './upgrade-request.ts';
+import { readUpgradeRequest, type UpgradeRequest } from './upgrade-request.ts';
 import { attachServerSide, WebSocket } from './websocket.ts';
 
 export type AnyRequest = IncomingMessage | UpgradeRequest;
@@ -60,7 +59,6 @@ export interface WebSocketServerOptions extends ConnectionLimits {
 
 type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
 
-const HEAD_END = '\r\n\r\n';
 /** How long a refused connection may take to read our answer and close (or closeTimeout if shorter). */
 const REFUSAL_LINGER_MS = 2000;
 
@@ -273,40 +271,21 @@ export class WebSocketServer extends EventEmitter {
     bufferevent.setCallbacks({
       read: () => {
         if (finished) return;
-        const input = bufferevent.input;
-        const headEnd = input.search(HEAD_END);
-        if (headEnd < 0 || headEnd + HEAD_END.length > limits.maxHeaderSize) {
-          if (headEnd >= 0 || input.length > limits.maxHeaderSize) {
-            refuse(
-              new HandshakeRejection(
-                431,
-                `the request head exceeds ${limits.maxHeaderSize} bytes`,
-                'WS_ERR_HEADER_TOO_LARGE',
-              ),
-              null,
-            );
-          }
-          return;
-        }
-        let request: UpgradeRequest;
+        let read: ReturnType<typeof readUpgradeRequest>;
         try {
-          const head = parseHead(input.copyOut(headEnd).toString('latin1'), 'request');
-          request = new UpgradeRequest(head, {
-            remoteAddress: peer.address,
-            remotePort: peer.port,
-            remoteFamily: peer.family,
-            encrypted: false,
-          });
+          read = readUpgradeRequest(bufferevent.input, limits.maxHeaderSize, peer);
         } catch (error) {
           refuse(error as HandshakeRejection, null);
           return;
         }
+        if (read === null) return; // the head is not complete yet
+        const { request, headLength } = read;
         if (this.options.httpFallback !== undefined && !isWebSocketUpgrade(request.headers)) {
           end();
           handToHttpServer(bufferevent, this.options.httpFallback);
           return;
         }
-        input.drain(headEnd + HEAD_END.length);
+        bufferevent.input.drain(headLength);
         // Reading stops while verifyClient decides; what arrives meanwhile waits in the kernel.
         bufferevent.disable(EV.READ);
         this.#negotiate(

@@ -205,42 +205,12 @@ describe('the server fails a connection while the peer is still sending', () => 
     for (let sent = 0; sent < total; sent += chunk.length) {
       if (!peer.socket.write(chunk)) await once(peer.socket, 'drain');
     }
-    await new Promise<void>((resolve) => peer.socket.end(resolve));
+    await new Promise<void>((resolve) => peer.socket.end(() => resolve()));
     await waitFor(() => server.closes.length === 1, WAIT_MS, "the server's 'close' at the peer's FIN");
     expect(server.closes).toEqual([{ code: 1002, reason: '' }]);
     expect(peer.error).toBeUndefined();
     // Discarded as it arrives: far less than the 64 MiB read stays in memory (generous bound).
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(32 * 1024 * 1024);
-  });
-
-  it('pause() really stops reading: a paused socket leaves what the peer sends in the kernel', async () => {
-    const server = await startServer();
-    let serverSide: WebSocket | undefined;
-    const sizes: number[] = [];
-    server.wss.once('connection', (ws) => {
-      serverSide = ws;
-      ws.pause();
-      ws.on('message', (data: Buffer) => sizes.push(data.length));
-    });
-    const peer = new FloodingPeer(server.port);
-    await peer.handshake();
-    await waitFor(() => serverSide !== undefined, WAIT_MS, "'connection'");
-    const total = 64 * 1024 * 1024;
-    const payload = Buffer.alloc(total, 9);
-    peer.write(buildFrame({ opcode: 2, length: total }).subarray(0, 14)); // header and mask key
-    peer.write(payload); // masked or not does not matter: only the length is checked here
-    // Asserting that something stops: poll until the kernel took nothing more for 300 ms.
-    let taken = -1;
-    for (let polls = 0; polls < 60 && taken !== total - peer.socket.writableLength; polls++) {
-      taken = total - peer.socket.writableLength;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-    expect(peer.socket.writableLength).toBeGreaterThan(0);
-    expect(total - peer.socket.writableLength).toBeLessThan(total / 2);
-    expect(sizes).toEqual([]);
-    serverSide!.resume();
-    await waitFor(() => sizes.length === 1, WAIT_MS, 'the message after resume()');
-    expect(sizes).toEqual([total]);
   });
 
   it('sends the queued frames before closing when the peer half-closes first', async () => {
@@ -418,7 +388,7 @@ describe('our client when it fails the connection', () => {
     });
     rawServer.listen(0, '127.0.0.1');
     await once(rawServer, 'listening');
-    cleanups.push(() => new Promise((resolve) => rawServer.close(resolve)));
+    cleanups.push(() => new Promise<void>((resolve) => rawServer.close(() => resolve())));
     const client = new WebSocket(`ws://127.0.0.1:${(rawServer.address() as net.AddressInfo).port}/`, {
       closeTimeout: 60_000,
     });
@@ -433,5 +403,37 @@ describe('our client when it fails the connection', () => {
     await waitFor(() => events.length === 2, WAIT_MS, "the client's 'close'");
     expect(events).toEqual(['error WS_ERR_UNEXPECTED_MASK', 'close 1002']);
     expect(serverError).toBeUndefined();
+  });
+});
+
+describe('pause()', () => {
+  it('pause() really stops reading: a paused socket leaves what the peer sends in the kernel', async () => {
+    const server = await startServer();
+    let serverSide: WebSocket | undefined;
+    const sizes: number[] = [];
+    server.wss.once('connection', (ws) => {
+      serverSide = ws;
+      ws.pause();
+      ws.on('message', (data: Buffer) => sizes.push(data.length));
+    });
+    const peer = new FloodingPeer(server.port);
+    await peer.handshake();
+    await waitFor(() => serverSide !== undefined, WAIT_MS, "'connection'");
+    const total = 64 * 1024 * 1024;
+    const payload = Buffer.alloc(total, 9);
+    peer.write(buildFrame({ opcode: 2, length: total }).subarray(0, 14)); // header and mask key
+    peer.write(payload); // masked or not does not matter: only the length is checked here
+    // Asserting that something stops: poll until the kernel took nothing more for 300 ms.
+    let taken = -1;
+    for (let polls = 0; polls < 60 && taken !== total - peer.socket.writableLength; polls++) {
+      taken = total - peer.socket.writableLength;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(peer.socket.writableLength).toBeGreaterThan(0);
+    expect(total - peer.socket.writableLength).toBeLessThan(total / 2);
+    expect(sizes).toEqual([]);
+    serverSide!.resume();
+    await waitFor(() => sizes.length === 1, WAIT_MS, 'the message after resume()');
+    expect(sizes).toEqual([total]);
   });
 });
