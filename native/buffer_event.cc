@@ -258,6 +258,19 @@ Napi::Value BuffereventWrap::Disable(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+void BuffereventWrap::SetReadEnabled(bool enabled) {
+  if (bev_ == nullptr) return;
+  if (own_reads_) {
+    user_read_enabled_ = enabled;
+    SyncOwnRead();
+  } else if (enabled) {
+    bufferevent_enable(bev_, EV_READ);
+  } else {
+    bufferevent_disable(bev_, EV_READ);
+  }
+  loop()->MarkDirty();
+}
+
 Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
   int enabled = bufferevent_get_enabled(bev_) | (own_reads_ && user_read_enabled_ ? EV_READ : 0);

@@ -62,6 +62,9 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
                   size_t body_length, const Napi::Buffer<uint8_t>* body_owner);
   // Shuts the socket's write side down once its output is empty (now, if it is).
   void ShutdownWhenDrained(bool may_wait_for_connect = true);
+  // Reading on or off as enable()/disable(EV.READ) do it, own reads included (a bare
+  // bufferevent_disable would leave the binding's own read event armed), for native owners.
+  void SetReadEnabled(bool enabled);
 
  protected:
   void ReleaseNative() override;

@@ -304,8 +304,7 @@ Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   paused_ = true;
-  bufferevent_disable(bufferevent_->bev(), EV_READ);
-  loop()->MarkDirty();
+  bufferevent_->SetReadEnabled(false);
   return env.Undefined();
 }
 
@@ -314,7 +313,7 @@ Napi::Value WebSocketConnection::Resume(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   if (!paused_) return env.Undefined();
   paused_ = false;
-  bufferevent_enable(bufferevent_->bev(), EV_READ);
+  bufferevent_->SetReadEnabled(true);
   // What arrived before the pause is still in the input: parse it on the next pass.
   bufferevent_trigger(bufferevent_->bev(), EV_READ,
                       BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);

@@ -10,7 +10,7 @@ import { checkUpgradeResponse, parseHead } from './handshake.ts';
 import { SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
 
 export interface ClientOptions extends ConnectionLimits {
-  /** Extra request headers. */
+  /** Extra request headers: token names, values without control characters (CR, LF, NUL…). */
   headers?: Record<string, string>;
   /** The Origin header. */
   origin?: string;
@@ -35,6 +35,10 @@ interface ClientCallbacks {
 }
 
 const HEAD_END = '\r\n\r\n';
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// What Node's http client refuses in a header value: controls other than tab (CR, LF and NUL among
+// them, which would end the line or the head early and let a value forge headers or a request).
+const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 export function connectClient(
   address: string | URL,
@@ -50,6 +54,7 @@ export function connectClient(
       'WS_ERR_UNSUPPORTED_OPTION',
     );
   }
+  const extraHeaderLines = headerLines(options);
   for (const protocol of protocols) {
     if (
       !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol) ||
@@ -100,8 +105,7 @@ export function connectClient(
       'Sec-WebSocket-Version: 13',
     ];
     if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(', ')}`);
-    if (options.origin !== undefined) lines.push(`Origin: ${options.origin}`);
-    for (const [name, value] of Object.entries(options.headers ?? {})) lines.push(`${name}: ${value}`);
+    lines.push(...extraHeaderLines);
     bufferevent.write(`${lines.join('\r\n')}${HEAD_END}`);
   };
 
@@ -187,6 +191,33 @@ export function connectClient(
       bufferevent.free();
     },
   };
+}
+
+/** The Origin and `headers` lines, checked so that no option can add a line of its own. */
+function headerLines(options: ClientOptions): string[] {
+  const lines: string[] = [];
+  const add = (name: string, value: unknown) => {
+    if (!TOKEN.test(name)) {
+      throw new WebSocketError(
+        `invalid header name ${JSON.stringify(name)}: it must be an HTTP token`,
+        'WS_ERR_INVALID_HEADER',
+      );
+    }
+    if ((typeof value !== 'string' && typeof value !== 'number') || INVALID_VALUE_CHAR.test(String(value))) {
+      throw new WebSocketError(
+        `invalid value for header ${name}: a string without control characters (CR, LF, NUL…) is required`,
+        'WS_ERR_INVALID_HEADER',
+      );
+    }
+    lines.push(`${name}: ${String(value)}`);
+  };
+  if (options.origin !== undefined) add('Origin', options.origin);
+  const headers: unknown = options.headers ?? {};
+  if (typeof headers !== 'object' || headers === null) {
+    throw new WebSocketError('the headers option must be an object', 'WS_ERR_INVALID_HEADER');
+  }
+  for (const [name, value] of Object.entries(headers)) add(name, value);
+  return lines;
 }
 
 function parseUrl(address: string | URL): URL {

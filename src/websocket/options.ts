@@ -4,15 +4,21 @@ import { requireInteger } from '../validate.ts';
 export interface ConnectionLimits {
   /** Largest message in bytes; larger closes with 1009. Default 100 MiB. */
   maxPayload?: number;
-  /** Most frames per message; more closes with 1009. Default 4096. */
+  /**
+   * Most frames per message; more closes with 1009. Default 0: no limit (a fragment costs the
+   * assembler no memory beyond its payload, which maxPayload bounds).
+   */
   maxFragments?: number;
   /** Most bytes queued for sending; a send beyond it is dropped. Default 64 MiB. */
   maxBufferedBytes?: number;
   /** Queued bytes from which send() answers 'backpressure'. Default 1 MiB. */
   backpressureBytes?: number;
-  /** After our close frame, how long to wait for the peer before dropping TCP. Default 30 s. */
+  /**
+   * After the first close frame (or a protocol error), how long the close handshake and the
+   * lingering close may take before TCP is dropped. Milliseconds, 1 to 2^31-1. Default 30 s.
+   */
   closeTimeout?: number;
-  /** The opening handshake must finish within it. Default 10 s. */
+  /** The opening handshake must finish within it. Milliseconds, 1 to 2^31-1. Default 10 s. */
   handshakeTimeout?: number;
   /** Bytes of HTTP head accepted. Default 16 KiB. */
   maxHeaderSize?: number;
@@ -21,11 +27,13 @@ export interface ConnectionLimits {
 export type ResolvedLimits = Required<ConnectionLimits>;
 
 const MAX_BYTES = 2 ** 53 - 1;
+/** The longest delay setTimeout holds; a larger one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function resolveLimits(options: ConnectionLimits): ResolvedLimits {
   return {
     maxPayload: requireInteger(options.maxPayload ?? 100 * 1024 * 1024, 'maxPayload', 0, MAX_BYTES),
-    maxFragments: requireInteger(options.maxFragments ?? 4096, 'maxFragments', 0, 2 ** 32 - 1),
+    maxFragments: requireInteger(options.maxFragments ?? 0, 'maxFragments', 0, 2 ** 32 - 1),
     maxBufferedBytes: requireInteger(
       options.maxBufferedBytes ?? 64 * 1024 * 1024,
       'maxBufferedBytes',
@@ -38,8 +46,8 @@ export function resolveLimits(options: ConnectionLimits): ResolvedLimits {
       0,
       MAX_BYTES,
     ),
-    closeTimeout: requireInteger(options.closeTimeout ?? 30_000, 'closeTimeout', 1, 2 ** 31 - 1),
-    handshakeTimeout: requireInteger(options.handshakeTimeout ?? 10_000, 'handshakeTimeout', 1, 2 ** 31 - 1),
+    closeTimeout: requireInteger(options.closeTimeout ?? 30_000, 'closeTimeout', 1, MAX_TIMER_MS),
+    handshakeTimeout: requireInteger(options.handshakeTimeout ?? 10_000, 'handshakeTimeout', 1, MAX_TIMER_MS),
     maxHeaderSize: requireInteger(options.maxHeaderSize ?? 16 * 1024, 'maxHeaderSize', 256, 1024 * 1024),
   };
 }

@@ -17,13 +17,13 @@ import {
   formatResponse,
   HandshakeRejection,
   isWebSocketUpgrade,
-  parseHead,
   rejectionResponse,
   type UpgradeRequestFields,
 } from './handshake.ts';
+import { lingerBufferevent, lingerNodeSocket, type Lingering } from './lingering-close.ts';
 import { resolveLimits, SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
 import { handToHttpServer, takeOverNodeSocket } from './socket-handoff.ts';
-import { UpgradeRequest } from './upgrade-request.ts';
+import { readUpgradeRequest, type UpgradeRequest } from './upgrade-request.ts';
 import { attachServerSide, WebSocket } from './websocket.ts';
 
 export type AnyRequest = IncomingMessage | UpgradeRequest;
@@ -59,8 +59,7 @@ export interface WebSocketServerOptions extends ConnectionLimits {
 
 type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
 
-const HEAD_END = '\r\n\r\n';
-/** How long a refused connection may take to read our answer before it is dropped. */
+/** How long a refused connection may take to read our answer and close (or closeTimeout if shorter). */
 const REFUSAL_LINGER_MS = 2000;
 
 export class WebSocketServer extends EventEmitter {
@@ -71,7 +70,10 @@ export class WebSocketServer extends EventEmitter {
   #ownsListener = false;
   #httpServer: HttpServer | null = null;
   #onHttpUpgrade: ((request: IncomingMessage, socket: net.Socket, head: Buffer) => void) | null = null;
-  #handshakes = new Set<Bufferevent>();
+  /** Handshakes in progress, each with what ends it at once: a timer, a socket, a verifyClient wait. */
+  #handshakes = new Set<() => void>();
+  /** Refused connections still reading the answer. */
+  #lingering = new Set<Lingering>();
   #closed = false;
 
   constructor(options: WebSocketServerOptions, callback?: () => void) {
@@ -117,7 +119,7 @@ export class WebSocketServer extends EventEmitter {
       this.#httpServer = server;
       this.#onHttpUpgrade = (request, socket, head) => {
         if (!this.shouldHandle(request)) {
-          refuseNodeSocket(
+          this.#refuseNodeSocket(
             socket,
             new HandshakeRejection(400, `no WebSocket is served at ${request.url}`, 'WS_ERR_PATH'),
           );
@@ -154,17 +156,39 @@ export class WebSocketServer extends EventEmitter {
     head: Buffer,
     callback: ConnectionCallback,
   ): void {
+    if (this.#closed) {
+      this.#refuseNodeSocket(
+        socket,
+        new HandshakeRejection(503, 'the server is closed', 'WS_ERR_SERVER_NOT_RUNNING'),
+      );
+      return;
+    }
     const fields: UpgradeRequestFields = {
       method: request.method ?? '',
       url: request.url ?? '/',
       httpVersion: request.httpVersion,
       headers: request.headers,
     };
+    // Until verifyClient answers, close() may end the handshake; its answer is then ignored.
+    let finished = false;
+    const settle = (): boolean => {
+      if (finished) return false;
+      finished = true;
+      this.#handshakes.delete(cancel);
+      return true;
+    };
+    const cancel = () => {
+      if (settle()) socket.destroy();
+    };
+    this.#handshakes.add(cancel);
     this.#negotiate(
       fields,
       request,
-      (status) => refuseNodeSocket(socket, status, (error) => this.#reportClientError(error, request)),
+      (rejection) => {
+        if (settle()) this.#refuseNodeSocket(socket, rejection, request);
+      },
       (responseHeaders, protocol) => {
+        if (!settle()) return;
         let bufferevent: Bufferevent;
         try {
           bufferevent = takeOverNodeSocket(socket, head);
@@ -174,7 +198,7 @@ export class WebSocketServer extends EventEmitter {
             (error as Error).message,
             (error as BuffereventError).code ?? 'WS_ERR_TAKEOVER',
           );
-          refuseNodeSocket(socket, refusal, (failure) => this.#reportClientError(failure, request));
+          this.#refuseNodeSocket(socket, refusal, request);
           return;
         }
         this.#complete(bufferevent, responseHeaders, protocol, request, callback);
@@ -182,7 +206,10 @@ export class WebSocketServer extends EventEmitter {
     );
   }
 
-  /** Stops accepting; open connections stay open (as in ws 8). */
+  /**
+   * Stops accepting; open connections stay open (as in ws 8). Handshakes in progress and refused
+   * connections still lingering are closed at once, so nothing of the server keeps the process alive.
+   */
   close(callback?: (error?: Error) => void): void {
     if (this.#closed) {
       if (callback !== undefined) {
@@ -201,8 +228,8 @@ export class WebSocketServer extends EventEmitter {
     if (this.#httpServer !== null && this.#onHttpUpgrade !== null) {
       this.#httpServer.removeListener('upgrade', this.#onHttpUpgrade);
     }
-    for (const bufferevent of this.#handshakes) bufferevent.free();
-    this.#handshakes.clear();
+    for (const cancel of [...this.#handshakes]) cancel();
+    for (const lingering of [...this.#lingering]) lingering.abort();
     if (callback !== undefined) this.once('close', callback);
     process.nextTick(() => this.emit('close'));
   }
@@ -210,17 +237,23 @@ export class WebSocketServer extends EventEmitter {
   /** A connection from the native listener: read the request head, then upgrade or hand it off. */
   #accept(fd: number, peer: SocketAddress): void {
     const bufferevent = Bufferevent.socket({ fd, ...SOCKET_FAST_PATHS });
-    this.#handshakes.add(bufferevent);
     const limits = this.#limits;
+    // Once finished (answered, handed on, timed out, gone, or the server closed) every later
+    // callback, verifyClient's done() included, does nothing.
     let finished = false;
     const end = () => {
       finished = true;
       clearTimeout(timer);
-      this.#handshakes.delete(bufferevent);
+      this.#handshakes.delete(cancel);
     };
-    const timer = setTimeout(() => {
+    const cancel = () => {
+      if (finished) return;
       end();
       bufferevent.free();
+    };
+    this.#handshakes.add(cancel);
+    const timer = setTimeout(() => {
+      cancel();
       this.#reportClientError(
         new WebSocketError(
           `the opening handshake took longer than ${limits.handshakeTimeout} ms`,
@@ -230,47 +263,29 @@ export class WebSocketServer extends EventEmitter {
       );
     }, limits.handshakeTimeout);
     const refuse = (rejection: HandshakeRejection, request: AnyRequest | null) => {
+      if (finished) return;
       end();
       this.#reportClientError(rejection, request);
-      refuseBufferevent(bufferevent, rejection);
+      this.#refuseBufferevent(bufferevent, rejection);
     };
     bufferevent.setCallbacks({
       read: () => {
         if (finished) return;
-        const input = bufferevent.input;
-        const headEnd = input.search(HEAD_END);
-        if (headEnd < 0 || headEnd + HEAD_END.length > limits.maxHeaderSize) {
-          if (headEnd >= 0 || input.length > limits.maxHeaderSize) {
-            refuse(
-              new HandshakeRejection(
-                431,
-                `the request head exceeds ${limits.maxHeaderSize} bytes`,
-                'WS_ERR_HEADER_TOO_LARGE',
-              ),
-              null,
-            );
-          }
-          return;
-        }
-        let request: UpgradeRequest;
+        let read: ReturnType<typeof readUpgradeRequest>;
         try {
-          const head = parseHead(input.copyOut(headEnd).toString('latin1'), 'request');
-          request = new UpgradeRequest(head, {
-            remoteAddress: peer.address,
-            remotePort: peer.port,
-            remoteFamily: peer.family,
-            encrypted: false,
-          });
+          read = readUpgradeRequest(bufferevent.input, limits.maxHeaderSize, peer);
         } catch (error) {
           refuse(error as HandshakeRejection, null);
           return;
         }
+        if (read === null) return; // the head is not complete yet
+        const { request, headLength } = read;
         if (this.options.httpFallback !== undefined && !isWebSocketUpgrade(request.headers)) {
           end();
           handToHttpServer(bufferevent, this.options.httpFallback);
           return;
         }
-        input.drain(headEnd + HEAD_END.length);
+        bufferevent.input.drain(headLength);
         // Reading stops while verifyClient decides; what arrives meanwhile waits in the kernel.
         bufferevent.disable(EV.READ);
         this.#negotiate(
@@ -289,9 +304,7 @@ export class WebSocketServer extends EventEmitter {
         );
       },
       event: (_bev, events) => {
-        if (finished || !(events & (BEV.EOF | BEV.ERROR))) return;
-        end();
-        bufferevent.free(); // the client left during the handshake
+        if (events & (BEV.EOF | BEV.ERROR)) cancel(); // the client left during the handshake
       },
     });
     bufferevent.enable(EV.READ | EV.WRITE);
@@ -379,7 +392,30 @@ export class WebSocketServer extends EventEmitter {
     callback(ws, request);
   }
 
+  /** Answers a refused handshake and closes gracefully (lingering-close.ts). */
+  #refuseBufferevent(bufferevent: Bufferevent, rejection: HandshakeRejection): void {
+    const lingering = lingerBufferevent(bufferevent, rejectionResponse(rejection), this.#lingerMs(), () =>
+      this.#lingering.delete(lingering),
+    );
+    this.#lingering.add(lingering);
+  }
+
+  /** The same for a Node socket; `request` given: reported as 'wsClientError'. */
+  #refuseNodeSocket(socket: net.Socket, rejection: HandshakeRejection, request?: AnyRequest): void {
+    if (request !== undefined) this.#reportClientError(rejection, request);
+    const lingering = lingerNodeSocket(socket, rejectionResponse(rejection), this.#lingerMs(), () =>
+      this.#lingering.delete(lingering),
+    );
+    if (!this.#closed) this.#lingering.add(lingering);
+  }
+
+  #lingerMs(): number {
+    return Math.min(REFUSAL_LINGER_MS, this.#limits.closeTimeout);
+  }
+
+  /** Nothing is reported after close(): 'close' is the server's last event. */
   #reportClientError(error: Error, request: AnyRequest | null): void {
+    if (this.#closed) return;
     if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', error, request);
   }
 }
@@ -405,32 +441,4 @@ function listen(
       return Listener.listen({ host: '0.0.0.0', port, backlog: backlog ?? 511 }, onAccept);
     throw error;
   }
-}
-
-/** Answers a refused handshake, then closes gracefully so the client reads the answer. */
-function refuseBufferevent(bufferevent: Bufferevent, rejection: HandshakeRejection): void {
-  const linger = setTimeout(() => bufferevent.free(), REFUSAL_LINGER_MS);
-  bufferevent.setCallbacks({
-    read: () => void bufferevent.input.drain(),
-    event: (_bev, events) => {
-      if (events & (BEV.EOF | BEV.ERROR)) {
-        clearTimeout(linger);
-        bufferevent.free();
-      }
-    },
-  });
-  bufferevent.enable(EV.READ);
-  bufferevent.write(rejectionResponse(rejection));
-  bufferevent.shutdownWrite();
-}
-
-function refuseNodeSocket(
-  socket: net.Socket,
-  rejection: HandshakeRejection,
-  report?: (error: Error) => void,
-): void {
-  report?.(rejection);
-  if (socket.destroyed) return;
-  socket.once('finish', () => socket.destroy());
-  socket.end(rejectionResponse(rejection));
 }

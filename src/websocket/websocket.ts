@@ -1,7 +1,9 @@
 // WebSocket: one connection, server side or client side, with the events and methods of `ws`.
 // Frames are parsed and written by the native connection (native/ws/connection.cc); this file owns
 // the connection's states and the close handshake: who sends which close frame, who closes TCP
-// (the server, RFC 6455 §7.1.1), and the timeouts that end a handshake the peer does not finish.
+// (the server, RFC 6455 §7.1.1), the lingering close (half-close, then read and discard until the
+// peer's FIN, so unread input never turns our close into a reset that loses what we sent), and the
+// timeouts that end a handshake the peer does not finish.
 import { EventEmitter } from 'node:events';
 import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
@@ -85,6 +87,10 @@ export class WebSocket extends EventEmitter {
   #closeCode = CLOSE_ABNORMAL;
   #closeReason: Buffer = Buffer.alloc(0);
   #closeTimer: NodeJS.Timeout | null = null;
+  // The close handshake completed or failed: what the peer still sends is read and discarded.
+  #lingering = false;
+  // The peer's FIN came while our last frames were still queued: close once they are sent.
+  #finishWhenSent = false;
   #fragmentedSend = false; // a message sent with fin false is still open
   #paused = false;
   #drainCallbacks: Callback[] = [];
@@ -250,7 +256,8 @@ export class WebSocket extends EventEmitter {
   pause(): void {
     if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
     this.#paused = true;
-    this.#connection?.pause();
+    // While lingering nothing is delivered anyway, and reading must go on (see #linger).
+    if (!this.#lingering) this.#connection?.pause();
   }
 
   resume(): void {
@@ -352,16 +359,25 @@ export class WebSocket extends EventEmitter {
     const error = new WebSocketError(message, code, closeCode);
     if (!this.#closeFrameSent) this.#sendCloseFrame(closeCode, Buffer.alloc(0));
     this.#closeCode = closeCode;
+    // Failing the connection closes it (RFC 6455 §7.1.7), server or client: our close frame, then FIN.
+    this.#linger(true);
     this.#emitError(error);
-    // The peer gets our close frame and FIN; it has closeTimeout to close its side.
-    this.#connection?.shutdownWrite();
   }
 
   #onSocketEvent(events: number, errno: number): void {
     if (events & BEV.TIMEOUT) return; // no idle timeouts are set on open connections
+    void errno;
+    const connection = this.#connection;
+    if (!(events & BEV.ERROR) && connection !== null && connection.bufferedAmount() > 0) {
+      // The peer's FIN (a half-close) came before our last frames left: freeing now would drop
+      // them. Send them, then close; closeTimeout bounds the wait for a peer that does not read.
+      this.#finishWhenSent = true;
+      connection.notifyDrain();
+      this.#startCloseTimer();
+      return;
+    }
     // EOF or a socket error (a peer that vanished, ECONNRESET): a closure, 1006 unless the close
     // handshake told us more; not an 'error' of this socket's user.
-    void errno;
     this.#finish(false);
   }
 
@@ -370,11 +386,27 @@ export class WebSocket extends EventEmitter {
     this.#drainCallbacks = [];
     for (const callback of callbacks) callback();
     this.emit('drain');
+    if (this.#finishWhenSent) this.#finish(false);
   }
 
   /** The close handshake is complete on our side: the server closes TCP, the client waits for it. */
   #closeTcpAfterHandshake(): void {
-    if (this.#isServer) this.#connection?.shutdownWrite();
+    this.#linger(this.#isServer);
+  }
+
+  /**
+   * From here on nothing the peer sends is delivered (the native side discards it as it arrives,
+   * so it never accumulates), yet reading goes on, even when the user paused: input left unread
+   * when the socket closes makes the kernel send a reset, and the peer's kernel then throws away
+   * our close frame if the peer has not read it yet. The socket closes at the peer's FIN, or at
+   * closeTimeout. `halfClose`: also shut our write side down once the queued frames are sent.
+   */
+  #linger(halfClose: boolean): void {
+    const connection = this.#connection;
+    if (connection === null) return;
+    this.#lingering = true;
+    if (halfClose) connection.shutdownWrite();
+    if (this.#paused) connection.resume(); // #paused stays as the user set it
     this.#startCloseTimer();
   }
 
