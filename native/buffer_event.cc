@@ -329,6 +329,7 @@ Napi::Value BuffereventWrap::WriteBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   EvBufferWrap* source = EvBufferWrap::Unwrap(info[0].As<Napi::Object>());
+  if (source == nullptr) return Napi::Value();  // refused: the worker is being terminated
   if (source->buffer() == nullptr)
     return ThrowError(env, "ERR_FREED", "the source EvBuffer was freed");
   if (partner_freed_) {
@@ -359,6 +360,7 @@ Napi::Value BuffereventWrap::Read(const Napi::CallbackInfo& info) {
     if (wanted < static_cast<double>(available)) count = static_cast<size_t>(wanted);
   }
   auto result = Napi::Buffer<uint8_t>::New(env, count);
+  if (result.IsEmpty()) return Napi::Value();  // refused: the worker is being terminated
   if (count > 0) bufferevent_read(bev_, result.Data(), count);
   loop()->MarkDirty();  // draining below the high watermark may resume reading
   return result;

@@ -15,8 +15,9 @@ bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
   kind_ = BuffereventKind::kPair;
   if (options.Has("partnerOf")) {
     BuffereventWrap* first = Unwrap(options.Get("partnerOf").As<Napi::Object>());
-    bufferevent* second =
-        first->bev_ == nullptr ? nullptr : bufferevent_pair_get_partner(first->bev_);
+    bufferevent* second = first == nullptr || first->bev_ == nullptr
+                              ? nullptr
+                              : bufferevent_pair_get_partner(first->bev_);
     if (second == nullptr || first->partner_ != nullptr) {
       ThrowError(env, "ERR_INVALID_ARG", "partnerOf must be the first half of a new pair");
       return nullptr;
