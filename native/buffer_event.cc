@@ -372,6 +372,7 @@ Napi::Value BuffereventWrap::Read(const Napi::CallbackInfo& info) {
     if (wanted < static_cast<double>(available)) count = static_cast<size_t>(wanted);
   }
   auto result = Napi::Buffer<uint8_t>::New(env, count);
+  if (result.IsEmpty()) return Napi::Value();  // refused: the worker is being terminated
   if (count > 0) bufferevent_read(bev_, result.Data(), count);
   loop()->MarkDirty();  // draining below the high watermark may resume reading
   return result;

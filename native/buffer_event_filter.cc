@@ -76,6 +76,11 @@ bufferevent_filter_result BuffereventWrap::OutputFilter(evbuffer* src, evbuffer*
   return static_cast<BuffereventWrap*>(self)->RunFilter(FilterSide::kOutput, src, dst, limit, mode);
 }
 
+// A filter function may do anything from inside libevent's filter call, including freeing this
+// filter (with its underlying). That is safe for libevent: bufferevent_free only drops a reference,
+// and the memory goes in a finalizer of a later loop pass, after libevent has returned. The binding
+// itself re-checks its state after every call into JavaScript and touches nothing of a freed
+// filter.
 bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* src, evbuffer* dst,
                                                      ev_ssize_t limit,
                                                      bufferevent_flush_mode mode) {
@@ -83,6 +88,7 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
   if (closed() || filter_failed_ || event_loop == nullptr || event_loop->shutting_down())
     return BEV_ERROR;
   int index = static_cast<int>(side);
+  const std::string name = side == FilterSide::kInput ? "input" : "output";
   std::string message;
   bufferevent_filter_result result = BEV_ERROR;
   if (native_filters_[index] != nullptr) {
@@ -97,34 +103,34 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
     const size_t dst_before = evbuffer_get_length(dst);
     napi_value returned = nullptr;
     napi_value exception = nullptr;
-    bool ok = CallIntoJsForResult(
+    JsCallOutcome outcome = CallIntoJsForResult(
         env, async_context(), Addon::Of(env).filter_dispatch.Value(),
         {owner, Napi::Number::New(env, index), Napi::Number::New(env, static_cast<double>(limit)),
          Napi::Number::New(env, static_cast<int>(mode))},
         &returned, &exception);
-    if (closed()) return BEV_ERROR;  // freed inside its own filter
-    if (!ok) {
-      Napi::Value error(env, exception);
-      message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") +
-                " filter threw: " +
-                (error.IsObject() ? error.As<Napi::Object>().Get("message").ToString().Utf8Value()
-                                  : error.ToString().Utf8Value());
-    } else {
-      std::string verdict = Napi::Value(env, returned).ToString().Utf8Value();
+    // Freed inside its own filter function: a clean stop, nothing more is reported. Failed in a
+    // nested run (the function flushed or wrote to its own filter): that run reported it.
+    if (closed() || filter_failed_) return BEV_ERROR;
+    std::string verdict;
+    if (outcome == JsCallOutcome::kNotRun) {
+      return BEV_ERROR;  // the environment is going away; nothing can hear an error event
+    } else if (outcome == JsCallOutcome::kThrew) {
+      message = "the " + name + " filter threw: " + DescribeThrown(env, exception);
+    } else if (!JsStringText(env, returned, &verdict)) {
+      message = "the " + name + " filter returned something that is not a verdict";
+    } else if (verdict == "ok") {
       // 'ok' without moving a byte would make libevent call the filter again at once, forever.
       bool progressed =
           evbuffer_get_length(src) != src_before || evbuffer_get_length(dst) != dst_before;
-      if (verdict == "ok")
-        result = progressed || mode != BEV_NORMAL ? BEV_OK : BEV_NEED_MORE;
-      else if (verdict == "need-more")
-        result = BEV_NEED_MORE;
-      else
-        message = "the " + std::string(side == FilterSide::kInput ? "input" : "output") +
-                  " filter returned '" + verdict + "'";
+      result = progressed || mode != BEV_NORMAL ? BEV_OK : BEV_NEED_MORE;
+    } else if (verdict == "need-more") {
+      result = BEV_NEED_MORE;
+    } else {
+      message = "the " + name + " filter returned '" + verdict + "'";
     }
   }
   if (result == BEV_ERROR) {
-    filter_failed_ = true;
+    filter_failed_ = true;  // exactly one ERROR: every later run fails silently
     short direction = side == FilterSide::kInput ? BEV_EVENT_READING : BEV_EVENT_WRITING;
     RaiseError(static_cast<short>(BEV_EVENT_ERROR | direction), "ERR_FILTER", message, 0);
   }
@@ -141,7 +147,9 @@ bool BuffereventWrap::FilterInterceptsEvent(short what) {
   // line), then deliver the data and, after it, the EOF: both deferred, in libevent's
   // read-then-event order.
   bufferevent_flush(bev_, EV_READ, BEV_FINISHED);
-  if (filter_failed_) return true;  // the filter's ERROR is queued and replaces the EOF
+  // Freed by the filter function: nothing more is delivered. Failed: its ERROR is queued and
+  // replaces the EOF.
+  if (closed() || filter_failed_) return true;
   if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
     bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
   bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);

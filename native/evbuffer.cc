@@ -74,8 +74,9 @@ Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap
                                    bool frozen_start, bool frozen_end) {
   Napi::Object object =
       Addon::Of(env).evbuffer_constructor.New({Napi::External<evbuffer>::New(env, buffer)});
+  if (object.IsEmpty()) return object;  // refused: the worker is being terminated
   EvBufferWrap* view = UnwrapChecked<EvBufferWrap>(env, object, "view");
-  if (view == nullptr) return object;
+  if (view == nullptr) return Napi::Object();
   view->frozen_start_ = frozen_start;
   view->frozen_end_ = frozen_end;
   view->back_pointer_ = back_pointer;
@@ -181,6 +182,7 @@ Napi::Value EvBufferWrap::Remove(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   size_t count = ClampCount(info[0], evbuffer_get_length(buffer_));
   auto result = Napi::Buffer<uint8_t>::New(env, count);
+  if (result.IsEmpty()) return Napi::Value();  // refused: the worker is being terminated
   if (count > 0 && evbuffer_remove(buffer_, result.Data(), count) < 0)
     return FailedOperation(env, "remove");
   return result;
@@ -201,7 +203,7 @@ Napi::Value EvBufferWrap::CopyOut(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   size_t count = ClampCount(info[0], evbuffer_get_length(buffer_));
   auto result = Napi::Buffer<uint8_t>::New(env, count);
-  if (count == 0) return result;
+  if (result.IsEmpty() || count == 0) return result;  // empty: refused, the worker is terminating
   int chunks = evbuffer_peek(buffer_, static_cast<ev_ssize_t>(count), nullptr, nullptr, 0);
   std::vector<evbuffer_iovec> vectors(static_cast<size_t>(chunks));
   evbuffer_peek(buffer_, static_cast<ev_ssize_t>(count), nullptr, vectors.data(), chunks);

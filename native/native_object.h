@@ -66,7 +66,8 @@ void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected)
 bool HasTypeTag(Napi::Env env, Napi::Value value, ObjectKind kind);
 
 // The only way a wrapper is taken back from a JavaScript value: checks the type tag first and, on a
-// mismatch, throws ERR_INVALID_ARG naming `parameter` and the expected class and returns null.
+// mismatch, throws ERR_INVALID_ARG naming `parameter` and the expected class and returns null. Also
+// null when napi refuses the unwrap itself (a worker being terminated): callers check for null.
 // `Wrap` declares `static constexpr ObjectKind kObjectKind`.
 template <typename Wrap>
 Wrap* UnwrapChecked(Napi::Env env, Napi::Value value, const char* parameter) {
