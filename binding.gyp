@@ -1,5 +1,10 @@
 # Builds the addon against the system's libevent 2.1 (found with pkg-config; scripts/install.mjs checks first).
 # BUFFEREVENT_SANITIZE=1 in the environment adds AddressSanitizer and UBSan (scripts/test-asan.sh).
+# NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: when a worker is terminated, Node refuses, from another
+# thread and at any moment, every napi call that could run JavaScript; node-addon-api turns the
+# refused throw that follows into a fatal error unless this is defined (the abort once seen in CI,
+# reproduced by test/loop/event-loop.worker-teardown.test.ts within a second without it). With it the
+# call returns an empty value, which every method checks before use.
 {
   "targets": [
     {
