@@ -4,10 +4,9 @@
 
 #include <event2/buffer.h>
 
-#include <algorithm>
 #include <memory>
 #include <string>
-#include <utility>
+#include <vector>
 
 #include "../addon.h"
 #include "../event_loop.h"
