@@ -5,6 +5,8 @@
 # refused throw that follows into a fatal error unless this is defined (the abort once seen in CI,
 # reproduced by test/loop/event-loop.worker-teardown.test.ts within a second without it). With it the
 # call returns an empty value, which every method checks before use.
+# bufferevent_codec_test.node is a second, test-only module over the pure codec files (test/ws/codec.ts
+# loads it); the production addon does not contain it.
 {
   "targets": [
     {
@@ -35,8 +37,8 @@
         "native/ws/frame_parser.cc",
         "native/ws/frame_writer.cc",
         "native/ws/close_frame.cc",
-        "native/ws/connection.cc",
-        "native/ws/codec_test_binding.cc"
+        "native/ws/protocol_session.cc",
+        "native/ws/connection.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
@@ -50,6 +52,28 @@
         "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined' : ''\")"
       ],
       "libraries": ["<!@(pkg-config --libs libevent_core libevent_extra)"]
+    },
+    {
+      "target_name": "bufferevent_codec_test",
+      "sources": [
+        "native/ws/codec_test_binding.cc",
+        "native/ws/utf8.cc",
+        "native/ws/message_tracker.cc",
+        "native/ws/frame_parser.cc",
+        "native/ws/frame_writer.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": [
+        "-std=c++20", "-Wall", "-Wextra", "<!@(pkg-config --cflags libevent_core)",
+        "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined -fno-omit-frame-pointer -g' : ''\")"
+      ],
+      "ldflags": [
+        "<!@(node -p \"process.env.BUFFEREVENT_SANITIZE ? '-fsanitize=address,undefined' : ''\")"
+      ],
+      "libraries": ["<!@(pkg-config --libs libevent_core)"]
     }
   ]
 }

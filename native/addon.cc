@@ -17,7 +17,6 @@
 #include "rate_limit.h"
 #include "util/errors.h"
 #include "util/libevent_allocator.h"
-#include "ws/codec_test_binding.h"
 #include "ws/connection.h"
 
 namespace node_bufferevent {
@@ -38,7 +37,6 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("Event", EventWrap::Init(env));
   exports.Set("RateLimitGroup", RateLimitGroupWrap::Init(env));
   exports.Set("WebSocketConnection", ws::WebSocketConnection::Init(env));
-  exports.Set("wsCodecTest", ws::CreateCodecTestBinding(env));
   exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
   exports.Set("libeventConstants", LibeventConstants(env));
 }

@@ -1,14 +1,14 @@
-// wsCodecTest: parse(chunks, options), validateUtf8(chunks), mask(buffer, key, offset) and
-// writeFrame(spec) over the native codec, each returning plain objects for tests to compare.
-#include "codec_test_binding.h"
-
+// The test-only codec module, bufferevent_codec_test.node (its own node-gyp target, never part of
+// the production addon): parse(chunks, options), validateUtf8(chunks), mask(buffer, key, offset)
+// and writeFrame(spec) over the native codec, each returning plain objects for vitest to compare
+// (test/ws/codec.ts loads it). It holds no state: no event loop, no addon instance data.
 #include <event2/buffer.h>
+#include <napi.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "../util/errors.h"
 #include "frame_parser.h"
 #include "frame_writer.h"
 #include "mask.h"
@@ -19,6 +19,15 @@ namespace node_bufferevent::ws {
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+// The production addon's BuffereventError needs its instance data, so a plain Error with the same
+// code stands in; the tests only look at the code.
+Napi::Value ThrowInvalidArg(Napi::Env env, const char* message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_ARG"));
+  error.ThrowAsJavaScriptException();
+  return Napi::Value();
+}
 
 struct RecordedEvent {
   enum Kind { kStart, kPayload, kEnd } kind;
@@ -110,7 +119,7 @@ void AppendAsChain(evbuffer* input, const Napi::Buffer<uint8_t>& chunk) {
 Napi::Value Parse(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!IsBufferArray(info[0]) || !info[1].IsObject()) {
-    return ThrowError(env, "ERR_INVALID_ARG", "parse(chunks: Buffer[], options: object)");
+    return ThrowInvalidArg(env, "parse(chunks: Buffer[], options: object)");
   }
   Napi::Array chunks = info[0].As<Napi::Array>();
   Napi::Object options = info[1].As<Napi::Object>();
@@ -160,7 +169,7 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
 Napi::Value ValidateUtf8(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!IsBufferArray(info[0])) {
-    return ThrowError(env, "ERR_INVALID_ARG", "validateUtf8(chunks: Buffer[])");
+    return ThrowInvalidArg(env, "validateUtf8(chunks: Buffer[])");
   }
   Napi::Array chunks = info[0].As<Napi::Array>();
   Utf8Validator validator;
@@ -181,7 +190,7 @@ Napi::Value Mask(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsBuffer() || !info[1].IsBuffer() ||
       info[1].As<Napi::Buffer<uint8_t>>().Length() != 4 || !info[2].IsNumber()) {
-    return ThrowError(env, "ERR_INVALID_ARG", "mask(data: Buffer, key: 4-byte Buffer, offset)");
+    return ThrowInvalidArg(env, "mask(data: Buffer, key: 4-byte Buffer, offset)");
   }
   Napi::Buffer<uint8_t> source = info[0].As<Napi::Buffer<uint8_t>>();
   Napi::Buffer<uint8_t> target = Napi::Buffer<uint8_t>::Copy(env, source.Data(), source.Length());
@@ -194,13 +203,13 @@ Napi::Value Mask(const Napi::CallbackInfo& info) {
 // written. prefixLength fills the evbuffer first, so a masked payload lands across two chains.
 Napi::Value WriteFrameBytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) return ThrowError(env, "ERR_INVALID_ARG", "writeFrame(spec: object)");
+  if (!info[0].IsObject()) return ThrowInvalidArg(env, "writeFrame(spec: object)");
   Napi::Object options = info[0].As<Napi::Object>();
   Napi::Value payload_value = options.Get("payload");
   Napi::Value key_value = options.Get("maskKey");
   if (!payload_value.IsBuffer() ||
       (key_value.IsBuffer() && key_value.As<Napi::Buffer<uint8_t>>().Length() != 4)) {
-    return ThrowError(env, "ERR_INVALID_ARG", "writeFrame: payload Buffer, maskKey 4 bytes");
+    return ThrowInvalidArg(env, "writeFrame: payload Buffer, maskKey 4 bytes");
   }
   Napi::Buffer<uint8_t> payload = payload_value.As<Napi::Buffer<uint8_t>>();
   FrameSpec spec;
@@ -218,7 +227,7 @@ Napi::Value WriteFrameBytes(const Napi::CallbackInfo& info) {
                    : WriteFrame(output, spec, payload.Data(), payload.Length());
   if (status != 0) {
     evbuffer_free(output);
-    return ThrowError(env, "ERR_INVALID_ARG", "writeFrame: the codec refuses this frame");
+    return ThrowInvalidArg(env, "writeFrame: the codec refuses this frame");
   }
   evbuffer_drain(output, prefix);
   size_t length = evbuffer_get_length(output);
@@ -228,15 +237,17 @@ Napi::Value WriteFrameBytes(const Napi::CallbackInfo& info) {
   return bytes;
 }
 
-}  // namespace
-
-Napi::Object CreateCodecTestBinding(Napi::Env env) {
-  Napi::Object binding = Napi::Object::New(env);
-  binding.Set("parse", Napi::Function::New(env, Parse, "parse"));
-  binding.Set("validateUtf8", Napi::Function::New(env, ValidateUtf8, "validateUtf8"));
-  binding.Set("mask", Napi::Function::New(env, Mask, "mask"));
-  binding.Set("writeFrame", Napi::Function::New(env, WriteFrameBytes, "writeFrame"));
-  return binding;
+Napi::Object InitCodecTestModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("parse", Napi::Function::New(env, Parse, "parse"));
+  exports.Set("validateUtf8", Napi::Function::New(env, ValidateUtf8, "validateUtf8"));
+  exports.Set("mask", Napi::Function::New(env, Mask, "mask"));
+  exports.Set("writeFrame", Napi::Function::New(env, WriteFrameBytes, "writeFrame"));
+  return exports;
 }
 
+}  // namespace
+
 }  // namespace node_bufferevent::ws
+
+using node_bufferevent::ws::InitCodecTestModule;
+NODE_API_MODULE(bufferevent_codec_test, InitCodecTestModule)

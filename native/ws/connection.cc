@@ -1,19 +1,17 @@
-// The WebSocket connection's native half: parsing from the bufferevent's input, message assembly,
-// control frames (automatic pong, close payload checks, reserved bits) and frame output.
+// The WebSocket connection's native half: feeding the bufferevent's input to its ProtocolSession,
+// reporting what it finds to JavaScript, and frame output.
 #include "connection.h"
 
 #include <event2/buffer.h>
 
-#include <algorithm>
 #include <memory>
 #include <string>
-#include <utility>
+#include <vector>
 
 #include "../addon.h"
 #include "../event_loop.h"
 #include "../util/errors.h"
 #include "../util/js_callback.h"
-#include "close_frame.h"
 #include "frame_writer.h"
 #include "mask.h"
 
@@ -23,11 +21,6 @@ namespace {
 
 // Messages at least this large are handed to JavaScript without a second copy.
 constexpr size_t kExternalMessageThreshold = 64 * 1024;
-// The assembly buffer keeps its capacity between messages only up to this size.
-constexpr size_t kRetainedCapacity = 1024 * 1024;
-// The first reservation for a message; fragments and long frames grow it as they arrive, so a
-// header announcing a huge length reserves nothing it has not received.
-constexpr uint64_t kMaxReservation = 1024 * 1024;
 
 FrameParserOptions ParserOptions(const Napi::Object& options) {
   FrameParserOptions result;
@@ -58,7 +51,7 @@ Napi::Function WebSocketConnection::Init(Napi::Env env) {
 WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<WebSocketConnection>(info),
       NativeObject(info, ObjectKind::kWebSocket),
-      parser_(ParserOptions(info[2].As<Napi::Object>()), this) {
+      session_(ParserOptions(info[2].As<Napi::Object>()), this) {
   if (loop() == nullptr) return;
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "WebSocket");
@@ -95,7 +88,7 @@ void WebSocketConnection::ReleaseNative() {
     bufferevent->SetDelegate(nullptr);
     bufferevent->Close();
   }
-  std::vector<uint8_t>().swap(message_);
+  session_.ReleaseMemory();
 }
 
 void WebSocketConnection::OnBuffereventReleased() { bufferevent_ = nullptr; }
@@ -123,115 +116,56 @@ void WebSocketConnection::OnBuffereventCallback(BuffereventCallback which, short
 
 void WebSocketConnection::ParseInput() {
   evbuffer* input = bufferevent_get_input(bufferevent_->bev());
-  if (!failed_ && !close_received_ && !paused_) {
-    parsing_ = true;
-    while (!paused_ && !failed_ && !close_received_ && !release_pending_ && !closed()) {
-      FrameParser::Result result = parser_.Parse(input);
-      if (result == FrameParser::Result::kNeedMore) break;
-      if (result == FrameParser::Result::kFailed) {
-        Fail(parser_.error());
-        break;
-      }
-    }
-    parsing_ = false;
+  parsing_ = true;
+  // kStopped means a callback paused or closed the connection, or (with no owner to call) only
+  // that one event went unreported: the loop conditions tell which.
+  while (!release_pending_ && !closed()) {
+    // While paused nothing is parsed, but a finished session still discards what arrives.
+    if (paused_ && !session_.finished()) break;
+    if (session_.Feed(input) != ProtocolSession::Result::kStopped) break;
   }
-  if (release_pending_) {
-    NativeObject::Close();
-    return;
-  }
-  // After a close frame or a protocol error nothing the peer sends matters (RFC 6455 §5.5.1).
-  if ((failed_ || close_received_) && bufferevent_ != nullptr)
-    evbuffer_drain(input, evbuffer_get_length(input));
+  parsing_ = false;
+  if (release_pending_) NativeObject::Close();
 }
 
-bool WebSocketConnection::OnFrameStart(const FrameHeader& header) {
-  if (header.rsv2 || header.rsv3) {
-    return Fail({kCloseProtocolError, "WS_ERR_UNEXPECTED_RSV_2_3",
-                 "a frame has RSV2 or RSV3 set, and no extension defines them"});
-  }
-  if (header.rsv1) {
-    return Fail({kCloseProtocolError, "WS_ERR_UNEXPECTED_RSV_1",
-                 "a frame has RSV1 set, and no extension that defines it was negotiated"});
-  }
-  frame_opcode_ = header.opcode;
-  frame_fin_ = header.fin;
-  if (IsControlOpcode(header.opcode)) {
-    control_length_ = 0;
-  } else if (header.opcode != kContinuation) {
-    message_opcode_ = header.opcode;
-    message_.clear();
-    if (header.fin) message_.reserve(std::min(header.payload_length, kMaxReservation));
-  }
-  return true;
-}
-
-bool WebSocketConnection::OnPayload(const uint8_t* data, size_t length) {
-  if (IsControlOpcode(frame_opcode_)) {
-    // The parser refuses control frames over 125 bytes before any payload arrives.
-    std::copy(data, data + length, control_ + control_length_);
-    control_length_ += length;
-  } else {
-    message_.insert(message_.end(), data, data + length);
-  }
-  return true;
-}
-
-bool WebSocketConnection::OnFrameEnd() {
-  if (IsControlOpcode(frame_opcode_)) return DeliverControl();
-  if (!frame_fin_) return true;
-  return DeliverMessage();
-}
-
-bool WebSocketConnection::DeliverMessage() {
+bool WebSocketConnection::OnMessage(std::vector<uint8_t>& message, bool binary) {
   Napi::Env env(loop()->env());
   Napi::Buffer<uint8_t> data;
-  if (message_.size() >= kExternalMessageThreshold) {
-    auto* owned = new std::vector<uint8_t>(std::move(message_));
+  if (message.size() >= kExternalMessageThreshold) {
+    auto* owned = new std::vector<uint8_t>();
+    owned->swap(message);
     data = Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(), FreeMessage, owned);
-    message_ = std::vector<uint8_t>();
   } else {
-    data = Napi::Buffer<uint8_t>::Copy(env, message_.data(), message_.size());
-    if (message_.capacity() > kRetainedCapacity) std::vector<uint8_t>().swap(message_);
-    message_.clear();
+    data = Napi::Buffer<uint8_t>::Copy(env, message.data(), message.size());
   }
-  return Dispatch(ConnectionEvent::kMessage,
-                  {data, Napi::Boolean::New(env, message_opcode_ == kBinary)});
+  return Dispatch(ConnectionEvent::kMessage, {data, Napi::Boolean::New(env, binary)});
 }
 
-bool WebSocketConnection::DeliverControl() {
+bool WebSocketConnection::OnPing(const uint8_t* data, size_t length) {
   Napi::Env env(loop()->env());
-  switch (frame_opcode_) {
-    case kPing: {
-      // Answered here, before user code runs; after our close frame no pong is due (§5.5.1).
-      if (!close_sent_) WriteFrame(env, kPong, true, control_, control_length_, nullptr);
-      return Dispatch(ConnectionEvent::kPing,
-                      {Napi::Buffer<uint8_t>::Copy(env, control_, control_length_)});
-    }
-    case kPong:
-      return Dispatch(ConnectionEvent::kPong,
-                      {Napi::Buffer<uint8_t>::Copy(env, control_, control_length_)});
-    case kClose: {
-      ClosePayload close;
-      ProtocolError error;
-      if (!ParseClosePayload(control_, control_length_, &close, &error)) return Fail(error);
-      close_received_ = true;
-      Dispatch(ConnectionEvent::kClose,
-               {Napi::Number::New(env, close.code),
-                Napi::Buffer<uint8_t>::Copy(env, close.reason, close.reason_length)});
-      return false;
-    }
-  }
-  return true;
+  return Dispatch(ConnectionEvent::kPing, {Napi::Buffer<uint8_t>::Copy(env, data, length)});
 }
 
-bool WebSocketConnection::Fail(const ProtocolError& error) {
-  if (failed_) return false;
-  failed_ = true;
+bool WebSocketConnection::OnPong(const uint8_t* data, size_t length) {
+  Napi::Env env(loop()->env());
+  return Dispatch(ConnectionEvent::kPong, {Napi::Buffer<uint8_t>::Copy(env, data, length)});
+}
+
+void WebSocketConnection::OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) {
+  Napi::Env env(loop()->env());
+  Dispatch(ConnectionEvent::kClose,
+           {Napi::Number::New(env, code), Napi::Buffer<uint8_t>::Copy(env, reason, reason_length)});
+}
+
+void WebSocketConnection::OnError(const ProtocolError& error) {
   Napi::Env env(loop()->env());
   Dispatch(ConnectionEvent::kError,
            {Napi::Number::New(env, error.close_code), Napi::String::New(env, error.code),
             Napi::String::New(env, error.message)});
-  return false;
+}
+
+void WebSocketConnection::WritePong(const uint8_t* data, size_t length) {
+  WriteFrame(Napi::Env(loop()->env()), kPong, true, data, length, nullptr);
 }
 
 bool WebSocketConnection::Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args) {
@@ -269,7 +203,7 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
   uint8_t header[kMaxFrameHeaderSize];
   size_t header_length = EncodeFrameHeader(spec, length, header);
   if (header_length == 0) return false;
-  if (opcode == kClose) close_sent_ = true;
+  if (opcode == kClose) session_.CloseSent();
   if (!client_) {
     return bufferevent_->WriteParts(env, header, header_length, payload, length, payload_owner);
   }

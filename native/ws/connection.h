@@ -1,6 +1,6 @@
 // WebSocketConnection: one open WebSocket over a socket bufferevent. It owns the bufferevent from
-// the end of the handshake on, parses frames straight from its input in C++, assembles messages,
-// checks control frames, and calls JavaScript once per message or control frame; the close
+// the end of the handshake on, feeds its input to a ProtocolSession (parsing, message assembly,
+// control frames) in C++, and calls JavaScript once per message or control frame; the close
 // handshake's policy (who closes TCP, the timeouts) lives in src/websocket/.
 #pragma once
 
@@ -11,8 +11,8 @@
 
 #include "../buffer_event.h"
 #include "../native_object.h"
-#include "frame_parser.h"
 #include "mask_keys.h"
+#include "protocol_session.h"
 
 namespace node_bufferevent::ws {
 
@@ -30,7 +30,7 @@ enum class ConnectionEvent {
 class WebSocketConnection : public Napi::ObjectWrap<WebSocketConnection>,
                             public NativeObject,
                             public BuffereventDelegate,
-                            private FrameHandler {
+                            private ProtocolSink {
  public:
   static Napi::Function Init(Napi::Env env);
   // new WebSocketConnection(owner, nativeBufferevent, { client, maxPayload, maxFragments })
@@ -44,15 +44,14 @@ class WebSocketConnection : public Napi::ObjectWrap<WebSocketConnection>,
   void ReleaseNative() override;
 
  private:
-  bool OnFrameStart(const FrameHeader& header) override;
-  bool OnPayload(const uint8_t* data, size_t length) override;
-  bool OnFrameEnd() override;
+  bool OnMessage(std::vector<uint8_t>& data, bool binary) override;
+  bool OnPing(const uint8_t* data, size_t length) override;
+  bool OnPong(const uint8_t* data, size_t length) override;
+  void OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) override;
+  void OnError(const ProtocolError& error) override;
+  void WritePong(const uint8_t* data, size_t length) override;
 
   void ParseInput();
-  bool DeliverMessage();
-  bool DeliverControl();
-  // Reports a protocol error once and stops parsing for good.
-  bool Fail(const ProtocolError& error);
   // Calls the dispatcher; false when the connection was closed or paused by the callback.
   bool Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args);
   bool CheckUsable(Napi::Env env);
@@ -73,23 +72,12 @@ class WebSocketConnection : public Napi::ObjectWrap<WebSocketConnection>,
   BuffereventWrap* bufferevent_ = nullptr;
   napi_ref bufferevent_ref_ = nullptr;  // keeps the bufferevent's JavaScript object alive
   bool client_ = false;
-  FrameParser parser_;
+  ProtocolSession session_;
   MaskKeySource mask_keys_;
-
-  // The message being assembled and the control frame being read.
-  std::vector<uint8_t> message_;
-  uint8_t message_opcode_ = 0;
-  uint8_t control_[125];
-  size_t control_length_ = 0;
-  uint8_t frame_opcode_ = 0;
-  bool frame_fin_ = false;
 
   bool parsing_ = false;          // inside ParseInput: releasing must wait for it to return
   bool release_pending_ = false;  // Close() was asked for while parsing
   bool paused_ = false;           // JavaScript paused reading
-  bool failed_ = false;           // a protocol error was reported; nothing more is parsed
-  bool close_received_ = false;   // the peer's close frame came; later bytes are discarded
-  bool close_sent_ = false;       // our close frame is queued; pings are no longer answered
   bool drain_wanted_ = false;
 };
 

@@ -1,7 +1,12 @@
-// Test helpers for the native WebSocket codec: typed access to the test-only binding, the frame
-// builder (re-exported from frames.ts), and parsing checked at every split point.
+// Test helpers for the native WebSocket codec: typed access to the test-only codec module, the
+// frame builder (re-exported from frames.ts), and parsing checked at every split point.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { native } from '../../src/native.ts';
+// The production addon loads first: it installs libevent's allocator, which must come before any
+// libevent allocation in the process (the codec module allocates evbuffers).
+import '../../src/native.ts';
 
 export interface ParseOptions {
   server: boolean;
@@ -56,7 +61,22 @@ export interface WsCodecTest {
   }): Buffer;
 }
 
-export const codec = (native as unknown as { wsCodecTest: WsCodecTest }).wsCodecTest;
+/** bufferevent_codec_test.node sits next to the addon being tested (BUFFEREVENT_ADDON_PATH for the sanitizer build). */
+function codecModulePath(): string {
+  const addon =
+    process.env.BUFFEREVENT_ADDON_PATH ??
+    path.join(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '..',
+      '..',
+      'build',
+      'Release',
+      'bufferevent.node',
+    );
+  return path.join(path.dirname(addon), 'bufferevent_codec_test.node');
+}
+
+export const codec = createRequire(import.meta.url)(codecModulePath()) as WsCodecTest;
 
 export { frame, KEY, OP, type FrameSpec } from './frames.ts';
 

@@ -1,0 +1,89 @@
+// ProtocolSession: the receiving half of one WebSocket connection without Node or sockets. It
+// parses frames from an evbuffer with FrameParser and applies the connection's policy on top:
+// reserved bits (no extension is negotiated), message assembly, control frames (the automatic pong,
+// close payload checks), one protocol error at most, and nothing parsed after the peer's close
+// frame or an error. WebSocketConnection drives it from its bufferevent; the connection fuzzer
+// drives it from byte strings split at random points.
+#pragma once
+
+#include <event2/buffer.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "frame.h"
+#include "frame_parser.h"
+
+namespace node_bufferevent::ws {
+
+// What the session reports, in stream order. The callbacks returning bool return true to go on
+// parsing, or false to make Feed() return kStopped right after (paused or closed by the user); the
+// next Feed() resumes where this one stopped. No callback may touch the input evbuffer or destroy
+// the session.
+class ProtocolSink {
+ public:
+  // A complete data message. The sink may take the bytes by swapping `data` with an empty vector.
+  virtual bool OnMessage(std::vector<uint8_t>& data, bool binary) = 0;
+  virtual bool OnPing(const uint8_t* data, size_t length) = 0;
+  virtual bool OnPong(const uint8_t* data, size_t length) = 0;
+  // The peer's close frame, already checked (code kCloseNoStatus when it had no payload). Final.
+  virtual void OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) = 0;
+  // The first protocol error; the peer is owed a close frame with error.close_code. Final.
+  virtual void OnError(const ProtocolError& error) = 0;
+  // A ping must be answered with this payload; called before OnPing reports that ping.
+  virtual void WritePong(const uint8_t* data, size_t length) = 0;
+
+ protected:
+  ~ProtocolSink() = default;
+};
+
+class ProtocolSession final : private FrameHandler {
+ public:
+  enum class Result : uint8_t {
+    kNeedMore,  // everything available was consumed (at most a partial header is left)
+    kStopped,   // a sink callback returned false
+    kFinished,  // the peer's close frame came or an error was reported: the input was discarded
+  };
+
+  ProtocolSession(const FrameParserOptions& options, ProtocolSink* sink)
+      : parser_(options, this), sink_(sink) {}
+
+  // Parses frames from the start of `input` (which must own its chains, see FrameParser::Parse).
+  // Once finished, every call discards whatever `input` holds: after a close frame or a protocol
+  // error nothing the peer sends matters (RFC 6455 §5.5.1).
+  Result Feed(evbuffer* input);
+
+  // Our close frame was queued: pings are no longer answered from here on (RFC 6455 §5.5.1).
+  void CloseSent() { close_sent_ = true; }
+  bool finished() const { return failed_ || close_received_; }
+  // Frees the assembly buffer (the connection is being released).
+  void ReleaseMemory() { std::vector<uint8_t>().swap(message_); }
+
+ private:
+  bool OnFrameStart(const FrameHeader& header) override;
+  bool OnPayload(const uint8_t* data, size_t length) override;
+  bool OnFrameEnd() override;
+
+  bool DeliverMessage();
+  bool DeliverControl();
+  // Reports a protocol error once and stops parsing for good.
+  bool Fail(const ProtocolError& error);
+
+  FrameParser parser_;
+  ProtocolSink* sink_;
+
+  // The message being assembled and the control frame being read.
+  std::vector<uint8_t> message_;
+  uint8_t message_opcode_ = 0;
+  uint8_t control_[125];
+  size_t control_length_ = 0;
+  uint8_t frame_opcode_ = 0;
+  bool frame_fin_ = false;
+
+  bool failed_ = false;          // a protocol error was reported
+  bool close_received_ = false;  // the peer's close frame was reported
+  bool close_sent_ = false;      // our close frame is queued; pings are no longer answered
+};
+
+}  // namespace node_bufferevent::ws
