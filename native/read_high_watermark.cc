@@ -55,6 +55,8 @@ void BuffereventWrap::WatchReadHighWatermark(size_t high) {
     if (pause_settle_ != nullptr) event_priority_set(pause_settle_, 0);
   }
   SyncReadPause();
+  SyncOwnRead();  // the binding's own reads (maxReadPerWakeup) stop and resume at the mark by
+                  // themselves
   if (high == 0 && high_watermark_watch_ != nullptr) ReleaseReadHighWatermark();
 }
 

@@ -208,6 +208,26 @@ describe.each(variants)(
       writer.free();
     });
 
+    it('resumes reading when the mark is raised or removed while paused', async () => {
+      const [reader, writer] = await connect();
+      const payload = pattern(256 * 1024, 6);
+      await fillToHighWatermark(reader, writer, payload);
+      reader.setWatermark(EV.READ, 0, 2 * HIGH);
+      await waitFor(
+        () => reader.input.length === 2 * HIGH,
+        10_000,
+        'the input to fill up to the raised mark',
+      );
+      await sleep(50);
+      expect(reader.input.length).toBe(2 * HIGH);
+      reader.setWatermark(EV.READ, 0, 0); // unlimited: everything arrives, nothing drains it
+      await waitFor(() => reader.input.length === payload.length, 10_000, 'everything without a mark');
+      expect(reader.read().equals(payload)).toBe(true);
+      expect(reader.enabled & EV.READ).toBe(EV.READ);
+      reader.free();
+      writer.free();
+    });
+
     it('calls a callback that consumes a little at a time again while it makes progress above the mark', async () => {
       const [reader, writer] = await connect();
       const payload = pattern(64 * 1024, 5);
