@@ -22,6 +22,7 @@
         "native/buffer_event_socket.cc",
         "native/socket_fast_paths.cc",
         "native/socket_own_reads.cc",
+        "native/read_high_watermark.cc",
         "native/buffer_event_pair.cc",
         "native/buffer_event_filter.cc",
         "native/filters/native_filter.cc",

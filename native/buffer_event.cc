@@ -88,6 +88,7 @@ void BuffereventWrap::ReleaseNative() {
   if (output_view_ != nullptr) output_view_->Invalidate();
   ReleaseRateLimit();
   ReleaseOwnReads();
+  ReleaseReadHighWatermark();
   if (shutdown_watch_ != nullptr && bev_ != nullptr)
     evbuffer_remove_cb_entry(bufferevent_get_output(bev_), shutdown_watch_);
   shutdown_watch_ = nullptr;
@@ -170,7 +171,10 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
 }
 
 void BuffereventWrap::OnRead(bufferevent*, void* self) {
-  static_cast<BuffereventWrap*>(self)->Deliver(BuffereventCallback::kRead, EV_READ, 0);
+  auto* wrap = static_cast<BuffereventWrap*>(self);
+  wrap->input_drained_ = false;
+  wrap->Deliver(BuffereventCallback::kRead, EV_READ, 0);
+  if (wrap->read_high_ > 0) wrap->AfterReadCallback();  // read_high_watermark.cc
 }
 
 void BuffereventWrap::OnWrite(bufferevent*, void* self) {
@@ -237,6 +241,8 @@ Napi::Value BuffereventWrap::Enable(const Napi::CallbackInfo& info) {
     SyncOwnRead();
     events = static_cast<short>(events & ~EV_READ);
   }
+  // At or above the read high watermark, reading stays paused (and counts as enabled).
+  if ((events & EV_READ) && HoldReadAtWatermark()) events = static_cast<short>(events & ~EV_READ);
   if (events != 0 && bufferevent_enable(bev_, events) != 0) {
     return ThrowError(env, "ERR_ENABLE", "libevent could not enable the bufferevent");
   }
@@ -253,6 +259,7 @@ Napi::Value BuffereventWrap::Disable(const Napi::CallbackInfo& info) {
     SyncOwnRead();
     events = static_cast<short>(events & ~EV_READ);
   }
+  if (events & EV_READ) read_paused_ = false;  // the user's wish ends a pause at the watermark
   if (events != 0) bufferevent_disable(bev_, events);
   loop()->MarkDirty();
   return env.Undefined();
@@ -273,7 +280,10 @@ void BuffereventWrap::SetReadEnabled(bool enabled) {
 
 Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
-  int enabled = bufferevent_get_enabled(bev_) | (own_reads_ && user_read_enabled_ ? EV_READ : 0);
+  // What the user asked for: EV_READ stays on while the binding's own reads or a pause at the read
+  // high watermark keep libevent's flag off.
+  int enabled = bufferevent_get_enabled(bev_) | (own_reads_ && user_read_enabled_ ? EV_READ : 0) |
+                (read_paused_ ? EV_READ : 0);
   return Napi::Number::New(info.Env(), enabled);
 }
 
@@ -284,6 +294,7 @@ Napi::Value BuffereventWrap::SetWatermark(const Napi::CallbackInfo& info) {
   auto low = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
   auto high = static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue());
   bufferevent_setwatermark(bev_, events, low, high);
+  if (events & EV_READ) WatchReadHighWatermark(high);
   loop()->MarkDirty();
   return env.Undefined();
 }

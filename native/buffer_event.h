@@ -111,6 +111,16 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   static void OnOwnReadable(evutil_socket_t fd, short what, void* self);
   static void OnInputChanged(evbuffer* input, const evbuffer_cb_info* info, void* self);
   static void OnReadRetry(evutil_socket_t fd, short what, void* self);
+  // The read high watermark (read_high_watermark.cc): libevent 2.1 calls a read callback that
+  // leaves the input at or above the mark again at once, forever; the binding holds reading off
+  // instead while the input is full, and `enabled` still reports EV_READ.
+  void WatchReadHighWatermark(size_t high);
+  void ReleaseReadHighWatermark();
+  void SyncReadPause();
+  bool HoldReadAtWatermark();
+  void AfterReadCallback();
+  static void OnInputForHighWatermark(evbuffer* input, const evbuffer_cb_info* info, void* self);
+  static void OnPauseSettled(evutil_socket_t fd, short what, void* self);
   // Sends directly when the output is empty; returns false when the data must be queued instead.
   bool TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data);
   // The same for the contents of an evbuffer (written with writev straight from its chains); the
@@ -182,6 +192,12 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   bool connecting_ = false;  // between connect() and its CONNECTED or ERROR event
   evbuffer_cb_entry* shutdown_watch_ = nullptr;  // pending shutdown until the output drains
   event* shutdown_wait_ = nullptr;  // waits for a connect to finish before shutting down
+
+  size_t read_high_ = 0;                               // the read high watermark as last set
+  evbuffer_cb_entry* high_watermark_watch_ = nullptr;  // on the input while read_high_ > 0
+  event* pause_settle_ = nullptr;  // re-applies a pause after libevent's own code
+  bool read_paused_ = false;    // EV_READ held off in libevent at the mark; the user's wish is on
+  bool input_drained_ = false;  // something was taken from the input (since the last read callback)
 
   BuffereventWrap* partner_ = nullptr;  // pairs: the other half while both live
   bool partner_freed_ = false;

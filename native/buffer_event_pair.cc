@@ -45,6 +45,7 @@ void BuffereventWrap::PartnerFreed() {
   partner_freed_ = true;
   if (bev_ == nullptr) return;
   // What a socket's reader sees when the peer closes: EOF while reading; reading stops.
+  read_paused_ = false;
   bufferevent_disable(bev_, EV_READ);
   bufferevent_trigger_event(bev_, BEV_EVENT_EOF | BEV_EVENT_READING, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();
