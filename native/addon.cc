@@ -39,6 +39,11 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("WebSocketConnection", ws::WebSocketConnection::Init(env));
   exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
   exports.Set("libeventConstants", LibeventConstants(env));
+#ifdef BUFFEREVENT_SANITIZE_BUILD
+  exports.Set("sanitizerBuild", Napi::Boolean::New(env, true));
+#else
+  exports.Set("sanitizerBuild", Napi::Boolean::New(env, false));
+#endif
 }
 
 // libevent's flag values as its headers define them, so a test can check src/constants.ts against

@@ -62,12 +62,16 @@ BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
   std::string kind = info[1].As<Napi::String>().Utf8Value();
   Napi::Object options = info[2].As<Napi::Object>();
   if (kind == "socket") {
+    socket_ = std::make_unique<SocketState>();
     bev_ = CreateSocket(env, options);
-    if (bev_ != nullptr && max_read_per_wakeup_ > 0) SetUpOwnReads();
-  } else if (kind == "pair")
+    if (bev_ != nullptr && socket_->own_reads.max_per_wakeup > 0) SetUpOwnReads();
+  } else if (kind == "pair") {
+    pair_ = std::make_unique<PairState>();
     bev_ = CreatePair(env, options);
-  else if (kind == "filter")
+  } else if (kind == "filter") {
+    filter_ = std::make_unique<FilterState>();
     bev_ = CreateFilter(env, options);
+  }
   if (bev_ == nullptr) {
     Close();
     if (!env.IsExceptionPending())
@@ -83,21 +87,14 @@ BuffereventWrap::~BuffereventWrap() { Close(); }
 void BuffereventWrap::ReleaseNative() {
   // A filter owns its underlying bufferevent's fate: release the filter first.
   if (filtered_by_ != nullptr) filtered_by_->Close();
-  hostname_connector_.reset();
   if (input_view_ != nullptr) input_view_->Invalidate();
   if (output_view_ != nullptr) output_view_->Invalidate();
-  ReleaseRateLimit();
-  ReleaseOwnReads();
   ReleaseReadHighWatermark();
-  if (shutdown_watch_ != nullptr && bev_ != nullptr)
-    evbuffer_remove_cb_entry(bufferevent_get_output(bev_), shutdown_watch_);
-  shutdown_watch_ = nullptr;
-  if (shutdown_wait_ != nullptr) event_free(shutdown_wait_);
-  shutdown_wait_ = nullptr;
+  if (socket_ != nullptr) ReleaseSocket();
   // A filter that frees its underlying socket takes the socket's rate limit down with it first,
   // while the socket is still valid.
-  if (kind_ == BuffereventKind::kFilter && close_underlying_on_free_ && underlying_ != nullptr) {
-    underlying_->ReleaseRateLimit();
+  if (filter_ != nullptr && filter_->close_underlying_on_free && filter_->underlying != nullptr) {
+    filter_->underlying->ReleaseRateLimit();
   }
   if (bev_ != nullptr) {
     // libevent finishes the free in a later pass; clearing the callbacks first means nothing it
@@ -106,8 +103,8 @@ void BuffereventWrap::ReleaseNative() {
     bufferevent_free(bev_);
     bev_ = nullptr;
   }
-  if (kind_ == BuffereventKind::kFilter) ReleaseFilter();
-  UnlinkPartner();
+  if (filter_ != nullptr) ReleaseFilter();
+  if (pair_ != nullptr) UnlinkPartner();
   if (delegate_ != nullptr) {
     BuffereventDelegate* delegate = delegate_;
     delegate_ = nullptr;
@@ -172,9 +169,9 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
 
 void BuffereventWrap::OnRead(bufferevent*, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
-  wrap->input_drained_ = false;
+  wrap->high_watermark_.input_drained = false;
   wrap->Deliver(BuffereventCallback::kRead, EV_READ, 0);
-  if (wrap->read_high_ > 0) wrap->AfterReadCallback();  // read_high_watermark.cc
+  if (wrap->high_watermark_.high > 0) wrap->AfterReadCallback();  // read_high_watermark.cc
 }
 
 void BuffereventWrap::OnWrite(bufferevent*, void* self) {
@@ -186,16 +183,16 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR)) {
     // A filter receives its underlying socket's connect outcome in place of the socket's wrapper.
-    for (BuffereventWrap* below = wrap->underlying_; below != nullptr; below = below->underlying_) {
-      below->connecting_ = false;
+    for (BuffereventWrap* below = wrap; below != nullptr; below = below->underlying()) {
+      if (below->socket_ != nullptr) below->socket_->connecting = false;
     }
-    wrap->connecting_ = false;
     wrap->SyncOwnRead();  // reading can start on the connected socket
   }
-  if (wrap->hostname_connector_ != nullptr) {
+  if (wrap->socket_ != nullptr && wrap->socket_->hostname_connector != nullptr) {
+    HostnameConnector* connector = wrap->socket_->hostname_connector.get();
     if (what & BEV_EVENT_CONNECTED) {
-      wrap->hostname_connector_.reset();
-    } else if ((what & BEV_EVENT_ERROR) && wrap->hostname_connector_->TryNextAfterFailure(err)) {
+      wrap->socket_->hostname_connector.reset();
+    } else if ((what & BEV_EVENT_ERROR) && connector->TryNextAfterFailure(err)) {
       return;  // another resolved address is being tried; the user hears only the final outcome
     }
   }
@@ -235,46 +232,41 @@ Napi::Value BuffereventWrap::KeepAlive(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Enable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  auto events = static_cast<short>(info[0].As<Napi::Number>().Int32Value());
-  if (own_reads_ && (events & EV_READ)) {
-    user_read_enabled_ = true;
-    SyncOwnRead();
-    events = static_cast<short>(events & ~EV_READ);
-  }
-  // At or above the read high watermark, reading stays paused (and counts as enabled).
-  if ((events & EV_READ) && HoldReadAtWatermark()) events = static_cast<short>(events & ~EV_READ);
-  if (events != 0 && bufferevent_enable(bev_, events) != 0) {
+  if (!EnableEvents(static_cast<short>(info[0].As<Napi::Number>().Int32Value()))) {
     return ThrowError(env, "ERR_ENABLE", "libevent could not enable the bufferevent");
   }
-  loop()->MarkDirty();
   return env.Undefined();
 }
 
 Napi::Value BuffereventWrap::Disable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  auto events = static_cast<short>(info[0].As<Napi::Number>().Int32Value());
-  if (own_reads_ && (events & EV_READ)) {
-    user_read_enabled_ = false;
-    SyncOwnRead();
-    events = static_cast<short>(events & ~EV_READ);
-  }
-  if (events & EV_READ) read_paused_ = false;  // the user's wish ends a pause at the watermark
-  if (events != 0) bufferevent_disable(bev_, events);
-  loop()->MarkDirty();
+  DisableEvents(static_cast<short>(info[0].As<Napi::Number>().Int32Value()));
   return env.Undefined();
 }
 
-void BuffereventWrap::SetReadEnabled(bool enabled) {
-  if (bev_ == nullptr) return;
-  if (own_reads_) {
-    user_read_enabled_ = enabled;
+bool BuffereventWrap::EnableEvents(short events) {
+  if (bev_ == nullptr) return false;
+  if (OwnReadsOn() && (events & EV_READ)) {
+    socket_->own_reads.user_enabled = true;
     SyncOwnRead();
-  } else if (enabled) {
-    bufferevent_enable(bev_, EV_READ);
-  } else {
-    bufferevent_disable(bev_, EV_READ);
+    events = static_cast<short>(events & ~EV_READ);
   }
+  // At or above the read high watermark, reading stays paused (and counts as enabled).
+  if ((events & EV_READ) && HoldReadAtWatermark()) events = static_cast<short>(events & ~EV_READ);
+  loop()->MarkDirty();
+  return events == 0 || bufferevent_enable(bev_, events) == 0;
+}
+
+void BuffereventWrap::DisableEvents(short events) {
+  if (bev_ == nullptr) return;
+  if (OwnReadsOn() && (events & EV_READ)) {
+    socket_->own_reads.user_enabled = false;
+    SyncOwnRead();
+    events = static_cast<short>(events & ~EV_READ);
+  }
+  if (events & EV_READ) high_watermark_.paused = false;  // the user's wish ends a pause at the mark
+  if (events != 0) bufferevent_disable(bev_, events);
   loop()->MarkDirty();
 }
 
@@ -282,8 +274,9 @@ Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
   // What the user asked for: EV_READ stays on while the binding's own reads or a pause at the read
   // high watermark keep libevent's flag off.
-  int enabled = bufferevent_get_enabled(bev_) | (own_reads_ && user_read_enabled_ ? EV_READ : 0) |
-                (read_paused_ ? EV_READ : 0);
+  bool own_read_on = OwnReadsOn() && socket_->own_reads.user_enabled;
+  int enabled =
+      bufferevent_get_enabled(bev_) | (own_read_on || high_watermark_.paused ? EV_READ : 0);
   return Napi::Number::New(info.Env(), enabled);
 }
 
@@ -324,9 +317,11 @@ Napi::Value BuffereventWrap::SetTimeouts(const Napi::CallbackInfo& info) {
   if (has_write) write_timeout = MillisecondsToTimeval(info[1].As<Napi::Number>().DoubleValue());
   bufferevent_set_timeouts(bev_, has_read ? &read_timeout : nullptr,
                            has_write ? &write_timeout : nullptr);
-  has_read_timeout_ = has_read;
-  read_timeout_ = read_timeout;
-  SyncOwnRead(/*rearm_timeout=*/true);
+  if (socket_ != nullptr) {
+    socket_->own_reads.has_timeout = has_read;
+    socket_->own_reads.timeout = read_timeout;
+    SyncOwnRead(/*rearm_timeout=*/true);
+  }
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -335,11 +330,11 @@ Napi::Value BuffereventWrap::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   auto data = info[0].As<Napi::Buffer<uint8_t>>();
-  if (partner_freed_) {
+  if (PartnerWasFreed()) {
     return ThrowError(env, "ERR_PARTNER_FREED",
                       "the other half of this pair was freed; nothing can be written to it");
   }
-  if (write_through_ && TryWriteThrough(env, data)) return env.Undefined();
+  if (WriteThroughOn() && TryWriteThrough(env, data)) return env.Undefined();
   if (EvBufferWrap::AddJsBuffer(env, bufferevent_get_output(bev_), data) != 0) {
     return ThrowError(env, "ERR_WRITE", "libevent refused the write (the output buffer is frozen)");
   }
@@ -355,14 +350,14 @@ Napi::Value BuffereventWrap::WriteBuffer(const Napi::CallbackInfo& info) {
   if (source == nullptr) return Napi::Value();
   if (source->buffer() == nullptr)
     return ThrowError(env, "ERR_FREED", "the source EvBuffer was freed");
-  if (partner_freed_) {
+  if (PartnerWasFreed()) {
     return ThrowError(env, "ERR_PARTNER_FREED",
                       "the other half of this pair was freed; nothing can be written to it");
   }
   evbuffer* output = bufferevent_get_output(bev_);
   if (source->buffer() == output)
     return ThrowError(env, "ERR_INVALID_ARG", "cannot write a bufferevent's output to itself");
-  if (write_through_) TryWriteThroughBuffer(source->buffer());
+  if (WriteThroughOn()) TryWriteThroughBuffer(source->buffer());
   if (evbuffer_get_length(source->buffer()) > 0 &&
       bufferevent_write_buffer(bev_, source->buffer()) != 0) {
     return ThrowError(env, "ERR_EVBUFFER_FROZEN",
@@ -408,7 +403,7 @@ Napi::Value BuffereventWrap::Output(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::Flush(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  if (partner_freed_) {
+  if (PartnerWasFreed()) {
     return ThrowError(env, "ERR_PARTNER_FREED",
                       "the other half of this pair was freed; there is nothing to flush to");
   }
@@ -433,7 +428,8 @@ Napi::Value BuffereventWrap::SetPriority(const Napi::CallbackInfo& info) {
   if (bufferevent_priority_set(bev_, priority) != 0) {
     return ThrowError(env, "ERR_INVALID_PRIORITY", "libevent refused the priority");
   }
-  if (own_read_event_ != nullptr) event_priority_set(own_read_event_, priority);
+  if (OwnReadsOn() && socket_->own_reads.read_event != nullptr)
+    event_priority_set(socket_->own_reads.read_event, priority);
   loop()->MarkDirty();
   return env.Undefined();
 }

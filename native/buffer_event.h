@@ -6,17 +6,20 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <napi.h>
+#include <sys/uio.h>
 
 #include <memory>
 #include <string>
 
+#include "buffer_event_filter.h"
+#include "buffer_event_pair.h"
+#include "buffer_event_socket.h"
 #include "native_object.h"
+#include "read_high_watermark.h"
 
 namespace node_bufferevent {
 
 class EvBufferWrap;
-class HostnameConnector;
-class NativeFilter;
 class RateLimitGroupWrap;
 
 enum class BuffereventKind { kSocket, kPair, kFilter };
@@ -55,26 +58,37 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   // For a native layer on top (the WebSocket connection). With a delegate, the read and write
   // callbacks are always installed and nothing reaches JavaScript's dispatcher.
   void SetDelegate(BuffereventDelegate* delegate);
-  // Queues `head` (copied) then `body`: sent at once through write-through when possible, else
-  // appended to the output; when `body_owner` is given, a large body is kept by reference.
-  // Returns false when libevent refused the bytes.
-  bool WriteParts(Napi::Env env, const uint8_t* head, size_t head_length, const uint8_t* body,
-                  size_t body_length, const Napi::Buffer<uint8_t>* body_owner);
+  // Write-through of one message in parts, for a native layer on top (the WebSocket connection's
+  // frames): when write-through is on, the output is empty and the rate limit allows all of it,
+  // one sendmsg. Returns the bytes the kernel took; 0 means nothing went and the caller queues
+  // everything. When all of it went, the write callback is requested as if the bytes had passed
+  // through the output.
+  size_t WriteThroughParts(const iovec* parts, size_t count);
   // Shuts the socket's write side down once its output is empty (now, if it is).
   void ShutdownWhenDrained(bool may_wait_for_connect = true);
-  // Reading on or off as enable()/disable(EV.READ) do it, own reads included (a bare
-  // bufferevent_disable would leave the binding's own read event armed), for native owners.
-  void SetReadEnabled(bool enabled);
+  // enable()/disable() for JavaScript and for native owners alike: the binding's own reads and the
+  // pause at the read high watermark keep `enabled` as the user set it (a bare bufferevent_disable
+  // would leave the binding's own read event armed). EnableEvents is false when libevent refused.
+  bool EnableEvents(short events);
+  void DisableEvents(short events);
 
  protected:
   void ReleaseNative() override;
 
  private:
+  // Kind-independent views of kind state: false or null for the kinds that do not have it.
+  bool OwnReadsOn() const { return socket_ != nullptr && socket_->own_reads.on; }
+  bool WriteThroughOn() const { return socket_ != nullptr && socket_->write_through; }
+  bool PartnerWasFreed() const { return pair_ != nullptr && pair_->partner_freed; }
+  BuffereventWrap* underlying() const { return filter_ != nullptr ? filter_->underlying : nullptr; }
+
   // Creation of each kind (one file each).
   bufferevent* CreateSocket(Napi::Env env, Napi::Object options);
   bufferevent* CreatePair(Napi::Env env, Napi::Object options);
   bufferevent* CreateFilter(Napi::Env env, Napi::Object options);
 
+  // Sockets (buffer_event_socket.cc): the connect, hostname and shutdown state.
+  void ReleaseSocket();
   static void OnWritableForShutdown(evutil_socket_t fd, short what, void* self);
   bool StillConnecting(int fd) const;
   static void OnOutputChangedForShutdown(evbuffer* output, const evbuffer_cb_info* info,
@@ -177,44 +191,12 @@ class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeO
   int callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JavaScript function
   EvBufferWrap* input_view_ = nullptr;
   EvBufferWrap* output_view_ = nullptr;
-  std::unique_ptr<HostnameConnector> hostname_connector_;
-  size_t max_read_per_wakeup_ = 0;  // 0: libevent's own reads (at most 4096 bytes per wakeup)
-  bool own_reads_ = false;          // max_read_per_wakeup_ > 0 on a socket
-  bool user_read_enabled_ = false;  // EV_READ as the user enabled it (own reads only)
-  event* own_read_event_ = nullptr;
-  int own_read_fd_ = -1;
-  evbuffer_cb_entry* input_watch_ = nullptr;
-  event* read_retry_timer_ = nullptr;  // waits for a rate-limit refill
-  bool has_read_timeout_ = false;
-  timeval read_timeout_{};
-  double rate_tick_ms_ = 0;
-  bool write_through_ = false;
-  bool connecting_ = false;  // between connect() and its CONNECTED or ERROR event
-  evbuffer_cb_entry* shutdown_watch_ = nullptr;  // pending shutdown until the output drains
-  event* shutdown_wait_ = nullptr;  // waits for a connect to finish before shutting down
-
-  size_t read_high_ = 0;                               // the read high watermark as last set
-  evbuffer_cb_entry* high_watermark_watch_ = nullptr;  // on the input while read_high_ > 0
-  event* pause_settle_ = nullptr;  // re-applies a pause after libevent's own code
-  bool read_paused_ = false;    // EV_READ held off in libevent at the mark; the user's wish is on
-  bool input_drained_ = false;  // something was taken from the input (since the last read callback)
-
-  BuffereventWrap* partner_ = nullptr;  // pairs: the other half while both live
-  bool partner_freed_ = false;
-
-  BuffereventWrap* underlying_ = nullptr;   // filters: the bufferevent filtered
-  BuffereventWrap* filtered_by_ = nullptr;  // the filter wrapping this one, if any
-  napi_ref underlying_owner_ = nullptr;     // keeps the underlying's JavaScript object alive
-  bool close_underlying_on_free_ = false;
-  std::unique_ptr<NativeFilter> native_filters_[2];
-  bool js_filters_[2] = {false, false};
-  EvBufferWrap* filter_views_[4] = {nullptr, nullptr, nullptr,
-                                    nullptr};  // input src/dst, output src/dst
-  bool filter_failed_ = false;   // after the first filter error no second ERROR event is raised
-  bool input_finished_ = false;  // the input filter has been flushed with BEV_FINISHED
-
-  ev_token_bucket_cfg* rate_limit_ = nullptr;
-  RateLimitGroupWrap* rate_limit_group_ = nullptr;
+  // The state of this wrapper's kind (one file each, as in libevent): exactly one is set.
+  std::unique_ptr<SocketState> socket_;
+  std::unique_ptr<PairState> pair_;
+  std::unique_ptr<FilterState> filter_;
+  BuffereventWrap* filtered_by_ = nullptr;  // the filter wrapping this one, if any (any kind)
+  ReadHighWatermarkState high_watermark_;   // any kind
   // Set by RaiseError and attached to the next ERROR event delivered.
   std::string pending_error_code_;
   std::string pending_error_message_;

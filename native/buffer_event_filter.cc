@@ -44,23 +44,26 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
   for (int side = 0; side < 2; side++) {
     Napi::Value spec = options.Get(sides[side]);
     if (SideIsJs(spec)) {
-      js_filters_[side] = true;
+      filter_->js_filters[side] = true;
     } else if (spec.IsObject()) {
-      native_filters_[side] = NativeFilter::FromDescriptor(env, spec.As<Napi::Object>());
-      if (native_filters_[side] == nullptr) return nullptr;
+      filter_->native_filters[side] = NativeFilter::FromDescriptor(env, spec.As<Napi::Object>());
+      if (filter_->native_filters[side] == nullptr) return nullptr;
     }
   }
-  auto has = [&](int side) { return js_filters_[side] || native_filters_[side] != nullptr; };
-  close_underlying_on_free_ = options.Get("closeOnFree").ToBoolean().Value();
+  auto has = [&](int side) {
+    return filter_->js_filters[side] || filter_->native_filters[side] != nullptr;
+  };
+  filter_->close_underlying_on_free = options.Get("closeOnFree").ToBoolean().Value();
   // Deferred callbacks always: an output filter runs inside write(), and the write callback it
   // would trigger must not run there.
-  int flags = BEV_OPT_DEFER_CALLBACKS | (close_underlying_on_free_ ? BEV_OPT_CLOSE_ON_FREE : 0);
+  int flags =
+      BEV_OPT_DEFER_CALLBACKS | (filter_->close_underlying_on_free ? BEV_OPT_CLOSE_ON_FREE : 0);
   bufferevent* bev = bufferevent_filter_new(underlying->bev_, has(0) ? InputFilter : nullptr,
                                             has(1) ? OutputFilter : nullptr, flags, nullptr, this);
   if (bev == nullptr) return nullptr;
-  underlying_ = underlying;
+  filter_->underlying = underlying;
   underlying->filtered_by_ = this;
-  napi_create_reference(env, underlying_object, 1, &underlying_owner_);
+  napi_create_reference(env, underlying_object, 1, &filter_->underlying_owner);
   return bev;
 }
 
@@ -85,14 +88,14 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
                                                      ev_ssize_t limit,
                                                      bufferevent_flush_mode mode) {
   EventLoop* event_loop = loop();
-  if (closed() || filter_failed_ || event_loop == nullptr || event_loop->shutting_down())
+  if (closed() || filter_->failed || event_loop == nullptr || event_loop->shutting_down())
     return BEV_ERROR;
   int index = static_cast<int>(side);
   const std::string name = side == FilterSide::kInput ? "input" : "output";
   std::string message;
   bufferevent_filter_result result = BEV_ERROR;
-  if (native_filters_[index] != nullptr) {
-    result = native_filters_[index]->Run(src, dst, limit, mode, &message);
+  if (filter_->native_filters[index] != nullptr) {
+    result = filter_->native_filters[index]->Run(src, dst, limit, mode, &message);
   } else {
     event_loop->NoteCallback();
     Napi::Env env(event_loop->env());
@@ -110,7 +113,7 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
         &returned, &exception);
     // Freed inside its own filter function: a clean stop, nothing more is reported. Failed in a
     // nested run (the function flushed or wrote to its own filter): that run reported it.
-    if (closed() || filter_failed_) return BEV_ERROR;
+    if (closed() || filter_->failed) return BEV_ERROR;
     std::string verdict;
     if (outcome == JsCallOutcome::kNotRun) {
       return BEV_ERROR;  // the environment is going away; nothing can hear an error event
@@ -130,7 +133,7 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
     }
   }
   if (result == BEV_ERROR) {
-    filter_failed_ = true;  // exactly one ERROR: every later run fails silently
+    filter_->failed = true;  // exactly one ERROR: every later run fails silently
     short direction = side == FilterSide::kInput ? BEV_EVENT_READING : BEV_EVENT_WRITING;
     RaiseError(static_cast<short>(BEV_EVENT_ERROR | direction), "ERR_FILTER", message, 0);
   }
@@ -138,18 +141,18 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
 }
 
 bool BuffereventWrap::FilterInterceptsEvent(short what) {
-  if (kind_ != BuffereventKind::kFilter || !(what & BEV_EVENT_EOF) || input_finished_ ||
+  if (kind_ != BuffereventKind::kFilter || !(what & BEV_EVENT_EOF) || filter_->input_finished ||
       bev_ == nullptr) {
     return false;
   }
-  input_finished_ = true;
+  filter_->input_finished = true;
   // Let the input filter finish its stream (an inflater flushes its tail, a line splitter its last
   // line), then deliver the data and, after it, the EOF: both deferred, in libevent's
   // read-then-event order.
   bufferevent_flush(bev_, EV_READ, BEV_FINISHED);
   // Freed by the filter function: nothing more is delivered. Failed: its ERROR is queued and
   // replaces the EOF.
-  if (closed() || filter_failed_) return true;
+  if (closed() || filter_->failed) return true;
   if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
     bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
   bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);
@@ -161,37 +164,38 @@ bool BuffereventWrap::FilterInterceptsEvent(short what) {
 Napi::Value BuffereventWrap::FilterBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  if (kind_ != BuffereventKind::kFilter || underlying_ == nullptr || underlying_->bev_ == nullptr) {
+  if (kind_ != BuffereventKind::kFilter || filter_->underlying == nullptr ||
+      filter_->underlying->bev_ == nullptr) {
     return ThrowError(env, "ERR_INVALID_ARG", "not a filter bufferevent");
   }
   int side = info[0].As<Napi::Number>().Int32Value() == 0 ? 0 : 1;
   evbuffer* src =
-      side == 0 ? bufferevent_get_input(underlying_->bev_) : bufferevent_get_output(bev_);
+      side == 0 ? bufferevent_get_input(filter_->underlying->bev_) : bufferevent_get_output(bev_);
   evbuffer* dst =
-      side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(underlying_->bev_);
+      side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(filter_->underlying->bev_);
   Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, EvBufferWrap::NewView(env, src, &filter_views_[side * 2]));
-  result.Set(1u, EvBufferWrap::NewView(env, dst, &filter_views_[side * 2 + 1]));
+  result.Set(0u, EvBufferWrap::NewView(env, src, &filter_->views[side * 2]));
+  result.Set(1u, EvBufferWrap::NewView(env, dst, &filter_->views[side * 2 + 1]));
   return result;
 }
 
 void BuffereventWrap::ReleaseFilter() {
-  for (EvBufferWrap*& view : filter_views_) {
+  for (EvBufferWrap*& view : filter_->views) {
     if (view != nullptr) view->Invalidate();
   }
-  BuffereventWrap* underlying = underlying_;
-  underlying_ = nullptr;
+  BuffereventWrap* underlying = filter_->underlying;
+  filter_->underlying = nullptr;
   if (underlying != nullptr) {
     underlying->filtered_by_ = nullptr;
-    if (close_underlying_on_free_) {
+    if (filter_->close_underlying_on_free) {
       underlying->DetachFreedByOwner();  // libevent freed it together with the filter
     } else if (underlying->bev_ != nullptr) {
       underlying->InstallCallbacks();  // libevent cleared them when unlinking the filter
     }
   }
-  if (underlying_owner_ != nullptr) {
-    napi_delete_reference(loop() != nullptr ? loop()->env() : nullptr, underlying_owner_);
-    underlying_owner_ = nullptr;
+  if (filter_->underlying_owner != nullptr) {
+    napi_delete_reference(loop() != nullptr ? loop()->env() : nullptr, filter_->underlying_owner);
+    filter_->underlying_owner = nullptr;
   }
 }
 

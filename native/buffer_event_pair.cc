@@ -18,12 +18,12 @@ bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
     if (first == nullptr) return nullptr;  // ERR_INVALID_ARG is pending
     bufferevent* second =
         first->bev_ == nullptr ? nullptr : bufferevent_pair_get_partner(first->bev_);
-    if (second == nullptr || first->partner_ != nullptr) {
+    if (second == nullptr || first->pair_->partner != nullptr) {
       ThrowError(env, "ERR_INVALID_ARG", "partnerOf must be the first half of a new pair");
       return nullptr;
     }
-    partner_ = first;
-    first->partner_ = this;
+    pair_->partner = first;
+    first->pair_->partner = this;
     return second;
   }
   // Deferred callbacks always: without them, a write on one half would run the other half's
@@ -34,18 +34,18 @@ bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
 }
 
 void BuffereventWrap::UnlinkPartner() {
-  if (partner_ == nullptr) return;
-  BuffereventWrap* partner = partner_;
-  partner_ = nullptr;
-  partner->partner_ = nullptr;
+  if (pair_->partner == nullptr) return;
+  BuffereventWrap* partner = pair_->partner;
+  pair_->partner = nullptr;
+  partner->pair_->partner = nullptr;
   partner->PartnerFreed();
 }
 
 void BuffereventWrap::PartnerFreed() {
-  partner_freed_ = true;
+  pair_->partner_freed = true;
   if (bev_ == nullptr) return;
   // What a socket's reader sees when the peer closes: EOF while reading; reading stops.
-  read_paused_ = false;
+  high_watermark_.paused = false;
   bufferevent_disable(bev_, EV_READ);
   bufferevent_trigger_event(bev_, BEV_EVENT_EOF | BEV_EVENT_READING, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();

@@ -40,19 +40,32 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   int flags = 0;
   if (options.Get("closeOnFree").ToBoolean().Value()) flags |= BEV_OPT_CLOSE_ON_FREE;
   if (options.Get("deferCallbacks").ToBoolean().Value()) flags |= BEV_OPT_DEFER_CALLBACKS;
-  max_read_per_wakeup_ =
+  socket_->own_reads.max_per_wakeup =
       static_cast<size_t>(options.Get("maxReadPerWakeup").As<Napi::Number>().DoubleValue());
-  write_through_ = options.Get("writeThrough").ToBoolean().Value();
+  socket_->write_through = options.Get("writeThrough").ToBoolean().Value();
   bufferevent* bev = bufferevent_socket_new(loop()->base(), fd, flags);
   // libevent caps each read at max_single_read (16 KiB by default) when computing rate limits;
   // raise it so bufferevent_get_max_to_read reports the larger budget.
-  if (bev != nullptr && max_read_per_wakeup_ > 0)
-    bufferevent_set_max_single_read(bev, max_read_per_wakeup_);
+  if (bev != nullptr && socket_->own_reads.max_per_wakeup > 0)
+    bufferevent_set_max_single_read(bev, socket_->own_reads.max_per_wakeup);
   // Without a rate limit, bufferevent_get_max_to_write is max_single_write (16 KiB by default),
   // which would cut every write-through to 16 KiB; a rate limit still caps it.
-  if (bev != nullptr && write_through_)
+  if (bev != nullptr && socket_->write_through)
     bufferevent_set_max_single_write(bev, kWriteThroughMaxSingleWrite);
   return bev;
+}
+
+// Everything a socket holds besides the bufferevent itself, released before the bufferevent is
+// freed (ReleaseNative).
+void BuffereventWrap::ReleaseSocket() {
+  socket_->hostname_connector.reset();
+  ReleaseRateLimit();
+  ReleaseOwnReads();
+  if (socket_->shutdown_watch != nullptr && bev_ != nullptr)
+    evbuffer_remove_cb_entry(bufferevent_get_output(bev_), socket_->shutdown_watch);
+  socket_->shutdown_watch = nullptr;
+  if (socket_->shutdown_wait != nullptr) event_free(socket_->shutdown_wait);
+  socket_->shutdown_wait = nullptr;
 }
 
 bool BuffereventWrap::CheckSocket(Napi::Env env) {
@@ -100,11 +113,11 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
     std::memcpy(sun->sun_path, address.c_str(), address.size() + 1);
     length = sizeof(sockaddr_un);
   }
-  hostname_connector_.reset();
-  connecting_ = true;
+  socket_->hostname_connector.reset();
+  socket_->connecting = true;
   if (bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&storage),
                                  static_cast<int>(length)) != 0) {
-    connecting_ = false;
+    socket_->connecting = false;
     return ThrowSystemError(env, "ERR_CONNECT", errno, "connect",
                             "cannot start connecting to " + address);
   }
@@ -121,13 +134,13 @@ Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
   if (dns == nullptr)
     return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
   int family = info[2].As<Napi::Number>().Int32Value();
-  hostname_connector_ = std::make_unique<HostnameConnector>(this, dns);
-  connecting_ = true;
-  hostname_connector_->Start(info[0].As<Napi::String>().Utf8Value(),
-                             info[1].As<Napi::Number>().Int32Value(),
-                             family == 4   ? AF_INET
-                             : family == 6 ? AF_INET6
-                                           : AF_UNSPEC);
+  socket_->hostname_connector = std::make_unique<HostnameConnector>(this, dns);
+  socket_->connecting = true;
+  socket_->hostname_connector->Start(info[0].As<Napi::String>().Utf8Value(),
+                                     info[1].As<Napi::Number>().Int32Value(),
+                                     family == 4   ? AF_INET
+                                     : family == 6 ? AF_INET6
+                                                   : AF_UNSPEC);
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -140,14 +153,14 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   if (kind_ != BuffereventKind::kSocket) {
-    if (partner_freed_) {
+    if (PartnerWasFreed()) {
       return ThrowError(env, "ERR_PARTNER_FREED",
                         "the other half of this pair was freed; there is nothing to end");
     }
     bufferevent_flush(bev_, EV_WRITE, BEV_FINISHED);
-    BuffereventWrap* bottom = underlying_;
+    BuffereventWrap* bottom = underlying();
     while (bottom != nullptr && bottom->kind_ == BuffereventKind::kFilter)
-      bottom = bottom->underlying_;
+      bottom = bottom->underlying();
     if (bottom != nullptr && bottom->kind_ == BuffereventKind::kSocket)
       bottom->ShutdownWhenDrained();
     loop()->MarkDirty();
@@ -160,7 +173,7 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
 }
 
 void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
-  if (bev_ == nullptr || shutdown_watch_ != nullptr) return;
+  if (bev_ == nullptr || socket_ == nullptr || socket_->shutdown_watch != nullptr) return;
   int fd = bufferevent_getfd(bev_);
   if (fd >= 0 && StillConnecting(fd)) {
     // After one wait the socket is writable yet not connected: the connect failed, and libevent
@@ -168,9 +181,9 @@ void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
     if (!may_wait_for_connect) return;
     // shutdown() on a socket still connecting aborts the connect: wait until it is writable
     // (connected). An event of our own, because under a filter this wrapper sees no events.
-    if (shutdown_wait_ == nullptr)
-      shutdown_wait_ = event_new(loop()->base(), fd, EV_WRITE, OnWritableForShutdown, this);
-    event_add(shutdown_wait_, nullptr);
+    if (socket_->shutdown_wait == nullptr)
+      socket_->shutdown_wait = event_new(loop()->base(), fd, EV_WRITE, OnWritableForShutdown, this);
+    event_add(socket_->shutdown_wait, nullptr);
     loop()->MarkDirty();
     return;
   }
@@ -180,12 +193,12 @@ void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
     if (fd >= 0) shutdown(fd, SHUT_WR);
     return;
   }
-  shutdown_watch_ = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
+  socket_->shutdown_watch = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
 }
 
 // connect() was called and no CONNECTED/ERROR has been seen, and the kernel agrees (no peer yet).
 bool BuffereventWrap::StillConnecting(int fd) const {
-  if (!connecting_) return false;
+  if (!socket_->connecting) return false;
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
   return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 && errno == ENOTCONN;
@@ -199,8 +212,8 @@ void BuffereventWrap::OnOutputChangedForShutdown(evbuffer* output, const evbuffe
                                                  void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (evbuffer_get_length(output) != 0) return;
-  evbuffer_remove_cb_entry(output, wrap->shutdown_watch_);
-  wrap->shutdown_watch_ = nullptr;
+  evbuffer_remove_cb_entry(output, wrap->socket_->shutdown_watch);
+  wrap->socket_->shutdown_watch = nullptr;
   int fd = wrap->bev_ == nullptr ? -1 : bufferevent_getfd(wrap->bev_);
   if (fd >= 0) shutdown(fd, SHUT_WR);
 }

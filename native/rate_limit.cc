@@ -88,9 +88,9 @@ Napi::Value BuffereventWrap::SetRateLimit(const Napi::CallbackInfo& info) {
     if (config != nullptr) ev_token_bucket_cfg_free(config);
     return ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent could not apply the rate limit");
   }
-  if (rate_limit_ != nullptr) ev_token_bucket_cfg_free(rate_limit_);
-  rate_limit_ = config;
-  rate_tick_ms_ = config == nullptr ? 0 : RateLimitTickMs(info[0].As<Napi::Object>());
+  if (socket_->rate_limit.config != nullptr) ev_token_bucket_cfg_free(socket_->rate_limit.config);
+  socket_->rate_limit.config = config;
+  socket_->rate_limit.tick_ms = config == nullptr ? 0 : RateLimitTickMs(info[0].As<Napi::Object>());
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -108,7 +108,7 @@ Napi::Value BuffereventWrap::GetWriteLimit(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (rate_limit_ == nullptr)
+  if (socket_->rate_limit.config == nullptr)
     return ThrowError(env, "ERR_NO_RATE_LIMIT",
                       "this bufferevent has no rate limit; call setRateLimit first");
   bufferevent_decrement_read_limit(
@@ -120,7 +120,7 @@ Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) 
 Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (rate_limit_ == nullptr)
+  if (socket_->rate_limit.config == nullptr)
     return ThrowError(env, "ERR_NO_RATE_LIMIT",
                       "this bufferevent has no rate limit; call setRateLimit first");
   bufferevent_decrement_write_limit(
@@ -130,36 +130,36 @@ Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info)
 }
 
 void BuffereventWrap::ChargeRead(size_t bytes) {
-  if (rate_limit_ != nullptr)
+  if (socket_->rate_limit.config != nullptr)
     bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(bytes));
-  if (rate_limit_group_ != nullptr) {
-    bufferevent_rate_limit_group_decrement_read(rate_limit_group_->group(),
+  if (socket_->rate_limit.group != nullptr) {
+    bufferevent_rate_limit_group_decrement_read(socket_->rate_limit.group->group(),
                                                 static_cast<ev_ssize_t>(bytes));
-    rate_limit_group_->AddFastPathBytes(bytes, 0);
+    socket_->rate_limit.group->AddFastPathBytes(bytes, 0);
   }
 }
 
 void BuffereventWrap::ChargeWrite(size_t bytes) {
-  if (rate_limit_ != nullptr)
+  if (socket_->rate_limit.config != nullptr)
     bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(bytes));
-  if (rate_limit_group_ != nullptr) {
-    bufferevent_rate_limit_group_decrement_write(rate_limit_group_->group(),
+  if (socket_->rate_limit.group != nullptr) {
+    bufferevent_rate_limit_group_decrement_write(socket_->rate_limit.group->group(),
                                                  static_cast<ev_ssize_t>(bytes));
-    rate_limit_group_->AddFastPathBytes(0, bytes);
+    socket_->rate_limit.group->AddFastPathBytes(0, bytes);
   }
 }
 
 void BuffereventWrap::ReleaseRateLimit() {
-  if (bev_ == nullptr) return;
-  if (rate_limit_group_ != nullptr) {
+  if (socket_ == nullptr || bev_ == nullptr) return;
+  if (socket_->rate_limit.group != nullptr) {
     bufferevent_remove_from_rate_limit_group(bev_);
-    rate_limit_group_->Forget(this);
-    rate_limit_group_ = nullptr;
+    socket_->rate_limit.group->Forget(this);
+    socket_->rate_limit.group = nullptr;
   }
-  if (rate_limit_ != nullptr) {
+  if (socket_->rate_limit.config != nullptr) {
     bufferevent_set_rate_limit(bev_, nullptr);
-    ev_token_bucket_cfg_free(rate_limit_);
-    rate_limit_ = nullptr;
+    ev_token_bucket_cfg_free(socket_->rate_limit.config);
+    socket_->rate_limit.config = nullptr;
   }
 }
 
@@ -200,7 +200,7 @@ RateLimitGroupWrap::~RateLimitGroupWrap() { NativeObject::Close(); }
 void RateLimitGroupWrap::ReleaseNative() {
   for (BuffereventWrap* member : members_) {
     if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
-    member->rate_limit_group_ = nullptr;
+    member->socket_->rate_limit.group = nullptr;
   }
   members_.clear();
   if (group_ != nullptr) bufferevent_rate_limit_group_free(group_);
@@ -223,8 +223,8 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (member == nullptr || !member->CheckRateLimitable(env)) return Napi::Value();
-  if (member->rate_limit_group_ == this) return env.Undefined();
-  if (member->rate_limit_group_ != nullptr) {
+  if (member->socket_->rate_limit.group == this) return env.Undefined();
+  if (member->socket_->rate_limit.group != nullptr) {
     return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
                       "the bufferevent already belongs to another rate-limit group");
   }
@@ -232,9 +232,9 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
     return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
                       "libevent could not add the bufferevent to the group");
   }
-  member->rate_limit_group_ = this;
-  if (member->rate_tick_ms_ == 0)
-    member->rate_tick_ms_ = tick_ms_;  // when own reads wait for a refill
+  member->socket_->rate_limit.group = this;
+  if (member->socket_->rate_limit.tick_ms == 0)
+    member->socket_->rate_limit.tick_ms = tick_ms_;  // when own reads wait for a refill
   members_.insert(member);
   KeepOwnerAlive(true);  // a group with members is in use even if user code dropped it
   loop()->MarkDirty();
@@ -246,9 +246,10 @@ Napi::Value RateLimitGroupWrap::Remove(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (member == nullptr) return Napi::Value();
-  if (member->rate_limit_group_ != this) return env.Undefined();
+  if (member->socket_ == nullptr || member->socket_->rate_limit.group != this)
+    return env.Undefined();
   if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
-  member->rate_limit_group_ = nullptr;
+  member->socket_->rate_limit.group = nullptr;
   Forget(member);
   loop()->MarkDirty();
   return env.Undefined();
@@ -265,8 +266,9 @@ Napi::Value RateLimitGroupWrap::SetRate(const Napi::CallbackInfo& info) {
   double previous_tick_ms = tick_ms_;
   tick_ms_ = RateLimitTickMs(info[0].As<Napi::Object>());
   for (BuffereventWrap* member : members_) {
-    if (member->rate_limit_ == nullptr && member->rate_tick_ms_ == previous_tick_ms)
-      member->rate_tick_ms_ = tick_ms_;
+    if (member->socket_->rate_limit.config == nullptr &&
+        member->socket_->rate_limit.tick_ms == previous_tick_ms)
+      member->socket_->rate_limit.tick_ms = tick_ms_;
   }
   loop()->MarkDirty();
   return env.Undefined();

@@ -12,6 +12,14 @@
 namespace node_bufferevent {
 
 class BuffereventWrap;
+class RateLimitGroupWrap;
+
+// A socket bufferevent's own limit and group membership (socket bufferevents only).
+struct RateLimitState {
+  ev_token_bucket_cfg* config = nullptr;  // libevent keeps a pointer to it while it is set
+  RateLimitGroupWrap* group = nullptr;
+  double tick_ms = 0;  // the limit's or the group's tick, for own reads waiting for a refill
+};
 
 // Rates arrive in bytes per second and are converted to libevent's bytes per tick.
 ev_token_bucket_cfg* MakeBucketConfig(Napi::Env env, Napi::Object options);

@@ -4,6 +4,7 @@
 // socket_own_reads.cc.)
 #include <event2/buffer.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 
@@ -23,8 +24,8 @@ void BuffereventWrap::RequestWriteCallback() {
 }
 
 bool BuffereventWrap::WriteThroughPossible() const {
-  return kind_ == BuffereventKind::kSocket && !connecting_ && bufferevent_getfd(bev_) >= 0 &&
-         evbuffer_get_length(bufferevent_get_output(bev_)) == 0 &&
+  return kind_ == BuffereventKind::kSocket && !socket_->connecting &&
+         bufferevent_getfd(bev_) >= 0 && evbuffer_get_length(bufferevent_get_output(bev_)) == 0 &&
          (bufferevent_get_enabled(bev_) & EV_WRITE);
 }
 
@@ -66,43 +67,23 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
   return true;
 }
 
-bool BuffereventWrap::WriteParts(Napi::Env env, const uint8_t* head, size_t head_length,
-                                 const uint8_t* body, size_t body_length,
-                                 const Napi::Buffer<uint8_t>* body_owner) {
-  evbuffer* output = bufferevent_get_output(bev_);
-  size_t total = head_length + body_length;
-  size_t sent = 0;
-  if (write_through_ && WriteThroughPossible()) {
-    ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
-    if (allowance < 0 || static_cast<size_t>(allowance) >= total) {
-      iovec parts[2] = {{const_cast<uint8_t*>(head), head_length},
-                        {const_cast<uint8_t*>(body), body_length}};
-      msghdr message{};
-      message.msg_iov = parts;
-      message.msg_iovlen = body_length > 0 ? 2 : 1;
-      ssize_t result = sendmsg(bufferevent_getfd(bev_), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-      // On an error libevent's own write finds and reports it once the bytes are queued.
-      if (result > 0) {
-        sent = static_cast<size_t>(result);
-        ChargeWrite(sent);
-        if (sent == total) {
-          RequestWriteCallback();
-          loop()->MarkDirty();
-          return true;
-        }
-      }
-    }
-  }
-  int status = 0;
-  if (sent < head_length) status = evbuffer_add(output, head + sent, head_length - sent);
-  size_t body_sent = sent > head_length ? sent - head_length : 0;
-  if (status == 0 && body_length > body_sent) {
-    status = body_owner != nullptr
-                 ? EvBufferWrap::AddJsBufferRange(env, output, *body_owner, body_sent)
-                 : evbuffer_add(output, body + body_sent, body_length - body_sent);
-  }
+size_t BuffereventWrap::WriteThroughParts(const iovec* parts, size_t count) {
+  if (!WriteThroughOn() || !WriteThroughPossible()) return 0;
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++) total += parts[i].iov_len;
+  ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
+  if (allowance >= 0 && static_cast<size_t>(allowance) < total) return 0;
+  msghdr message{};
+  message.msg_iov = const_cast<iovec*>(parts);
+  message.msg_iovlen = count;
+  ssize_t result = sendmsg(bufferevent_getfd(bev_), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  // Would block, or an error: libevent's own write finds and reports it once the bytes are queued.
+  if (result <= 0) return 0;
+  auto sent = static_cast<size_t>(result);
+  ChargeWrite(sent);
+  if (sent == total) RequestWriteCallback();
   loop()->MarkDirty();
-  return status == 0;
+  return sent;
 }
 
 }  // namespace node_bufferevent

@@ -32,57 +32,61 @@ bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == 
 }  // namespace
 
 void BuffereventWrap::SetUpOwnReads() {
-  own_reads_ = true;
-  input_watch_ = evbuffer_add_cb(bufferevent_get_input(bev_), OnInputChanged, this);
-  read_retry_timer_ = evtimer_new(loop()->base(), OnReadRetry, this);
+  socket_->own_reads.on = true;
+  socket_->own_reads.input_watch =
+      evbuffer_add_cb(bufferevent_get_input(bev_), OnInputChanged, this);
+  socket_->own_reads.retry_timer = evtimer_new(loop()->base(), OnReadRetry, this);
 }
 
 void BuffereventWrap::ReleaseOwnReads() {
-  if (own_read_event_ != nullptr) event_free(own_read_event_);
-  own_read_event_ = nullptr;
-  own_read_fd_ = -1;
-  if (read_retry_timer_ != nullptr) event_free(read_retry_timer_);
-  read_retry_timer_ = nullptr;
-  if (input_watch_ != nullptr && bev_ != nullptr) {
-    evbuffer_remove_cb_entry(bufferevent_get_input(bev_), input_watch_);
+  if (socket_->own_reads.read_event != nullptr) event_free(socket_->own_reads.read_event);
+  socket_->own_reads.read_event = nullptr;
+  socket_->own_reads.fd = -1;
+  if (socket_->own_reads.retry_timer != nullptr) event_free(socket_->own_reads.retry_timer);
+  socket_->own_reads.retry_timer = nullptr;
+  if (socket_->own_reads.input_watch != nullptr && bev_ != nullptr) {
+    evbuffer_remove_cb_entry(bufferevent_get_input(bev_), socket_->own_reads.input_watch);
   }
-  input_watch_ = nullptr;
-  user_read_enabled_ = false;
+  socket_->own_reads.input_watch = nullptr;
+  socket_->own_reads.user_enabled = false;
 }
 
 // Adds or removes our read event to match the user's wish, the socket, the high watermark and a
 // pending rate-limit wait. Cheap when nothing changes; called whenever any of those may have.
 void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
-  if (!own_reads_ || bev_ == nullptr) return;
+  if (!OwnReadsOn() || bev_ == nullptr) return;
   int fd = bufferevent_getfd(bev_);
-  if (fd != own_read_fd_) {
-    if (own_read_event_ != nullptr) event_free(own_read_event_);
-    own_read_event_ = nullptr;
-    own_read_fd_ = fd;
+  if (fd != socket_->own_reads.fd) {
+    if (socket_->own_reads.read_event != nullptr) event_free(socket_->own_reads.read_event);
+    socket_->own_reads.read_event = nullptr;
+    socket_->own_reads.fd = fd;
     if (fd >= 0) {
-      own_read_event_ = event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
-      event_priority_set(own_read_event_, bufferevent_get_priority(bev_));
+      socket_->own_reads.read_event =
+          event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
+      event_priority_set(socket_->own_reads.read_event, bufferevent_get_priority(bev_));
     }
   }
-  if (own_read_event_ == nullptr) return;
-  bool want = user_read_enabled_ && !connecting_ && !evtimer_pending(read_retry_timer_, nullptr);
+  if (socket_->own_reads.read_event == nullptr) return;
+  bool want = socket_->own_reads.user_enabled && !socket_->connecting &&
+              !evtimer_pending(socket_->own_reads.retry_timer, nullptr);
   if (want) {
     size_t high = 0;
     bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
     if (high > 0 && evbuffer_get_length(bufferevent_get_input(bev_)) >= high) want = false;
   }
-  bool pending = event_pending(own_read_event_, EV_READ, nullptr);
+  bool pending = event_pending(socket_->own_reads.read_event, EV_READ, nullptr);
   if (want && (!pending || rearm_timeout)) {
-    event_add(own_read_event_, has_read_timeout_ ? &read_timeout_ : nullptr);
+    event_add(socket_->own_reads.read_event,
+              socket_->own_reads.has_timeout ? &socket_->own_reads.timeout : nullptr);
     loop()->MarkDirty();
   } else if (!want && pending) {
-    event_del(own_read_event_);
+    event_del(socket_->own_reads.read_event);
   }
 }
 
 short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
   evbuffer* input = bufferevent_get_input(bev_);
-  size_t budget = max_read_per_wakeup_;
+  size_t budget = socket_->own_reads.max_per_wakeup;
   ev_ssize_t allowance = bufferevent_get_max_to_read(bev_);  // the rate limit, or max_single_read
   if (allowance >= 0 && static_cast<size_t>(allowance) < budget)
     budget = static_cast<size_t>(allowance);
@@ -109,7 +113,7 @@ short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
       if (offered + io[i].iov_len > want) io[i].iov_len = want - offered;
       offered += io[i].iov_len;
     }
-    ssize_t got = readv(own_read_fd_, io, count);
+    ssize_t got = readv(socket_->own_reads.fd, io, count);
     if (got <= 0) {
       evbuffer_commit_space(input, vectors, 0);
       if (got == 0) {
@@ -140,7 +144,7 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   if (wrap->bev_ == nullptr) return;
   if (what & EV_TIMEOUT) {
     // libevent's read timeout: reading stops until enable(EV_READ), the event callback is told.
-    wrap->user_read_enabled_ = false;
+    wrap->socket_->own_reads.user_enabled = false;
     wrap->SyncOwnRead();
     EVUTIL_SET_SOCKET_ERROR(0);
     bufferevent_trigger_event(wrap->bev_, BEV_EVENT_TIMEOUT | BEV_EVENT_READING, 0);
@@ -148,10 +152,11 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   }
   if (bufferevent_get_max_to_read(wrap->bev_) <= 0) {
     // The rate-limit bucket is empty: wait a tick, as libevent suspends reading until its refill.
-    event_del(wrap->own_read_event_);
-    timeval delay =
-        MillisecondsToTimeval(wrap->rate_tick_ms_ > 0 ? wrap->rate_tick_ms_ : kDefaultRetryMs);
-    evtimer_add(wrap->read_retry_timer_, &delay);
+    event_del(wrap->socket_->own_reads.read_event);
+    timeval delay = MillisecondsToTimeval(wrap->socket_->rate_limit.tick_ms > 0
+                                              ? wrap->socket_->rate_limit.tick_ms
+                                              : kDefaultRetryMs);
+    evtimer_add(wrap->socket_->own_reads.retry_timer, &delay);
     return;
   }
   int err = 0;
@@ -160,7 +165,7 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   // Through libevent, so its low watermark and deferral apply and a filter on top gets the data.
   if (got > 0) bufferevent_trigger(wrap->bev_, EV_READ, 0);
   if (ending != 0 && wrap->bev_ != nullptr) {
-    wrap->user_read_enabled_ = false;
+    wrap->socket_->own_reads.user_enabled = false;
     wrap->SyncOwnRead();
     EVUTIL_SET_SOCKET_ERROR(err);
     bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING), 0);

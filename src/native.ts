@@ -183,6 +183,8 @@ interface NativeModule {
   libeventVersion: string;
   /** libevent's flag values from its headers (EV_*, BEV_EVENT_*, BEV_NORMAL…, EVBUFFER_EOL_*), for tests. */
   libeventConstants: Readonly<Record<string, number>>;
+  /** True in the AddressSanitizer build (npm run test:asan), where freed memory sits in quarantine. */
+  sanitizerBuild: boolean;
   setHooks(hooks: {
     errorClass?: typeof BuffereventError;
     bufferevent?: BuffereventDispatch;

@@ -12,6 +12,7 @@
 #include "../event_loop.h"
 #include "../util/errors.h"
 #include "../util/js_callback.h"
+#include "frame_output.h"
 #include "frame_writer.h"
 #include "mask.h"
 
@@ -205,12 +206,12 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
   if (header_length == 0) return false;
   if (opcode == kClose) session_.CloseSent();
   if (!client_) {
-    return bufferevent_->WriteParts(env, header, header_length, payload, length, payload_owner);
+    return QueueFrame(env, bufferevent_, header, header_length, payload, length, payload_owner);
   }
   // A client's payload goes out masked: one copy, masked on the way.
   std::unique_ptr<uint8_t[]> masked(new uint8_t[length > 0 ? length : 1]);
   MaskCopy(masked.get(), payload, length, key, 0);
-  return bufferevent_->WriteParts(env, header, header_length, masked.get(), length, nullptr);
+  return QueueFrame(env, bufferevent_, header, header_length, masked.get(), length, nullptr);
 }
 
 Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
@@ -238,7 +239,7 @@ Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   paused_ = true;
-  bufferevent_->SetReadEnabled(false);
+  bufferevent_->DisableEvents(EV_READ);
   return env.Undefined();
 }
 
@@ -247,7 +248,7 @@ Napi::Value WebSocketConnection::Resume(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   if (!paused_) return env.Undefined();
   paused_ = false;
-  bufferevent_->SetReadEnabled(true);
+  bufferevent_->EnableEvents(EV_READ);
   // What arrived before the pause is still in the input: parse it on the next pass.
   bufferevent_trigger(bufferevent_->bev(), EV_READ,
                       BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);

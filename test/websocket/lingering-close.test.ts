@@ -9,6 +9,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type WebSocketServerOptions } from '../../src/websocket/index.ts';
 import { EventBase } from '../../src/index.ts';
+import { native } from '../../src/native.ts';
 import { checkNothingLeaksAfterEach, turns, waitFor } from '../helpers.ts';
 import {
   acceptFor,
@@ -209,8 +210,11 @@ describe('the server fails a connection while the peer is still sending', () => 
     await waitFor(() => server.closes.length === 1, WAIT_MS, "the server's 'close' at the peer's FIN");
     expect(server.closes).toEqual([{ code: 1002, reason: '' }]);
     expect(peer.error).toBeUndefined();
-    // Discarded as it arrives: far less than the 64 MiB read stays in memory (generous bound).
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(32 * 1024 * 1024);
+    // Discarded as it arrives: far less than the 64 MiB read stays in memory (generous bound). The
+    // AddressSanitizer build keeps freed memory in its quarantine (256 MiB), so there RSS grows
+    // with everything read and freed, and only the release build can show the bound.
+    const growth = process.memoryUsage().rss - rssBefore;
+    expect(growth).toBeLessThan(native.sanitizerBuild ? 320 * 1024 * 1024 : 32 * 1024 * 1024);
   });
 
   it('sends the queued frames before closing when the peer half-closes first', async () => {
