@@ -1,7 +1,7 @@
 // Bufferevent.toStream(): a node:stream Duplex over a bufferevent. Backpressure maps to libevent:
-// a full readable side disables EV_READ (the input is always drained into the stream first, so data
-// never sits above the high watermark, which would make libevent call the read callback forever);
-// end() becomes a write shutdown once the output has drained; errors destroy the stream.
+// a full readable side disables EV_READ (the input is always drained into the stream first, so the
+// stream, not the input evbuffer, holds what was read); end() becomes a write shutdown once the
+// output has drained; errors destroy the stream.
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { BEV, EV } from './constants.ts';
 import type { Bufferevent } from './bufferevent.ts';
