@@ -1,10 +1,5 @@
 # Builds the addon against the system's libevent 2.1 (found with pkg-config; scripts/install.mjs checks first).
 # BUFFEREVENT_SANITIZE=1 in the environment adds AddressSanitizer and UBSan (scripts/test-asan.sh).
-# NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: when a worker is terminated, Node refuses, from another
-# thread and at any moment, every napi call that could run JavaScript; node-addon-api turns the
-# refused throw that follows into a fatal error unless this is defined (the abort once seen in CI,
-# reproduced by test/loop/event-loop.worker-teardown.test.ts within a second without it). With it the
-# call returns an empty value, which every method checks before use.
 # bufferevent_codec_test.node is a second, test-only module over the pure codec files (test/ws/codec.ts
 # loads it); the production addon does not contain it.
 {
@@ -43,7 +38,7 @@
         "native/ws/frame_output.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": [

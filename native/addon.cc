@@ -17,32 +17,52 @@
 #include "rate_limit.h"
 #include "util/errors.h"
 #include "util/libevent_allocator.h"
+#include "util/napi_checked.h"
 #include "ws/connection.h"
 
 namespace node_bufferevent {
 
+namespace {
+
+napi_property_descriptor Function(const char* name, napi_callback callback) {
+  return {name, nullptr, callback, nullptr, nullptr, nullptr, napi_default, nullptr};
+}
+
+}  // namespace
+
+// The functions take the addon from the environment's instance data, which napi hands out without
+// a refusal.
+template <Addon::Method M>
+napi_value Addon::Call(napi_env env, napi_callback_info callback_info) {
+  Napi::CallbackInfo info(env, callback_info);
+  return (Of(info.Env()).*M)(info);
+}
+
+// Every definition is checked: a refusal (the worker is being terminated while loading the module)
+// leaves the module incomplete, and nobody is left to use it.
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   InstallLibeventAllocator();  // before libevent allocates anything in this process
-  DefineAddon(exports, {
-                           InstanceMethod("setHooks", &Addon::SetHooks),
-                           InstanceMethod("baseInfo", &Addon::BaseInfo),
-                           InstanceMethod("baseStats", &Addon::BaseStats),
-                           InstanceMethod("configureDns", &Addon::ConfigureDns),
-                           InstanceMethod("socketpair", &Addon::SocketPair),
-                           InstanceMethod("dupSocket", &Addon::DupSocket),
-                       });
-  exports.Set("EvBuffer", EvBufferWrap::Init(env, *this));
-  exports.Set("Bufferevent", BuffereventWrap::Init(env));
-  exports.Set("Listener", ListenerWrap::Init(env));
-  exports.Set("Event", EventWrap::Init(env));
-  exports.Set("RateLimitGroup", RateLimitGroupWrap::Init(env));
-  exports.Set("WebSocketConnection", ws::WebSocketConnection::Init(env));
-  exports.Set("libeventVersion", Napi::String::New(env, event_get_version()));
-  exports.Set("libeventConstants", LibeventConstants(env));
+  const napi_property_descriptor functions[] = {
+      Function("setHooks", Call<&Addon::SetHooks>),
+      Function("baseInfo", Call<&Addon::BaseInfo>),
+      Function("baseStats", Call<&Addon::BaseStats>),
+      Function("configureDns", Call<&Addon::ConfigureDns>),
+      Function("socketpair", Call<&Addon::SocketPair>),
+      Function("dupSocket", Call<&Addon::DupSocket>),
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  SetProperty(exports, "EvBuffer", EvBufferWrap::Init(env, *this));
+  SetProperty(exports, "Bufferevent", BuffereventWrap::Init(env));
+  SetProperty(exports, "Listener", ListenerWrap::Init(env));
+  SetProperty(exports, "Event", EventWrap::Init(env));
+  SetProperty(exports, "RateLimitGroup", RateLimitGroupWrap::Init(env));
+  SetProperty(exports, "WebSocketConnection", ws::WebSocketConnection::Init(env));
+  SetProperty(exports, "libeventVersion", event_get_version());
+  SetProperty(exports, "libeventConstants", LibeventConstants(env));
 #ifdef BUFFEREVENT_SANITIZE_BUILD
-  exports.Set("sanitizerBuild", Napi::Boolean::New(env, true));
+  SetProperty(exports, "sanitizerBuild", Napi::Boolean::New(env, true));
 #else
-  exports.Set("sanitizerBuild", Napi::Boolean::New(env, false));
+  SetProperty(exports, "sanitizerBuild", Napi::Boolean::New(env, false));
 #endif
 }
 
@@ -50,7 +70,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
 // the library actually built against.
 Napi::Object Addon::LibeventConstants(Napi::Env env) {
   Napi::Object result = Napi::Object::New(env);
-  auto set = [&](const char* name, int value) { result.Set(name, Napi::Number::New(env, value)); };
+  auto set = [&](const char* name, int value) { SetProperty(result, name, value); };
   set("EV_TIMEOUT", EV_TIMEOUT);
   set("EV_READ", EV_READ);
   set("EV_WRITE", EV_WRITE);
@@ -92,7 +112,9 @@ Napi::Value Addon::SetHooks(const Napi::CallbackInfo& info) {
   // Each TypeScript module registers its own dispatcher when it loads; only given keys change.
   Napi::Object hooks = info[0].As<Napi::Object>();
   auto take = [&](const char* key, Napi::FunctionReference& slot) {
-    if (hooks.Has(key)) slot = Napi::Persistent(hooks.Get(key).As<Napi::Function>());
+    if (!HasProperty(hooks, key)) return;
+    Napi::Value hook = GetProperty(hooks, key);
+    if (!hook.IsEmpty()) slot = Napi::Persistent(hook.As<Napi::Function>());
   };
   take("errorClass", error_class);
   take("bufferevent", bufferevent_dispatch);
@@ -108,9 +130,9 @@ Napi::Value Addon::BaseInfo(const Napi::CallbackInfo& info) {
   EventLoop* loop = Loop(env);
   if (loop == nullptr) return Napi::Value();
   Napi::Object result = Napi::Object::New(env);
-  result.Set("method", loop->method());
-  result.Set("priorities", EventLoop::kUserPriorities);
-  result.Set("defaultPriority", EventLoop::kPriorityQueues / 2);
+  SetProperty(result, "method", loop->method());
+  SetProperty(result, "priorities", EventLoop::kUserPriorities);
+  SetProperty(result, "defaultPriority", EventLoop::kPriorityQueues / 2);
   return result;
 }
 
@@ -120,18 +142,18 @@ Napi::Value Addon::BaseStats(const Napi::CallbackInfo& info) {
   if (loop == nullptr) return Napi::Value();
   LoopStats stats = loop->Stats();
   Napi::Object result = Napi::Object::New(env);
-  result.Set("passes", static_cast<double>(stats.passes));
-  result.Set("wakeups", static_cast<double>(stats.wakeups));
-  result.Set("callbacks", static_cast<double>(stats.callbacks));
-  result.Set("budgetBreaks", static_cast<double>(stats.budget_breaks));
-  result.Set("liveBufferevents", stats.live_bufferevents);
-  result.Set("liveListeners", stats.live_listeners);
-  result.Set("liveEvents", stats.live_events);
-  result.Set("liveEvBuffers", stats.live_evbuffers);
-  result.Set("liveWebSockets", stats.live_websockets);
-  result.Set("liveRateLimitGroups", stats.live_rate_limit_groups);
-  result.Set("addedEvents", stats.added_events);
-  result.Set("activeEvents", stats.active_events);
+  SetProperty(result, "passes", static_cast<double>(stats.passes));
+  SetProperty(result, "wakeups", static_cast<double>(stats.wakeups));
+  SetProperty(result, "callbacks", static_cast<double>(stats.callbacks));
+  SetProperty(result, "budgetBreaks", static_cast<double>(stats.budget_breaks));
+  SetProperty(result, "liveBufferevents", stats.live_bufferevents);
+  SetProperty(result, "liveListeners", stats.live_listeners);
+  SetProperty(result, "liveEvents", stats.live_events);
+  SetProperty(result, "liveEvBuffers", stats.live_evbuffers);
+  SetProperty(result, "liveWebSockets", stats.live_websockets);
+  SetProperty(result, "liveRateLimitGroups", stats.live_rate_limit_groups);
+  SetProperty(result, "addedEvents", stats.added_events);
+  SetProperty(result, "activeEvents", stats.active_events);
   return result;
 }
 
@@ -154,8 +176,8 @@ Napi::Value Addon::SocketPair(const Napi::CallbackInfo& info) {
   evutil_make_socket_closeonexec(fds[0]);
   evutil_make_socket_closeonexec(fds[1]);
   Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, fds[0]);
-  result.Set(1u, fds[1]);
+  SetElement(result, 0, Napi::Number::New(env, fds[0]));
+  SetElement(result, 1, Napi::Number::New(env, fds[1]));
   return result;
 }
 
@@ -173,5 +195,14 @@ Napi::Value Addon::DupSocket(const Napi::CallbackInfo& info) {
 
 }  // namespace node_bufferevent
 
-using BuffereventAddon = node_bufferevent::Addon;
-NODE_API_ADDON(BuffereventAddon)
+namespace {
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  auto* addon = new node_bufferevent::Addon(env, exports);
+  env.SetInstanceData(addon);  // deleted with the environment
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitModule)

@@ -8,9 +8,14 @@
 
 namespace node_bufferevent {
 
-class Addon : public Napi::Addon<Addon> {
+// Not a Napi::Addon: its registration defines the functions through node-addon-api, which turns
+// a refusal (a worker terminated while loading the module) into a fatal error; the module entry
+// (addon.cc) defines them with checked napi calls instead (see util/napi_checked.h).
+class Addon {
  public:
   Addon(Napi::Env env, Napi::Object exports);
+  Addon(const Addon&) = delete;
+  Addon& operator=(const Addon&) = delete;
   static Addon& Of(Napi::Env env) { return *env.GetInstanceData<Addon>(); }
 
   // The loop is created on first use so that loading the module alone costs nothing; null when
@@ -27,6 +32,10 @@ class Addon : public Napi::Addon<Addon> {
   Napi::FunctionReference evbuffer_constructor;
 
  private:
+  using Method = Napi::Value (Addon::*)(const Napi::CallbackInfo& info);
+  template <Method M>
+  static napi_value Call(napi_env env, napi_callback_info info);
+
   Napi::Value SetHooks(const Napi::CallbackInfo& info);
   Napi::Value BaseInfo(const Napi::CallbackInfo& info);
   Napi::Value BaseStats(const Napi::CallbackInfo& info);

@@ -14,6 +14,7 @@
 #include "util/errors.h"
 #include "util/js_callback.h"
 #include "util/milliseconds.h"
+#include "util/napi_checked.h"
 
 namespace node_bufferevent {
 
@@ -21,41 +22,41 @@ Napi::Function BuffereventWrap::Init(Napi::Env env) {
   return DefineClass(
       env, "Bufferevent",
       {
-          InstanceMethod("setCallbackMask", &BuffereventWrap::SetCallbackMask),
-          InstanceMethod("keepAlive", &BuffereventWrap::KeepAlive),
-          InstanceMethod("enable", &BuffereventWrap::Enable),
-          InstanceMethod("disable", &BuffereventWrap::Disable),
-          InstanceMethod("enabled", &BuffereventWrap::Enabled),
-          InstanceMethod("setWatermark", &BuffereventWrap::SetWatermark),
-          InstanceMethod("getWatermark", &BuffereventWrap::GetWatermark),
-          InstanceMethod("setTimeouts", &BuffereventWrap::SetTimeouts),
-          InstanceMethod("write", &BuffereventWrap::Write),
-          InstanceMethod("writeBuffer", &BuffereventWrap::WriteBuffer),
-          InstanceMethod("read", &BuffereventWrap::Read),
-          InstanceMethod("input", &BuffereventWrap::Input),
-          InstanceMethod("output", &BuffereventWrap::Output),
-          InstanceMethod("flush", &BuffereventWrap::Flush),
-          InstanceMethod("getPriority", &BuffereventWrap::GetPriority),
-          InstanceMethod("setPriority", &BuffereventWrap::SetPriority),
-          InstanceMethod("fd", &BuffereventWrap::Fd),
-          InstanceMethod("trigger", &BuffereventWrap::Trigger),
-          InstanceMethod("triggerEvent", &BuffereventWrap::TriggerEvent),
-          InstanceMethod("free", &BuffereventWrap::Free),
-          InstanceMethod("connect", &BuffereventWrap::Connect),
-          InstanceMethod("connectHostname", &BuffereventWrap::ConnectHostname),
-          InstanceMethod("shutdownWrite", &BuffereventWrap::ShutdownWrite),
-          InstanceMethod("filterBuffers", &BuffereventWrap::FilterBuffers),
-          InstanceMethod("setRateLimit", &BuffereventWrap::SetRateLimit),
-          InstanceMethod("getReadLimit", &BuffereventWrap::GetReadLimit),
-          InstanceMethod("getWriteLimit", &BuffereventWrap::GetWriteLimit),
-          InstanceMethod("decrementReadLimit", &BuffereventWrap::DecrementReadLimit),
-          InstanceMethod("decrementWriteLimit", &BuffereventWrap::DecrementWriteLimit),
+          InstanceMethod<&BuffereventWrap::SetCallbackMask>("setCallbackMask"),
+          InstanceMethod<&BuffereventWrap::KeepAlive>("keepAlive"),
+          InstanceMethod<&BuffereventWrap::Enable>("enable"),
+          InstanceMethod<&BuffereventWrap::Disable>("disable"),
+          InstanceMethod<&BuffereventWrap::Enabled>("enabled"),
+          InstanceMethod<&BuffereventWrap::SetWatermark>("setWatermark"),
+          InstanceMethod<&BuffereventWrap::GetWatermark>("getWatermark"),
+          InstanceMethod<&BuffereventWrap::SetTimeouts>("setTimeouts"),
+          InstanceMethod<&BuffereventWrap::Write>("write"),
+          InstanceMethod<&BuffereventWrap::WriteBuffer>("writeBuffer"),
+          InstanceMethod<&BuffereventWrap::Read>("read"),
+          InstanceMethod<&BuffereventWrap::Input>("input"),
+          InstanceMethod<&BuffereventWrap::Output>("output"),
+          InstanceMethod<&BuffereventWrap::Flush>("flush"),
+          InstanceMethod<&BuffereventWrap::GetPriority>("getPriority"),
+          InstanceMethod<&BuffereventWrap::SetPriority>("setPriority"),
+          InstanceMethod<&BuffereventWrap::Fd>("fd"),
+          InstanceMethod<&BuffereventWrap::Trigger>("trigger"),
+          InstanceMethod<&BuffereventWrap::TriggerEvent>("triggerEvent"),
+          InstanceMethod<&BuffereventWrap::Free>("free"),
+          InstanceMethod<&BuffereventWrap::Connect>("connect"),
+          InstanceMethod<&BuffereventWrap::ConnectHostname>("connectHostname"),
+          InstanceMethod<&BuffereventWrap::ShutdownWrite>("shutdownWrite"),
+          InstanceMethod<&BuffereventWrap::FilterBuffers>("filterBuffers"),
+          InstanceMethod<&BuffereventWrap::SetRateLimit>("setRateLimit"),
+          InstanceMethod<&BuffereventWrap::GetReadLimit>("getReadLimit"),
+          InstanceMethod<&BuffereventWrap::GetWriteLimit>("getWriteLimit"),
+          InstanceMethod<&BuffereventWrap::DecrementReadLimit>("decrementReadLimit"),
+          InstanceMethod<&BuffereventWrap::DecrementWriteLimit>("decrementWriteLimit"),
       });
 }
 
 // new Bufferevent(owner, kind, options)
 BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<BuffereventWrap>(info), NativeObject(info, ObjectKind::kBufferevent) {
+    : NativeObject(info, ObjectKind::kBufferevent) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Bufferevent");
@@ -300,8 +301,8 @@ Napi::Value BuffereventWrap::GetWatermark(const Napi::CallbackInfo& info) {
   bufferevent_getwatermark(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()), &low,
                            &high);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("low", static_cast<double>(low));
-  result.Set("high", static_cast<double>(high));
+  SetProperty(result, "low", static_cast<double>(low));
+  SetProperty(result, "high", static_cast<double>(high));
   return result;
 }
 
@@ -377,7 +378,7 @@ Napi::Value BuffereventWrap::Read(const Napi::CallbackInfo& info) {
     double wanted = info[0].As<Napi::Number>().DoubleValue();
     if (wanted < static_cast<double>(available)) count = static_cast<size_t>(wanted);
   }
-  auto result = Napi::Buffer<uint8_t>::New(env, count);
+  auto result = NewBuffer(env, count);
   if (result.IsEmpty()) return Napi::Value();  // refused: the worker is being terminated
   if (count > 0) bufferevent_read(bev_, result.Data(), count);
   loop()->MarkDirty();  // draining below the high watermark may resume reading
@@ -444,7 +445,7 @@ Napi::Value BuffereventWrap::Trigger(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   int options = BEV_TRIG_DEFER_CALLBACKS;
-  if (info[1].ToBoolean().Value()) options |= BEV_TRIG_IGNORE_WATERMARKS;
+  if (IsTruthy(info[1])) options |= BEV_TRIG_IGNORE_WATERMARKS;
   bufferevent_trigger(bev_, static_cast<short>(info[0].As<Napi::Number>().Int32Value()), options);
   loop()->MarkDirty();
   return env.Undefined();

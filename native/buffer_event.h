@@ -14,6 +14,7 @@
 #include "buffer_event_filter.h"
 #include "buffer_event_pair.h"
 #include "buffer_event_socket.h"
+#include "native_class.h"
 #include "native_object.h"
 #include "read_high_watermark.h"
 
@@ -40,7 +41,7 @@ class BuffereventDelegate {
   ~BuffereventDelegate() = default;
 };
 
-class BuffereventWrap : public Napi::ObjectWrap<BuffereventWrap>, public NativeObject {
+class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kBufferevent;
   static Napi::Function Init(Napi::Env env);

@@ -13,6 +13,7 @@
 #include "filters/native_filter.h"
 #include "util/errors.h"
 #include "util/js_callback.h"
+#include "util/napi_checked.h"
 
 namespace node_bufferevent {
 
@@ -28,7 +29,7 @@ bool SideIsJs(Napi::Value spec) {
 // }
 bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) {
   kind_ = BuffereventKind::kFilter;
-  Napi::Value underlying_object = options.Get("underlying");
+  Napi::Value underlying_object = GetProperty(options, "underlying");
   BuffereventWrap* underlying = FromJs(underlying_object, "underlying");
   if (underlying == nullptr) return nullptr;  // ERR_INVALID_ARG is pending
   if (underlying->bev_ == nullptr) {
@@ -42,7 +43,7 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
   }
   const char* sides[2] = {"input", "output"};
   for (int side = 0; side < 2; side++) {
-    Napi::Value spec = options.Get(sides[side]);
+    Napi::Value spec = GetProperty(options, sides[side]);
     if (SideIsJs(spec)) {
       filter_->js_filters[side] = true;
     } else if (spec.IsObject()) {
@@ -53,7 +54,7 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
   auto has = [&](int side) {
     return filter_->js_filters[side] || filter_->native_filters[side] != nullptr;
   };
-  filter_->close_underlying_on_free = options.Get("closeOnFree").ToBoolean().Value();
+  filter_->close_underlying_on_free = GetFlag(options, "closeOnFree");
   // Deferred callbacks always: an output filter runs inside write(), and the write callback it
   // would trigger must not run there.
   int flags =
@@ -174,8 +175,8 @@ Napi::Value BuffereventWrap::FilterBuffers(const Napi::CallbackInfo& info) {
   evbuffer* dst =
       side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(filter_->underlying->bev_);
   Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, EvBufferWrap::NewView(env, src, &filter_->views[side * 2]));
-  result.Set(1u, EvBufferWrap::NewView(env, dst, &filter_->views[side * 2 + 1]));
+  SetElement(result, 0, EvBufferWrap::NewView(env, src, &filter_->views[side * 2]));
+  SetElement(result, 1, EvBufferWrap::NewView(env, dst, &filter_->views[side * 2 + 1]));
   return result;
 }
 

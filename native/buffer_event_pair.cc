@@ -6,6 +6,7 @@
 #include "event_loop.h"
 #include "filters/native_filter.h"
 #include "util/errors.h"
+#include "util/napi_checked.h"
 
 namespace node_bufferevent {
 
@@ -13,8 +14,8 @@ namespace node_bufferevent {
 // wrapper takes its first half; with it, this wrapper takes the second half of that pair.
 bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
   kind_ = BuffereventKind::kPair;
-  if (options.Has("partnerOf")) {
-    BuffereventWrap* first = FromJs(options.Get("partnerOf"), "partnerOf");
+  if (HasProperty(options, "partnerOf")) {
+    BuffereventWrap* first = FromJs(GetProperty(options, "partnerOf"), "partnerOf");
     if (first == nullptr) return nullptr;  // ERR_INVALID_ARG is pending
     bufferevent* second =
         first->bev_ == nullptr ? nullptr : bufferevent_pair_get_partner(first->bev_);

@@ -14,6 +14,7 @@
 #include "filters/native_filter.h"
 #include "hostname_connector.h"
 #include "util/errors.h"
+#include "util/napi_checked.h"
 #include "util/watchable_fd.h"
 
 namespace node_bufferevent {
@@ -24,7 +25,7 @@ constexpr size_t kWriteThroughMaxSingleWrite = 4 * 1024 * 1024;
 
 // options: { fd: number (-1 for none), closeOnFree: boolean, deferCallbacks: boolean }
 bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) {
-  int fd = options.Get("fd").As<Napi::Number>().Int32Value();
+  int fd = GetInt32(options, "fd", -1);
   if (fd >= 0) {
     if (int err = UnwatchableFdError(fd); err != 0) {
       ThrowSystemError(env, "ERR_INVALID_FD", err, "fstat",
@@ -38,11 +39,11 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
     evutil_make_socket_nonblocking(fd);
   }
   int flags = 0;
-  if (options.Get("closeOnFree").ToBoolean().Value()) flags |= BEV_OPT_CLOSE_ON_FREE;
-  if (options.Get("deferCallbacks").ToBoolean().Value()) flags |= BEV_OPT_DEFER_CALLBACKS;
+  if (GetFlag(options, "closeOnFree")) flags |= BEV_OPT_CLOSE_ON_FREE;
+  if (GetFlag(options, "deferCallbacks")) flags |= BEV_OPT_DEFER_CALLBACKS;
   socket_->own_reads.max_per_wakeup =
-      static_cast<size_t>(options.Get("maxReadPerWakeup").As<Napi::Number>().DoubleValue());
-  socket_->write_through = options.Get("writeThrough").ToBoolean().Value();
+      static_cast<size_t>(GetNumber(options, "maxReadPerWakeup", 0));
+  socket_->write_through = GetFlag(options, "writeThrough");
   bufferevent* bev = bufferevent_socket_new(loop()->base(), fd, flags);
   // libevent caps each read at max_single_read (16 KiB by default) when computing rate limits;
   // raise it so bufferevent_get_max_to_read reports the larger budget.

@@ -12,6 +12,7 @@
 #include "addon.h"
 #include "util/errors.h"
 #include "util/libevent_allocator.h"
+#include "util/napi_checked.h"
 
 namespace node_bufferevent {
 
@@ -51,20 +52,20 @@ Napi::Function EvBufferWrap::Init(Napi::Env env, Addon& addon) {
   Napi::Function constructor =
       DefineClass(env, "EvBuffer",
                   {
-                      InstanceAccessor("length", &EvBufferWrap::Length, nullptr),
-                      InstanceMethod("add", &EvBufferWrap::Add),
-                      InstanceMethod("addBuffer", &EvBufferWrap::AddBuffer),
-                      InstanceMethod("prepend", &EvBufferWrap::Prepend),
-                      InstanceMethod("remove", &EvBufferWrap::Remove),
-                      InstanceMethod("drain", &EvBufferWrap::Drain),
-                      InstanceMethod("copyOut", &EvBufferWrap::CopyOut),
-                      InstanceMethod("pullup", &EvBufferWrap::Pullup),
-                      InstanceMethod("search", &EvBufferWrap::Search),
-                      InstanceMethod("readLine", &EvBufferWrap::ReadLine),
-                      InstanceMethod("addFile", &EvBufferWrap::AddFile),
-                      InstanceMethod("writeTo", &EvBufferWrap::WriteTo),
-                      InstanceMethod("readFrom", &EvBufferWrap::ReadFrom),
-                      InstanceMethod("free", &EvBufferWrap::Free),
+                      InstanceGetter<&EvBufferWrap::Length>("length"),
+                      InstanceMethod<&EvBufferWrap::Add>("add"),
+                      InstanceMethod<&EvBufferWrap::AddBuffer>("addBuffer"),
+                      InstanceMethod<&EvBufferWrap::Prepend>("prepend"),
+                      InstanceMethod<&EvBufferWrap::Remove>("remove"),
+                      InstanceMethod<&EvBufferWrap::Drain>("drain"),
+                      InstanceMethod<&EvBufferWrap::CopyOut>("copyOut"),
+                      InstanceMethod<&EvBufferWrap::Pullup>("pullup"),
+                      InstanceMethod<&EvBufferWrap::Search>("search"),
+                      InstanceMethod<&EvBufferWrap::ReadLine>("readLine"),
+                      InstanceMethod<&EvBufferWrap::AddFile>("addFile"),
+                      InstanceMethod<&EvBufferWrap::WriteTo>("writeTo"),
+                      InstanceMethod<&EvBufferWrap::ReadFrom>("readFrom"),
+                      InstanceMethod<&EvBufferWrap::Free>("free"),
                   });
   addon.evbuffer_constructor = Napi::Persistent(constructor);
   return constructor;
@@ -72,8 +73,9 @@ Napi::Function EvBufferWrap::Init(Napi::Env env, Addon& addon) {
 
 Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap** back_pointer,
                                    bool frozen_start, bool frozen_end) {
-  Napi::Object object =
-      Addon::Of(env).evbuffer_constructor.New({Napi::External<evbuffer>::New(env, buffer)});
+  Napi::Value external = NewExternal(env, buffer);
+  if (external.IsEmpty()) return Napi::Object();  // refused: the worker is being terminated
+  Napi::Object object = NewInstance(env, Addon::Of(env).evbuffer_constructor.Value(), {external});
   if (object.IsEmpty()) return object;  // refused: the worker is being terminated
   EvBufferWrap* view = UnwrapChecked<EvBufferWrap>(env, object, "view");
   if (view == nullptr) return Napi::Object();
@@ -85,7 +87,7 @@ Napi::Object EvBufferWrap::NewView(Napi::Env env, evbuffer* buffer, EvBufferWrap
 }
 
 EvBufferWrap::EvBufferWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<EvBufferWrap>(info), NativeObject(info, ObjectKind::kEvBuffer) {
+    : NativeObject(info, ObjectKind::kEvBuffer) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   if (info.Length() > 0 && info[0].IsExternal()) {
     buffer_ = info[0].As<Napi::External<evbuffer>>().Data();
@@ -181,7 +183,7 @@ Napi::Value EvBufferWrap::Remove(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   size_t count = ClampCount(info[0], evbuffer_get_length(buffer_));
-  auto result = Napi::Buffer<uint8_t>::New(env, count);
+  auto result = NewBuffer(env, count);
   if (result.IsEmpty()) return Napi::Value();  // refused: the worker is being terminated
   if (count > 0 && evbuffer_remove(buffer_, result.Data(), count) < 0)
     return FailedOperation(env, "remove");
@@ -202,7 +204,7 @@ Napi::Value EvBufferWrap::CopyOut(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   size_t count = ClampCount(info[0], evbuffer_get_length(buffer_));
-  auto result = Napi::Buffer<uint8_t>::New(env, count);
+  auto result = NewBuffer(env, count);
   if (result.IsEmpty() || count == 0) return result;  // empty: refused, the worker is terminating
   int chunks = evbuffer_peek(buffer_, static_cast<ev_ssize_t>(count), nullptr, nullptr, 0);
   std::vector<evbuffer_iovec> vectors(static_cast<size_t>(chunks));
@@ -222,7 +224,7 @@ Napi::Value EvBufferWrap::Pullup(const Napi::CallbackInfo& info) {
   size_t count = ClampCount(info[0], evbuffer_get_length(buffer_));
   unsigned char* contiguous = evbuffer_pullup(buffer_, static_cast<ev_ssize_t>(count));
   if (contiguous == nullptr && count > 0) return FailedOperation(env, "pullup");
-  return Napi::Buffer<uint8_t>::Copy(env, contiguous, count);
+  return CopyBuffer(env, contiguous, count);  // empty (undefined) when refused
 }
 
 Napi::Value EvBufferWrap::Search(const Napi::CallbackInfo& info) {
@@ -245,8 +247,8 @@ Napi::Value EvBufferWrap::ReadLine(const Napi::CallbackInfo& info) {
   size_t length = 0;
   char* line = evbuffer_readln(buffer_, &length, style);
   if (line == nullptr) return env.Null();
-  auto result = Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(line), length);
-  LibeventFree(line);  // allocated by libevent, so by our allocator
+  auto result = CopyBuffer(env, line, length);  // empty (undefined) when refused
+  LibeventFree(line);                           // allocated by libevent, so by our allocator
   return result;
 }
 

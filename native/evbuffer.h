@@ -5,13 +5,14 @@
 #include <event2/buffer.h>
 #include <napi.h>
 
+#include "native_class.h"
 #include "native_object.h"
 
 namespace node_bufferevent {
 
 class Addon;
 
-class EvBufferWrap : public Napi::ObjectWrap<EvBufferWrap>, public NativeObject {
+class EvBufferWrap : public NativeClass<EvBufferWrap>, public NativeObject {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kEvBuffer;
   static Napi::Function Init(Napi::Env env, Addon& addon);

@@ -16,20 +16,19 @@ namespace node_bufferevent {
 Napi::Function EventWrap::Init(Napi::Env env) {
   return DefineClass(env, "Event",
                      {
-                         InstanceMethod("add", &EventWrap::Add),
-                         InstanceMethod("del", &EventWrap::Del),
-                         InstanceMethod("activate", &EventWrap::Activate),
-                         InstanceMethod("pending", &EventWrap::Pending),
-                         InstanceMethod("setPriority", &EventWrap::SetPriority),
-                         InstanceMethod("getPriority", &EventWrap::GetPriority),
-                         InstanceMethod("free", &EventWrap::Free),
+                         InstanceMethod<&EventWrap::Add>("add"),
+                         InstanceMethod<&EventWrap::Del>("del"),
+                         InstanceMethod<&EventWrap::Activate>("activate"),
+                         InstanceMethod<&EventWrap::Pending>("pending"),
+                         InstanceMethod<&EventWrap::SetPriority>("setPriority"),
+                         InstanceMethod<&EventWrap::GetPriority>("getPriority"),
+                         InstanceMethod<&EventWrap::Free>("free"),
                      });
 }
 
 // new Event(owner, fd, what): fd -1 and what 0 (or EV_PERSIST) for a timer; fd = signal number with
 // EV_SIGNAL.
-EventWrap::EventWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<EventWrap>(info), NativeObject(info, ObjectKind::kEvent) {
+EventWrap::EventWrap(const Napi::CallbackInfo& info) : NativeObject(info, ObjectKind::kEvent) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Event");

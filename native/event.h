@@ -5,12 +5,14 @@
 #include <event2/event.h>
 #include <napi.h>
 
+#include "native_class.h"
 #include "native_object.h"
 
 namespace node_bufferevent {
 
-class EventWrap : public Napi::ObjectWrap<EventWrap>, public NativeObject {
+class EventWrap : public NativeClass<EventWrap>, public NativeObject {
  public:
+  static constexpr ObjectKind kObjectKind = ObjectKind::kEvent;
   static Napi::Function Init(Napi::Env env);
   explicit EventWrap(const Napi::CallbackInfo& info);
   ~EventWrap() override;

@@ -15,6 +15,7 @@
 #include "util/errors.h"
 #include "util/js_callback.h"
 #include "util/milliseconds.h"
+#include "util/napi_checked.h"
 
 namespace node_bufferevent {
 
@@ -64,27 +65,25 @@ void DescribeAddress(const sockaddr* address, std::string* text, int* port, int*
 Napi::Function ListenerWrap::Init(Napi::Env env) {
   return DefineClass(env, "Listener",
                      {
-                         InstanceMethod("address", &ListenerWrap::Address),
-                         InstanceMethod("enable", &ListenerWrap::Enable),
-                         InstanceMethod("disable", &ListenerWrap::Disable),
-                         InstanceMethod("fd", &ListenerWrap::Fd),
-                         InstanceMethod("close", &ListenerWrap::Close),
+                         InstanceMethod<&ListenerWrap::Address>("address"),
+                         InstanceMethod<&ListenerWrap::Enable>("enable"),
+                         InstanceMethod<&ListenerWrap::Disable>("disable"),
+                         InstanceMethod<&ListenerWrap::Fd>("fd"),
+                         InstanceMethod<&ListenerWrap::Close>("close"),
                      });
 }
 
 // new Listener(owner, { family: 4|6, address, port, backlog, reusePort })
 ListenerWrap::ListenerWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<ListenerWrap>(info),
-      NativeObject(info, ObjectKind::kListener),
-      backoff_ms_(kFirstBackoffMs) {
+    : NativeObject(info, ObjectKind::kListener), backoff_ms_(kFirstBackoffMs) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "Listener");
   Napi::Object options = info[1].As<Napi::Object>();
-  int family = options.Get("family").As<Napi::Number>().Int32Value();
-  std::string address = options.Get("address").As<Napi::String>().Utf8Value();
-  int port = options.Get("port").As<Napi::Number>().Int32Value();
-  int backlog = options.Get("backlog").As<Napi::Number>().Int32Value();
+  int family = GetInt32(options, "family", 4);
+  std::string address = GetString(options, "address");
+  int port = GetInt32(options, "port", 0);
+  int backlog = GetInt32(options, "backlog", -1);
   sockaddr_storage storage{};
   socklen_t length = 0;
   if (!ParseAddress(family, address, port, &storage, &length)) {
@@ -93,7 +92,7 @@ ListenerWrap::ListenerWrap(const Napi::CallbackInfo& info)
     return;
   }
   unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
-  if (options.Get("reusePort").ToBoolean().Value()) flags |= LEV_OPT_REUSEABLE_PORT;
+  if (GetFlag(options, "reusePort")) flags |= LEV_OPT_REUSEABLE_PORT;
   listener_ =
       evconnlistener_new_bind(loop()->base(), OnAccept, this, flags, backlog,
                               reinterpret_cast<sockaddr*>(&storage), static_cast<int>(length));
@@ -192,9 +191,9 @@ Napi::Value ListenerWrap::Address(const Napi::CallbackInfo& info) {
   int family;
   DescribeAddress(reinterpret_cast<sockaddr*>(&storage), &text, &port, &family);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("address", text);
-  result.Set("port", port);
-  result.Set("family", family == 6 ? "IPv6" : "IPv4");
+  SetProperty(result, "address", text);
+  SetProperty(result, "port", port);
+  SetProperty(result, "family", family == 6 ? "IPv6" : "IPv4");
   return result;
 }
 

@@ -7,12 +7,14 @@
 #include <event2/listener.h>
 #include <napi.h>
 
+#include "native_class.h"
 #include "native_object.h"
 
 namespace node_bufferevent {
 
-class ListenerWrap : public Napi::ObjectWrap<ListenerWrap>, public NativeObject {
+class ListenerWrap : public NativeClass<ListenerWrap>, public NativeObject {
  public:
+  static constexpr ObjectKind kObjectKind = ObjectKind::kListener;
   static Napi::Function Init(Napi::Env env);
   explicit ListenerWrap(const Napi::CallbackInfo& info);
   ~ListenerWrap() override;

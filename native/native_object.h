@@ -67,15 +67,15 @@ bool HasTypeTag(Napi::Env env, Napi::Value value, ObjectKind kind);
 
 // The only way a wrapper is taken back from a JavaScript value: checks the type tag first and, on a
 // mismatch, throws ERR_INVALID_ARG naming `parameter` and the expected class and returns null. Also
-// null when napi refuses the unwrap itself (a worker being terminated): callers check for null.
-// `Wrap` declares `static constexpr ObjectKind kObjectKind`.
+// null when napi refuses the type-tag check or the unwrap (a worker being terminated; the throw is
+// then refused too): callers check for null. `Wrap` is a NativeClass (native_class.h).
 template <typename Wrap>
 Wrap* UnwrapChecked(Napi::Env env, Napi::Value value, const char* parameter) {
   if (!HasTypeTag(env, value, Wrap::kObjectKind)) {
     ThrowWrongObject(env, parameter, Wrap::kObjectKind);
     return nullptr;
   }
-  return Wrap::Unwrap(value.As<Napi::Object>());
+  return Wrap::Unwrap(env, value);
 }
 
 }  // namespace node_bufferevent

@@ -11,6 +11,7 @@
 #include "filters/native_filter.h"
 #include "util/errors.h"
 #include "util/milliseconds.h"
+#include "util/napi_checked.h"
 
 namespace node_bufferevent {
 
@@ -28,13 +29,13 @@ size_t ClampBytes(double bytes) {
 }
 
 size_t PerTick(Napi::Object options, const char* name, double tick_ms) {
-  Napi::Value value = options.Get(name);
+  Napi::Value value = GetProperty(options, name);
   if (!value.IsNumber()) return EV_RATE_LIMIT_MAX;
   return ClampBytes(std::floor(value.As<Napi::Number>().DoubleValue() * tick_ms / 1000.0));
 }
 
 size_t Burst(Napi::Object options, const char* name, size_t rate) {
-  Napi::Value value = options.Get(name);
+  Napi::Value value = GetProperty(options, name);
   if (!value.IsNumber()) return rate;
   size_t burst = ClampBytes(value.As<Napi::Number>().DoubleValue());
   return burst < rate ? rate : burst;
@@ -43,7 +44,7 @@ size_t Burst(Napi::Object options, const char* name, size_t rate) {
 }  // namespace
 
 double RateLimitTickMs(Napi::Object options) {
-  double tick_ms = std::floor(options.Get("tickMs").As<Napi::Number>().DoubleValue());
+  double tick_ms = std::floor(GetNumber(options, "tickMs", 1));
   if (!(tick_ms >= 1)) return 1;
   return tick_ms > kMaxMilliseconds ? kMaxMilliseconds : tick_ms;
 }
@@ -166,18 +167,18 @@ void BuffereventWrap::ReleaseRateLimit() {
 Napi::Function RateLimitGroupWrap::Init(Napi::Env env) {
   return DefineClass(env, "RateLimitGroup",
                      {
-                         InstanceMethod("add", &RateLimitGroupWrap::Add),
-                         InstanceMethod("remove", &RateLimitGroupWrap::Remove),
-                         InstanceMethod("setRate", &RateLimitGroupWrap::SetRate),
-                         InstanceMethod("totals", &RateLimitGroupWrap::Totals),
-                         InstanceMethod("resetTotals", &RateLimitGroupWrap::ResetTotals),
-                         InstanceMethod("free", &RateLimitGroupWrap::Free),
+                         InstanceMethod<&RateLimitGroupWrap::Add>("add"),
+                         InstanceMethod<&RateLimitGroupWrap::Remove>("remove"),
+                         InstanceMethod<&RateLimitGroupWrap::SetRate>("setRate"),
+                         InstanceMethod<&RateLimitGroupWrap::Totals>("totals"),
+                         InstanceMethod<&RateLimitGroupWrap::ResetTotals>("resetTotals"),
+                         InstanceMethod<&RateLimitGroupWrap::Free>("free"),
                      });
 }
 
 // new RateLimitGroup(owner, options)
 RateLimitGroupWrap::RateLimitGroupWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<RateLimitGroupWrap>(info), NativeObject(info, ObjectKind::kRateLimitGroup) {
+    : NativeObject(info, ObjectKind::kRateLimitGroup) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "RateLimitGroup");
@@ -288,9 +289,9 @@ Napi::Value RateLimitGroupWrap::Totals(const Napi::CallbackInfo& info) {
   ev_uint64_t written = 0;
   bufferevent_rate_limit_group_get_totals(group_, &read, &written);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("read", static_cast<double>(read + fast_path_read_));
-  result.Set("written", static_cast<double>(written + fast_path_written_));
-  result.Set("members", static_cast<double>(members_.size()));
+  SetProperty(result, "read", static_cast<double>(read + fast_path_read_));
+  SetProperty(result, "written", static_cast<double>(written + fast_path_written_));
+  SetProperty(result, "members", static_cast<double>(members_.size()));
   return result;
 }
 

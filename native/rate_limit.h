@@ -7,6 +7,7 @@
 
 #include <unordered_set>
 
+#include "native_class.h"
 #include "native_object.h"
 
 namespace node_bufferevent {
@@ -26,8 +27,9 @@ ev_token_bucket_cfg* MakeBucketConfig(Napi::Env env, Napi::Object options);
 // The refill tick of a validated options object, in whole milliseconds (at least 1).
 double RateLimitTickMs(Napi::Object options);
 
-class RateLimitGroupWrap : public Napi::ObjectWrap<RateLimitGroupWrap>, public NativeObject {
+class RateLimitGroupWrap : public NativeClass<RateLimitGroupWrap>, public NativeObject {
  public:
+  static constexpr ObjectKind kObjectKind = ObjectKind::kRateLimitGroup;
   static Napi::Function Init(Napi::Env env);
   explicit RateLimitGroupWrap(const Napi::CallbackInfo& info);
   ~RateLimitGroupWrap() override;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "../util/errors.h"
+#include "../util/napi_checked.h"
 #include "native_filter.h"
 
 namespace node_bufferevent {
@@ -49,9 +50,7 @@ class LinesFilter : public NativeFilter {
 }  // namespace
 
 std::unique_ptr<NativeFilter> MakeLinesFilter(Napi::Env, Napi::Object options) {
-  Napi::Value max_length = options.Get("maxLength");
-  return std::make_unique<LinesFilter>(
-      static_cast<size_t>(max_length.As<Napi::Number>().DoubleValue()));
+  return std::make_unique<LinesFilter>(static_cast<size_t>(GetNumber(options, "maxLength", 0)));
 }
 
 }  // namespace node_bufferevent

@@ -2,12 +2,15 @@
 #include "native_filter.h"
 
 #include "../util/errors.h"
+#include "../util/napi_checked.h"
 
 namespace node_bufferevent {
 
 std::unique_ptr<NativeFilter> NativeFilter::FromDescriptor(Napi::Env env, Napi::Object descriptor) {
-  std::string name = descriptor.Get("native").As<Napi::String>().Utf8Value();
-  Napi::Object options = descriptor.Get("options").As<Napi::Object>();
+  std::string name = GetString(descriptor, "native");
+  Napi::Value options_value = GetProperty(descriptor, "options");
+  if (options_value.IsEmpty()) return nullptr;  // refused: the worker is being terminated
+  Napi::Object options = options_value.As<Napi::Object>();
   if (name == "deflate") return MakeZlibFilter(env, true, options);
   if (name == "inflate") return MakeZlibFilter(env, false, options);
   if (name == "lines") return MakeLinesFilter(env, options);

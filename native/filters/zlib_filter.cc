@@ -4,6 +4,7 @@
 #include <string>
 
 #include "../util/errors.h"
+#include "../util/napi_checked.h"
 #include "../util/zlib_stream.h"
 #include "native_filter.h"
 
@@ -89,8 +90,7 @@ class ZlibFilter : public NativeFilter {
 };
 
 int IntOption(Napi::Object options, const char* name, int fallback) {
-  Napi::Value value = options.Get(name);
-  return value.IsNumber() ? value.As<Napi::Number>().Int32Value() : fallback;
+  return GetInt32(options, name, fallback);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "../event_loop.h"
 #include "../util/errors.h"
 #include "../util/js_callback.h"
+#include "../util/napi_checked.h"
 #include "frame_output.h"
 #include "frame_writer.h"
 #include "mask.h"
@@ -25,38 +26,41 @@ constexpr size_t kExternalMessageThreshold = 64 * 1024;
 
 FrameParserOptions ParserOptions(const Napi::Object& options) {
   FrameParserOptions result;
-  result.role = options.Get("client").ToBoolean().Value() ? Role::kClient : Role::kServer;
-  result.limits.max_payload =
-      static_cast<uint64_t>(options.Get("maxPayload").As<Napi::Number>().DoubleValue());
-  result.limits.max_fragments = options.Get("maxFragments").As<Napi::Number>().Uint32Value();
+  // The defaults apply only when napi refuses the reads (the worker is being terminated); the wrap
+  // that ends construction is then refused too, and the object never reaches JavaScript.
+  result.role = GetFlag(options, "client") ? Role::kClient : Role::kServer;
+  result.limits.max_payload = static_cast<uint64_t>(GetNumber(options, "maxPayload", 0));
+  result.limits.max_fragments = GetUint32(options, "maxFragments", 0);
   return result;
 }
 
-void FreeMessage(Napi::Env, uint8_t*, std::vector<uint8_t>* message) { delete message; }
+void FreeMessage(napi_env, void*, void* message) {
+  delete static_cast<std::vector<uint8_t>*>(message);
+}
 
 }  // namespace
 
 Napi::Function WebSocketConnection::Init(Napi::Env env) {
   return DefineClass(env, "WebSocketConnection",
                      {
-                         InstanceMethod("send", &WebSocketConnection::Send),
-                         InstanceMethod("bufferedAmount", &WebSocketConnection::BufferedAmount),
-                         InstanceMethod("pause", &WebSocketConnection::Pause),
-                         InstanceMethod("resume", &WebSocketConnection::Resume),
-                         InstanceMethod("notifyDrain", &WebSocketConnection::NotifyDrain),
-                         InstanceMethod("shutdownWrite", &WebSocketConnection::ShutdownWrite),
-                         InstanceMethod("close", &WebSocketConnection::CloseFromJs),
+                         InstanceMethod<&WebSocketConnection::Send>("send"),
+                         InstanceMethod<&WebSocketConnection::BufferedAmount>("bufferedAmount"),
+                         InstanceMethod<&WebSocketConnection::Pause>("pause"),
+                         InstanceMethod<&WebSocketConnection::Resume>("resume"),
+                         InstanceMethod<&WebSocketConnection::NotifyDrain>("notifyDrain"),
+                         InstanceMethod<&WebSocketConnection::ShutdownWrite>("shutdownWrite"),
+                         InstanceMethod<&WebSocketConnection::CloseFromJs>("close"),
                      });
 }
 
 WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<WebSocketConnection>(info),
-      NativeObject(info, ObjectKind::kWebSocket),
+    : NativeObject(info, ObjectKind::kWebSocket),
       session_(ParserOptions(info[2].As<Napi::Object>()), this) {
+  env_ = info.Env();
   if (loop() == nullptr) return;
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "WebSocket");
-  client_ = info[2].As<Napi::Object>().Get("client").ToBoolean().Value();
+  client_ = GetFlag(info[2].As<Napi::Object>(), "client");
   bufferevent_ = BuffereventWrap::FromJs(info[1], "bufferevent");
   if (bufferevent_ == nullptr) {  // ERR_INVALID_ARG is pending
     NativeObject::Close();
@@ -79,7 +83,7 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
 
 WebSocketConnection::~WebSocketConnection() {
   NativeObject::Close();
-  if (bufferevent_ref_ != nullptr) napi_delete_reference(Env(), bufferevent_ref_);
+  if (bufferevent_ref_ != nullptr) napi_delete_reference(env_, bufferevent_ref_);
 }
 
 void WebSocketConnection::ReleaseNative() {
@@ -135,27 +139,31 @@ bool WebSocketConnection::OnMessage(std::vector<uint8_t>& message, bool binary) 
   if (message.size() >= kExternalMessageThreshold) {
     auto* owned = new std::vector<uint8_t>();
     owned->swap(message);
-    data = Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(), FreeMessage, owned);
+    data = ExternalBuffer(env, owned->data(), owned->size(), FreeMessage, owned);
+    if (data.IsEmpty()) delete owned;  // refused: the finalizer will never run
   } else {
-    data = Napi::Buffer<uint8_t>::Copy(env, message.data(), message.size());
+    data = CopyBuffer(env, message.data(), message.size());
   }
+  // Refused (the worker is being terminated): the message goes unreported, like one without an
+  // owner to call.
+  if (data.IsEmpty()) return false;
   return Dispatch(ConnectionEvent::kMessage, {data, Napi::Boolean::New(env, binary)});
 }
 
 bool WebSocketConnection::OnPing(const uint8_t* data, size_t length) {
-  Napi::Env env(loop()->env());
-  return Dispatch(ConnectionEvent::kPing, {Napi::Buffer<uint8_t>::Copy(env, data, length)});
+  Napi::Buffer<uint8_t> copy = CopyBuffer(Napi::Env(loop()->env()), data, length);
+  return !copy.IsEmpty() && Dispatch(ConnectionEvent::kPing, {copy});
 }
 
 bool WebSocketConnection::OnPong(const uint8_t* data, size_t length) {
-  Napi::Env env(loop()->env());
-  return Dispatch(ConnectionEvent::kPong, {Napi::Buffer<uint8_t>::Copy(env, data, length)});
+  Napi::Buffer<uint8_t> copy = CopyBuffer(Napi::Env(loop()->env()), data, length);
+  return !copy.IsEmpty() && Dispatch(ConnectionEvent::kPong, {copy});
 }
 
 void WebSocketConnection::OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) {
   Napi::Env env(loop()->env());
-  Dispatch(ConnectionEvent::kClose,
-           {Napi::Number::New(env, code), Napi::Buffer<uint8_t>::Copy(env, reason, reason_length)});
+  Napi::Buffer<uint8_t> copy = CopyBuffer(env, reason, reason_length);
+  if (!copy.IsEmpty()) Dispatch(ConnectionEvent::kClose, {Napi::Number::New(env, code), copy});
 }
 
 void WebSocketConnection::OnError(const ProtocolError& error) {
@@ -219,7 +227,7 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   auto data = info[0].As<Napi::Buffer<uint8_t>>();
   uint8_t opcode = static_cast<uint8_t>(info[1].As<Napi::Number>().Uint32Value());
-  bool fin = info[2].ToBoolean().Value();
+  bool fin = IsTruthy(info[2]);
   if (!WriteFrame(env, opcode, fin, data.Data(), data.Length(), &data)) {
     return ThrowError(env, "WS_ERR_SEND",
                       "the frame could not be queued (libevent refused the bytes)");

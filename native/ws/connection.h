@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../buffer_event.h"
+#include "../native_class.h"
 #include "../native_object.h"
 #include "mask_keys.h"
 #include "protocol_session.h"
@@ -27,11 +28,12 @@ enum class ConnectionEvent {
   kDrain = 6,    // (): the output became empty after JavaScript asked to hear of it
 };
 
-class WebSocketConnection : public Napi::ObjectWrap<WebSocketConnection>,
+class WebSocketConnection : public NativeClass<WebSocketConnection>,
                             public NativeObject,
                             public BuffereventDelegate,
                             private ProtocolSink {
  public:
+  static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
   static Napi::Function Init(Napi::Env env);
   // new WebSocketConnection(owner, nativeBufferevent, { client, maxPayload, maxFragments })
   explicit WebSocketConnection(const Napi::CallbackInfo& info);
@@ -69,6 +71,7 @@ class WebSocketConnection : public Napi::ObjectWrap<WebSocketConnection>,
   Napi::Value ShutdownWrite(const Napi::CallbackInfo& info);
   Napi::Value CloseFromJs(const Napi::CallbackInfo& info);
 
+  napi_env env_ = nullptr;
   BuffereventWrap* bufferevent_ = nullptr;
   napi_ref bufferevent_ref_ = nullptr;  // keeps the bufferevent's JavaScript object alive
   bool client_ = false;

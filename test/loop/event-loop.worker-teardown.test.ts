@@ -14,4 +14,13 @@ describe('terminating busy workers', () => {
     expect(lines(result.stdout)).toEqual(['exited 30 of 30', 'codes 1x30', 'exit 0']);
     expect(result.code).toBe(0);
   });
+
+  it('survives 30 workers terminated while a WebSocket echoes and every other wrapper class is constructed, called and freed', async () => {
+    const result = await runChild('teardown-stress.mjs', ['30', '3', 'surfaces'], 120_000);
+    expect(result.timedOut, `killed: still running after the limit; stdout: ${result.stdout}`).toBe(false);
+    expect(result.stderr).toBe('');
+    expect(result.signal).toBeNull();
+    expect(lines(result.stdout)).toEqual(['exited 30 of 30', 'codes 1x30', 'exit 0']);
+    expect(result.code).toBe(0);
+  });
 });
