@@ -442,11 +442,18 @@ export class WebSocket extends EventEmitter {
   #onClientFailed(error: Error, response: UpgradeResponse | null): void {
     this.#abortConnect = null;
     if (this.#readyState === CLOSED) return;
-    this.#readyState = CLOSING;
     const errors = new ListenerErrors();
     if (response !== null && this.listenerCount('unexpected-response') > 0) {
+      // Still CONNECTING here, as in ws: close() or terminate() in the listener aborts the
+      // attempt ('error' then 'close' follow from #abortBeforeOpen); else 'close' comes now.
       errors.run(() => this.emit('unexpected-response', null, response));
+      if (this.#readyState !== CONNECTING) {
+        errors.rethrow();
+        return;
+      }
+      this.#readyState = CLOSING;
     } else {
+      this.#readyState = CLOSING;
       errors.run(() => this.#emitError(error));
     }
     if (this.#readyState !== CLOSED) {
