@@ -15,7 +15,11 @@ import { RequestHeaders, parseClientUrl, type RedirectRequest } from './request-
 export type LookupFunction = (
   hostname: string,
   options: { family?: number; all: true },
-  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[] | string, family?: number) => void,
+  callback: (
+    error: NodeJS.ErrnoException | null,
+    addresses: LookupAddress[] | string,
+    family?: number,
+  ) => void,
 ) => void;
 
 export interface ClientOptions extends ConnectionLimits {
@@ -83,7 +87,10 @@ export function connectClient(
     );
   }
   if (options.perMessageDeflate) {
-    throw new WebSocketError('perMessageDeflate is not supported yet; pass false', 'WS_ERR_UNSUPPORTED_OPTION');
+    throw new WebSocketError(
+      'perMessageDeflate is not supported yet; pass false',
+      'WS_ERR_UNSUPPORTED_OPTION',
+    );
   }
   if (options.agent) {
     throw new WebSocketError(
@@ -97,7 +104,11 @@ export function connectClient(
   let url = parseClientUrl(address);
   const headers = RequestHeaders.fromOptions(options, url);
   for (const protocol of protocols) {
-    if (typeof protocol !== 'string' || !SUBPROTOCOL.test(protocol) || protocols.indexOf(protocol) !== protocols.lastIndexOf(protocol)) {
+    if (
+      typeof protocol !== 'string' ||
+      !SUBPROTOCOL.test(protocol) ||
+      protocols.indexOf(protocol) !== protocols.lastIndexOf(protocol)
+    ) {
       throw new WebSocketSyntaxError(
         `invalid or repeated subprotocol ${JSON.stringify(protocol)}`,
         'WS_ERR_INVALID_PROTOCOL',
@@ -191,7 +202,10 @@ export function connectClient(
         };
       }
       try {
-        const text = input.remove(end + HEAD_END.length).toString('latin1').slice(0, end);
+        const text = input
+          .remove(end + HEAD_END.length)
+          .toString('latin1')
+          .slice(0, end);
         const head = parseHead(text, 'response');
         const response: UpgradeResponse = {
           statusCode: Number(head.startLine[1]),
@@ -206,12 +220,20 @@ export function connectClient(
         }
         response.body = input.remove();
         const location = response.headers.location;
-        if (maxRedirects > 0 && location !== undefined && response.statusCode >= 300 && response.statusCode < 400) {
+        if (
+          maxRedirects > 0 &&
+          location !== undefined &&
+          response.statusCode >= 300 &&
+          response.statusCode < 400
+        ) {
           return { kind: 'redirect', location, response };
         }
         return {
           kind: 'failed',
-          error: new WebSocketError(`unexpected server response: ${response.statusCode}`, 'WS_ERR_UNEXPECTED_RESPONSE'),
+          error: new WebSocketError(
+            `unexpected server response: ${response.statusCode}`,
+            'WS_ERR_UNEXPECTED_RESPONSE',
+          ),
           response,
         };
       } catch (error) {
@@ -252,7 +274,11 @@ export function connectClient(
           }
           const errno = error instanceof BuffereventError ? error.errno : undefined;
           const code = error instanceof BuffereventError ? (error.systemCode ?? error.code) : 'ERR_SOCKET';
-          settle({ kind: 'failed', error: systemError('connect', code, errno, { address, port }), response: null });
+          settle({
+            kind: 'failed',
+            error: systemError('connect', code, errno, { address, port }),
+            response: null,
+          });
         },
       });
       socket.enable(EV.READ | EV.WRITE);

@@ -55,6 +55,8 @@ export class ErrorEvent extends WebSocketEvent {
 }
 
 export type EventHandler = ((event: never) => void) | { handleEvent(event: never): void };
+/** What on<type> holds. */
+export type AttributeHandler = ((event: never) => void) | null;
 
 interface Wrapper {
   (...args: unknown[]): void;
@@ -135,7 +137,11 @@ export function getAttributeHandler(source: BrowserEventSource, type: BrowserEve
 }
 
 /** on<type> = handler: replaces the previous attribute handler; a non-function just removes it. */
-export function setAttributeHandler(source: BrowserEventSource, type: BrowserEventType, handler: unknown): void {
+export function setAttributeHandler(
+  source: BrowserEventSource,
+  type: BrowserEventType,
+  handler: unknown,
+): void {
   for (const listener of source.listeners(type) as Wrapper[]) {
     if (listener[kForAttribute]) {
       source.removeListener(type, listener);
@@ -143,4 +149,36 @@ export function setAttributeHandler(source: BrowserEventSource, type: BrowserEve
     }
   }
   if (typeof handler === 'function') addEventListener(source, type, handler as EventHandler, {}, true);
+}
+
+/**
+ * Gives a socket class's prototype addEventListener, removeEventListener and the enumerable
+ * onopen/onmessage/onerror/onclose accessors, as ws's prototype has them.
+ */
+export function installBrowserApi(prototype: BrowserEventSource): void {
+  for (const type of ['open', 'error', 'close', 'message'] as const) {
+    Object.defineProperty(prototype, `on${type}`, {
+      enumerable: true,
+      configurable: true,
+      get(this: BrowserEventSource) {
+        return getAttributeHandler(this, type);
+      },
+      set(this: BrowserEventSource, handler: unknown) {
+        setAttributeHandler(this, type, handler);
+      },
+    });
+  }
+  Object.assign(prototype, {
+    addEventListener(
+      this: BrowserEventSource,
+      type: string,
+      handler: EventHandler,
+      options?: { once?: boolean },
+    ) {
+      addEventListener(this, type, handler, options);
+    },
+    removeEventListener(this: BrowserEventSource, type: string, handler: EventHandler) {
+      removeEventListener(this, type, handler);
+    },
+  });
 }

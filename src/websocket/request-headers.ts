@@ -10,7 +10,13 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // them, which would end the line or the head early and let a value forge headers or a request).
 const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 /** Headers of the handshake itself: a user's value for them is replaced. */
-const OWN = new Set(['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol']);
+const OWN = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+]);
 
 interface HeaderOptions {
   headers?: Record<string, string | number>;
@@ -39,12 +45,16 @@ export function parseClientUrl(address: string | URL): URL {
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   if (url.protocol === 'wss:' || url.protocol === 'https:') {
-    throw new WebSocketError('wss:// needs TLS, which this release does not have yet', 'WS_ERR_UNSUPPORTED_SCHEME');
+    throw new WebSocketError(
+      'wss:// needs TLS, which this release does not have yet',
+      'WS_ERR_UNSUPPORTED_SCHEME',
+    );
   }
   if (url.protocol !== 'ws:') {
     throw new WebSocketSyntaxError(`the URL scheme must be ws:, not ${url.protocol}`, 'WS_ERR_INVALID_URL');
   }
-  if (url.hash !== '') throw new WebSocketSyntaxError('a WebSocket URL has no fragment', 'WS_ERR_INVALID_URL');
+  if (url.hash !== '')
+    throw new WebSocketSyntaxError('a WebSocket URL has no fragment', 'WS_ERR_INVALID_URL');
   return url;
 }
 
@@ -105,7 +115,8 @@ export class RequestHeaders {
       this.#entries.delete('host');
     }
     const credentials = urlCredentials(to);
-    if (credentials !== undefined && !this.#entries.has('authorization')) this.set('Authorization', basic(credentials));
+    if (credentials !== undefined && !this.#entries.has('authorization'))
+      this.set('Authorization', basic(credentials));
   }
 
   redirectRequest(url: URL): RedirectRequest {
@@ -126,8 +137,14 @@ export class RequestHeaders {
   requestHead(url: URL, key: string, protocols: string[]): string {
     const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`];
     if (!this.#entries.has('host')) lines.push(`Host: ${url.host}`);
-    for (const [lower, { name, value }] of this.#entries) if (!OWN.has(lower)) lines.push(`${name}: ${value}`);
-    lines.push('Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13');
+    for (const [lower, { name, value }] of this.#entries)
+      if (!OWN.has(lower)) lines.push(`${name}: ${value}`);
+    lines.push(
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${key}`,
+      'Sec-WebSocket-Version: 13',
+    );
     if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(', ')}`);
     return `${lines.join('\r\n')}\r\n\r\n`;
   }

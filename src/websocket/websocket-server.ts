@@ -14,7 +14,6 @@ import { WebSocketError, WebSocketTypeError, systemError } from './errors.ts';
 import {
   acceptHeaders,
   checkUpgradeRequest,
-  formatResponse,
   HandshakeRejection,
   isWebSocketUpgrade,
   rejectionResponse,
@@ -111,7 +110,9 @@ export class WebSocketServer extends EventEmitter {
     this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
     if (callback !== undefined) this.once('listening', callback);
     if (options.port !== undefined) {
-      const listening = listen(options.host, options.port, options.backlog, (fd, peer) => this.#accept(fd, peer));
+      const listening = listen(options.host, options.port, options.backlog, (fd, peer) =>
+        this.#accept(fd, peer),
+      );
       if (listening instanceof Error) {
         // As ws (whose http server emits it): 'error' on the next tick, and no 'listening'.
         process.nextTick(() => this.emit('error', listening));
@@ -397,8 +398,10 @@ export class WebSocketServer extends EventEmitter {
     request: AnyRequest,
     callback: ConnectionCallback,
   ): void {
-    this.emit('headers', responseHeaders, request);
-    bufferevent.write(formatResponse(101, responseHeaders));
+    // As ws: the status line first, then the header lines; listeners may change or add lines.
+    const head = ['HTTP/1.1 101 Switching Protocols', ...responseHeaders];
+    this.emit('headers', head, request);
+    bufferevent.write(`${head.join('\r\n')}\r\n\r\n`);
     const ws = new WebSocket(null);
     ws[attachServerSide](bufferevent, protocol, this.#limits);
     if (this.clients !== undefined) {

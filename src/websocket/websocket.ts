@@ -11,14 +11,7 @@ import { native, type NativeWebSocketConnection } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
 import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
-import {
-  addEventListener,
-  cleanClose,
-  getAttributeHandler,
-  removeEventListener,
-  setAttributeHandler,
-  type EventHandler,
-} from './event-target.ts';
+import { cleanClose, installBrowserApi, type AttributeHandler, type EventHandler } from './event-target.ts';
 import { ListenerErrors } from './listener-errors.ts';
 import {
   BINARY_TYPES,
@@ -175,46 +168,14 @@ export class WebSocket extends EventEmitter {
     if (BINARY_TYPES.includes(type)) this.#binaryType = type; // as ws: other values are ignored
   }
 
-  get onopen(): ((event: never) => void) | null {
-    return getAttributeHandler(this, 'open') as ((event: never) => void) | null;
-  }
-
-  set onopen(handler: ((event: never) => void) | null) {
-    setAttributeHandler(this, 'open', handler);
-  }
-
-  get onmessage(): ((event: never) => void) | null {
-    return getAttributeHandler(this, 'message') as ((event: never) => void) | null;
-  }
-
-  set onmessage(handler: ((event: never) => void) | null) {
-    setAttributeHandler(this, 'message', handler);
-  }
-
-  get onerror(): ((event: never) => void) | null {
-    return getAttributeHandler(this, 'error') as ((event: never) => void) | null;
-  }
-
-  set onerror(handler: ((event: never) => void) | null) {
-    setAttributeHandler(this, 'error', handler);
-  }
-
-  get onclose(): ((event: never) => void) | null {
-    return getAttributeHandler(this, 'close') as ((event: never) => void) | null;
-  }
-
-  set onclose(handler: ((event: never) => void) | null) {
-    setAttributeHandler(this, 'close', handler);
-  }
-
+  // The browser-style API, installed on the prototype by event-target.ts (below the class).
+  declare onopen: AttributeHandler;
+  declare onmessage: AttributeHandler;
+  declare onerror: AttributeHandler;
+  declare onclose: AttributeHandler;
   /** Browser-style listeners: 'open', 'message', 'error', 'close' (other types are ignored, as in ws). */
-  addEventListener(type: string, handler: EventHandler, options?: { once?: boolean }): void {
-    addEventListener(this, type, handler, options);
-  }
-
-  removeEventListener(type: string, handler: EventHandler): void {
-    removeEventListener(this, type, handler);
-  }
+  declare addEventListener: (type: string, handler: EventHandler, options?: { once?: boolean }) => void;
+  declare removeEventListener: (type: string, handler: EventHandler) => void;
 
   /** @internal CloseEvent.wasClean: both close frames were exchanged. */
   [cleanClose](): boolean {
@@ -362,7 +323,10 @@ export class WebSocket extends EventEmitter {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
-    if (!this.#fragmentedSend && connection.bufferedAmount() + payload.length > this.#limits.maxBufferedBytes) {
+    if (
+      !this.#fragmentedSend &&
+      connection.bufferedAmount() + payload.length > this.#limits.maxBufferedBytes
+    ) {
       this.#dropped++;
       this.#failCallback(
         callback,
@@ -705,6 +669,7 @@ for (const [name, value] of [
   Object.defineProperty(WebSocket, name, { value, enumerable: true });
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
+installBrowserApi(WebSocket.prototype);
 for (const name of [
   'binaryType',
   'bufferedAmount',
@@ -713,10 +678,6 @@ for (const name of [
   'protocol',
   'readyState',
   'url',
-  'onopen',
-  'onerror',
-  'onclose',
-  'onmessage',
 ]) {
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }

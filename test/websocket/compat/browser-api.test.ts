@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the bodies are ws users' untyped code, run against two implementations */
 // The browser-style API ws offers (onopen/onmessage/onerror/onclose, addEventListener with Event
 // objects, binaryType), the state constants and the enumerable attributes: the same bodies against
 // our WebSocket and against ws, so each expectation is ws's documented behaviour.
@@ -48,7 +49,10 @@ describe.each(implementations)('browser-style API of $name', (impl) => {
     for (const [type, check] of [
       ['nodebuffer', (data: unknown) => Buffer.isBuffer(data)],
       ['arraybuffer', (data: unknown) => data instanceof ArrayBuffer],
-      ['fragments', (data: unknown) => Array.isArray(data) && Buffer.concat(data).equals(Buffer.from([1, 2, 3]))],
+      [
+        'fragments',
+        (data: unknown) => Array.isArray(data) && Buffer.concat(data).equals(Buffer.from([1, 2, 3])),
+      ],
     ] as const) {
       const { wss, port } = await scriptedServer();
       const ws = new WebSocket(`ws://127.0.0.1:${port}`);
@@ -131,7 +135,8 @@ describe.each(implementations)('browser-style API of $name', (impl) => {
     await shutDown(wss);
     const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     const log: unknown[] = [];
-    ws.onerror = (event: any) => log.push(['error', event.type, event.error instanceof Error, event.message === event.error.message]);
+    ws.onerror = (event: any) =>
+      log.push(['error', event.type, event.error instanceof Error, event.message === event.error.message]);
     ws.onclose = (event: any) => log.push(['close', event.code, event.reason, event.wasClean]);
     await next(ws, 'close');
     expect(log).toEqual([

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the bodies are ws users' untyped code, run against two implementations */
 // Client options ws users pass: auth and URL credentials, followRedirects/maxRedirects with the
 // 'redirect' event, lookup and family, maxPayload, handshakeTimeout, unknown options. The same
 // bodies against ours and ws where both support the option.
@@ -17,7 +18,10 @@ async function redirectingServer(
     seen.push(request);
     const location = routes[request.url ?? ''];
     if (location === undefined) onUpgrade(request, socket, head);
-    else socket.end(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    else
+      socket.end(
+        `HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port, seen };
@@ -29,11 +33,16 @@ describe.each(implementations)('client options of $name', (impl) => {
   it('sends Authorization: Basic for credentials in the URL and for the auth option; a given header wins', async () => {
     const { wss, port } = await listeningServer(impl);
     const seen: Array<string | undefined> = [];
-    wss.on('connection', (_ws: unknown, request: IncomingMessage) => seen.push(request.headers.authorization));
+    wss.on('connection', (_ws: unknown, request: IncomingMessage) =>
+      seen.push(request.headers.authorization),
+    );
     const clients = [
       new WebSocket(`ws://us%40er:p%3Ass@127.0.0.1:${port}/`),
       new WebSocket(`ws://127.0.0.1:${port}/`, { auth: 'alice:secret' }),
-      new WebSocket(`ws://127.0.0.1:${port}/`, { auth: 'alice:secret', headers: { Authorization: 'Bearer t' } }),
+      new WebSocket(`ws://127.0.0.1:${port}/`, {
+        auth: 'alice:secret',
+        headers: { Authorization: 'Bearer t' },
+      }),
     ];
     for (const client of clients) await next(client, 'open');
     expect(seen).toEqual([
@@ -48,12 +57,18 @@ describe.each(implementations)('client options of $name', (impl) => {
 
   it("follows redirects with followRedirects, emitting 'redirect' (url, request) before each", async () => {
     const wss = new WebSocketServer({ noServer: true });
-    const { server, port, seen } = await redirectingServer({ '/a': '/b', '/b': '/final?x=1' }, (request, socket, head) =>
-      wss.handleUpgrade(request, socket, head, (ws: any) => ws.send(request.url)),
+    const { server, port, seen } = await redirectingServer(
+      { '/a': '/b', '/b': '/final?x=1' },
+      (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws: any) => ws.send(request.url)),
     );
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/a`, { followRedirects: true, headers: { Cookie: 'c=1' } });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/a`, {
+      followRedirects: true,
+      headers: { Cookie: 'c=1' },
+    });
     const redirects: unknown[] = [];
-    ws.on('redirect', (url: string, request: any) => redirects.push([url, request.getHeader('cookie'), ws.readyState]));
+    ws.on('redirect', (url: string, request: any) =>
+      redirects.push([url, request.getHeader('cookie'), ws.readyState]),
+    );
     const [data] = await next<[Buffer]>(ws, 'message');
     expect(data.toString()).toBe('/final?x=1');
     expect(ws.url).toBe(`ws://127.0.0.1:${port}/final?x=1`);
@@ -70,7 +85,9 @@ describe.each(implementations)('client options of $name', (impl) => {
   });
 
   it('fails after maxRedirects, and does not follow a redirect without followRedirects', async () => {
-    const { server, port } = await redirectingServer({ '/loop': '/loop' }, (_request, socket) => socket.destroy());
+    const { server, port } = await redirectingServer({ '/loop': '/loop' }, (_request, socket) =>
+      socket.destroy(),
+    );
     const looping = new WebSocket(`ws://127.0.0.1:${port}/loop`, { followRedirects: true, maxRedirects: 2 });
     const loopErrors: string[] = [];
     let redirects = 0;
@@ -154,8 +171,9 @@ describe('client options we refuse on purpose', () => {
     const { wss, port: finalPort } = await listeningServer(bufferevent);
     const seen: IncomingMessage[] = [];
     wss.on('connection', (_ws: unknown, request: IncomingMessage) => seen.push(request));
-    const { server, port } = await redirectingServer({ '/go': `ws://localhost:${finalPort}/there` }, (_r, socket) =>
-      socket.destroy(),
+    const { server, port } = await redirectingServer(
+      { '/go': `ws://localhost:${finalPort}/there` },
+      (_r, socket) => socket.destroy(),
     );
     const ws = new WebSocket(`ws://127.0.0.1:${port}/go`, {
       followRedirects: true,

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the bodies are ws users' untyped code, run against two implementations */
 // Errors as ws users handle them, the same bodies against ours and ws: Node's system errors for a
 // failed connect (code, negative errno, syscall, address), the 'unexpected-response' path, the
 // classes of argument errors (TypeError, RangeError, SyntaxError), send callbacks' null, and the
@@ -61,7 +62,9 @@ describe.each(implementations)('errors of $name as ws users handle them', (impl)
   });
 
   it('reports a name that does not resolve with the resolver error Node gives for it', async () => {
-    const expected = (await lookup('nonexistent.invalid').catch((error: unknown) => error)) as NodeJS.ErrnoException;
+    const expected = (await lookup('nonexistent.invalid').catch(
+      (error: unknown) => error,
+    )) as NodeJS.ErrnoException;
     expect(expected).toBeInstanceOf(Error);
     const ws = new WebSocket('ws://nonexistent.invalid:9/', { handshakeTimeout: 5000 });
     const errors: any[] = [];
@@ -117,7 +120,9 @@ describe.each(implementations)('errors of $name as ws users handle them', (impl)
   });
 
   it('throws RangeError for an unsupported protocolVersion', () => {
-    expect(thrown(() => new WebSocket('ws://127.0.0.1:9/', { protocolVersion: 7 }))).toBeInstanceOf(RangeError);
+    expect(thrown(() => new WebSocket('ws://127.0.0.1:9/', { protocolVersion: 7 }))).toBeInstanceOf(
+      RangeError,
+    );
   });
 
   it('throws TypeError for a bad close code, RangeError for a long reason or control payload; the socket stays open', async () => {
@@ -149,7 +154,10 @@ describe.each(implementations)('errors of $name as ws users handle them', (impl)
     ws.close();
     expect(ws.readyState).toBe(WebSocket.CLOSING);
     await next(ws, 'close');
-    expect(events).toEqual(['error WebSocket was closed before the connection was established', 'close 1006']);
+    expect(events).toEqual([
+      'error WebSocket was closed before the connection was established',
+      'close 1006',
+    ]);
   });
 
   it('calls send, ping and pong callbacks with null on success, with an Error after close()', async () => {
@@ -260,9 +268,24 @@ describe('our argument errors also carry their WS_ERR_* code', () => {
 
   it.each([
     ['an invalid URL', () => new WebSocket('not a url'), SyntaxError, 'WS_ERR_INVALID_URL'],
-    ['a bad subprotocol', () => new WebSocket('ws://127.0.0.1:9/', ['a b']), SyntaxError, 'WS_ERR_INVALID_PROTOCOL'],
-    ['protocolVersion 8', () => new WebSocket('ws://127.0.0.1:9/', { protocolVersion: 8 }), RangeError, 'WS_ERR_UNSUPPORTED_VERSION'],
-    ['a bad header', () => new WebSocket('ws://127.0.0.1:9/', { headers: { 'a b': 'c' } }), TypeError, 'WS_ERR_INVALID_HEADER'],
+    [
+      'a bad subprotocol',
+      () => new WebSocket('ws://127.0.0.1:9/', ['a b']),
+      SyntaxError,
+      'WS_ERR_INVALID_PROTOCOL',
+    ],
+    [
+      'protocolVersion 8',
+      () => new WebSocket('ws://127.0.0.1:9/', { protocolVersion: 8 }),
+      RangeError,
+      'WS_ERR_UNSUPPORTED_VERSION',
+    ],
+    [
+      'a bad header',
+      () => new WebSocket('ws://127.0.0.1:9/', { headers: { 'a b': 'c' } }),
+      TypeError,
+      'WS_ERR_INVALID_HEADER',
+    ],
   ])('%s', (_what, action, type, code) => {
     const error = thrown(action);
     expect(error).toBeInstanceOf(type);

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the bodies are ws users' untyped code, run against two implementations */
 // The examples of ws's README, as ws users copy them, run against our classes and against ws
 // itself: the bodies use only ws's API (the same code for both), with ports on 127.0.0.1 and short
 // intervals instead of 8080 and 30 s.
@@ -54,7 +55,11 @@ describe.each(implementations)('ws README examples against $name', (impl) => {
     );
     clients[0].send('hello');
     clients[1].send(Buffer.from('bin'));
-    await waitFor(() => got[0]!.length === 1 && got[1]!.length === 1 && got[2]!.length === 2, 10_000, 'broadcasts');
+    await waitFor(
+      () => got[0]!.length === 1 && got[1]!.length === 1 && got[2]!.length === 2,
+      10_000,
+      'broadcasts',
+    );
     expect(got[0]).toEqual(['bin/true']);
     expect(got[1]).toEqual(['hello/false']);
     expect(got[2]!.sort()).toEqual(['bin/true', 'hello/false']);
@@ -115,7 +120,9 @@ describe.each(implementations)('ws README examples against $name', (impl) => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
 
-    const refused = new WebSocket(`ws://127.0.0.1:${port}/chat`, { headers: { Authorization: 'Bearer bad' } });
+    const refused = new WebSocket(`ws://127.0.0.1:${port}/chat`, {
+      headers: { Authorization: 'Bearer bad' },
+    });
     const refusal: string[] = [];
     refused.on('error', (error: Error) => refusal.push(error.message));
     const [closeCode] = await next<[number]>(refused, 'close');
@@ -133,6 +140,31 @@ describe.each(implementations)('ws README examples against $name', (impl) => {
     await next(ws, 'close');
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("'headers' gives the 101's status line and header lines; a pushed line is sent", async () => {
+    const { wss, port } = await listeningServer(impl);
+    const seen: string[][] = [];
+    wss.on('headers', (headers: string[]) => {
+      seen.push([...headers]);
+      headers.push('Set-Cookie: session=1');
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const opened = next(ws, 'open');
+    const [response] = await next<[{ headers: Record<string, string | string[]> }]>(ws, 'upgrade');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]![0]).toBe('HTTP/1.1 101 Switching Protocols');
+    expect(
+      seen[0]!
+        .slice(1)
+        .map((line) => line.split(':')[0]!.toLowerCase())
+        .sort(),
+    ).toEqual(['connection', 'sec-websocket-accept', 'upgrade']);
+    expect(String(response.headers['set-cookie'])).toBe('session=1');
+    await opened;
+    ws.close();
+    await next(ws, 'close');
+    await shutDown(wss);
   });
 
   it('client with headers, origin and a subprotocol: the server sees them', async () => {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the bodies are ws users' untyped code, run against two implementations */
 // send(blob) (read asynchronously, sent in call order), send() and ping()/pong() without data, and
 // createWebSocketStream with backpressure both ways: the same bodies against ours and ws.
 import { describe, expect, it } from 'vitest';
