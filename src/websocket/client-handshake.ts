@@ -284,7 +284,8 @@ export function connectClient(
       socket.enable(EV.READ | EV.WRITE);
       socket.connect({ host: address, port });
     };
-    const literal = host === 'localhost' ? '127.0.0.1' : host;
+    // localhost is 127.0.0.1 (where the servers' default listens too) unless the user resolves names.
+    const literal = host === 'localhost' && options.lookup === undefined ? '127.0.0.1' : host;
     lookup(literal, { family, all: true }, (error, found) => {
       if (done || target !== url) return;
       const addresses = typeof found === 'string' ? [{ address: found, family: family || 4 }] : (found ?? []);
