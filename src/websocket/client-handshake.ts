@@ -1,19 +1,45 @@
-// The client's opening handshake: connect, send the upgrade request, read and check the answer,
-// then hand the socket to the WebSocket. Every failure ends in exactly one `failed` call.
+// The client's opening handshake: resolve, connect, send the upgrade request, read and check the
+// answer (following redirects when asked), then hand the socket to the WebSocket. Every failure
+// ends in exactly one `failed` call; the WebSocket's own listeners never run inside a try here, so
+// an exception they throw reaches the process instead of being mistaken for a handshake failure.
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BEV, EV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { BuffereventError } from '../errors.ts';
-import { WebSocketError } from './errors.ts';
+import { WebSocketError, WebSocketRangeError, WebSocketSyntaxError, systemError } from './errors.ts';
 import { checkUpgradeResponse, parseHead } from './handshake.ts';
 import { SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
+import { RequestHeaders, parseClientUrl, type RedirectRequest } from './request-headers.ts';
+
+export type LookupFunction = (
+  hostname: string,
+  options: { family?: number; all: true },
+  callback: (
+    error: NodeJS.ErrnoException | null,
+    addresses: LookupAddress[] | string,
+    family?: number,
+  ) => void,
+) => void;
 
 export interface ClientOptions extends ConnectionLimits {
   /** Extra request headers: token names, values without control characters (CR, LF, NUL…). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string | number>;
   /** The Origin header. */
   origin?: string;
+  /** `user:password` for HTTP Basic authentication (credentials in the URL do the same). */
+  auth?: string;
+  /** Only 13 (the default): ws's 8 is refused with a RangeError. */
+  protocolVersion?: number;
+  /** Follow 3xx answers with a Location header (default false), at most maxRedirects (10) times. */
+  followRedirects?: boolean;
+  maxRedirects?: number;
+  /** Resolve names with this function instead of dns.lookup (Node's signature). */
+  lookup?: LookupFunction;
+  /** 4 or 6: only addresses of this family (0: any, the default). */
+  family?: number;
+  /** Not supported: connections are made by libevent, not by an http.Agent; a truthy value throws. */
+  agent?: unknown;
   /** Accepted for ws compatibility; must be false or absent. */
   perMessageDeflate?: boolean;
 }
@@ -31,14 +57,20 @@ export interface UpgradeResponse {
 
 interface ClientCallbacks {
   upgraded(bufferevent: Bufferevent, protocol: string, response: UpgradeResponse): void;
-  failed(error: WebSocketError, response: UpgradeResponse | null): void;
+  failed(error: Error, response: UpgradeResponse | null): void;
+  /** A redirect is about to be followed; false when the WebSocket was closed meanwhile. */
+  redirect(url: string, request: RedirectRequest): boolean;
+  /** A 'redirect' listener decides which headers follow a redirect to another host. */
+  listensForRedirect(): boolean;
 }
 
 const HEAD_END = '\r\n\r\n';
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// What Node's http client refuses in a header value: controls other than tab (CR, LF and NUL among
-// them, which would end the line or the head early and let a value forge headers or a request).
-const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+const SUBPROTOCOL = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+type Outcome =
+  | { kind: 'upgraded'; response: UpgradeResponse; protocol: string }
+  | { kind: 'failed'; error: Error; response: UpgradeResponse | null }
+  | { kind: 'redirect'; location: string; response: UpgradeResponse };
 
 export function connectClient(
   address: string | URL,
@@ -47,140 +79,227 @@ export function connectClient(
   limits: ResolvedLimits,
   callbacks: ClientCallbacks,
 ): { url: string; abort: () => void } {
-  const url = parseUrl(address);
+  const protocolVersion = options.protocolVersion ?? 13;
+  if (protocolVersion !== 13) {
+    throw new WebSocketRangeError(
+      `unsupported protocol version ${String(protocolVersion)}: only 13 (RFC 6455) is spoken`,
+      'WS_ERR_UNSUPPORTED_VERSION',
+    );
+  }
   if (options.perMessageDeflate) {
     throw new WebSocketError(
       'perMessageDeflate is not supported yet; pass false',
       'WS_ERR_UNSUPPORTED_OPTION',
     );
   }
-  const extraHeaderLines = headerLines(options);
+  if (options.agent) {
+    throw new WebSocketError(
+      'the agent option is not supported: connections are made by libevent, not by an http.Agent (a proxy agent would be bypassed)',
+      'WS_ERR_UNSUPPORTED_OPTION',
+    );
+  }
+  const family = options.family ?? 0;
+  const lookup = options.lookup ?? (dnsLookup as unknown as LookupFunction);
+  const maxRedirects = options.followRedirects ? (options.maxRedirects ?? 10) : 0;
+  let url = parseClientUrl(address);
+  const headers = RequestHeaders.fromOptions(options, url);
   for (const protocol of protocols) {
     if (
-      !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(protocol) ||
+      typeof protocol !== 'string' ||
+      !SUBPROTOCOL.test(protocol) ||
       protocols.indexOf(protocol) !== protocols.lastIndexOf(protocol)
     ) {
-      throw new WebSocketError(
+      throw new WebSocketSyntaxError(
         `invalid or repeated subprotocol ${JSON.stringify(protocol)}`,
         'WS_ERR_INVALID_PROTOCOL',
       );
     }
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = url.port === '' ? 80 : Number(url.port);
-  const key = randomBytes(16).toString('base64');
-  const bufferevent = Bufferevent.socket(SOCKET_FAST_PATHS);
+
   let done = false;
-  const finish = (error: WebSocketError | null, response: UpgradeResponse | null, protocol = '') => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    if (error === null) {
-      bufferevent.setCallbacks({});
-      callbacks.upgraded(bufferevent, protocol, response!);
-    } else {
-      bufferevent.free();
-      callbacks.failed(error, response);
-    }
+  let redirects = 0;
+  let bufferevent: Bufferevent | null = null;
+  const release = () => {
+    bufferevent?.free();
+    bufferevent = null;
   };
   const timer = setTimeout(
     () =>
-      finish(
-        new WebSocketError(
+      settle({
+        kind: 'failed',
+        error: new WebSocketError(
           `the opening handshake took longer than ${limits.handshakeTimeout} ms`,
           'WS_ERR_HANDSHAKE_TIMEOUT',
         ),
-        null,
-      ),
+        response: null,
+      }),
     limits.handshakeTimeout,
   );
 
-  const sendRequest = () => {
-    const lines = [
-      `GET ${url.pathname}${url.search} HTTP/1.1`,
-      `Host: ${url.host}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Key: ${key}`,
-      'Sec-WebSocket-Version: 13',
-    ];
-    if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(', ')}`);
-    lines.push(...extraHeaderLines);
-    bufferevent.write(`${lines.join('\r\n')}${HEAD_END}`);
+  // Runs outside any try: the callbacks emit the user's events.
+  const settle = (outcome: Outcome) => {
+    if (done) return;
+    if (outcome.kind === 'redirect') {
+      release();
+      if (++redirects > maxRedirects) {
+        settle({
+          kind: 'failed',
+          error: new WebSocketError(`maximum redirects (${maxRedirects}) exceeded`, 'WS_ERR_MAX_REDIRECTS'),
+          response: outcome.response,
+        });
+        return;
+      }
+      let next: URL;
+      try {
+        next = parseClientUrl(new URL(outcome.location, url));
+      } catch (error) {
+        settle({ kind: 'failed', error: error as Error, response: outcome.response });
+        return;
+      }
+      headers.forRedirect(url, next, callbacks.listensForRedirect());
+      url = next;
+      // The 'redirect' listener may throw: the redirect is still followed, then the error rethrown.
+      let proceed = true;
+      let thrown: { error: unknown } | null = null;
+      try {
+        proceed = callbacks.redirect(url.href, headers.redirectRequest(url));
+      } catch (error) {
+        thrown = { error };
+      }
+      if (proceed && !done) attempt();
+      if (thrown !== null) throw thrown.error;
+      return;
+    }
+    done = true;
+    clearTimeout(timer);
+    if (outcome.kind === 'upgraded') {
+      const upgraded = bufferevent!;
+      bufferevent = null;
+      upgraded.setCallbacks({});
+      callbacks.upgraded(upgraded, outcome.protocol, outcome.response);
+    } else {
+      release();
+      callbacks.failed(outcome.error, outcome.response);
+    }
   };
 
-  const readResponse = () => {
-    const input = bufferevent.input;
-    const end = input.search(HEAD_END);
-    if (end < 0) {
-      if (input.length > limits.maxHeaderSize) {
-        finish(
-          new WebSocketError(
+  const attempt = () => {
+    const key = randomBytes(16).toString('base64');
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = url.port === '' ? 80 : Number(url.port);
+    const target = url;
+    const readResponse = (input: Bufferevent['input']): Outcome | null => {
+      const end = input.search(HEAD_END);
+      if (end < 0) {
+        if (input.length <= limits.maxHeaderSize) return null;
+        return {
+          kind: 'failed',
+          error: new WebSocketError(
             `the server's answer head exceeds ${limits.maxHeaderSize} bytes`,
             'WS_ERR_HEADER_TOO_LARGE',
           ),
-          null,
-        );
+          response: null,
+        };
       }
-      return;
-    }
-    let response: UpgradeResponse;
-    try {
-      const head = parseHead(
-        input
+      try {
+        const text = input
           .remove(end + HEAD_END.length)
           .toString('latin1')
-          .slice(0, end),
-        'response',
-      );
-      response = {
-        statusCode: Number(head.startLine[1]),
-        statusMessage: head.startLine[2],
-        httpVersion: head.httpVersion,
-        headers: head.headers,
-        rawHeaders: head.rawHeaders,
-        body: Buffer.alloc(0),
-      };
-      if (response.statusCode !== 101) {
+          .slice(0, end);
+        const head = parseHead(text, 'response');
+        const response: UpgradeResponse = {
+          statusCode: Number(head.startLine[1]),
+          statusMessage: head.startLine[2],
+          httpVersion: head.httpVersion,
+          headers: head.headers,
+          rawHeaders: head.rawHeaders,
+          body: Buffer.alloc(0),
+        };
+        if (response.statusCode === 101) {
+          return { kind: 'upgraded', response, protocol: checkUpgradeResponse(head, key, protocols) };
+        }
         response.body = input.remove();
-        finish(
-          new WebSocketError(
+        const location = response.headers.location;
+        if (
+          maxRedirects > 0 &&
+          location !== undefined &&
+          response.statusCode >= 300 &&
+          response.statusCode < 400
+        ) {
+          return { kind: 'redirect', location, response };
+        }
+        return {
+          kind: 'failed',
+          error: new WebSocketError(
             `unexpected server response: ${response.statusCode}`,
             'WS_ERR_UNEXPECTED_RESPONSE',
           ),
           response,
-        );
+        };
+      } catch (error) {
+        return { kind: 'failed', error: error as Error, response: null };
+      }
+    };
+    const connectTo = (addresses: LookupAddress[], index: number) => {
+      if (done || target !== url) return;
+      const { address } = addresses[index]!;
+      const socket = Bufferevent.socket(SOCKET_FAST_PATHS);
+      bufferevent = socket;
+      socket.setCallbacks({
+        read: () => {
+          const outcome = readResponse(socket.input);
+          if (outcome !== null) settle(outcome);
+        },
+        event: (_bev, events, error) => {
+          if (events & BEV.CONNECTED) {
+            socket.write(headers.requestHead(target, key, protocols));
+            return;
+          }
+          if (events & BEV.EOF) {
+            settle({
+              kind: 'failed',
+              error: new WebSocketError(
+                'the server closed the connection during the opening handshake',
+                'WS_ERR_INVALID_HANDSHAKE',
+              ),
+              response: null,
+            });
+            return;
+          }
+          // Node's net.connect tries the next address when one is refused or unreachable.
+          if (index + 1 < addresses.length) {
+            release();
+            connectTo(addresses, index + 1);
+            return;
+          }
+          const errno = error instanceof BuffereventError ? error.errno : undefined;
+          const code = error instanceof BuffereventError ? (error.systemCode ?? error.code) : 'ERR_SOCKET';
+          settle({
+            kind: 'failed',
+            error: systemError('connect', code, errno, { address, port }),
+            response: null,
+          });
+        },
+      });
+      socket.enable(EV.READ | EV.WRITE);
+      socket.connect({ host: address, port });
+    };
+    // localhost is 127.0.0.1 (where the servers' default listens too) unless the user resolves names.
+    const literal = host === 'localhost' && options.lookup === undefined ? '127.0.0.1' : host;
+    lookup(literal, { family, all: true }, (error, found) => {
+      if (done || target !== url) return;
+      const addresses = typeof found === 'string' ? [{ address: found, family: family || 4 }] : (found ?? []);
+      if (error !== null || addresses.length === 0) {
+        const code = error?.code ?? 'ENOTFOUND';
+        const failure = systemError(error?.syscall ?? 'getaddrinfo', code, error?.errno, { hostname: host });
+        settle({ kind: 'failed', error: failure, response: null });
         return;
       }
-      finish(null, response, checkUpgradeResponse(head, key, protocols));
-    } catch (error) {
-      finish(error as WebSocketError, null);
-    }
+      connectTo(addresses, 0);
+    });
   };
 
-  bufferevent.setCallbacks({
-    read: readResponse,
-    event: (_bev, events, error) => {
-      if (events & BEV.CONNECTED) {
-        sendRequest();
-        return;
-      }
-      const cause =
-        error instanceof BuffereventError ? ` (${error.systemCode ?? error.code}: ${error.message})` : '';
-      const failure = new WebSocketError(
-        events & BEV.EOF
-          ? 'the server closed the connection during the opening handshake'
-          : `cannot connect to ${url.host}${cause}`,
-        events & BEV.EOF ? 'WS_ERR_INVALID_HANDSHAKE' : 'WS_ERR_CONNECT',
-      );
-      if (error instanceof BuffereventError && error.errno !== undefined) failure.errno = error.errno;
-      finish(failure, null);
-    },
-  });
-  bufferevent.enable(EV.READ | EV.WRITE);
-  const literal = host === 'localhost' ? '127.0.0.1' : host;
-  if (isIP(literal) !== 0) bufferevent.connect({ host: literal, port });
-  else bufferevent.connectHostname(host, port);
+  attempt();
   return {
     url: url.href,
     // The WebSocket reports the abort itself, once: end quietly.
@@ -188,55 +307,7 @@ export function connectClient(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      bufferevent.free();
+      release();
     },
   };
-}
-
-/** The Origin and `headers` lines, checked so that no option can add a line of its own. */
-function headerLines(options: ClientOptions): string[] {
-  const lines: string[] = [];
-  const add = (name: string, value: unknown) => {
-    if (!TOKEN.test(name)) {
-      throw new WebSocketError(
-        `invalid header name ${JSON.stringify(name)}: it must be an HTTP token`,
-        'WS_ERR_INVALID_HEADER',
-      );
-    }
-    if ((typeof value !== 'string' && typeof value !== 'number') || INVALID_VALUE_CHAR.test(String(value))) {
-      throw new WebSocketError(
-        `invalid value for header ${name}: a string without control characters (CR, LF, NUL…) is required`,
-        'WS_ERR_INVALID_HEADER',
-      );
-    }
-    lines.push(`${name}: ${String(value)}`);
-  };
-  if (options.origin !== undefined) add('Origin', options.origin);
-  const headers: unknown = options.headers ?? {};
-  if (typeof headers !== 'object' || headers === null) {
-    throw new WebSocketError('the headers option must be an object', 'WS_ERR_INVALID_HEADER');
-  }
-  for (const [name, value] of Object.entries(headers)) add(name, value);
-  return lines;
-}
-
-function parseUrl(address: string | URL): URL {
-  let url: URL;
-  try {
-    url = address instanceof URL ? new URL(address.href) : new URL(address);
-  } catch {
-    throw new WebSocketError(`invalid URL: ${String(address)}`, 'WS_ERR_INVALID_URL');
-  }
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  if (url.protocol === 'wss:' || url.protocol === 'https:') {
-    throw new WebSocketError(
-      'wss:// needs TLS, which this release does not have yet',
-      'WS_ERR_UNSUPPORTED_SCHEME',
-    );
-  }
-  if (url.protocol !== 'ws:') {
-    throw new WebSocketError(`the URL scheme must be ws:, not ${url.protocol}`, 'WS_ERR_INVALID_URL');
-  }
-  if (url.hash !== '') throw new WebSocketError('a WebSocket URL has no fragment', 'WS_ERR_INVALID_URL');
-  return url;
 }

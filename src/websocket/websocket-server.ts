@@ -10,11 +10,10 @@ import { BEV, EV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { BuffereventError } from '../errors.ts';
 import { Listener, type SocketAddress } from '../listener.ts';
-import { WebSocketError } from './errors.ts';
+import { WebSocketError, WebSocketTypeError, systemError } from './errors.ts';
 import {
   acceptHeaders,
   checkUpgradeRequest,
-  formatResponse,
   HandshakeRejection,
   isWebSocketUpgrade,
   rejectionResponse,
@@ -62,8 +61,12 @@ type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
 /** How long a refused connection may take to read our answer and close (or closeTimeout if shorter). */
 const REFUSAL_LINGER_MS = 2000;
 
+/** Sockets handleUpgrade was given, so a second call for one of them throws (as in ws). */
+const upgradedSockets = new WeakSet<object>();
+
 export class WebSocketServer extends EventEmitter {
-  readonly clients = new Set<WebSocket>();
+  /** The open connections; undefined with `clientTracking: false` (as in ws). */
+  readonly clients: Set<WebSocket>;
   readonly options: Readonly<WebSocketServerOptions>;
   readonly #limits: ResolvedLimits;
   #listener: Listener | null = null;
@@ -88,7 +91,7 @@ export class WebSocketServer extends EventEmitter {
       options.noServer === true,
     ];
     if (modes.filter(Boolean).length !== 1) {
-      throw new WebSocketError(
+      throw new WebSocketTypeError(
         'exactly one of the options port, listener, server and noServer must be given',
         'WS_ERR_INVALID_OPTION',
       );
@@ -104,11 +107,18 @@ export class WebSocketServer extends EventEmitter {
     }
     this.options = { ...options };
     this.#limits = resolveLimits(options);
+    this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
     if (callback !== undefined) this.once('listening', callback);
     if (options.port !== undefined) {
-      this.#listener = listen(options.host, options.port, options.backlog, (fd, peer) =>
+      const listening = listen(options.host, options.port, options.backlog, (fd, peer) =>
         this.#accept(fd, peer),
       );
+      if (listening instanceof Error) {
+        // As ws (whose http server emits it): 'error' on the next tick, and no 'listening'.
+        process.nextTick(() => this.emit('error', listening));
+        return;
+      }
+      this.#listener = listening;
       this.#ownsListener = true;
       process.nextTick(() => this.emit('listening'));
     } else if (options.listener !== undefined) {
@@ -156,6 +166,13 @@ export class WebSocketServer extends EventEmitter {
     head: Buffer,
     callback: ConnectionCallback,
   ): void {
+    if (upgradedSockets.has(socket)) {
+      throw new WebSocketError(
+        'handleUpgrade() was called more than once with the same socket (is another upgrade listener handling it too?)',
+        'WS_ERR_HANDLE_UPGRADE_TWICE',
+      );
+    }
+    upgradedSockets.add(socket);
     if (this.#closed) {
       this.#refuseNodeSocket(
         socket,
@@ -381,11 +398,13 @@ export class WebSocketServer extends EventEmitter {
     request: AnyRequest,
     callback: ConnectionCallback,
   ): void {
-    this.emit('headers', responseHeaders, request);
-    bufferevent.write(formatResponse(101, responseHeaders));
+    // As ws: the status line first, then the header lines; listeners may change or add lines.
+    const head = ['HTTP/1.1 101 Switching Protocols', ...responseHeaders];
+    this.emit('headers', head, request);
+    bufferevent.write(`${head.join('\r\n')}\r\n\r\n`);
     const ws = new WebSocket(null);
     ws[attachServerSide](bufferevent, protocol, this.#limits);
-    if (this.options.clientTracking !== false) {
+    if (this.clients !== undefined) {
       this.clients.add(ws);
       ws.once('close', () => this.clients.delete(ws));
     }
@@ -420,12 +439,13 @@ export class WebSocketServer extends EventEmitter {
   }
 }
 
+/** A listening Listener, or the error to emit: Node's shape (`listen EADDRINUSE: … ::1:8080`). */
 function listen(
   host: string | undefined,
   port: number,
   backlog: number | undefined,
   onAccept: (fd: number, peer: SocketAddress) => void,
-): Listener {
+): Listener | WebSocketError {
   const literal = host === undefined ? '::' : host === 'localhost' ? '127.0.0.1' : host;
   if (isIP(literal) === 0) {
     throw new WebSocketError(
@@ -433,12 +453,28 @@ function listen(
       'WS_ERR_INVALID_OPTION',
     );
   }
-  try {
-    return Listener.listen({ host: literal, port, backlog: backlog ?? 511 }, onAccept);
-  } catch (error) {
-    // No IPv6 on this machine: all IPv4 interfaces instead.
-    if (host === undefined)
-      return Listener.listen({ host: '0.0.0.0', port, backlog: backlog ?? 511 }, onAccept);
-    throw error;
+  const attempt = (address: string): Listener | BuffereventError => {
+    try {
+      return Listener.listen({ host: address, port, backlog: backlog ?? 511 }, onAccept);
+    } catch (error) {
+      // Arguments (a port out of range) are the caller's mistake: thrown, not emitted.
+      if (!(error instanceof BuffereventError) || error.code !== 'ERR_LISTEN') throw error;
+      return error;
+    }
+  };
+  let result = attempt(literal);
+  let tried = literal;
+  // No IPv6 on this machine: all IPv4 interfaces instead.
+  if (
+    result instanceof BuffereventError &&
+    host === undefined &&
+    result.systemCode !== 'EADDRINUSE' &&
+    result.systemCode !== 'EACCES'
+  ) {
+    tried = '0.0.0.0';
+    result = attempt(tried);
   }
+  if (!(result instanceof BuffereventError)) return result;
+  const code = result.systemCode ?? result.code;
+  return systemError('listen', code, result.errno, { address: tried, port }, ':');
 }

@@ -9,9 +9,22 @@ import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { native, type NativeWebSocketConnection } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
-import { WebSocketError } from './errors.ts';
+import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
+import { cleanClose, installBrowserApi, type AttributeHandler, type EventHandler } from './event-target.ts';
+import { ListenerErrors } from './listener-errors.ts';
+import {
+  BINARY_TYPES,
+  binaryMessage,
+  isBlob,
+  toBuffer,
+  type BinaryType,
+  type WebSocketData,
+} from './message-data.ts';
 import { resolveLimits, type ResolvedLimits } from './options.ts';
+import type { RedirectRequest } from './request-headers.ts';
+import type { createWebSocketStream } from './stream.ts';
+import type { WebSocketServer } from './websocket-server.ts';
 
 const enum NativeEvent {
   Message = 0,
@@ -37,8 +50,7 @@ const CLOSE_ABNORMAL = 1006;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
 export type SendResult = 'ok' | 'backpressure' | 'dropped';
-export type BinaryType = 'nodebuffer' | 'arraybuffer';
-export type WebSocketData = string | Buffer | ArrayBuffer | ArrayBufferView;
+export type { BinaryType, WebSocketData };
 
 export interface SendOptions {
   /** Send as a binary message (default: true for binary data, false for strings). */
@@ -51,7 +63,9 @@ export interface SendOptions {
   mask?: boolean;
 }
 
+/** Typed as in @types/ws; called with null on success (as ws does), an Error on failure. */
 type Callback = (error?: Error) => void;
+const succeeded = (callback: Callback) => (callback as unknown as (error: null) => void)(null);
 
 /** Close codes an endpoint may put in a close frame (RFC 6455 §7.4). */
 export function isSendableCloseCode(code: number): boolean {
@@ -65,17 +79,23 @@ export function isSendableCloseCode(code: number): boolean {
 export const attachServerSide = Symbol('attachServerSide');
 
 export class WebSocket extends EventEmitter {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  readonly CONNECTING = 0;
-  readonly OPEN = 1;
-  readonly CLOSING = 2;
-  readonly CLOSED = 3;
+  // Read-only, on the class and its prototype (defined below the class), as in ws.
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+  // ws's aliases, set by the package entry (index.ts).
+  declare static Server: typeof WebSocketServer;
+  declare static WebSocketServer: typeof WebSocketServer;
+  declare static WebSocket: typeof WebSocket;
+  declare static createWebSocketStream: typeof createWebSocketStream;
 
-  binaryType: BinaryType = 'nodebuffer';
-  #readyState = WebSocket.CONNECTING;
+  #binaryType: BinaryType = 'nodebuffer';
+  #readyState: number = CONNECTING;
   #url = '';
   #protocol = '';
   #isServer = false;
@@ -95,6 +115,8 @@ export class WebSocket extends EventEmitter {
   #paused = false;
   #drainCallbacks: Callback[] = [];
   #dropped = 0;
+  // Sends (and a close) waiting behind a Blob being read, in call order; null when none waits.
+  #queue: (() => void | Promise<void>)[] | null = null;
 
   static {
     native.setHooks({
@@ -122,6 +144,8 @@ export class WebSocket extends EventEmitter {
     const { url, abort } = connectClient(address, offered, options ?? {}, this.#limits, {
       upgraded: (bufferevent, protocol, response) => this.#onClientUpgraded(bufferevent, protocol, response),
       failed: (error, response) => this.#onClientFailed(error, response),
+      redirect: (next, request) => this.#onRedirect(next, request),
+      listensForRedirect: () => this.listenerCount('redirect') > 0,
     });
     this.#url = url;
     this.#abortConnect = abort;
@@ -133,6 +157,29 @@ export class WebSocket extends EventEmitter {
     this.#limits = limits;
     this.#protocol = protocol;
     this.#open(bufferevent, false);
+  }
+
+  /** What binary messages are delivered as; text messages are Buffers whatever it says (as ws). */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (BINARY_TYPES.includes(type)) this.#binaryType = type; // as ws: other values are ignored
+  }
+
+  // The browser-style API, installed on the prototype by event-target.ts (below the class).
+  declare onopen: AttributeHandler;
+  declare onmessage: AttributeHandler;
+  declare onerror: AttributeHandler;
+  declare onclose: AttributeHandler;
+  /** Browser-style listeners: 'open', 'message', 'error', 'close' (other types are ignored, as in ws). */
+  declare addEventListener: (type: string, handler: EventHandler, options?: { once?: boolean }) => void;
+  declare removeEventListener: (type: string, handler: EventHandler) => void;
+
+  /** @internal CloseEvent.wasClean: both close frames were exchanged. */
+  [cleanClose](): boolean {
+    return this.#closeFrameSent && this.#closeFrameReceived;
   }
 
   get readyState(): number {
@@ -168,25 +215,114 @@ export class WebSocket extends EventEmitter {
   /**
    * Sends a message (or a fragment, with `fin: false`). Returns 'ok', 'backpressure' (queued, but
    * more than backpressureBytes are waiting: wait for 'drain') or 'dropped' (not sent: the queue
-   * is at maxBufferedBytes, or the socket is not open).
+   * is at maxBufferedBytes, or the socket is not open). A Blob is read first, and what is sent
+   * after it waits for it (as in ws): such a send returns 'ok' and reports a drop to its callback.
    */
-  send(data: WebSocketData | number, options?: SendOptions | Callback, callback?: Callback): SendResult {
+  send(data?: WebSocketData | number, options?: SendOptions | Callback, callback?: Callback): SendResult {
     if (typeof options === 'function') {
       callback = options;
       options = {};
     }
     options ??= {};
-    if (this.#readyState === WebSocket.CONNECTING) {
+    if (this.#readyState === CONNECTING) {
       throw new WebSocketError('WebSocket is not open: readyState 0 (CONNECTING)', 'WS_ERR_NOT_OPEN');
     }
-    const payload = toBuffer(typeof data === 'number' ? String(data) : data);
     const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
-    if (this.#readyState !== WebSocket.OPEN || this.#closeFrameSent) {
+    const fin = options.fin !== false;
+    if (this.#readyState !== OPEN || this.#closeFrameSent) {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
-    const connection = this.#connection!;
-    const fin = options.fin !== false;
+    if (isBlob(data) || this.#queue !== null) {
+      this.#enqueue(async () => {
+        const payload = isBlob(data) ? Buffer.from(await data.arrayBuffer()) : toBuffer(data);
+        this.#sendNow(payload, binary, fin, callback);
+      });
+      return 'ok';
+    }
+    return this.#sendNow(toBuffer(data), binary, fin, callback);
+  }
+
+  ping(data?: WebSocketData | number | Callback, mask?: boolean | Callback, callback?: Callback): void {
+    this.#sendControl(Opcode.Ping, data, mask, callback);
+  }
+
+  pong(data?: WebSocketData | number | Callback, mask?: boolean | Callback, callback?: Callback): void {
+    this.#sendControl(Opcode.Pong, data, mask, callback);
+  }
+
+  /** Starts the close handshake (RFC 6455 §7.1.2). Without a code the close frame is empty (1005). */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#abortBeforeOpen();
+      return;
+    }
+    if (code !== undefined && !isSendableCloseCode(code)) {
+      throw new WebSocketTypeError(
+        `close code ${code} may not be sent: use 1000-1003, 1007-1014 or 3000-4999`,
+        'WS_ERR_INVALID_CLOSE_CODE',
+      );
+    }
+    const reasonBytes = reason === undefined ? Buffer.alloc(0) : toBuffer(reason);
+    if (reasonBytes.length > 123) {
+      throw new WebSocketRangeError(
+        `the close reason is ${reasonBytes.length} bytes; at most 123 fit in a close frame`,
+        'WS_ERR_CLOSE_REASON_TOO_LONG',
+      );
+    }
+    if (code === undefined && reasonBytes.length > 0) {
+      throw new WebSocketTypeError('a close reason needs a close code', 'WS_ERR_INVALID_CLOSE_CODE');
+    }
+    if (this.#closeFrameSent || this.#connection === null) return;
+    if (this.#queue !== null) {
+      // Behind a Blob still being read: the close frame follows it, nothing new is accepted.
+      if (this.#readyState === OPEN) {
+        this.#readyState = CLOSING;
+        this.#enqueue(() => this.#closeNow(code, reasonBytes));
+      }
+      return;
+    }
+    this.#closeNow(code, reasonBytes);
+  }
+
+  /** Drops the TCP connection at once; 'close' follows with 1006 (or the peer's code). */
+  terminate(): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#abortBeforeOpen();
+      return;
+    }
+    // A failed handshake is reporting its 'error' or 'close': that 'close' is the only one.
+    if (this.#connection === null) return;
+    this.#finish(true);
+  }
+
+  pause(): void {
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    this.#paused = true;
+    // While lingering nothing is delivered anyway, and reading must go on (see #linger).
+    if (!this.#lingering) this.#connection?.pause();
+  }
+
+  resume(): void {
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    this.#paused = false;
+    this.#connection?.resume();
+  }
+
+  #closeNow(code: number | undefined, reason: Buffer): void {
+    if (this.#closeFrameSent || this.#connection === null) return;
+    this.#sendCloseFrame(code, reason);
+    if (this.#closeFrameReceived) this.#closeTcpAfterHandshake();
+  }
+
+  #sendNow(payload: Buffer, binary: boolean, fin: boolean, callback: Callback | undefined): SendResult {
+    const connection = this.#connection;
+    if (connection === null || this.#closeFrameSent) {
+      this.#failCallback(callback, this.#notOpenError());
+      return 'dropped';
+    }
     if (
       !this.#fragmentedSend &&
       connection.bufferedAmount() + payload.length > this.#limits.maxBufferedBytes
@@ -203,67 +339,30 @@ export class WebSocket extends EventEmitter {
     }
     const opcode = this.#fragmentedSend ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     this.#fragmentedSend = !fin;
-    const queued = connection.send(payload, opcode, fin);
-    return this.#afterWrite(queued, callback);
+    return this.#afterWrite(connection.send(payload, opcode, fin), callback);
   }
 
-  ping(data?: WebSocketData | number, mask?: boolean | Callback, callback?: Callback): void {
-    this.#sendControl(Opcode.Ping, data, typeof mask === 'function' ? mask : callback);
-  }
-
-  pong(data?: WebSocketData | number, mask?: boolean | Callback, callback?: Callback): void {
-    this.#sendControl(Opcode.Pong, data, typeof mask === 'function' ? mask : callback);
-  }
-
-  /** Starts the close handshake (RFC 6455 §7.1.2). Without a code the close frame is empty (1005). */
-  close(code?: number, reason?: string | Buffer): void {
-    if (code !== undefined && !isSendableCloseCode(code)) {
-      throw new WebSocketError(
-        `close code ${code} may not be sent: use 1000-1003, 1007-1014 or 3000-4999`,
-        'WS_ERR_INVALID_CLOSE_CODE',
-      );
-    }
-    const reasonBytes = reason === undefined ? Buffer.alloc(0) : toBuffer(reason);
-    if (reasonBytes.length > 123) {
-      throw new WebSocketError(
-        `the close reason is ${reasonBytes.length} bytes; at most 123 fit in a close frame`,
-        'WS_ERR_CLOSE_REASON_TOO_LONG',
-      );
-    }
-    if (code === undefined && reasonBytes.length > 0) {
-      throw new WebSocketError('a close reason needs a close code', 'WS_ERR_INVALID_CLOSE_CODE');
-    }
-    if (this.#readyState === WebSocket.CLOSED) return;
-    if (this.#readyState === WebSocket.CONNECTING) {
-      this.#abortBeforeOpen();
+  #enqueue(step: () => void | Promise<void>): void {
+    if (this.#queue !== null) {
+      this.#queue.push(step);
       return;
     }
-    if (this.#closeFrameSent) return;
-    this.#sendCloseFrame(code, reasonBytes);
-    if (this.#closeFrameReceived) this.#closeTcpAfterHandshake();
+    this.#queue = [step];
+    void this.#runQueue();
   }
 
-  /** Drops the TCP connection at once; 'close' follows with 1006 (or the peer's code). */
-  terminate(): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
-    if (this.#readyState === WebSocket.CONNECTING) {
-      this.#abortBeforeOpen();
-      return;
+  async #runQueue(): Promise<void> {
+    const queue = this.#queue!;
+    while (queue.length > 0) {
+      try {
+        await queue.shift()!();
+      } catch (error) {
+        // Reading a Blob failed: the connection cannot go on with a hole in its stream (as ws).
+        this.#emitError(error as Error);
+        if (this.#connection !== null) this.#finish(true);
+      }
     }
-    this.#finish(true);
-  }
-
-  pause(): void {
-    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
-    this.#paused = true;
-    // While lingering nothing is delivered anyway, and reading must go on (see #linger).
-    if (!this.#lingering) this.#connection?.pause();
-  }
-
-  resume(): void {
-    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
-    this.#paused = false;
-    this.#connection?.resume();
+    this.#queue = null;
   }
 
   #open(bufferevent: Bufferevent, client: boolean): void {
@@ -276,27 +375,56 @@ export class WebSocket extends EventEmitter {
         maxFragments: this.#limits.maxFragments,
       },
     );
-    this.#readyState = WebSocket.OPEN;
+    this.#readyState = OPEN;
   }
 
+  /**
+   * The 101 was accepted. 'upgrade' comes while still CONNECTING (a close() there aborts the
+   * handshake, as in ws); then OPEN and 'open'. A listener that throws does not stop the rest.
+   */
   #onClientUpgraded(bufferevent: Bufferevent, protocol: string, response: UpgradeResponse): void {
-    this.#abortConnect = null;
+    this.#abortConnect = () => bufferevent.free();
     this.#protocol = protocol;
-    this.#open(bufferevent, true);
-    this.emit('upgrade', response);
-    if (this.#readyState === WebSocket.OPEN) this.emit('open');
+    const errors = new ListenerErrors();
+    errors.run(() => this.emit('upgrade', response));
+    if (this.#readyState === CONNECTING) {
+      this.#abortConnect = null;
+      this.#open(bufferevent, true);
+      errors.run(() => this.emit('open'));
+    }
+    errors.rethrow();
   }
 
-  #onClientFailed(error: WebSocketError, response: UpgradeResponse | null): void {
+  #onRedirect(url: string, request: RedirectRequest): boolean {
+    if (this.#readyState !== CONNECTING) return false;
+    this.#url = url;
+    this.emit('redirect', url, request);
+    return this.#readyState === CONNECTING;
+  }
+
+  /** The handshake failed: 'unexpected-response' or 'error', then 'close' 1006, each at most once. */
+  #onClientFailed(error: Error, response: UpgradeResponse | null): void {
     this.#abortConnect = null;
-    this.#readyState = WebSocket.CLOSING;
+    if (this.#readyState === CLOSED) return;
+    const errors = new ListenerErrors();
     if (response !== null && this.listenerCount('unexpected-response') > 0) {
-      this.emit('unexpected-response', null, response);
+      // Still CONNECTING here, as in ws: close() or terminate() in the listener aborts the
+      // attempt ('error' then 'close' follow from #abortBeforeOpen); else 'close' comes now.
+      errors.run(() => this.emit('unexpected-response', null, response));
+      if (this.#readyState !== CONNECTING) {
+        errors.rethrow();
+        return;
+      }
+      this.#readyState = CLOSING;
     } else {
-      this.#emitError(error);
+      this.#readyState = CLOSING;
+      errors.run(() => this.#emitError(error));
     }
-    this.#readyState = WebSocket.CLOSED;
-    this.emit('close', CLOSE_ABNORMAL, Buffer.alloc(0));
+    if (this.#readyState !== CLOSED) {
+      this.#readyState = CLOSED;
+      errors.run(() => this.emit('close', CLOSE_ABNORMAL, Buffer.alloc(0)));
+    }
+    errors.rethrow();
   }
 
   /** close() or terminate() while connecting: one 'error' and one 'close', on the next tick. */
@@ -308,7 +436,7 @@ export class WebSocket extends EventEmitter {
     const abort = this.#abortConnect;
     this.#abortConnect = null;
     abort?.();
-    this.#readyState = WebSocket.CLOSING;
+    this.#readyState = CLOSING;
     process.nextTick(() => this.#onClientFailed(error, null));
   }
 
@@ -316,7 +444,8 @@ export class WebSocket extends EventEmitter {
     switch (event) {
       case NativeEvent.Message: {
         const data = a as Buffer;
-        this.emit('message', this.binaryType === 'arraybuffer' ? toArrayBuffer(data) : data, b as boolean);
+        const isBinary = b as boolean;
+        this.emit('message', isBinary ? binaryMessage(data, this.#binaryType) : data, isBinary);
         break;
       }
       case NativeEvent.Ping:
@@ -344,7 +473,7 @@ export class WebSocket extends EventEmitter {
     this.#closeFrameReceived = true;
     this.#closeCode = code;
     this.#closeReason = reason;
-    this.#readyState = WebSocket.CLOSING;
+    this.#readyState = CLOSING;
     // Echo the peer's code and reason (RFC 6455 §5.5.1, as ws does); an empty close frame is answered with an empty one.
     if (!this.#closeFrameSent) {
       this.#sendCloseFrame(
@@ -384,7 +513,7 @@ export class WebSocket extends EventEmitter {
   #onDrain(): void {
     const callbacks = this.#drainCallbacks;
     this.#drainCallbacks = [];
-    for (const callback of callbacks) callback();
+    for (const callback of callbacks) succeeded(callback);
     this.emit('drain');
     if (this.#finishWhenSent) this.#finish(false);
   }
@@ -420,7 +549,7 @@ export class WebSocket extends EventEmitter {
       reason.copy(payload, 2);
     }
     this.#closeFrameSent = true;
-    this.#readyState = WebSocket.CLOSING;
+    this.#readyState = CLOSING;
     connection.send(payload, Opcode.Close, true);
     this.#startCloseTimer();
   }
@@ -432,8 +561,8 @@ export class WebSocket extends EventEmitter {
 
   /** Frees the connection and reports 'close'; later on the next tick when we dropped it ourselves. */
   #finish(fromUser: boolean): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
-    this.#readyState = WebSocket.CLOSED;
+    if (this.#readyState === CLOSED) return;
+    this.#readyState = CLOSED;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
     this.#connection?.close();
@@ -454,28 +583,52 @@ export class WebSocket extends EventEmitter {
     else report();
   }
 
-  #sendControl(opcode: Opcode, data: WebSocketData | number | undefined, callback?: Callback): void {
-    if (this.#readyState === WebSocket.CONNECTING) {
+  #sendControl(
+    opcode: Opcode,
+    data: WebSocketData | number | Callback | undefined,
+    mask: boolean | Callback | undefined,
+    callback: Callback | undefined,
+  ): void {
+    if (this.#readyState === CONNECTING) {
       throw new WebSocketError('WebSocket is not open: readyState 0 (CONNECTING)', 'WS_ERR_NOT_OPEN');
     }
-    const payload =
-      data === undefined ? Buffer.alloc(0) : toBuffer(typeof data === 'number' ? String(data) : data);
-    if (payload.length > 125) {
-      throw new WebSocketError(
-        `a ${opcode === Opcode.Ping ? 'ping' : 'pong'} carries at most 125 bytes, not ${payload.length}`,
+    // ping(cb) and ping(data, cb), as ws takes them.
+    if (typeof data === 'function') {
+      callback = data;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      callback = mask;
+    }
+    const blob = isBlob(data) ? data : null;
+    const bytes = blob === null ? toBuffer(data as Exclude<WebSocketData, Blob> | number | undefined) : null;
+    const size = blob !== null ? blob.size : bytes!.length;
+    if (size > 125) {
+      throw new WebSocketRangeError(
+        `a ${opcode === Opcode.Ping ? 'ping' : 'pong'} carries at most 125 bytes, not ${size}`,
         'WS_ERR_CONTROL_TOO_LONG',
       );
     }
-    if (this.#readyState !== WebSocket.OPEN || this.#closeFrameSent) {
+    if (this.#readyState !== OPEN || this.#closeFrameSent) {
       this.#failCallback(callback, this.#notOpenError());
       return;
     }
-    this.#afterWrite(this.#connection!.send(payload, opcode, true), callback);
+    const send = (payload: Buffer) => {
+      if (this.#connection === null || this.#closeFrameSent) {
+        this.#failCallback(callback, this.#notOpenError());
+        return;
+      }
+      this.#afterWrite(this.#connection.send(payload, opcode, true), callback);
+    };
+    if (blob !== null || this.#queue !== null) {
+      this.#enqueue(async () => send(blob !== null ? Buffer.from(await blob.arrayBuffer()) : bytes!));
+      return;
+    }
+    send(bytes!);
   }
 
   #afterWrite(queued: number, callback: Callback | undefined): SendResult {
     if (callback !== undefined) {
-      if (queued === 0) process.nextTick(callback);
+      if (queued === 0) process.nextTick(succeeded, callback);
       else this.#drainCallbacks.push(callback);
     }
     const over = queued > this.#limits.backpressureBytes;
@@ -500,18 +653,31 @@ export class WebSocket extends EventEmitter {
   }
 }
 
-function toBuffer(data: WebSocketData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new WebSocketError(
-    'data must be a string, a Buffer, a TypedArray, a DataView or an ArrayBuffer',
-    'WS_ERR_INVALID_DATA',
-  );
-}
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
 
-function toArrayBuffer(data: Buffer): ArrayBuffer {
-  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data.buffer as ArrayBuffer;
-  return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+// As ws: the states are read-only, enumerable values on the class and on its prototype, and the
+// attributes are enumerable accessors of the prototype.
+for (const [name, value] of [
+  ['CONNECTING', CONNECTING],
+  ['OPEN', OPEN],
+  ['CLOSING', CLOSING],
+  ['CLOSED', CLOSED],
+] as const) {
+  Object.defineProperty(WebSocket, name, { value, enumerable: true });
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+installBrowserApi(WebSocket.prototype);
+for (const name of [
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'protocol',
+  'readyState',
+  'url',
+]) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }

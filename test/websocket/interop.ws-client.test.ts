@@ -420,15 +420,15 @@ describe('the npm ws client against our WebSocketServer', () => {
 
   it('calls each send callback once, in order, without an error', async () => {
     const { client, server } = await harness.connect();
-    const calls: Array<[number, Error | undefined]> = [];
+    const calls: Array<[number, Error | null | undefined]> = [];
     const replies = collectMessages(client, 3);
     for (const i of [0, 1, 2]) server.ws.send(`n${i}`, (error?: Error) => calls.push([i, error]));
     await replies;
     await waitFor(() => calls.length === 3, WAIT_MS, 'the send callbacks');
     expect(calls).toEqual([
-      [0, undefined],
-      [1, undefined],
-      [2, undefined],
+      [0, null],
+      [1, null],
+      [2, null],
     ]);
     expect(server.ws.bufferedAmount).toBe(0);
   });
