@@ -4,15 +4,26 @@ export {
   WebSocket,
   isSendableCloseCode,
   type BinaryType,
+  type Data,
+  type RawData,
   type SendOptions,
   type SendResult,
+  type WebSocketCloseEvent,
   type WebSocketData,
+  type WebSocketErrorEvent,
+  type WebSocketEvent,
+  type WebSocketEventListener,
+  type WebSocketEventMap,
+  type WebSocketEvents,
+  type WebSocketMessageEvent,
 } from './websocket.ts';
 export {
   WebSocketServer,
   type AnyRequest,
+  type ServerOptions,
   type VerifyClientDone,
   type VerifyClientInfo,
+  type WebSocketServerEvents,
   type WebSocketServerOptions,
 } from './websocket-server.ts';
 export { UpgradeRequest, type UpgradeRequestSocket } from './upgrade-request.ts';

@@ -37,7 +37,7 @@ const CLOSE_ABNORMAL = 1006;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
 export type SendResult = 'ok' | 'backpressure' | 'dropped';
-export type BinaryType = 'nodebuffer' | 'arraybuffer';
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
 export type WebSocketData = string | Buffer | ArrayBuffer | ArrayBufferView;
 
 export interface SendOptions {
@@ -514,4 +514,100 @@ function toBuffer(data: WebSocketData): Buffer {
 function toArrayBuffer(data: Buffer): ArrayBuffer {
   if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data.buffer as ArrayBuffer;
   return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+}
+
+// Typings of the events, merged with the class above as @types/ws declares them for ws, so code
+// written against ws and @types/ws gets the same listener parameters. Types only: nothing here
+// exists at run time beyond what the class implements.
+
+/** A message as 'message' listeners get it: by binaryType, a Buffer, an ArrayBuffer or the fragments. */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+/** RawData, or a string: the `data` of the browser-style MessageEvent. */
+export type Data = string | RawData;
+
+/** The listener of each event of a WebSocket. */
+export interface WebSocketEvents {
+  open: (this: WebSocket) => void;
+  message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  close: (this: WebSocket, code: number, reason: Buffer) => void;
+  error: (this: WebSocket, error: Error) => void;
+  ping: (this: WebSocket, data: Buffer) => void;
+  pong: (this: WebSocket, data: Buffer) => void;
+  /** Client side: the 101 answer, before 'open' (ws passes Node's IncomingMessage). */
+  upgrade: (this: WebSocket, response: UpgradeResponse) => void;
+  /** Client side: a non-101 answer (ws passes its ClientRequest first); no 'error' then. */
+  'unexpected-response': (this: WebSocket, request: null, response: UpgradeResponse) => void;
+  /** Client side, with followRedirects: before following a 3xx answer to `url`. */
+  redirect: (this: WebSocket, url: string, request: unknown) => void;
+  /** The queued frames were sent (ours: after send() answered 'backpressure'). */
+  drain: (this: WebSocket) => void;
+}
+
+/** The events of the browser-style API (onmessage, addEventListener), shaped as ws's. */
+export interface WebSocketEvent {
+  type: string;
+  target: WebSocket;
+}
+export interface WebSocketMessageEvent extends WebSocketEvent {
+  data: Data;
+}
+export interface WebSocketCloseEvent extends WebSocketEvent {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+export interface WebSocketErrorEvent extends WebSocketEvent {
+  error: Error;
+  message: string;
+}
+export interface WebSocketEventMap {
+  open: WebSocketEvent;
+  message: WebSocketMessageEvent;
+  close: WebSocketCloseEvent;
+  error: WebSocketErrorEvent;
+}
+export type WebSocketEventListener<K extends keyof WebSocketEventMap> =
+  | ((this: WebSocket, event: WebSocketEventMap[K]) => void)
+  | { handleEvent(event: WebSocketEventMap[K]): void };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
+type AnyListener = (this: WebSocket, ...args: any[]) => void;
+
+export interface WebSocket {
+  on<K extends keyof WebSocketEvents>(event: K, listener: WebSocketEvents[K]): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<K extends keyof WebSocketEvents>(event: K, listener: WebSocketEvents[K]): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  off<K extends keyof WebSocketEvents>(event: K, listener: WebSocketEvents[K]): this;
+  off(event: string | symbol, listener: AnyListener): this;
+  addListener<K extends keyof WebSocketEvents>(event: K, listener: WebSocketEvents[K]): this;
+  addListener(event: string | symbol, listener: AnyListener): this;
+  removeListener<K extends keyof WebSocketEvents>(event: K, listener: WebSocketEvents[K]): this;
+  removeListener(event: string | symbol, listener: AnyListener): this;
+  prependListener<K extends keyof WebSocketEvents>(event: K, listener: WebSocketEvents[K]): this;
+  prependListener(event: string | symbol, listener: AnyListener): this;
+  prependOnceListener<K extends keyof WebSocketEvents>(event: K, listener: WebSocketEvents[K]): this;
+  prependOnceListener(event: string | symbol, listener: AnyListener): this;
+
+  /**
+   * RawData too, as 'message' listeners receive it, so that a message can be sent on as it came
+   * (`ws.send(data, { binary: isBinary })`, typed so by @types/ws as well).
+   */
+  send(
+    data: RawData | WebSocketData | number,
+    options?: SendOptions | ((error?: Error) => void),
+    callback?: (error?: Error) => void,
+  ): SendResult;
+
+  // The browser-style API, as ws offers it.
+  onopen: ((this: WebSocket, event: WebSocketEvent) => void) | null;
+  onmessage: ((this: WebSocket, event: WebSocketMessageEvent) => void) | null;
+  onclose: ((this: WebSocket, event: WebSocketCloseEvent) => void) | null;
+  onerror: ((this: WebSocket, event: WebSocketErrorEvent) => void) | null;
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: WebSocketEventListener<K>,
+    options?: { once?: boolean },
+  ): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K>): void;
 }

@@ -1,0 +1,36 @@
+// The type test: typical ws programs (test/types/esm, test/types/cjs) compile under strict against
+// this package as users install it, and, as a control, against ws's own types (@types/ws). They
+// resolve 'bufferevent/websocket' through package.json "exports" to entry/ and dist/, which
+// `npm test` builds first (scripts/bootstrap.sh).
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+
+function compile(config: string): Promise<{ code: number; output: string }> {
+  const project = fileURLToPath(new URL(config, import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [tsc, '-p', project], (error, stdout, stderr) => {
+      resolve({
+        code: error === null ? 0 : ((error.code as number | undefined) ?? -1),
+        output: stdout + stderr,
+      });
+    });
+  });
+}
+
+describe('ws programs type-check', () => {
+  test('against bufferevent/websocket (import and require)', async () => {
+    expect(await compile('./tsconfig.json')).toEqual({ code: 0, output: '' });
+  });
+
+  test('against @types/ws as import (control)', async () => {
+    expect(await compile('./tsconfig.ws.json')).toEqual({ code: 0, output: '' });
+  });
+
+  test('against @types/ws as require (control)', async () => {
+    expect(await compile('./tsconfig.ws-cjs.json')).toEqual({ code: 0, output: '' });
+  });
+});
