@@ -13,8 +13,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unsafe-declaration-merging': 'off' },
   },
   {
-    // The type test's CommonJS programs are written as CommonJS users write them.
-    files: ['test/types/**'],
+    // The CommonJS programs of the type and package tests are written as CommonJS users write them.
+    files: ['test/types/**', 'test/package/fixtures/**'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -35,7 +35,8 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
       process.execPath,
       [...noRequireEsm, ...args],
       { cwd: project, timeout: 20_000 },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
+      (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
     );
   });
 }
