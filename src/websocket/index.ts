@@ -21,6 +21,8 @@ export {
   WebSocketServer,
   type AnyRequest,
   type ServerOptions,
+  type VerifyClientCallbackAsync,
+  type VerifyClientCallbackSync,
   type VerifyClientDone,
   type VerifyClientInfo,
   type WebSocketServerEvents,

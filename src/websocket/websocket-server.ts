@@ -54,9 +54,19 @@ export interface WebSocketServerOptions extends ConnectionLimits {
   clientTracking?: boolean;
   perMessageDeflate?: boolean;
   handleProtocols?: (protocols: Set<string>, request: AnyRequest) => string | false;
-  verifyClient?:
-    ((info: VerifyClientInfo) => boolean) | ((info: VerifyClientInfo, done: VerifyClientDone) => void);
+  verifyClient?: VerifyClientCallbackSync | VerifyClientCallbackAsync;
 }
+
+// Method-style signatures, so that a verifyClient written for ws's types (`info.origin` a string,
+// `info.req` an IncomingMessage) is accepted as well.
+/** A verifyClient that decides at once. */
+export type VerifyClientCallbackSync = {
+  verify(info: VerifyClientInfo): boolean;
+}['verify'];
+/** A verifyClient that answers through `done`. */
+export type VerifyClientCallbackAsync = {
+  verify(info: VerifyClientInfo, done: VerifyClientDone): void;
+}['verify'];
 
 type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
 

@@ -3,6 +3,7 @@
 // resolve 'bufferevent/websocket' through package.json "exports" to entry/ and dist/, which
 // `npm test` builds first (scripts/bootstrap.sh).
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -32,5 +33,22 @@ describe('ws programs type-check', () => {
 
   test('against @types/ws as require (control)', async () => {
     expect(await compile('./tsconfig.ws-cjs.json')).toEqual({ code: 0, output: '' });
+  });
+});
+
+describe('the require() entry', () => {
+  test("declares every type name that src/websocket/index.ts exports (entry/websocket.d.cts's namespace)", () => {
+    const index = readFileSync(new URL('../../src/websocket/index.ts', import.meta.url), 'utf8');
+    const declarations = readFileSync(new URL('../../entry/websocket.d.cts', import.meta.url), 'utf8');
+    const inline = [...index.matchAll(/\btype (\w+)/g)].map((match) => match[1]!);
+    const blocks = [...index.matchAll(/export type \{([^}]*)\}/g)].flatMap((match) =>
+      match[1]!.split(',').map((name) => name.trim()),
+    );
+    const exported = [...inline, ...blocks].filter((name) => name !== '');
+    expect(exported.length).toBeGreaterThan(20);
+    const declared = new Set(
+      [...declarations.matchAll(/^\s*(?:type|interface|export import) (\w+)/gm)].map((match) => match[1]!),
+    );
+    expect(exported.filter((name) => !declared.has(name))).toEqual([]);
   });
 });
