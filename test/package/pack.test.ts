@@ -10,6 +10,9 @@ import { beforeAll, describe, expect, test } from 'vitest';
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const manifest = JSON.parse(readFileSync(`${packageRoot}package.json`, 'utf8')) as {
   exports: Record<string, unknown>;
+  typesVersions: Record<string, unknown>;
+  main: string;
+  types: string;
 };
 
 let files: string[] = [];
@@ -44,9 +47,13 @@ describe('npm pack', () => {
     ).toEqual([]);
   });
 
-  test('contains every file the exports name', () => {
-    const named = exportedFiles(manifest.exports);
-    expect(named.length).toBe(7);
+  test('contains every file the exports, main, types and typesVersions name', () => {
+    const named = [
+      ...exportedFiles(manifest.exports),
+      ...exportedFiles(manifest.typesVersions),
+      ...exportedFiles([manifest.main, manifest.types]),
+    ];
+    expect(named.length).toBe(10);
     expect(named.filter((file) => !files.includes(file))).toEqual([]);
     for (const file of ['dist/package.json', 'dist/websocket/websocket.js', 'dist/native.js', 'README.md']) {
       expect(files).toContain(file);

@@ -3,15 +3,17 @@
 // resolve 'bufferevent/websocket' through package.json "exports" to entry/ and dist/, which
 // `npm test` builds first (scripts/bootstrap.sh).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 function compile(config: string): Promise<{ code: number; output: string }> {
-  const project = fileURLToPath(new URL(config, import.meta.url));
+  const project = path.isAbsolute(config) ? config : fileURLToPath(new URL(config, import.meta.url));
   return new Promise((resolve) => {
     execFile(process.execPath, [tsc, '-p', project], (error, stdout, stderr) => {
       resolve({
@@ -33,6 +35,53 @@ describe('ws programs type-check', () => {
 
   test('against @types/ws as require (control)', async () => {
     expect(await compile('./tsconfig.ws-cjs.json')).toEqual({ code: 0, output: '' });
+  });
+});
+
+describe('ws programs type-check in a project that depends on the package', () => {
+  // node_modules/bufferevent links to this checkout, as `npm install <clone>` makes it.
+  const project = mkdtempSync(path.join(tmpdir(), 'bufferevent-types-'));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+  const here = fileURLToPath(new URL('./', import.meta.url));
+  const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+  mkdirSync(path.join(project, 'node_modules', '@types'), { recursive: true });
+  symlinkSync(packageRoot, path.join(project, 'node_modules', 'bufferevent'), 'dir');
+  symlinkSync(
+    path.join(packageRoot, 'node_modules', '@types', 'node'),
+    path.join(project, 'node_modules', '@types', 'node'),
+    'dir',
+  );
+  for (const dir of ['esm', 'cjs', 'core'])
+    cpSync(path.join(here, dir), path.join(project, dir), { recursive: true });
+  writeFileSync(path.join(project, 'package.json'), '{ "type": "module" }\n');
+  const options = {
+    target: 'ES2022',
+    lib: ['ES2022'],
+    types: ['node'],
+    strict: true,
+    noEmit: true,
+    allowJs: true,
+    checkJs: true,
+  };
+  const writeConfig = (name: string, config: object): string => {
+    writeFileSync(path.join(project, name), JSON.stringify(config));
+    return path.join(project, name);
+  };
+
+  test('with NodeNext resolution ("exports")', async () => {
+    const config = writeConfig('tsconfig.json', {
+      compilerOptions: { ...options, module: 'NodeNext', moduleResolution: 'NodeNext' },
+      include: ['esm', 'cjs', 'core'],
+    });
+    expect(await compile(config)).toEqual({ code: 0, output: '' });
+  });
+
+  test('CommonJS with the older "node" resolution, which ignores "exports" ("typesVersions")', async () => {
+    const config = writeConfig('tsconfig.node10.json', {
+      compilerOptions: { ...options, module: 'CommonJS', moduleResolution: 'Node10', esModuleInterop: true },
+      include: ['cjs', 'core/*.cts', 'core/*.cjs'],
+    });
+    expect(await compile(config)).toEqual({ code: 0, output: '' });
   });
 });
 
