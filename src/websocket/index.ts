@@ -4,32 +4,34 @@ export {
   WebSocket,
   isSendableCloseCode,
   type BinaryType,
-  type Data,
-  type RawData,
   type SendOptions,
   type SendResult,
-  type WebSocketCloseEvent,
   type WebSocketData,
-  type WebSocketErrorEvent,
-  type WebSocketEvent,
-  type WebSocketEventListener,
-  type WebSocketEventMap,
-  type WebSocketEvents,
-  type WebSocketMessageEvent,
 } from './websocket.ts';
 export {
   WebSocketServer,
   type AnyRequest,
-  type ServerOptions,
-  type VerifyClientCallbackAsync,
-  type VerifyClientCallbackSync,
   type VerifyClientDone,
   type VerifyClientInfo,
-  type WebSocketServerEvents,
   type WebSocketServerOptions,
 } from './websocket-server.ts';
 export { UpgradeRequest, type UpgradeRequestSocket } from './upgrade-request.ts';
 export { WebSocketError } from './errors.ts';
 export type { ClientOptions, UpgradeResponse } from './client-handshake.ts';
 export type { ConnectionLimits } from './options.ts';
+export type {
+  Data,
+  RawData,
+  ServerOptions,
+  VerifyClientCallbackAsync,
+  VerifyClientCallbackSync,
+  WebSocketCloseEvent,
+  WebSocketErrorEvent,
+  WebSocketEvent,
+  WebSocketEventListener,
+  WebSocketEventMap,
+  WebSocketEvents,
+  WebSocketMessageEvent,
+  WebSocketServerEvents,
+} from './events.ts';
 export { WebSocket as default } from './websocket.ts';

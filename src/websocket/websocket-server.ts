@@ -6,12 +6,12 @@ import { closeSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type net from 'node:net';
 import { isIP } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { BEV, EV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { BuffereventError } from '../errors.ts';
 import { Listener, type SocketAddress } from '../listener.ts';
 import { WebSocketError } from './errors.ts';
+import type { VerifyClientCallbackAsync, VerifyClientCallbackSync } from './events.ts';
 import {
   acceptHeaders,
   checkUpgradeRequest,
@@ -56,17 +56,6 @@ export interface WebSocketServerOptions extends ConnectionLimits {
   handleProtocols?: (protocols: Set<string>, request: AnyRequest) => string | false;
   verifyClient?: VerifyClientCallbackSync | VerifyClientCallbackAsync;
 }
-
-// Method-style signatures, so that a verifyClient written for ws's types (`info.origin` a string,
-// `info.req` an IncomingMessage) is accepted as well.
-/** A verifyClient that decides at once. */
-export type VerifyClientCallbackSync = {
-  verify(info: VerifyClientInfo): boolean;
-}['verify'];
-/** A verifyClient that answers through `done`. */
-export type VerifyClientCallbackAsync = {
-  verify(info: VerifyClientInfo, done: VerifyClientDone): void;
-}['verify'];
 
 type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
 
@@ -452,53 +441,4 @@ function listen(
       return Listener.listen({ host: '0.0.0.0', port, backlog: backlog ?? 511 }, onAccept);
     throw error;
   }
-}
-
-// Typings of the events, merged with the class above as @types/ws declares them for ws. Types only.
-
-/** The listener of each event of a WebSocketServer. */
-export interface WebSocketServerEvents {
-  /** `request` is Node's IncomingMessage with `server`/`noServer`, an UpgradeRequest with `port`/`listener`. */
-  connection: (this: WebSocketServer, socket: WebSocket, request: AnyRequest) => void;
-  error: (this: WebSocketServer, error: Error) => void;
-  /** The 101 answer's header lines, which listeners may change before it is sent. */
-  headers: (this: WebSocketServer, headers: string[], request: AnyRequest) => void;
-  close: (this: WebSocketServer) => void;
-  listening: (this: WebSocketServer) => void;
-  /** A refused or failed handshake; `request` is null when none was read (ws passes the socket too). */
-  wsClientError: (this: WebSocketServer, error: Error, request: AnyRequest | null) => void;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
-type AnyListener = (this: WebSocketServer, ...args: any[]) => void;
-
-/** ws's name for the server's options. */
-export type ServerOptions = WebSocketServerOptions;
-
-export interface WebSocketServer {
-  on<K extends keyof WebSocketServerEvents>(event: K, listener: WebSocketServerEvents[K]): this;
-  on(event: string | symbol, listener: AnyListener): this;
-  once<K extends keyof WebSocketServerEvents>(event: K, listener: WebSocketServerEvents[K]): this;
-  once(event: string | symbol, listener: AnyListener): this;
-  off<K extends keyof WebSocketServerEvents>(event: K, listener: WebSocketServerEvents[K]): this;
-  off(event: string | symbol, listener: AnyListener): this;
-  addListener<K extends keyof WebSocketServerEvents>(event: K, listener: WebSocketServerEvents[K]): this;
-  addListener(event: string | symbol, listener: AnyListener): this;
-  removeListener<K extends keyof WebSocketServerEvents>(event: K, listener: WebSocketServerEvents[K]): this;
-  removeListener(event: string | symbol, listener: AnyListener): this;
-  prependListener<K extends keyof WebSocketServerEvents>(event: K, listener: WebSocketServerEvents[K]): this;
-  prependListener(event: string | symbol, listener: AnyListener): this;
-  prependOnceListener<K extends keyof WebSocketServerEvents>(
-    event: K,
-    listener: WebSocketServerEvents[K],
-  ): this;
-  prependOnceListener(event: string | symbol, listener: AnyListener): this;
-
-  /** Node's http 'upgrade' event types its socket as a Duplex; at run time it is a net.Socket. */
-  handleUpgrade(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    callback: (ws: WebSocket, request: AnyRequest) => void,
-  ): void;
 }
