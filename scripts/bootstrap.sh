@@ -38,7 +38,8 @@ elif ! newer_than build/Release/bufferevent.node native binding.gyp; then
   npm run build:native
 fi
 
-if ! newer_than dist/index.js src tsconfig.json tsconfig.build.json; then
+# dist/package.json is written last by build:ts: its age stands for the whole CommonJS build.
+if ! newer_than dist/package.json src tsconfig.json tsconfig.build.json scripts/mark-dist-commonjs.mjs; then
   echo "bootstrap: compiling TypeScript"
-  npx --no-install tsc -p tsconfig.build.json
+  npm run --silent build:ts
 fi

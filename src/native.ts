@@ -1,7 +1,6 @@
 // The only place the compiled addon is loaded. The declarations describe the native classes exactly;
 // the public classes in the other files validate arguments before calling them.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BuffereventError } from './errors.ts';
 
@@ -206,13 +205,14 @@ const INSTALL_HINT =
   'or `sudo dnf install libevent-devel` (Fedora/RHEL), then `npm rebuild bufferevent`.';
 
 function loadAddon(): NativeModule {
-  const here = path.dirname(fileURLToPath(import.meta.url));
+  // __dirname, not import.meta: the published build is CommonJS (one copy of the library whether it
+  // is required or imported, see package.json), and vitest defines __dirname for these ESM sources.
+  const here = __dirname;
   // BUFFEREVENT_ADDON_PATH selects another build of the same sources (the sanitizer build).
   const addonPath =
     process.env.BUFFEREVENT_ADDON_PATH ?? path.join(here, '..', 'build', 'Release', 'bufferevent.node');
-  const require = createRequire(import.meta.url);
   try {
-    return require(addonPath) as NativeModule;
+    return createRequire(__filename)(addonPath) as NativeModule;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     if (/libevent/.test(message)) {

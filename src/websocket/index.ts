@@ -32,4 +32,19 @@ export { WebSocketError, WebSocketRangeError, WebSocketSyntaxError, WebSocketTyp
 export type { ClientOptions, LookupFunction, UpgradeResponse } from './client-handshake.ts';
 export type { RedirectRequest } from './request-headers.ts';
 export type { ConnectionLimits } from './options.ts';
+export type {
+  Data,
+  RawData,
+  ServerOptions,
+  VerifyClientCallbackAsync,
+  VerifyClientCallbackSync,
+  WebSocketCloseEvent,
+  WebSocketErrorEvent,
+  WebSocketBaseEvent,
+  WebSocketEventListener,
+  WebSocketEventMap,
+  WebSocketEvents,
+  WebSocketMessageEvent,
+  WebSocketServerEvents,
+} from './events.ts';
 export { WebSocket as default } from './websocket.ts';

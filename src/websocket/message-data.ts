@@ -6,7 +6,8 @@ import { WebSocketTypeError } from './errors.ts';
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 export const BINARY_TYPES: readonly string[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
 
-export type WebSocketData = string | Buffer | ArrayBuffer | ArrayBufferView | Blob;
+/** What send() takes; an array of Buffers (a 'fragments' message as received) is sent as one message. */
+export type WebSocketData = string | Buffer | ArrayBuffer | ArrayBufferView | Blob | readonly Buffer[];
 
 export function isBlob(data: unknown): data is Blob {
   return typeof Blob !== 'undefined' && data instanceof Blob;
@@ -20,8 +21,9 @@ export function toBuffer(data: Exclude<WebSocketData, Blob> | number | undefined
   if (Buffer.isBuffer(data)) return data;
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data) && data.every((part) => Buffer.isBuffer(part))) return Buffer.concat(data);
   throw new WebSocketTypeError(
-    'data must be a string, a Buffer, a TypedArray, a DataView, an ArrayBuffer or a Blob',
+    'data must be a string, a Buffer, an array of Buffers, a TypedArray, a DataView, an ArrayBuffer or a Blob',
     'WS_ERR_INVALID_DATA',
   );
 }

@@ -11,6 +11,7 @@ import { Bufferevent } from '../bufferevent.ts';
 import { BuffereventError } from '../errors.ts';
 import { Listener, type SocketAddress } from '../listener.ts';
 import { WebSocketError, WebSocketTypeError, systemError } from './errors.ts';
+import type { VerifyClientCallbackAsync, VerifyClientCallbackSync } from './events.ts';
 import {
   acceptHeaders,
   checkUpgradeRequest,
@@ -52,8 +53,7 @@ export interface WebSocketServerOptions extends ConnectionLimits {
   clientTracking?: boolean;
   perMessageDeflate?: boolean;
   handleProtocols?: (protocols: Set<string>, request: AnyRequest) => string | false;
-  verifyClient?:
-    ((info: VerifyClientInfo) => boolean) | ((info: VerifyClientInfo, done: VerifyClientDone) => void);
+  verifyClient?: VerifyClientCallbackSync | VerifyClientCallbackAsync;
 }
 
 type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;

@@ -168,14 +168,8 @@ export class WebSocket extends EventEmitter {
     if (BINARY_TYPES.includes(type)) this.#binaryType = type; // as ws: other values are ignored
   }
 
-  // The browser-style API, installed on the prototype by event-target.ts (below the class).
-  declare onopen: AttributeHandler;
-  declare onmessage: AttributeHandler;
-  declare onerror: AttributeHandler;
-  declare onclose: AttributeHandler;
-  /** Browser-style listeners: 'open', 'message', 'error', 'close' (other types are ignored, as in ws). */
-  declare addEventListener: (type: string, handler: EventHandler, options?: { once?: boolean }) => void;
-  declare removeEventListener: (type: string, handler: EventHandler) => void;
+  // The browser-style API (onopen…onclose, addEventListener, removeEventListener) is installed on
+  // the prototype by event-target.ts (below the class) and typed in events.ts.
 
   /** @internal CloseEvent.wasClean: both close frames were exchanged. */
   [cleanClose](): boolean {
