@@ -11,7 +11,7 @@ import { native, type NativeWebSocketConnection } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
 import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
-import { cleanClose, installBrowserApi, type AttributeHandler, type EventHandler } from './event-target.ts';
+import { cleanClose, installBrowserApi } from './event-target.ts';
 import { ListenerErrors } from './listener-errors.ts';
 import {
   BINARY_TYPES,
