@@ -1,44 +1,20 @@
 // The package as a dependency sees it: a temporary project whose node_modules/bufferevent links to
 // this checkout, so 'bufferevent' and 'bufferevent/websocket' resolve through package.json "exports"
-// to the built dist/ and entry/ (which `npm test` builds first). Each program runs in a child Node.
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// to the built dist/ and entry/ (test/package/consumer.ts). Each program runs in a child Node.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createConsumerProject, noRequireEsm, type Consumer, type RunResult } from './consumer.ts';
 
-const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-// Node 20.19+ can require() ES modules; turned off, a passing require() shows it needs no such help
-// (as on Node 20.0).
-const noRequireEsm = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
-  ? ['--no-experimental-require-module']
-  : [];
-
-let project = '';
+let project: Consumer | undefined;
 
 beforeAll(() => {
-  project = mkdtempSync(path.join(tmpdir(), 'bufferevent-consumer-'));
-  mkdirSync(path.join(project, 'node_modules'));
-  symlinkSync(packageRoot, path.join(project, 'node_modules', 'bufferevent'), 'dir');
-  for (const file of readdirSync(fixtures)) copyFileSync(path.join(fixtures, file), path.join(project, file));
+  project = createConsumerProject();
 });
 
-afterAll(() => {
-  if (project !== '') rmSync(project, { recursive: true, force: true });
-});
+afterAll(() => project?.remove());
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [...noRequireEsm, ...args],
-      { cwd: project, timeout: 20_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
-    );
-  });
+/** Runs node without require(esm) where Node has it. */
+function run(args: string[]): Promise<RunResult> {
+  return project!.run([...noRequireEsm, ...args]);
 }
 
 describe('CommonJS', () => {
