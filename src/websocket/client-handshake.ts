@@ -231,7 +231,7 @@ export function connectClient(
         return {
           kind: 'failed',
           error: new WebSocketError(
-            `unexpected server response: ${response.statusCode}`,
+            `Unexpected server response: ${response.statusCode}`,
             'WS_ERR_UNEXPECTED_RESPONSE',
           ),
           response,
