@@ -3,6 +3,8 @@
 // address (the server sees it as the peer), and a bind that fails is reported as Node reports it
 // (code, negative errno, syscall 'bind', the local address). Linux loopback accepts every 127/8
 // address; 192.0.2.1 (TEST-NET-1) is on no machine.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { bufferevent, implementations, listeningServer, next, shutDown } from './implementations.ts';
@@ -24,6 +26,33 @@ describe.each(implementations)('localAddress with $name', (impl) => {
     for (const client of [ws, plain]) client.close();
     await Promise.all([next(ws, 'close'), next(plain, 'close')]);
     await shutDown(wss);
+  });
+
+  it('connects from localAddress again after a redirect', async () => {
+    const wss = new impl.WebSocketServer({ noServer: true });
+    const server = createServer();
+    const seen: Array<[string | undefined, string | undefined]> = [];
+    server.on('upgrade', (request: IncomingMessage, socket, head) => {
+      seen.push([request.url, request.socket.remoteAddress]);
+      if (request.url === '/a') socket.end('HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n');
+      else wss.handleUpgrade(request, socket, head, () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/a`, {
+      localAddress: '127.0.0.2',
+      followRedirects: true,
+    });
+    await next(ws, 'open');
+    expect(seen).toEqual([
+      ['/a', '127.0.0.2'],
+      ['/b', '127.0.0.2'],
+    ]);
+    ws.terminate();
+    await next(ws, 'close');
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
   it("reports a local address of no interface as Node's bind error, then 'close' 1006", async () => {
