@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "event_loop.h"
 #include "filters/native_filter.h"
 #include "hostname_connector.h"
+#include "local_address.h"
 #include "util/errors.h"
 #include "util/napi_checked.h"
 #include "util/watchable_fd.h"
@@ -77,8 +79,9 @@ bool BuffereventWrap::CheckSocket(Napi::Env env) {
   return false;
 }
 
-// connect(family, address, port): family 4 or 6 with a numeric address, or 0 with a Unix socket
-// path.
+// connect(family, address, port, localAddress?, localPort?): family 4 or 6 with a numeric address
+// (and optionally a numeric local address of the same family to bind to first), or 0 with a Unix
+// socket path.
 Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
@@ -114,19 +117,55 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
     std::memcpy(sun->sun_path, address.c_str(), address.size() + 1);
     length = sizeof(sockaddr_un);
   }
+  LocalAddress local;
+  if (info.Length() > 3 && info[3].IsString()) {
+    int local_port = info[4].As<Napi::Number>().Int32Value();
+    if (!ParseLocalAddress(info[3].As<Napi::String>().Utf8Value(), local_port, &local) ||
+        local.family() != storage.ss_family) {
+      return ThrowError(env, "ERR_INVALID_HOST",
+                        "localAddress must be a numeric address of the family of " + address);
+    }
+  }
   socket_->hostname_connector.reset();
+  // With a local address: bind the bufferevent's socket, made here when it has none (libevent then
+  // connects the fd it finds). A socket made here and not connecting is closed again.
+  int made_fd = -1;
+  if (local.set()) {
+    int fd = bufferevent_getfd(bev_);
+    if (fd < 0) {
+      int err = 0;
+      const char* syscall = "bind";
+      fd = OpenBoundSocket(local, &err, &syscall);
+      if (fd < 0) {
+        return ThrowSystemError(env, "ERR_CONNECT", err, syscall,
+                                "cannot bind to local address " + local.text);
+      }
+      made_fd = fd;
+      bufferevent_setfd(bev_, fd);
+    } else if (bind(fd, reinterpret_cast<const sockaddr*>(&local.storage), local.length) != 0) {
+      return ThrowSystemError(env, "ERR_CONNECT", errno, "bind",
+                              "cannot bind to local address " + local.text);
+    }
+  }
   socket_->connecting = true;
   if (bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&storage),
                                  static_cast<int>(length)) != 0) {
+    int err = errno;
     socket_->connecting = false;
-    return ThrowSystemError(env, "ERR_CONNECT", errno, "connect",
+    // libevent closes a socket it made itself when the connect cannot start; ours it leaves set.
+    if (made_fd >= 0) {
+      bufferevent_setfd(bev_, -1);
+      close(made_fd);
+    }
+    return ThrowSystemError(env, "ERR_CONNECT", err, "connect",
                             "cannot start connecting to " + address);
   }
   loop()->MarkDirty();
   return env.Undefined();
 }
 
-// connectHostname(host, port, family): family 0 (any), 4 or 6.
+// connectHostname(host, port, family, localAddress?, localPort?): family 0 (any), 4 or 6; each
+// attempt binds a fresh socket to the numeric local address, if one is given.
 Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
@@ -135,7 +174,13 @@ Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
   if (dns == nullptr)
     return ThrowError(env, "ERR_DNS", "libevent could not create its DNS resolver");
   int family = info[2].As<Napi::Number>().Int32Value();
-  socket_->hostname_connector = std::make_unique<HostnameConnector>(this, dns);
+  LocalAddress local;
+  if (info.Length() > 3 && info[3].IsString() &&
+      !ParseLocalAddress(info[3].As<Napi::String>().Utf8Value(),
+                         info[4].As<Napi::Number>().Int32Value(), &local)) {
+    return ThrowError(env, "ERR_INVALID_HOST", "localAddress must be a numeric IP address");
+  }
+  socket_->hostname_connector = std::make_unique<HostnameConnector>(this, dns, std::move(local));
   socket_->connecting = true;
   socket_->hostname_connector->Start(info[0].As<Napi::String>().Utf8Value(),
                                      info[1].As<Napi::Number>().Int32Value(),

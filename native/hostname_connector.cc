@@ -87,12 +87,19 @@ void HostnameConnector::Resolved(int result, evutil_addrinfo* addresses) {
     addresses_.push_back(storage);
     lengths_.push_back(static_cast<int>(entry->ai_addrlen));
   }
-  if (!ConnectToNext()) {
-    wrap_->RaiseError(
-        BEV_EVENT_ERROR, "ERR_CONNECT",
-        "cannot connect to any address of '" + host_ + "': " + std::strerror(last_error_),
-        last_error_);
+  if (!ConnectToNext())
+    wrap_->RaiseError(BEV_EVENT_ERROR, "ERR_CONNECT", FinalFailure(), last_error_);
+}
+
+std::string HostnameConnector::FinalFailure() const {
+  std::string prefix = "cannot connect to any address of '" + host_ + "': ";
+  if (local_.set() && attempts_ == 0) {
+    return prefix + "none is " + local_.family_name() + ", the family of localAddress " +
+           local_.text;
   }
+  std::string call = last_syscall_;
+  if (call == "bind") call += " to local address " + local_.text;
+  return prefix + call + ": " + std::strerror(last_error_);
 }
 
 // Starts a connect to the next address that libevent accepts; false when none is left.
@@ -106,17 +113,48 @@ bool HostnameConnector::ConnectToNext() {
       bufferevent_setfd(bev, -1);
       close(old_fd);
     }
+    if (local_.set()) {
+      if (addresses_[index].ss_family != local_.family()) {
+        if (attempts_ == 0) last_error_ = EAFNOSUPPORT;
+        continue;  // an IPv6 address cannot be reached from an IPv4 local address, nor conversely
+      }
+      ++attempts_;
+      if (!BindForAttempt()) continue;
+    } else {
+      ++attempts_;
+    }
     if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&addresses_[index]),
                                    lengths_[index]) == 0) {
       return true;
     }
     last_error_ = errno;
+    last_syscall_ = "connect";
+    // libevent closes a socket it made when the connect cannot start, but leaves ours set.
+    int bound_fd = bufferevent_getfd(bev);
+    if (local_.set() && bound_fd >= 0) {
+      bufferevent_setfd(bev, -1);
+      close(bound_fd);
+    }
   }
   return false;
 }
 
+bool HostnameConnector::BindForAttempt() {
+  int err = 0;
+  const char* syscall = "bind";
+  int fd = OpenBoundSocket(local_, &err, &syscall);
+  if (fd < 0) {
+    last_error_ = err;
+    last_syscall_ = syscall;
+    return false;
+  }
+  bufferevent_setfd(wrap_->bev(), fd);
+  return true;
+}
+
 bool HostnameConnector::TryNextAfterFailure(int err) {
   last_error_ = err;
+  last_syscall_ = "connect";
   if (next_ >= addresses_.size()) return false;
   return ConnectToNext();
 }

@@ -19,7 +19,20 @@ export interface SocketOptions {
   writeThrough?: boolean;
 }
 
-export type ConnectTarget = { host: string; port: number } | { path: string };
+/** Where a TCP connect starts from (Node's net.connect options of the same names). */
+export interface LocalEndpoint {
+  /** A numeric IPv4/IPv6 address of this machine to bind the socket to before connecting. */
+  localAddress?: string;
+  /** The local port (0–65535; 0 or omitted: the kernel picks one). Needs localAddress. */
+  localPort?: number;
+}
+
+export type ConnectTarget = ({ host: string; port: number } & LocalEndpoint) | { path: string };
+
+export interface ConnectHostnameOptions extends LocalEndpoint {
+  /** 0 any (default), 4 IPv4 only, 6 IPv6 only. */
+  family?: 0 | 4 | 6;
+}
 
 export interface Watermark {
   low: number;

@@ -17,6 +17,7 @@ import {
   requireHostname,
   requireInteger,
   requireIoEvents,
+  requireLocalEndpoint,
   requireOptions,
   requirePort,
   requireTimeout,
@@ -26,6 +27,7 @@ import {
 
 import type {
   BuffereventKind,
+  ConnectHostnameOptions,
   ConnectTarget,
   FilterOptions,
   SocketOptions,
@@ -376,7 +378,11 @@ export class Bufferevent {
     return this;
   }
 
-  /** Connects to a numeric IPv4/IPv6 address or a Unix socket path (bufferevent_socket_connect). */
+  /**
+   * Connects to a numeric IPv4/IPv6 address or a Unix socket path (bufferevent_socket_connect),
+   * with `localAddress` (and `localPort`) binding the socket first. A connect that cannot start,
+   * a failed bind included, throws ERR_CONNECT.
+   */
   connect(target: ConnectTarget): this {
     this.#check();
     if (typeof target !== 'object' || target === null) {
@@ -385,6 +391,13 @@ export class Bufferevent {
     if ('path' in target) {
       if (typeof target.path !== 'string' || target.path.length === 0) {
         throw new BuffereventError('path must be a non-empty string', 'ERR_INVALID_PATH');
+      }
+      const tcpOnly = target as { localAddress?: unknown; localPort?: unknown };
+      if (tcpOnly.localAddress !== undefined || tcpOnly.localPort !== undefined) {
+        throw new BuffereventError(
+          'localAddress and localPort apply to TCP connects only',
+          'ERR_INVALID_ARG',
+        );
       }
       this.#native.connect(0, target.path, 0);
     } else {
@@ -395,7 +408,10 @@ export class Bufferevent {
           'ERR_INVALID_HOST',
         );
       }
-      this.#native.connect(family as 4 | 6, target.host, requirePort(target.port, { allowZero: false }));
+      const port = requirePort(target.port, { allowZero: false });
+      const local = requireLocalEndpoint(target, family as 4 | 6);
+      if (local === null) this.#native.connect(family as 4 | 6, target.host, port);
+      else this.#native.connect(family as 4 | 6, target.host, port, local.address, local.port);
     }
     this.#finished = false;
     this.#syncKeepAlive();
@@ -403,16 +419,21 @@ export class Bufferevent {
   }
 
   /**
-   * Resolves `host` with libevent's asynchronous resolver and connects, trying each address in turn.
+   * Resolves `host` with libevent's asynchronous resolver and connects, trying each address in turn
+   * (with `localAddress`, each from a fresh socket bound to it, and only addresses of its family).
    * Failures arrive as BEV.ERROR with code ERR_DNS (resolution) or the last connect error.
    */
-  connectHostname(host: string, port: number, options: { family?: 0 | 4 | 6 } = {}): this {
+  connectHostname(host: string, port: number, options: ConnectHostnameOptions = {}): this {
     this.#check();
     const family = options.family ?? 0;
     if (family !== 0 && family !== 4 && family !== 6) {
       throw new BuffereventError('family must be 0 (any), 4 or 6', 'ERR_INVALID_ARG');
     }
-    this.#native.connectHostname(requireHostname(host), requirePort(port, { allowZero: false }), family);
+    const name = requireHostname(host);
+    const checkedPort = requirePort(port, { allowZero: false });
+    const local = requireLocalEndpoint(options, family);
+    if (local === null) this.#native.connectHostname(name, checkedPort, family);
+    else this.#native.connectHostname(name, checkedPort, family, local.address, local.port);
     this.#finished = false;
     this.#syncKeepAlive();
     return this;

@@ -9,7 +9,9 @@ export {
 } from './bufferevent.ts';
 export type {
   BuffereventKind,
+  ConnectHostnameOptions,
   ConnectTarget,
+  LocalEndpoint,
   FilterOptions,
   SocketOptions,
   Timeouts,

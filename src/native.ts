@@ -84,8 +84,14 @@ export declare class NativeBufferevent {
   trigger(events: number, ignoreWatermarks: boolean): void;
   triggerEvent(events: number): void;
   free(): void;
-  connect(family: 0 | 4 | 6, address: string, port: number): void;
-  connectHostname(host: string, port: number, family: 0 | 4 | 6): void;
+  connect(family: 0 | 4 | 6, address: string, port: number, localAddress?: string, localPort?: number): void;
+  connectHostname(
+    host: string,
+    port: number,
+    family: 0 | 4 | 6,
+    localAddress?: string,
+    localPort?: number,
+  ): void;
   shutdownWrite(): void;
   filterBuffers(side: 0 | 1): [NativeEvBuffer, NativeEvBuffer];
   setRateLimit(limit: NativeRateLimit | null): void;

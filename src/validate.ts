@@ -1,5 +1,6 @@
 // Argument checks shared by the public classes: each failure is a BuffereventError whose code names
 // the kind of argument and whose message says what was expected.
+import { isIP } from 'node:net';
 import { BuffereventError } from './errors.ts';
 import { EV } from './constants.ts';
 
@@ -106,6 +107,40 @@ export function requireHostname(value: unknown): string {
     );
   }
   return value;
+}
+
+/**
+ * The local end a connect binds to, or null when none was asked for: a numeric address of this
+ * machine (of `family`, the target's, when it is known) and a port 0–65535.
+ */
+export function requireLocalEndpoint(
+  given: { localAddress?: unknown; localPort?: unknown },
+  family: 0 | 4 | 6,
+): { address: string; family: 4 | 6; port: number } | null {
+  const { localAddress, localPort } = given;
+  if (localAddress === undefined) {
+    if (localPort === undefined) return null;
+    throw new BuffereventError(
+      "localPort needs localAddress (use '0.0.0.0' or '::' for any local address)",
+      'ERR_INVALID_ARG',
+    );
+  }
+  const localFamily = typeof localAddress === 'string' ? isIP(localAddress) : 0;
+  if (localFamily === 0) {
+    throw new BuffereventError(
+      `localAddress must be a numeric IP address, got ${describe(localAddress)}`,
+      'ERR_INVALID_HOST',
+    );
+  }
+  if (family !== 0 && localFamily !== family) {
+    throw new BuffereventError(
+      `localAddress ${String(localAddress)} is IPv${localFamily} and cannot reach an IPv${family} address`,
+      'ERR_INVALID_HOST',
+    );
+  }
+  const port =
+    localPort === undefined ? 0 : requireInteger(localPort, 'localPort', 0, 65535, 'ERR_INVALID_PORT');
+  return { address: localAddress as string, family: localFamily as 4 | 6, port };
 }
 
 export type BinaryLike = Buffer | Uint8Array | string;

@@ -4,10 +4,18 @@
 // an exception they throw reaches the process instead of being mistaken for a handshake failure.
 import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { constants } from 'node:os';
 import { BEV, EV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { BuffereventError } from '../errors.ts';
-import { WebSocketError, WebSocketRangeError, WebSocketSyntaxError, systemError } from './errors.ts';
+import {
+  WebSocketError,
+  WebSocketRangeError,
+  WebSocketSyntaxError,
+  WebSocketTypeError,
+  systemError,
+} from './errors.ts';
 import { checkUpgradeResponse, parseHead } from './handshake.ts';
 import { SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
 import { RequestHeaders, parseClientUrl, type RedirectRequest } from './request-headers.ts';
@@ -38,6 +46,8 @@ export interface ClientOptions extends ConnectionLimits {
   lookup?: LookupFunction;
   /** 4 or 6: only addresses of this family (0: any, the default). */
   family?: number;
+  /** A numeric IP address of this machine the connection is made from (bound before connecting). */
+  localAddress?: string;
   /** Not supported: connections are made by libevent, not by an http.Agent; a truthy value throws. */
   agent?: unknown;
   /** Accepted for ws compatibility; must be false or absent. */
@@ -72,6 +82,13 @@ type Outcome =
   | { kind: 'failed'; error: Error; response: UpgradeResponse | null }
   | { kind: 'redirect'; location: string; response: UpgradeResponse };
 
+/** A failed TCP connect as Node reports it: `connect ECONNREFUSED 127.0.0.1:8080`. */
+function connectError(error: Error | undefined, address: string, port: number): WebSocketError {
+  const errno = error instanceof BuffereventError ? error.errno : undefined;
+  const code = error instanceof BuffereventError ? (error.systemCode ?? error.code) : 'ERR_SOCKET';
+  return systemError('connect', code, errno, { address, port });
+}
+
 export function connectClient(
   address: string | URL,
   protocols: string[],
@@ -96,6 +113,13 @@ export function connectClient(
     throw new WebSocketError(
       'the agent option is not supported: connections are made by libevent, not by an http.Agent (a proxy agent would be bypassed)',
       'WS_ERR_UNSUPPORTED_OPTION',
+    );
+  }
+  const { localAddress } = options;
+  if (localAddress !== undefined && (typeof localAddress !== 'string' || isIP(localAddress) === 0)) {
+    throw new WebSocketTypeError(
+      `localAddress must be a numeric IP address, got ${JSON.stringify(localAddress)}`,
+      'WS_ERR_INVALID_OPTION',
     );
   }
   const family = options.family ?? 0;
@@ -243,6 +267,18 @@ export function connectClient(
     const connectTo = (addresses: LookupAddress[], index: number) => {
       if (done || target !== url) return;
       const { address } = addresses[index]!;
+      // Node's net.connect tries the next address when one fails (refused, unreachable, bind failed).
+      const failed = (error: Error) => {
+        release();
+        if (index + 1 < addresses.length) connectTo(addresses, index + 1);
+        else settle({ kind: 'failed', error, response: null });
+      };
+      // Node binds a socket of the address's family to a local address of the other and fails with
+      // EINVAL: the same error here, without making the socket.
+      if (localAddress !== undefined && isIP(localAddress) !== isIP(address)) {
+        failed(systemError('bind', 'EINVAL', constants.errno.EINVAL, { address: localAddress }));
+        return;
+      }
       const socket = Bufferevent.socket(SOCKET_FAST_PATHS);
       bufferevent = socket;
       socket.setCallbacks({
@@ -266,23 +302,26 @@ export function connectClient(
             });
             return;
           }
-          // Node's net.connect tries the next address when one is refused or unreachable.
-          if (index + 1 < addresses.length) {
-            release();
-            connectTo(addresses, index + 1);
-            return;
-          }
-          const errno = error instanceof BuffereventError ? error.errno : undefined;
-          const code = error instanceof BuffereventError ? (error.systemCode ?? error.code) : 'ERR_SOCKET';
-          settle({
-            kind: 'failed',
-            error: systemError('connect', code, errno, { address, port }),
-            response: null,
-          });
+          failed(connectError(error, address, port));
         },
       });
       socket.enable(EV.READ | EV.WRITE);
-      socket.connect({ host: address, port });
+      try {
+        socket.connect(
+          localAddress === undefined ? { host: address, port } : { host: address, port, localAddress },
+        );
+      } catch (error) {
+        // The connect could not start (ERR_CONNECT: a failed bind, ENETUNREACH…): Node reports these
+        // as the failed call's error, a bind's at the local address.
+        const thrown = error as BuffereventError;
+        if (thrown.syscall === 'bind' && localAddress !== undefined) {
+          failed(
+            systemError('bind', thrown.systemCode ?? thrown.code, thrown.errno, { address: localAddress }),
+          );
+        } else {
+          failed(connectError(thrown, address, port));
+        }
+      }
     };
     // localhost is 127.0.0.1 (where the servers' default listens too) unless the user resolves names.
     const literal = host === 'localhost' && options.lookup === undefined ? '127.0.0.1' : host;
