@@ -125,9 +125,16 @@ export function compileRoute(route: string, endpoint: boolean): Pattern {
     at = close + 1;
   }
   program.push({ op: 'match' });
+  const literalStart = params.length === 0 ? route : route.slice(0, route.indexOf('<'));
   return {
     describe: route,
     match(path) {
+      // Most routes are refused on their literal start; a route without parameters needs nothing else.
+      if (!path.startsWith(literalStart)) return null;
+      if (params.length === 0) {
+        if (endpoint && path.length !== route.length) return null;
+        return { rest: path.slice(route.length), args: [], kwargs: {} };
+      }
       const found = runRoute(program, 2 * params.length, path, endpoint);
       if (found === null) return null;
       const kwargs: Record<string, unknown> = {};
