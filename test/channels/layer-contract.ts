@@ -391,6 +391,10 @@ export function channelLayerContract(factory: LayerFactory): void {
           expect(error).toBeInstanceOf(TypeError);
         }
       }
+      // A cycle is named as such (not reported as mere depth).
+      expect(String((await rejectionOf(layer.send('target', cyclic as ChannelMessage))).error)).toMatch(
+        /message\.self refers back to itself/,
+      );
       await expectNothingOn('target');
     });
 
