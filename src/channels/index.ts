@@ -19,3 +19,24 @@ export type {
 export { InMemoryChannelLayer } from './layers/in-memory.ts';
 export type { InMemoryChannelLayerOptions, InMemoryChannelLayerStats } from './layers/in-memory.ts';
 export { ChannelFull, ChannelLayerError, ChannelLayerRangeError, ChannelLayerTypeError } from './errors.ts';
+export {
+  PROTOCOL_TYPES,
+  ProtocolTypeRouter,
+  URLRouter,
+  assertApplication,
+  decodePath,
+  path,
+  rePath,
+  resolveApplication,
+  resolveWebSocket,
+  supportsProtocol,
+} from './routing.ts';
+export type {
+  Application,
+  Resolved,
+  Route,
+  RouteOptions,
+  RoutingApplication,
+  Scope,
+  UrlRoute,
+} from './routing.ts';

@@ -4,46 +4,8 @@
 // handshake's scope before the upgrade (`resolveWebSocket`), refuses it with 404 when nothing matches,
 // and otherwise runs the application it got, with the scope it got.
 //
-// ## Routing (for docs/channels.md)
-//
-//     const application = new ProtocolTypeRouter({
-//       http: expressApp,
-//       websocket: new URLRouter([
-//         path('ws/', new URLRouter([
-//           path('chat/<str:room_name>/', ChatConsumer, { name: 'chat' }),
-//           rePath(/^tail\/(?<id>\d+)\/$/, TailConsumer),
-//         ])),
-//       ]),
-//     });
-//
-// - An *application* is a function (a consumer class, a request handler such as an Express app: a
-//   leaf) or an object with `resolve(scope)` (a router or a middleware: it returns
-//   `{ app, scope }` with the leaf to run and its extended scope, or null when nothing matches).
-// - `ProtocolTypeRouter` dispatches on `scope.type`. Its keys are checked when it is built (only
-//   'websocket' and 'http', each an application), so a typo fails at start-up (ERR_UNKNOWN_PROTOCOL,
-//   ERR_INVALID_APPLICATION); a scope of a type it has no entry for throws ERR_UNKNOWN_PROTOCOL.
-// - `URLRouter` percent-decodes `scope.path` as Django does ('%2F' becomes '/'; a path that is not
-//   valid UTF-8 once decoded matches nothing), removes `scope.rootPath` when there is one (a path not
-//   under it matches nothing), then matches what is left with its leading slashes removed, as Channels
-//   does. Routes are tried in order and the first match wins. A route whose application is another
-//   `URLRouter` matches a prefix and hands the rest of the path to it (which again loses its leading
-//   slashes); if the nested router has no match, the next route is tried (as Channels and Django do).
-// - `path(route, app, { name, kwargs })` takes Django's converters: `<room>` and `<str:room>` (anything but
-//   '/'), `<int:id>` (digits, given as a number; more than Number.MAX_SAFE_INTEGER does not match),
-//   `<slug:s>`, `<uuid:u>` (lower-case, given as a string) and `<path:p>` (may contain '/'). An
-//   endpoint route matches the whole path: 'ws/chat/<room>/' does not match 'ws/chat/lobby' (no
-//   slash is appended, as in Django).
-// - `rePath(regex, app, { name, kwargs })` searches the regex in the path: anchor it with '^' and '$'
-//   (but no '$' when it leads to a nested router). Named groups become kwargs; without named groups,
-//   the groups become args (undefined for a group that took no part). 'g' and 'y' flags are ignored.
-// - `kwargs` in the options are extra kwargs for that route (Django's `kwargs=`); they override
-//   captured values of the same name, as in Django.
-// - The matched route's captures are in `scope.urlRoute = { args, kwargs }`, merged over nesting:
-//   args are concatenated, an inner kwarg overrides an outer one of the same name. The resolved
-//   scope also has `path` decoded, `rawPath` as received, and `pathRemaining` (what nested routers
-//   have not consumed yet; '' after an endpoint route).
-// - Bad routes (unknown converter, a route starting with '/', a parameter that is not an identifier
-//   or appears twice, a regex that does not compile) throw ERR_INVALID_ROUTE when built.
+// How routes match (converters, nesting, percent-decoding, kwargs) is documented in
+// docs/channels.md § Routing.
 import { BuffereventError } from '../errors.ts';
 import { compileRegex, compileRoute, decodePath, invalidRoute, type Pattern } from './route-pattern.ts';
 

@@ -38,6 +38,18 @@ describe('CommonJS', () => {
     expect(result).toEqual({ code: 0, stdout: 'function\n', stderr: '' });
   });
 
+  test("require() and import of 'bufferevent/channels' give the same routing and layer classes", async () => {
+    const program = [
+      "const channels = require('bufferevent/channels');",
+      "import('bufferevent/channels').then((esm) => {",
+      '  const names = ["InMemoryChannelLayer", "URLRouter", "ProtocolTypeRouter", "path", "rePath"];',
+      '  console.log(names.map((name) => typeof channels[name] === "function" && esm[name] === channels[name]).join(" "));',
+      '});',
+    ].join('\n');
+    const result = await run(['-e', program]);
+    expect(result).toEqual({ code: 0, stdout: 'true true true true true\n', stderr: '' });
+  });
+
   test('an echo through require() ends with a clean close and the process exits by itself', async () => {
     const result = await run(['echo.cjs', '3']);
     expect(result).toEqual({
