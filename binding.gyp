@@ -35,7 +35,8 @@
         "native/ws/close_frame.cc",
         "native/ws/protocol_session.cc",
         "native/ws/connection.cc",
-        "native/ws/frame_output.cc"
+        "native/ws/frame_output.cc",
+        "native/ws/topics.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -83,7 +83,8 @@ async function main() {
       `${duration} s measured after ${warmup} s of warm-up; every delivery verified (payload bytes, type, ` +
       `and each sender's order: no loss, no repeat); ${runs} run${runs > 1 ? 's' : ''} per server and ` +
       'size, round-robin, the median run by throughput shown (MB/s range in parentheses). Both servers ' +
-      'run the same script (`bench/servers/ws-echo-chat-app.mjs`, `perMessageDeflate: false`). A delivery ' +
+      'run the same script (`bench/servers/ws-echo-chat-app.mjs`, `perMessageDeflate: false`); ours ' +
+      'relays with one native `wss.publish` per message, `ws` with a JavaScript loop over its clients. A delivery ' +
       'is one message arriving at one client; MB/s counts delivered payload bytes (10^6); "all clients" ' +
       'latency runs from a message\'s frame queued for writing to its last client having it, "per ' +
       'delivery" to each client having it; CPU % is of one core over the measured window; RSS is the ' +

@@ -19,6 +19,7 @@
 #include "util/libevent_allocator.h"
 #include "util/napi_checked.h"
 #include "ws/connection.h"
+#include "ws/topics.h"
 
 namespace node_bufferevent {
 
@@ -49,6 +50,8 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       Function("configureDns", Call<&Addon::ConfigureDns>),
       Function("socketpair", Call<&Addon::SocketPair>),
       Function("dupSocket", Call<&Addon::DupSocket>),
+      Function("wsPublish", ws::PublishFromJs),
+      Function("wsTopicCount", ws::TopicCountFromJs),
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   SetProperty(exports, "EvBuffer", EvBufferWrap::Init(env, *this));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "native_object.h"
+#include "ws/topics.h"
 
 namespace node_bufferevent {
 
@@ -195,6 +196,11 @@ bool EventLoop::TimerArmed() const {
   itimerspec current{};
   if (timerfd_gettime(timer_fd_, &current) != 0) return false;
   return current.it_value.tv_sec != 0 || current.it_value.tv_nsec != 0;
+}
+
+ws::TopicRegistry& EventLoop::topics() {
+  if (topics_ == nullptr) topics_ = std::make_unique<ws::TopicRegistry>();
+  return *topics_;
 }
 
 EventLoop::~EventLoop() {

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_set>
 
@@ -15,6 +16,9 @@ namespace node_bufferevent {
 
 class NativeObject;
 enum class ObjectKind;
+namespace ws {
+class TopicRegistry;
+}
 
 struct LoopStats {
   uint64_t passes = 0;         // event_base_loop(EVLOOP_ONCE) calls
@@ -67,6 +71,9 @@ class EventLoop {
   void Unregister(NativeObject* object);
   LoopStats Stats() const;
 
+  // The WebSocket pub/sub topics of this environment (ws/topics.h), created on first use.
+  ws::TopicRegistry& topics();
+
  private:
   EventLoop() = default;
   ~EventLoop();
@@ -116,6 +123,7 @@ class EventLoop {
   // The objects that may keep events added that are not user work (rate-limit groups).
   std::unordered_set<NativeObject*> idle_event_owners_;
   LoopStats stats_;
+  std::unique_ptr<ws::TopicRegistry> topics_;
 };
 
 }  // namespace node_bufferevent

@@ -165,6 +165,8 @@ export interface NativeWebSocketOptions {
   client: boolean;
   maxPayload: number;
   maxFragments: number;
+  /** Publishes are skipped while more than this is queued. */
+  backpressureBytes?: number;
 }
 
 export declare class NativeWebSocketConnection {
@@ -177,6 +179,12 @@ export declare class NativeWebSocketConnection {
   notifyDrain(): void;
   shutdownWrite(): void;
   close(): void;
+  /** Pub/sub (native/ws/topics.h): true when the subscription changed. */
+  subscribe(scope: number, topic: string): boolean;
+  unsubscribe(topic: string): boolean;
+  isSubscribed(topic: string): boolean;
+  topics(): string[];
+  skippedPublishes(): number;
 }
 
 interface NativeModule {
@@ -203,6 +211,9 @@ interface NativeModule {
   configureDns(options: { servers?: string[]; timeoutMs?: number; attempts?: number }): void;
   socketpair(): [number, number];
   dupSocket(fd: number): number;
+  /** Frames once and writes to every subscriber of the topic in the scope: [delivered, skipped]. */
+  wsPublish(scope: number, topic: string, data: Buffer, binary: boolean): [number, number];
+  wsTopicCount(): number;
   WebSocketConnection: typeof NativeWebSocketConnection;
 }
 

@@ -2,6 +2,9 @@
 // WebSocketServer class (ours and the npm `ws` package): `/echo` sends every
 // message back with its type; `/chat` relays every message to every `/chat`
 // client, sender included; any other path is closed with 1008 (policy violation).
+// With `chatByPublish` (a server that has pub/sub, ours), `/chat` subscribes each
+// client to one topic and relays with one `wss.publish` per message; otherwise,
+// as ws must, with a JavaScript loop over the clients.
 // Prints "listening <port>" when ready, as every benchmark server does.
 import { parseServerArgs } from './args.mjs';
 
@@ -19,16 +22,22 @@ function pathOf(url) {
 
 /**
  * @param {new (options: object, callback?: () => void) => import('node:events').EventEmitter} WebSocketServer
- * @param {{ port: number }} options
+ * @param {{ port: number, chatByPublish?: boolean }} options
  */
-export function serveEchoChat(WebSocketServer, { port }) {
+export function serveEchoChat(WebSocketServer, { port, chatByPublish = false }) {
   const chatClients = new Set();
 
   function echo(ws) {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   }
 
+  function chatByPublishing(ws) {
+    ws.subscribe('chat');
+    ws.on('message', (data, isBinary) => wss.publish('chat', data, { binary: isBinary }));
+  }
+
   function chat(ws) {
+    if (chatByPublish) return chatByPublishing(ws);
     chatClients.add(ws);
     ws.on('close', () => chatClients.delete(ws));
     ws.on('message', (data, isBinary) => {

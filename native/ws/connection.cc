@@ -3,6 +3,10 @@
 #include "connection.h"
 
 #include <event2/buffer.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <memory>
 #include <string>
@@ -50,6 +54,11 @@ Napi::Function WebSocketConnection::Init(Napi::Env env) {
                          InstanceMethod<&WebSocketConnection::NotifyDrain>("notifyDrain"),
                          InstanceMethod<&WebSocketConnection::ShutdownWrite>("shutdownWrite"),
                          InstanceMethod<&WebSocketConnection::CloseFromJs>("close"),
+                         InstanceMethod<&WebSocketConnection::Subscribe>("subscribe"),
+                         InstanceMethod<&WebSocketConnection::Unsubscribe>("unsubscribe"),
+                         InstanceMethod<&WebSocketConnection::IsSubscribed>("isSubscribed"),
+                         InstanceMethod<&WebSocketConnection::Topics>("topics"),
+                         InstanceMethod<&WebSocketConnection::SkippedPublishes>("skippedPublishes"),
                      });
 }
 
@@ -61,6 +70,8 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "WebSocket");
   client_ = GetFlag(info[2].As<Napi::Object>(), "client");
+  backpressure_bytes_ =
+      GetNumber(info[2].As<Napi::Object>(), "backpressureBytes", 9007199254740991.0);
   bufferevent_ = BuffereventWrap::FromJs(info[1], "bufferevent");
   if (bufferevent_ == nullptr) {  // ERR_INVALID_ARG is pending
     NativeObject::Close();
@@ -72,6 +83,12 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
     ThrowError(env, "ERR_INVALID_ARG", "a WebSocket needs a live socket bufferevent");
     return;
   }
+  // As ws does: a WebSocket's frames are messages, so Nagle must not hold a small frame back until
+  // the previous one is acknowledged (a peer delaying its ACK made that a 40 ms stall per message).
+  // Fails harmlessly on a socket that is not TCP.
+  int no_delay = 1;
+  setsockopt(bufferevent_getfd(bufferevent_->bev()), IPPROTO_TCP, TCP_NODELAY, &no_delay,
+             sizeof no_delay);
   napi_create_reference(env, info[1], 1, &bufferevent_ref_);
   bufferevent_->SetDelegate(this);
   KeepOwnerAlive(true);  // an open connection lives until it is closed, referenced or not
@@ -87,6 +104,8 @@ WebSocketConnection::~WebSocketConnection() {
 }
 
 void WebSocketConnection::ReleaseNative() {
+  // Leaving every topic first: a publish never sees a released connection.
+  if (loop() != nullptr) loop()->topics().LeaveAll(this);
   if (bufferevent_ != nullptr) {
     BuffereventWrap* bufferevent = bufferevent_;
     bufferevent_ = nullptr;
@@ -287,6 +306,70 @@ Napi::Value WebSocketConnection::CloseFromJs(const Napi::CallbackInfo& info) {
     NativeObject::Close();
   }
   return info.Env().Undefined();
+}
+
+}  // namespace node_bufferevent::ws
+
+namespace node_bufferevent::ws {
+
+Delivery WebSocketConnection::Deliver(SharedFrame& frame) {
+  if (closed() || bufferevent_ == nullptr || release_pending_ || session_.finished() ||
+      session_.close_sent()) {
+    return Delivery::kPassed;
+  }
+  evbuffer* output = bufferevent_get_output(bufferevent_->bev());
+  if (static_cast<double>(evbuffer_get_length(output)) > backpressure_bytes_) {
+    ++skipped_publishes_;
+    return Delivery::kSkipped;
+  }
+  iovec part = {const_cast<uint8_t*>(frame.data()), frame.size()};
+  size_t sent = bufferevent_->WriteThroughParts(&part, 1);
+  if (sent == frame.size()) return Delivery::kWritten;
+  frame.Ref();
+  if (evbuffer_add_reference(output, frame.data() + sent, frame.size() - sent, SharedFrame::Cleanup,
+                             &frame) != 0) {
+    frame.Unref();
+    ++skipped_publishes_;  // libevent could not allocate: as good as over the cap
+    return Delivery::kSkipped;
+  }
+  loop()->MarkDirty();
+  return Delivery::kWritten;
+}
+
+Napi::Value WebSocketConnection::Subscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  bool added = loop()->topics().Subscribe(this, info[0].As<Napi::Number>().Uint32Value(),
+                                          StringText(info[1]));
+  return Napi::Boolean::New(env, added);
+}
+
+Napi::Value WebSocketConnection::Unsubscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed() || loop() == nullptr) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(env, loop()->topics().Unsubscribe(this, StringText(info[0])));
+}
+
+Napi::Value WebSocketConnection::IsSubscribed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), TopicRegistry::IsSubscribed(this, StringText(info[0])));
+}
+
+Napi::Value WebSocketConnection::Topics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<std::string>& names = TopicRegistry::TopicsOf(this);
+  napi_value array = nullptr;
+  if (napi_create_array_with_length(env, names.size(), &array) != napi_ok) return Napi::Value();
+  Napi::Object result(env, array);
+  for (size_t i = 0; i < names.size(); ++i) {
+    napi_value name = nullptr;
+    if (napi_create_string_utf8(env, names[i].data(), names[i].size(), &name) == napi_ok)
+      SetElement(result, static_cast<uint32_t>(i), name);
+  }
+  return result;
+}
+
+Napi::Value WebSocketConnection::SkippedPublishes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), skipped_publishes_);
 }
 
 }  // namespace node_bufferevent::ws

@@ -14,6 +14,7 @@
 #include "../native_object.h"
 #include "mask_keys.h"
 #include "protocol_session.h"
+#include "topics.h"
 
 namespace node_bufferevent::ws {
 
@@ -31,16 +32,21 @@ enum class ConnectionEvent {
 class WebSocketConnection : public NativeClass<WebSocketConnection>,
                             public NativeObject,
                             public BuffereventDelegate,
+                            public TopicSubscriber,
                             private ProtocolSink {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
   static Napi::Function Init(Napi::Env env);
-  // new WebSocketConnection(owner, nativeBufferevent, { client, maxPayload, maxFragments })
+  // new WebSocketConnection(owner, nativeBufferevent,
+  //                         { client, maxPayload, maxFragments, backpressureBytes })
   explicit WebSocketConnection(const Napi::CallbackInfo& info);
   ~WebSocketConnection() override;
 
   void OnBuffereventCallback(BuffereventCallback which, short events, int err) override;
   void OnBuffereventReleased() override;
+  // A publish: skipped when more than backpressureBytes are queued already, passed over once a
+  // close frame went either way.
+  Delivery Deliver(SharedFrame& frame) override;
 
  protected:
   void ReleaseNative() override;
@@ -70,6 +76,13 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   Napi::Value NotifyDrain(const Napi::CallbackInfo& info);
   Napi::Value ShutdownWrite(const Napi::CallbackInfo& info);
   Napi::Value CloseFromJs(const Napi::CallbackInfo& info);
+  // subscribe(scope, topic) / unsubscribe(topic) → changed?; isSubscribed(topic); topics();
+  // skippedPublishes()
+  Napi::Value Subscribe(const Napi::CallbackInfo& info);
+  Napi::Value Unsubscribe(const Napi::CallbackInfo& info);
+  Napi::Value IsSubscribed(const Napi::CallbackInfo& info);
+  Napi::Value Topics(const Napi::CallbackInfo& info);
+  Napi::Value SkippedPublishes(const Napi::CallbackInfo& info);
 
   napi_env env_ = nullptr;
   BuffereventWrap* bufferevent_ = nullptr;
@@ -82,6 +95,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   bool release_pending_ = false;  // Close() was asked for while parsing
   bool paused_ = false;           // JavaScript paused reading
   bool drain_wanted_ = false;
+  double backpressure_bytes_ = 0;
+  double skipped_publishes_ = 0;
 };
 
 }  // namespace node_bufferevent::ws

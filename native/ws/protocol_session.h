@@ -57,6 +57,7 @@ class ProtocolSession final : private FrameHandler {
   // Our close frame was queued: pings are no longer answered from here on (RFC 6455 §5.5.1).
   void CloseSent() { close_sent_ = true; }
   bool finished() const { return failed_ || close_received_; }
+  bool close_sent() const { return close_sent_; }
   // Frees the assembly buffer (the connection is being released).
   void ReleaseMemory() { std::vector<uint8_t>().swap(message_); }
 

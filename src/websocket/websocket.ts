@@ -22,6 +22,7 @@ import {
   type WebSocketData,
 } from './message-data.ts';
 import { resolveLimits, type ResolvedLimits } from './options.ts';
+import { checkTopic } from './topics.ts';
 import type { RedirectRequest } from './request-headers.ts';
 import type { createWebSocketStream } from './stream.ts';
 import type { WebSocketServer } from './websocket-server.ts';
@@ -99,6 +100,8 @@ export class WebSocket extends EventEmitter {
   #url = '';
   #protocol = '';
   #isServer = false;
+  /** The topic scope of the server this socket belongs to; 0 for a client. */
+  #topicScope = 0;
   #limits: ResolvedLimits;
   #connection: NativeWebSocketConnection | null = null;
   #abortConnect: (() => void) | null = null;
@@ -115,6 +118,7 @@ export class WebSocket extends EventEmitter {
   #paused = false;
   #drainCallbacks: Callback[] = [];
   #dropped = 0;
+  #skippedPublishes = 0; // the native count, kept once the connection is released
   // Sends (and a close) waiting behind a Blob being read, in call order; null when none waits.
   #queue: (() => void | Promise<void>)[] | null = null;
 
@@ -152,8 +156,14 @@ export class WebSocket extends EventEmitter {
   }
 
   /** @internal Called by WebSocketServer once the 101 answer is queued. */
-  [attachServerSide](bufferevent: Bufferevent, protocol: string, limits: ResolvedLimits): void {
+  [attachServerSide](
+    bufferevent: Bufferevent,
+    protocol: string,
+    limits: ResolvedLimits,
+    topicScope: number,
+  ): void {
     this.#isServer = true;
+    this.#topicScope = topicScope;
     this.#limits = limits;
     this.#protocol = protocol;
     this.#open(bufferevent, false);
@@ -204,6 +214,44 @@ export class WebSocket extends EventEmitter {
   /** Messages dropped by send() because maxBufferedBytes was reached. */
   get droppedMessages(): number {
     return this.#dropped;
+  }
+
+  /**
+   * Subscribes to `topic` of this socket's server (see WebSocketServer.publish); false when it was
+   * subscribed already or the socket is closing or closed. Server-side sockets only.
+   */
+  subscribe(topic: string): boolean {
+    checkTopic(topic);
+    if (this.#topicScope === 0) {
+      throw new WebSocketError(
+        'only a socket of a WebSocketServer can subscribe',
+        'WS_ERR_NOT_SERVER_SOCKET',
+      );
+    }
+    if (this.#connection === null || this.#readyState !== OPEN || this.#closeFrameSent) return false;
+    return this.#connection.subscribe(this.#topicScope, topic);
+  }
+
+  /** Leaves `topic`; false when not subscribed. Closing leaves every topic by itself. */
+  unsubscribe(topic: string): boolean {
+    checkTopic(topic);
+    return this.#connection !== null && this.#connection.unsubscribe(topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    checkTopic(topic);
+    return this.#connection !== null && this.#connection.isSubscribed(topic);
+  }
+
+  /** The topics subscribed to, in subscription order. */
+  get topics(): string[] {
+    return this.#connection === null ? [] : this.#connection.topics();
+  }
+
+  /** Publishes not sent to this socket because more than backpressureBytes were queued. */
+  get skippedPublishes(): number {
+    if (this.#connection !== null) this.#skippedPublishes = this.#connection.skippedPublishes();
+    return this.#skippedPublishes;
   }
 
   /**
@@ -367,6 +415,7 @@ export class WebSocket extends EventEmitter {
         client,
         maxPayload: this.#limits.maxPayload,
         maxFragments: this.#limits.maxFragments,
+        backpressureBytes: this.#limits.backpressureBytes,
       },
     );
     this.#readyState = OPEN;
@@ -559,6 +608,7 @@ export class WebSocket extends EventEmitter {
     this.#readyState = CLOSED;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
+    if (this.#connection !== null) this.#skippedPublishes = this.#connection.skippedPublishes();
     this.#connection?.close();
     this.#connection = null;
     // The peer's code, our code after a protocol error, else 1006: the handshake never completed.

@@ -1,0 +1,93 @@
+// Pub/sub for server-side WebSocket connections: a registry of topic name → subscribers per
+// scope (one scope per WebSocketServer), and the frame a publish shares among its subscribers.
+// A publish frames the message once; every subscriber's output takes the same bytes by reference,
+// and no JavaScript runs per subscriber. One registry per environment, owned by its EventLoop.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "frame_writer.h"
+
+namespace node_bufferevent::ws {
+
+// One published frame (header and payload in one heap block), reference-counted: each output that
+// holds a part of it by evbuffer_add_reference holds one reference, dropped by Cleanup.
+class SharedFrame {
+ public:
+  // Refcount 1 (the publisher's); null when the frame is not writable.
+  static SharedFrame* Create(const FrameSpec& spec, const uint8_t* payload, size_t length);
+  const uint8_t* data() const { return bytes_.data(); }
+  size_t size() const { return bytes_.size(); }
+  void Ref() { ++references_; }
+  void Unref() {
+    if (--references_ == 0) delete this;
+  }
+  // An evbuffer_ref_cleanup_cb: `extra` is the SharedFrame.
+  static void Cleanup(const void* data, size_t length, void* extra);
+
+ private:
+  SharedFrame() = default;
+  std::vector<uint8_t> bytes_;
+  size_t references_ = 1;
+};
+
+enum class Delivery {
+  kWritten,  // the frame went to the socket or its output
+  kSkipped,  // over the subscriber's backpressure cap (counted on it)
+  kPassed,   // closing or closed: not written, not counted
+};
+
+// A connection that can subscribe. Deliver must not call JavaScript nor touch the registry.
+class TopicSubscriber {
+ public:
+  virtual Delivery Deliver(SharedFrame& frame) = 0;
+
+ protected:
+  ~TopicSubscriber() = default;
+
+ private:
+  friend class TopicRegistry;
+  uint32_t scope_ = 0;
+  std::vector<std::string> topics_;  // in subscription order; short, so a vector is enough
+};
+
+struct PublishCounts {
+  size_t delivered = 0;
+  size_t skipped = 0;
+};
+
+class TopicRegistry {
+ public:
+  // A subscriber belongs to the scope of its first subscription for good. False when it was
+  // subscribed already.
+  bool Subscribe(TopicSubscriber* subscriber, uint32_t scope, const std::string& topic);
+  bool Unsubscribe(TopicSubscriber* subscriber, const std::string& topic);
+  static bool IsSubscribed(const TopicSubscriber* subscriber, const std::string& topic);
+  static const std::vector<std::string>& TopicsOf(const TopicSubscriber* subscriber) {
+    return subscriber->topics_;
+  }
+  // Leaves every topic; a topic left empty is removed. O(topics of the subscriber).
+  void LeaveAll(TopicSubscriber* subscriber);
+  PublishCounts Publish(uint32_t scope, const std::string& topic, SharedFrame& frame);
+  size_t TopicCount() const { return topics_.size(); }
+
+ private:
+  static std::string Key(uint32_t scope, const std::string& topic);
+  void Remove(TopicSubscriber* subscriber, const std::string& topic);
+
+  std::unordered_map<std::string, std::unordered_set<TopicSubscriber*>> topics_;
+};
+
+// The module functions: wsPublish(scope, topic, data: Buffer, binary) → [delivered, skipped], and
+// wsTopicCount() → topics alive in this environment (for leak tests).
+napi_value PublishFromJs(napi_env env, napi_callback_info info);
+napi_value TopicCountFromJs(napi_env env, napi_callback_info info);
+
+}  // namespace node_bufferevent::ws
