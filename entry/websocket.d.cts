@@ -42,6 +42,8 @@ declare namespace WebSocket {
   // The library's own type names, as the ES module entry exports them.
   type AnyRequest = api.AnyRequest;
   type LookupFunction = api.LookupFunction;
+  type PublishOptions = api.PublishOptions;
+  type PublishResult = api.PublishResult;
   type RedirectRequest = api.RedirectRequest;
   type WebSocketBaseEvent = api.WebSocketBaseEvent;
   type BinaryType = api.BinaryType;
