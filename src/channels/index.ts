@@ -40,3 +40,39 @@ export type {
   Scope,
   UrlRoute,
 } from './routing.ts';
+export {
+  PREPARE_STEPS,
+  prepareScope,
+  refusalOf,
+  refuseConnection,
+  withPrepareStep,
+} from './middleware/prepare.ts';
+export type { PrepareStep, Refusal } from './middleware/prepare.ts';
+export { headerValues } from './middleware/headers.ts';
+export type { HeaderPair } from './middleware/headers.ts';
+export {
+  AllowedHostsOriginValidator,
+  OriginValidator,
+  isSameDomain,
+  parseOrigin,
+} from './middleware/origin.ts';
+export type { OriginValidatorOptions, ParsedOrigin } from './middleware/origin.ts';
+export { CookieMiddleware, parseCookies } from './middleware/cookies.ts';
+export { MemorySessionStore } from './middleware/session-store.ts';
+export type { MemorySessionStoreOptions, SessionData, SessionStore } from './middleware/session-store.ts';
+export { Session } from './middleware/session.ts';
+export {
+  DEFAULT_SESSION_MAX_AGE_SECONDS,
+  SessionMiddleware,
+  SessionMiddlewareStack,
+} from './middleware/session-middleware.ts';
+export type { SessionMiddlewareOptions } from './middleware/session-middleware.ts';
+export {
+  ANONYMOUS_USER,
+  AuthMiddleware,
+  AuthMiddlewareStack,
+  SESSION_USER_ID_KEY,
+  login,
+  logout,
+} from './middleware/auth.ts';
+export type { AnonymousUser, AuthMiddlewareOptions } from './middleware/auth.ts';
