@@ -153,6 +153,10 @@ describe('OriginValidator', () => {
     expect(refusal('https://www.example.org', hosts)).toBeUndefined();
     expect(refusal('https://evil.com', hosts)?.status).toBe(403);
     expect(refusal(undefined, hosts)?.status).toBe(403);
+    const local = AllowedHostsOriginValidator(router, ['localhost', '127.0.0.1', '[::1]']);
+    expect(refusal('http://[::1]:8000', local)).toBeUndefined();
+    expect(refusal('http://127.0.0.1:8000', local)).toBeUndefined();
+    expect(refusal('http://[::2]:8000', local)?.status).toBe(403);
     expect(() => AllowedHostsOriginValidator(router, ['https://example.com'])).toThrow(BuffereventError);
   });
 
@@ -265,6 +269,20 @@ describe('SessionMiddleware', () => {
       expect(session.isNew, cookie).toBe(true);
       expect(session.isEmpty).toBe(true);
       expect(session.id).not.toBe(real.id);
+    }
+  });
+
+  it('only the exact signature encoding is accepted (no lenient base64 variants)', async () => {
+    const { app } = sessionApp({ time: 0 });
+    const real = await sessionOf(app);
+    real.set('k', 'v');
+    await real.save();
+    const cookie = cookieFrom(real);
+    expect((await sessionOf(app, cookie)).get('k')).toBe('v');
+    const last = cookie.at(-1)!;
+    const sameBits = String.fromCharCode(last.charCodeAt(0) ^ 1);
+    for (const variant of [`${cookie}=`, `${cookie}!`, `${cookie.slice(0, -1)}${sameBits}`, `${cookie} x`]) {
+      expect((await sessionOf(app, variant)).isNew, variant).toBe(true);
     }
   });
 

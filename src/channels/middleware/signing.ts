@@ -24,10 +24,12 @@ export function verifySessionCookie(value: string, secrets: readonly string[]): 
   if (dot < 0) return undefined;
   const id = value.slice(0, dot);
   if (!SESSION_ID.test(id)) return undefined;
-  const given = Buffer.from(value.slice(dot + 1), 'base64url');
+  // Compared as text, not decoded: base64 decoding is lenient (ignores stray characters, spare
+  // bits), so only the exact encoding is accepted.
+  const given = Buffer.from(value.slice(dot + 1), 'latin1');
   let valid = false;
   for (const secret of secrets) {
-    const expected = mac(secret, id);
+    const expected = Buffer.from(mac(secret, id).toString('base64url'), 'latin1');
     // Every secret is checked, so timing does not tell which one matched.
     if (given.length === expected.length && timingSafeEqual(given, expected)) valid = true;
   }
