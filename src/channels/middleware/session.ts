@@ -24,7 +24,9 @@ export class Session {
     this.#settings = settings;
     this.#isNew = id === undefined;
     this.#id = id ?? newSessionId();
-    this.#data = data ?? {};
+    this.#data = emptyData();
+    // Without a prototype, '__proto__' and 'constructor' are ordinary keys.
+    if (data !== undefined) Object.assign(this.#data, data);
   }
 
   /** The session id (never sent unsigned; see `cookieValue`). */
@@ -80,7 +82,7 @@ export class Session {
   async flush(): Promise<void> {
     const old = this.#id;
     this.#id = newSessionId();
-    this.#data = {};
+    this.#data = emptyData();
     this.#modified = false;
     this.#isNew = true;
     await this.#settings.store.delete(old);
@@ -98,4 +100,8 @@ export class Session {
       'Path=/; HttpOnly; Secure; SameSite=Lax'
     );
   }
+}
+
+function emptyData(): SessionData {
+  return Object.create(null) as SessionData;
 }
