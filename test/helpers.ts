@@ -2,7 +2,7 @@
 // the counts (open fds, live objects) that leak tests compare.
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { Bufferevent, BEV, BuffereventError, EV, EventBase, Listener, socketpair } from '../src/index.ts';
+import { Bufferevent, BEV, EV, EventBase, Listener, socketpair } from '../src/index.ts';
 
 /** Resolves after one full turn of Node's loop, so libevent has run at least one pass. */
 export function nextTurn(): Promise<void> {
@@ -96,15 +96,6 @@ export function checkNothingLeaksAfterEach({ fds = false }: { fds?: boolean } = 
   });
 }
 
-/** The code of the BuffereventError `action` throws, or undefined if it does not throw. */
-export function errorCodeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
+export { errorCodeOf, thrownError } from './error-assertions.ts';
 
 export { BEV, EV };

@@ -107,20 +107,21 @@ export interface RouteOptions {
   readonly kwargs?: Readonly<Record<string, unknown>>;
 }
 
-function matchesPrefix(app: Application): boolean {
+/** Whether `app` is a router (or wraps one) that matches a prefix of the path, not the whole of it. */
+export function routesByPrefix(app: Application): boolean {
   return typeof app !== 'function' && app.routesByPrefix === true;
 }
 
 /** A Django `path()` route: `path('ws/chat/<str:room_name>/', ChatConsumer)`. */
 export function path(route: string, app: Application, options?: RouteOptions): Route {
   assertApplication(app, `path(${JSON.stringify(route)})`);
-  return new Route(app, compileRoute(route, !matchesPrefix(app)), options, 'path()');
+  return new Route(app, compileRoute(route, !routesByPrefix(app)), options, 'path()');
 }
 
 /** A Django `re_path()` route: `rePath(/^ws\/tail\/(?<id>\d+)\/$/, TailConsumer)`. */
 export function rePath(regex: RegExp | string, app: Application, options?: RouteOptions): Route {
   assertApplication(app, `rePath(${String(regex)})`);
-  return new Route(app, compileRegex(regex, !matchesPrefix(app)), options, 'rePath()');
+  return new Route(app, compileRegex(regex, !routesByPrefix(app)), options, 'rePath()');
 }
 
 /** Routes a scope by its path, trying `routes` in order. */

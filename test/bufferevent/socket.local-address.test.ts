@@ -6,7 +6,7 @@ import { closeSync, fstatSync } from 'node:fs';
 import { constants } from 'node:os';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Bufferevent, BuffereventError, EventBase, Listener, type SocketAddress } from '../../src/index.ts';
-import { BEV, checkNothingLeaksAfterEach, errorCodeOf, turns, waitFor } from '../helpers.ts';
+import { BEV, checkNothingLeaksAfterEach, errorCodeOf, thrownError, turns, waitFor } from '../helpers.ts';
 import { QTYPE, RCODE, startFakeDnsServer, type FakeDnsServer } from './fake-dns-server.ts';
 
 const { EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT } = constants.errno;
@@ -64,16 +64,6 @@ function recording(): { bev: Bufferevent; seen: Array<[number, string | undefine
   return { bev, seen };
 }
 
-function thrown(action: () => unknown): BuffereventError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return error as BuffereventError;
-  }
-  throw new Error('did not throw');
-}
-
 /** A local port free a moment ago (the kernel gave it to a listener that is closed again). */
 function freePort(host: string): number {
   const probe = Listener.listen({ host, port: 0 }, () => {});
@@ -121,7 +111,7 @@ describe('connect() with localAddress', () => {
     }
     const { bev, seen } = recording();
     if (server === undefined) {
-      const error = thrown(() => bev.connect({ host: '::1', port: 9, localAddress: '::1' }));
+      const error = thrownError(() => bev.connect({ host: '::1', port: 9, localAddress: '::1' }));
       expect(error.code).toBe('ERR_CONNECT');
       expect(['socket', 'bind']).toContain(error.syscall);
       expect([EADDRNOTAVAIL, EAFNOSUPPORT]).toContain(error.errno);
@@ -138,7 +128,7 @@ describe('connect() with localAddress', () => {
 
   it('throws ERR_CONNECT with EADDRNOTAVAIL and syscall bind for an address of no local interface; no event, no socket left', async () => {
     const { bev, seen } = recording();
-    const error = thrown(() => bev.connect({ host: '127.0.0.1', port: 9, localAddress: '192.0.2.1' }));
+    const error = thrownError(() => bev.connect({ host: '127.0.0.1', port: 9, localAddress: '192.0.2.1' }));
     expect(error.code).toBe('ERR_CONNECT');
     expect(error.errno).toBe(EADDRNOTAVAIL);
     expect(error.syscall).toBe('bind');
@@ -154,7 +144,7 @@ describe('connect() with localAddress', () => {
     const server = accepting();
     const taken = accepting('127.0.0.2');
     const { bev, seen } = recording();
-    const error = thrown(() =>
+    const error = thrownError(() =>
       bev.connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.2', localPort: taken.port }),
     );
     expect([error.code, error.errno, error.syscall]).toEqual(['ERR_CONNECT', EADDRINUSE, 'bind']);

@@ -11,18 +11,8 @@ import {
   type Application,
   type Scope,
 } from '../../src/channels/routing.ts';
-import { BuffereventError } from '../../src/errors.ts';
-
-// Routing needs no addon, so this file does not import test/helpers.ts (which loads it).
-function errorCodeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return (error as BuffereventError).code;
-  }
-  return undefined;
-}
+// Routing needs no addon, so this file uses the addon-free assertions, not test/helpers.ts.
+import { errorCodeOf } from '../error-assertions.ts';
 
 class ChatConsumer {}
 class TailConsumer {}

@@ -5,32 +5,13 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Bufferevent,
-  BuffereventError,
-  EV,
-  Event,
-  EventBase,
-  Listener,
-  RateLimitGroup,
-  socketpair,
-} from '../../src/index.ts';
-import { checkNothingLeaksAfterEach, errorCodeOf, turns } from '../helpers.ts';
+import { Bufferevent, EV, Event, EventBase, Listener, RateLimitGroup, socketpair } from '../../src/index.ts';
+import { checkNothingLeaksAfterEach, errorCodeOf, thrownError, turns } from '../helpers.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
 const MAX_MS = 2 ** 31 - 1;
 const badDurations = [1e300, 2 ** 31, Number.MAX_VALUE, Infinity, -Infinity, NaN, -1, -0.5, '10', {}];
-
-function errorOf(action: () => unknown): BuffereventError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BuffereventError);
-    return error as BuffereventError;
-  }
-  throw new Error('expected a BuffereventError, nothing was thrown');
-}
 
 describe('durations in milliseconds', () => {
   it.each(badDurations)('Event.timer(%s) throws ERR_INVALID_TIMEOUT and adds nothing', (ms) => {
@@ -187,7 +168,7 @@ describe('fds libevent cannot watch', () => {
 
   it('refuses a regular file or a directory in Bufferevent.socket with EPERM from fstat', () => {
     for (const fd of [openSync(file, 'r'), openSync(directory, 'r')]) {
-      const error = errorOf(() => Bufferevent.socket({ fd }));
+      const error = thrownError(() => Bufferevent.socket({ fd }));
       expect(error.code).toBe('ERR_INVALID_FD');
       expect(error.systemCode).toBe('EPERM');
       expect(error.syscall).toBe('fstat');
@@ -199,7 +180,7 @@ describe('fds libevent cannot watch', () => {
   it('refuses a closed fd with EBADF', () => {
     const [a, b] = socketpair();
     closeSync(a);
-    const error = errorOf(() => Bufferevent.socket({ fd: a }));
+    const error = thrownError(() => Bufferevent.socket({ fd: a }));
     expect(error.code).toBe('ERR_INVALID_FD');
     expect(error.systemCode).toBe('EBADF');
     closeSync(b);
@@ -207,7 +188,7 @@ describe('fds libevent cannot watch', () => {
 
   it('refuses a regular file in new Event(fd, EV.READ) but allows it for a timer-only event', () => {
     const fd = openSync(file, 'r');
-    const error = errorOf(() => new Event(fd, EV.READ, () => {}));
+    const error = thrownError(() => new Event(fd, EV.READ, () => {}));
     expect(error.code).toBe('ERR_INVALID_FD');
     expect(error.systemCode).toBe('EPERM');
     closeSync(fd);

@@ -9,6 +9,7 @@
 import { BuffereventError } from '../../errors.ts';
 import {
   resolveApplication,
+  routesByPrefix,
   type Application,
   type Resolved,
   type RoutingApplication,
@@ -50,7 +51,7 @@ export class AuthMiddleware<User = unknown> implements RoutingApplication {
       throw new BuffereventError('AuthMiddleware: options.onError must be a function', 'ERR_INVALID_ARG');
     this.#app = app;
     this.#options = options;
-    this.routesByPrefix = typeof app !== 'function' && app.routesByPrefix === true;
+    this.routesByPrefix = routesByPrefix(app);
   }
 
   resolve(scope: Scope): Resolved | null {

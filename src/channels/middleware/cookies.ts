@@ -5,6 +5,7 @@
 // send the most specific cookie first). Several Cookie headers are read in order as one list.
 import {
   resolveApplication,
+  routesByPrefix,
   type Application,
   type Resolved,
   type RoutingApplication,
@@ -45,7 +46,7 @@ export class CookieMiddleware implements RoutingApplication {
 
   constructor(app: Application) {
     this.#app = app;
-    this.routesByPrefix = typeof app !== 'function' && app.routesByPrefix === true;
+    this.routesByPrefix = routesByPrefix(app);
   }
 
   resolve(scope: Scope): Resolved | null {

@@ -8,6 +8,7 @@
 import { BuffereventError } from '../../errors.ts';
 import {
   resolveApplication,
+  routesByPrefix,
   type Application,
   type Resolved,
   type RoutingApplication,
@@ -101,7 +102,7 @@ export class OriginValidator implements RoutingApplication {
     this.#app = app;
     this.#patterns = allowedOrigins.map((text) => compilePattern(text, 'OriginValidator'));
     this.#allowMissing = options.allowMissingOrigin === true;
-    this.routesByPrefix = typeof app !== 'function' && app.routesByPrefix === true;
+    this.routesByPrefix = routesByPrefix(app);
   }
 
   /** Whether an Origin header value (undefined: none) is allowed. */

@@ -6,6 +6,7 @@
 import { BuffereventError } from '../../errors.ts';
 import {
   resolveApplication,
+  routesByPrefix,
   type Application,
   type Resolved,
   type RoutingApplication,
@@ -63,7 +64,7 @@ export class SessionMiddleware implements RoutingApplication {
       maxAgeSeconds: maxAge,
       cookieName,
     });
-    this.routesByPrefix = typeof app !== 'function' && app.routesByPrefix === true;
+    this.routesByPrefix = routesByPrefix(app);
   }
 
   resolve(scope: Scope): Resolved | null {

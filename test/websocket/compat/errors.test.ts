@@ -8,7 +8,14 @@ import { createServer, request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers.ts';
-import { bufferevent, implementations, listeningServer, next, shutDown } from './implementations.ts';
+import {
+  bufferevent,
+  implementations,
+  listeningServer,
+  next,
+  shutDown,
+  systemErrorFields,
+} from './implementations.ts';
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function closedPort(): Promise<number> {
@@ -35,16 +42,7 @@ describe.each(implementations)('errors of $name as ws users handle them', (impl)
     const port = await closedPort();
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     const events: unknown[] = [];
-    ws.on('error', (error: any) =>
-      events.push({
-        code: error.code,
-        errno: error.errno,
-        syscall: error.syscall,
-        address: error.address,
-        port: error.port,
-        message: error.message,
-      }),
-    );
+    ws.on('error', (error: any) => events.push(systemErrorFields(error)));
     ws.on('close', (code: number) => events.push(code));
     await next(ws, 'close');
     expect(events).toEqual([

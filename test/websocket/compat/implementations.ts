@@ -56,3 +56,16 @@ export async function shutDown(wss: any): Promise<void> {
   for (const client of wss.clients ?? []) client.terminate();
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 }
+
+/** The fields a Node-shaped system error carries, as a plain object for toEqual. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- errors of both implementations
+export function systemErrorFields(error: any): Record<string, unknown> {
+  return {
+    code: error.code,
+    errno: error.errno,
+    syscall: error.syscall,
+    address: error.address,
+    port: error.port,
+    message: error.message,
+  };
+}

@@ -7,7 +7,14 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { bufferevent, implementations, listeningServer, next, shutDown } from './implementations.ts';
+import {
+  bufferevent,
+  implementations,
+  listeningServer,
+  next,
+  shutDown,
+  systemErrorFields,
+} from './implementations.ts';
 
 const { EADDRNOTAVAIL, EINVAL } = constants.errno;
 
@@ -61,16 +68,7 @@ describe.each(implementations)('localAddress with $name', (impl) => {
     wss.on('connection', () => connections++);
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { localAddress: '192.0.2.1' });
     const events: unknown[] = [];
-    ws.on('error', (error: any) =>
-      events.push({
-        code: error.code,
-        errno: error.errno,
-        syscall: error.syscall,
-        address: error.address,
-        port: error.port,
-        message: error.message,
-      }),
-    );
+    ws.on('error', (error: any) => events.push(systemErrorFields(error)));
     ws.on('close', (code: number) => events.push(code));
     await next(ws, 'close');
     expect(events).toEqual([
