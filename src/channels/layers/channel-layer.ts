@@ -2,6 +2,7 @@
 // every layer applies the same way: channel and group names as Django Channels accepts them, messages
 // as JSON objects with a string `type`, and the capacity/expiry options with Channels' defaults.
 import { ChannelLayerRangeError, ChannelLayerTypeError } from '../errors.ts';
+import type { BroadcastData, BroadcastOptions, LocalGroupSockets } from './group-sockets.ts';
 
 /** A channel layer message: a JSON object whose `type` says which consumer handler receives it. */
 export interface ChannelMessage {
@@ -15,6 +16,12 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export interface GroupSendResult {
   delivered: number;
   dropped: number;
+}
+
+/** What one `groupBroadcast` did in this process: member sockets written to, and skipped as slow. */
+export interface BroadcastResult {
+  delivered: number;
+  skipped: number;
 }
 
 export interface ReceiveOptions {
@@ -43,6 +50,15 @@ export interface ChannelLayer {
   groupDiscard(group: string, channel: string): Promise<void>;
   /** Sends `message` to every member once; a full member is skipped and counted, never thrown. */
   groupSend(group: string, message: ChannelMessage): Promise<GroupSendResult>;
+  /**
+   * Sends one WebSocket message straight to the socket of every member (its consumer bound it), via
+   * the native publish: no consumer code runs and nothing is queued on channels. A member socket
+   * over its backpressure cap is skipped and counted. With several processes (Redis), each process
+   * writes to its own members' sockets; the result counts this process's.
+   */
+  groupBroadcast(group: string, data: BroadcastData, options?: BroadcastOptions): Promise<BroadcastResult>;
+  /** The sockets of this process's consumers, as `groupBroadcast` reaches them (consumers and serve() use it). */
+  readonly localSockets: LocalGroupSockets;
   /** Drops every queued message and every group. Waiting receivers keep waiting. */
   flush(): Promise<void>;
   /** Drops everything, rejects waiting receivers with ERR_CHANNEL_LAYER_CLOSED; later calls reject too. */
@@ -123,6 +139,26 @@ function validateName(kind: string, name: unknown, pattern: RegExp): string {
     );
   }
   return name;
+}
+
+/** The largest `groupBroadcast` payload, as the WebSocket layer's default maxPayload. */
+export const MAX_BROADCAST_BYTES = 100 * 1024 * 1024;
+
+/** Checks what `groupBroadcast` was given: a string, Buffer or Uint8Array of at most MAX_BROADCAST_BYTES. */
+export function validateBroadcastData(data: unknown): BroadcastData {
+  const size =
+    typeof data === 'string' ? Buffer.byteLength(data) : data instanceof Uint8Array ? data.byteLength : -1;
+  if (size < 0)
+    throw new ChannelLayerTypeError(
+      `groupBroadcast data must be a string, Buffer or Uint8Array, got ${describe(data)}`,
+      'ERR_CHANNEL_INVALID_MESSAGE',
+    );
+  if (size > MAX_BROADCAST_BYTES)
+    throw new ChannelLayerRangeError(
+      `groupBroadcast data is ${size} bytes, over the ${MAX_BROADCAST_BYTES}-byte limit`,
+      'ERR_CHANNEL_MESSAGE_TOO_LARGE',
+    );
+  return data as BroadcastData;
 }
 
 /**

@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { ChannelFull, ChannelLayerTypeError, layerClosed } from '../errors.ts';
 import {
   resolveLayerOptions,
+  validateBroadcastData,
   validateChannelName,
   validateGroupName,
   validateMessage,
+  type BroadcastResult,
   type ChannelLayer,
   type ChannelLayerOptions,
   type ChannelMessage,
@@ -17,6 +19,7 @@ import {
   type ReceiveOptions,
   type ResolvedLayerOptions,
 } from './channel-layer.ts';
+import { LocalGroupSockets, type BroadcastData, type BroadcastOptions } from './group-sockets.ts';
 
 export interface InMemoryChannelLayerOptions extends ChannelLayerOptions {
   /** The clock, in milliseconds (default `Date.now`); tests pass their own to check expiry without waiting. */
@@ -53,6 +56,7 @@ const MIN_SWEEP_INTERVAL_MS = 1_000;
 
 export class InMemoryChannelLayer implements ChannelLayer {
   readonly extensions: readonly string[] = Object.freeze(['groups', 'flush']);
+  readonly localSockets = new LocalGroupSockets();
   readonly #options: ResolvedLayerOptions;
   readonly #now: () => number;
   readonly #channels = new Map<string, ChannelState>();
@@ -116,6 +120,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     let members = this.#groups.get(group);
     if (members === undefined) this.#groups.set(group, (members = new Map()));
     members.set(channel, this.#now() + this.#options.groupExpiryMs);
+    this.localSockets.joined(group, channel);
     this.#startSweeping();
   }
 
@@ -126,6 +131,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
     const members = this.#groups.get(group);
     if (members === undefined) return;
     members.delete(channel);
+    this.localSockets.left(group, channel);
     if (members.size === 0) this.#groups.delete(group);
   }
 
@@ -152,6 +158,18 @@ export class InMemoryChannelLayer implements ChannelLayer {
     return result;
   }
 
+  async groupBroadcast(
+    group: string,
+    data: BroadcastData,
+    options?: BroadcastOptions,
+  ): Promise<BroadcastResult> {
+    this.#checkOpen('groupBroadcast');
+    validateGroupName(group);
+    const members = this.#groups.get(group);
+    if (members !== undefined) this.#pruneMembers(group, members);
+    return this.localSockets.publish(group, validateBroadcastData(data), options);
+  }
+
   async flush(): Promise<void> {
     this.#checkOpen('flush');
     for (const [channel, state] of this.#channels) {
@@ -159,6 +177,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
       this.#dropIfIdle(channel, state);
     }
     this.#groups.clear();
+    this.localSockets.leftAll();
     this.#stopSweeping();
   }
 
@@ -170,6 +189,7 @@ export class InMemoryChannelLayer implements ChannelLayer {
       for (const waiter of state.waiters.splice(0)) waiter.reject(error);
     this.#channels.clear();
     this.#groups.clear();
+    this.localSockets.leftAll();
     this.#stopSweeping();
   }
 
@@ -247,7 +267,11 @@ export class InMemoryChannelLayer implements ChannelLayer {
 
   #pruneMembers(group: string, members: Map<string, number>): void {
     const now = this.#now();
-    for (const [channel, lapsesAt] of members) if (lapsesAt <= now) members.delete(channel);
+    for (const [channel, lapsesAt] of members) {
+      if (lapsesAt > now) continue;
+      members.delete(channel);
+      this.localSockets.left(group, channel);
+    }
     if (members.size === 0) this.#groups.delete(group);
   }
 
