@@ -76,3 +76,23 @@ export {
   logout,
 } from './middleware/auth.ts';
 export type { AnonymousUser, AuthMiddlewareOptions } from './middleware/auth.ts';
+export { WebsocketConsumer, isConsumerClass } from './consumer/websocket-consumer.ts';
+export type { ConsumerSendData } from './consumer/websocket-consumer.ts';
+export { ClientProtocolError, JsonWebsocketConsumer } from './consumer/json-consumer.ts';
+export { handlerNamesOf } from './consumer/handler-names.ts';
+export { ChannelsServer, serve } from './server/serve.ts';
+export type { ChannelsServerStats, ServeOptions } from './server/serve.ts';
+export { SERVE_DEFAULT_MAX_PAYLOAD } from './server/serve-options.ts';
+export { stderrLogger } from './logger.ts';
+export type { ChannelsLogger, LogDetails } from './logger.ts';
+export { WebsocketCommunicator } from './testing/communicator.ts';
+export type { CommunicatorOptions, CommunicatorOutput, ConnectResult } from './testing/communicator.ts';
+export { LocalGroupSockets, topicOfGroup } from './layers/group-sockets.ts';
+export type {
+  BroadcastData,
+  BroadcastOptions,
+  BroadcastTarget,
+  GroupSocket,
+} from './layers/group-sockets.ts';
+export { MAX_BROADCAST_BYTES, validateBroadcastData } from './layers/channel-layer.ts';
+export type { BroadcastResult } from './layers/channel-layer.ts';

@@ -34,6 +34,12 @@ export interface VerifyClientInfo {
   origin: string | undefined;
   secure: boolean;
   req: AnyRequest;
+  /**
+   * Aborted when the handshake ends before verifyClient answered (its deadline passed, the server
+   * closed, the client left), so an async verifyClient can stop its work; its answer is then ignored.
+   * Not in ws.
+   */
+  signal: AbortSignal;
 }
 
 export type VerifyClientDone = (
@@ -59,6 +65,10 @@ export interface WebSocketServerOptions extends ConnectionLimits {
 }
 
 type ConnectionCallback = (ws: WebSocket, request: AnyRequest) => void;
+
+function handshakeAbandoned(): WebSocketError {
+  return new WebSocketError('the handshake ended before verifyClient answered', 'WS_ERR_HANDSHAKE_ABANDONED');
+}
 
 /** How long a refused connection may take to read our answer and close (or closeTimeout if shorter). */
 const REFUSAL_LINGER_MS = 2000;
@@ -191,6 +201,7 @@ export class WebSocketServer extends EventEmitter {
     };
     // Until verifyClient answers, close() may end the handshake; its answer is then ignored.
     let finished = false;
+    const abandoned = new AbortController();
     const settle = (): boolean => {
       if (finished) return false;
       finished = true;
@@ -198,12 +209,15 @@ export class WebSocketServer extends EventEmitter {
       return true;
     };
     const cancel = () => {
-      if (settle()) socket.destroy();
+      if (!settle()) return;
+      socket.destroy();
+      abandoned.abort(handshakeAbandoned());
     };
     this.#handshakes.add(cancel);
     this.#negotiate(
       fields,
       request,
+      abandoned.signal,
       (rejection) => {
         if (settle()) this.#refuseNodeSocket(socket, rejection, request);
       },
@@ -271,6 +285,7 @@ export class WebSocketServer extends EventEmitter {
     // Once finished (answered, handed on, timed out, gone, or the server closed) every later
     // callback, verifyClient's done() included, does nothing.
     let finished = false;
+    const abandoned = new AbortController();
     const end = () => {
       finished = true;
       clearTimeout(timer);
@@ -280,6 +295,7 @@ export class WebSocketServer extends EventEmitter {
       if (finished) return;
       end();
       bufferevent.free();
+      abandoned.abort(handshakeAbandoned());
     };
     this.#handshakes.add(cancel);
     const timer = setTimeout(() => {
@@ -321,6 +337,7 @@ export class WebSocketServer extends EventEmitter {
         this.#negotiate(
           request,
           request,
+          abandoned.signal,
           (rejection) => refuse(rejection, request),
           (responseHeaders, protocol) => {
             if (finished) return; // timed out or the server closed while verifyClient was deciding
@@ -344,6 +361,7 @@ export class WebSocketServer extends EventEmitter {
   #negotiate(
     fields: UpgradeRequestFields,
     request: AnyRequest,
+    signal: AbortSignal,
     refuse: (rejection: HandshakeRejection) => void,
     accept: (responseHeaders: string[], protocol: string) => void,
   ): void {
@@ -375,6 +393,7 @@ export class WebSocketServer extends EventEmitter {
       origin: (headers.origin ?? headers['sec-websocket-origin']) as string | undefined,
       secure: false,
       req: request,
+      signal,
     };
     const refuseVerify = (code = 401, message?: string, extra: Record<string, string> = {}) =>
       refuse(
