@@ -224,6 +224,51 @@ describe('accepting and refusing', () => {
   });
 });
 
+describe('backpressure', () => {
+  it("tells the consumer when its socket drains after a send answered 'backpressure'", async () => {
+    const answers: string[] = [];
+    class Producer extends WebsocketConsumer {
+      override connect() {
+        this.accept();
+        let answer;
+        do {
+          answer = this.send(Buffer.alloc(64 * 1024, 7));
+          answers.push(answer);
+        } while (answer === 'ok' && answers.length < 1000);
+        const stop = this.onDrain(() => {
+          stop();
+          this.send('drained');
+        });
+      }
+    }
+    const { server } = await start({ 'ws/': Producer }, { backpressureBytes: 16 * 1024 });
+    const client = await connectClient(server.port, '/ws/');
+    expect(answers.at(-1)).toBe('backpressure');
+    await waitFor(() => client.messages.includes('drained'));
+    expect(client.messages.filter((message) => message === 'drained')).toHaveLength(1);
+    expect(client.messages.length).toBe(answers.length + 1);
+    client.socket.close();
+  });
+
+  it('refuses onDrain before accept', async () => {
+    let refused: unknown;
+    class Early extends WebsocketConsumer {
+      override connect() {
+        try {
+          this.onDrain(() => {});
+        } catch (error) {
+          refused = error;
+        }
+        this.accept();
+      }
+    }
+    const { server } = await start({ 'ws/': Early });
+    const client = await connectClient(server.port, '/ws/');
+    expect(refused).toMatchObject({ code: 'ERR_CONSUMER_STATE' });
+    client.socket.close();
+  });
+});
+
 describe('JsonWebsocketConsumer', () => {
   class JsonEcho extends JsonWebsocketConsumer {
     override receiveJson(content: unknown) {

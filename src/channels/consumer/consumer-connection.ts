@@ -81,6 +81,7 @@ export class ConsumerConnection {
       accept: (subprotocol) => this.#accept(subprotocol),
       send: (data) => this.#send(data),
       close: (code, reason) => this.#close(code, reason),
+      onDrain: (listener) => this.#onDrain(listener),
     });
     handshake.signal.addEventListener('abort', () => this.#handshakeAbandoned(), { once: true });
   }
@@ -244,6 +245,20 @@ export class ConsumerConnection {
     }
     if (close !== undefined && close !== false) this.#close(close === true ? 1000 : close, undefined);
     return result;
+  }
+
+  #onDrain(listener: () => void): () => void {
+    const socket = this.#socket;
+    if (socket === null) {
+      throw new BuffereventError(
+        `onDrain(): the connection is ${this.#state}; accept it first`,
+        'ERR_CONSUMER_STATE',
+      );
+    }
+    if (typeof listener !== 'function')
+      throw new BuffereventError('onDrain(): listener must be a function', 'ERR_INVALID_ARG');
+    socket.on('drain', listener);
+    return () => void socket.off('drain', listener);
   }
 
   #close(code: number | undefined, reason: string | undefined): void {

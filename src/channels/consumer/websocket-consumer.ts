@@ -20,6 +20,7 @@ export interface ConsumerActions {
   accept(subprotocol: string | undefined): void;
   send(data: ConsumerSendData): SendResult;
   close(code: number | undefined, reason: string | undefined): void;
+  onDrain(listener: () => void): () => void;
 }
 
 const running = new WeakMap<WebsocketConsumer, ConsumerActions>();
@@ -47,7 +48,7 @@ export class WebsocketConsumer {
   channelLayer: ChannelLayer | null = null;
   /** This consumer's own channel on the layer ('' without a layer). */
   channelName = '';
-  /** Groups joined before `connect` runs and left after `disconnect` returns. */
+  /** Groups joined before `connect` runs and left before `disconnect` runs (as in Channels). */
   groups: string[] = [];
 
   /** The client asked to connect. The default accepts; a consumer that refuses calls `close()` instead. */
@@ -84,6 +85,15 @@ export class WebsocketConsumer {
    */
   send(data: ConsumerSendData): SendResult {
     return actionsOf(this, 'send').send(data);
+  }
+
+  /**
+   * Calls `listener` each time the socket's queue drains below its backpressure cap after a `send`
+   * answered 'backpressure' (the socket's 'drain' event). Returns the function that stops it.
+   * Only after `accept`; listeners go with the connection.
+   */
+  onDrain(listener: () => void): () => void {
+    return actionsOf(this, 'onDrain').onDrain(listener);
   }
 
   /** Closes with `code` (default 1000). Before `accept`, refuses the handshake with HTTP 403. */

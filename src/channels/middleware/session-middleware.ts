@@ -76,14 +76,25 @@ export class SessionMiddleware implements RoutingApplication {
 
   async #load(scope: Scope): Promise<Scope> {
     const cookies = scope.cookies as Record<string, string> | undefined;
+    return { ...scope, session: await this.sessionFor(cookies) };
+  }
+
+  /**
+   * The session of a request with these cookies (parsed, as `parseCookies` gives them): the stored
+   * one when the session cookie is valid, else a fresh one. For page handlers, which share the
+   * sessions of the WebSocket side.
+   */
+  async sessionFor(cookies: Readonly<Record<string, string>> | undefined): Promise<Session> {
     const cookie = cookies?.[this.#settings.cookieName];
     const id = typeof cookie === 'string' ? verifySessionCookie(cookie, this.#settings.secrets) : undefined;
     const data = id === undefined ? undefined : await this.#settings.store.get(id);
-    const session =
-      data === undefined
-        ? new Session(this.#settings, undefined, undefined)
-        : new Session(this.#settings, id, data);
-    return { ...scope, session };
+    return data === undefined
+      ? new Session(this.#settings, undefined, undefined)
+      : new Session(this.#settings, id, data);
+  }
+
+  get cookieName(): string {
+    return this.#settings.cookieName;
   }
 }
 

@@ -93,12 +93,22 @@ export class Session {
     return signSessionId(this.#id, this.#settings.secrets);
   }
 
-  /** A Set-Cookie header value for the handshake response (HttpOnly, Secure, SameSite=Lax, Path=/). */
-  setCookieHeader(): string {
+  /**
+   * A Set-Cookie header value: HttpOnly, SameSite=Lax, Path=/, and Secure unless `secure: false`
+   * (a page served over plain HTTP, where browsers would drop a Secure cookie).
+   */
+  setCookieHeader(options: { secure?: boolean } = {}): string {
+    const secure = options.secure === false ? '' : '; Secure';
     return (
       `${this.#settings.cookieName}=${this.cookieValue()}; Max-Age=${Math.floor(this.#settings.maxAgeSeconds)}; ` +
-      'Path=/; HttpOnly; Secure; SameSite=Lax'
+      `Path=/; HttpOnly${secure}; SameSite=Lax`
     );
+  }
+
+  /** A Set-Cookie header value that deletes the cookie (after logout). */
+  clearCookieHeader(options: { secure?: boolean } = {}): string {
+    const secure = options.secure === false ? '' : '; Secure';
+    return `${this.#settings.cookieName}=; Max-Age=0; Path=/; HttpOnly${secure}; SameSite=Lax`;
   }
 }
 
