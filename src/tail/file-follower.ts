@@ -1,0 +1,240 @@
+// Follows one log file by name, like `tail -F`, woken only by inotify on the libevent loop: the
+// directory is watched for the name (created, moved in, deleted, moved away) and the open file for
+// writes. Rules (docs/tail.md):
+// - a write → read what was appended, at most readChunkBytes per loop pass (the rest on the next);
+// - the file shrank → a 'truncated' notice, read again from its start;
+// - the name moved away → keep reading the old file (a writer may still append to it) until a new
+//   file appears at the name; then read the old one to its end and follow the new one from its
+//   start ('rotated');
+// - the name deleted → read the old file to its end, close it, 'waiting' until it is created again;
+// - missing at start → 'waiting'; created later → 'opened', followed from its start.
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { BuffereventError } from '../errors.ts';
+import { EV } from '../constants.ts';
+import { Event } from '../event.ts';
+import { IN, Inotify, type InotifyEvent } from '../inotify.ts';
+import { lastLineStart, readBacklog } from './backlog.ts';
+import { line, notice, type TailItem } from './items.ts';
+import type { TailLimits } from './limits.ts';
+import { LineSplitter } from './line-splitter.ts';
+
+const DIRECTORY_EVENTS = IN.CREATE | IN.MOVED_TO | IN.DELETE | IN.MOVED_FROM | IN.ONLYDIR;
+
+export interface FollowerCounters {
+  /** inotify wakeups (the Event on its fd fired). */
+  wakeups: number;
+  /** read() calls on the followed file (backlog reads excluded). */
+  reads: number;
+}
+
+export class FileFollower {
+  readonly path: string;
+  readonly #directory: string;
+  readonly #name: string;
+  readonly #limits: TailLimits;
+  readonly #emit: (items: TailItem[]) => void;
+  readonly #splitter: LineSplitter;
+  readonly #chunk: Buffer;
+  readonly counters: FollowerCounters = { wakeups: 0, reads: 0 };
+  #inotify: Inotify | undefined;
+  #inotifyEvent: Event | undefined;
+  // Activated to read on in the next loop pass when one pass's budget was not enough.
+  #continueEvent: Event | undefined;
+  #continueQueued = false;
+  #directoryWatch = -1;
+  #fileWatch = -1;
+  #fd = -1;
+  #inode = 0;
+  #device = 0;
+  #position = 0;
+  // The name refers to another file now, or no file: leave the current one once it is read to its end.
+  #leaveWhenDrained = false;
+
+  constructor(filePath: string, limits: TailLimits, emit: (items: TailItem[]) => void) {
+    this.path = filePath;
+    this.#directory = path.dirname(filePath);
+    this.#name = path.basename(filePath);
+    this.#limits = limits;
+    this.#emit = emit;
+    this.#splitter = new LineSplitter(limits.maxLineBytes);
+    this.#chunk = Buffer.allocUnsafe(limits.readChunkBytes);
+  }
+
+  /** Watches the directory and opens the file if it exists. ERR_TAIL_UNAVAILABLE when the directory cannot be watched. */
+  start(): void {
+    const inotify = new Inotify();
+    try {
+      this.#directoryWatch = inotify.addWatch(this.#directory, DIRECTORY_EVENTS);
+    } catch (error) {
+      inotify.close();
+      throw new BuffereventError(
+        `the directory of this log file cannot be watched (${(error as BuffereventError).systemCode ?? 'error'}): check that it exists and is readable by the server`,
+        'ERR_TAIL_UNAVAILABLE',
+      );
+    }
+    this.#inotify = inotify;
+    this.#inotifyEvent = new Event(inotify.fd, EV.READ | EV.PERSIST, () => this.#onInotify()).add();
+    this.#continueEvent = new Event(-1, 0, () => {
+      this.#continueQueued = false;
+      this.#pass();
+    });
+    if (this.#open(false)) this.#pass();
+  }
+
+  /** Removes the watches and closes both fds. Idempotent. */
+  stop(): void {
+    this.#closeFile();
+    this.#inotifyEvent?.free();
+    this.#continueEvent?.free();
+    this.#inotify?.close();
+    this.#inotifyEvent = this.#continueEvent = this.#inotify = undefined;
+    this.#directoryWatch = -1;
+  }
+
+  get watches(): number {
+    return (this.#directoryWatch >= 0 ? 1 : 0) + (this.#fileWatch >= 0 ? 1 : 0);
+  }
+
+  get openFds(): number {
+    return (this.#inotify ? 1 : 0) + (this.#fd >= 0 ? 1 : 0);
+  }
+
+  /**
+   * What a new viewer starts with: the last lines up to the end of the last complete line read so
+   * far (later lines reach it from the follower: no gap, no repeat), or 'waiting' with no file.
+   */
+  backlog(): TailItem[] {
+    if (this.#fd < 0) return [notice('waiting')];
+    const end = this.#position - this.#splitter.pendingBytes;
+    return readBacklog(this.#fd, end, {
+      lines: this.#limits.backlogLines,
+      maxBytes: this.#limits.backlogBytes,
+      maxLineBytes: this.#limits.maxLineBytes,
+    }).map(line);
+  }
+
+  #onInotify(): void {
+    if (!this.#inotify) return;
+    this.counters.wakeups++;
+    for (const event of this.#inotify.readEvents()) this.#note(event);
+    this.#pass();
+  }
+
+  #note(event: InotifyEvent): void {
+    if (event.mask & IN.Q_OVERFLOW) {
+      this.#checkName(); // events were lost: look at the name itself
+    } else if (event.wd === this.#directoryWatch && event.name === this.#name) {
+      if (event.mask & (IN.CREATE | IN.MOVED_TO)) this.#checkName();
+      else if (event.mask & IN.DELETE) this.#leaveWhenDrained = true;
+      // IN.MOVED_FROM: the writer may still append to the moved file; read on until a new one comes.
+    }
+  }
+
+  // Compares the file at the name with the open one.
+  #checkName(): void {
+    let stats;
+    try {
+      stats = statSync(this.path);
+    } catch {
+      if (this.#fd >= 0) this.#leaveWhenDrained = true;
+      return;
+    }
+    if (this.#fd < 0) {
+      if (this.#open(true)) this.#emit([notice('opened')]);
+    } else if (stats.ino !== this.#inode || stats.dev !== this.#device) {
+      this.#leaveWhenDrained = true;
+    }
+  }
+
+  // Opens the file at the name and watches it; false (and 'waiting' told) when there is none.
+  #open(fromStart: boolean): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return false;
+    }
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      closeSync(fd);
+      return false;
+    }
+    try {
+      this.#fileWatch = this.#inotify!.addWatch(this.path, IN.MODIFY);
+    } catch {
+      closeSync(fd); // gone between open and watch: its deletion event is on the way
+      return false;
+    }
+    this.#fd = fd;
+    this.#inode = stats.ino;
+    this.#device = stats.dev;
+    this.#splitter.reset();
+    this.#position = fromStart ? 0 : lastLineStart(fd, stats.size, this.#limits.backlogBytes);
+    return true;
+  }
+
+  #closeFile(): void {
+    if (this.#fileWatch >= 0 && this.#inotify && !this.#inotify.closed) {
+      try {
+        this.#inotify.removeWatch(this.#fileWatch);
+      } catch {
+        // already gone with its file
+      }
+    }
+    this.#fileWatch = -1;
+    if (this.#fd >= 0) closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  // One bounded step of reading; schedules the next step when there is more.
+  #pass(): void {
+    if (this.#fd < 0 || !this.#inotify) return;
+    const items: TailItem[] = [];
+    const size = fstatSync(this.#fd).size;
+    if (size < this.#position) {
+      this.#flushPartial(items);
+      items.push(notice('truncated'));
+      this.#position = 0;
+    }
+    const wanted = Math.min(this.#chunk.length, size - this.#position);
+    if (wanted > 0) {
+      const got = readSync(this.#fd, this.#chunk, 0, wanted, this.#position);
+      this.counters.reads++;
+      this.#position += got;
+      const lines: string[] = [];
+      this.#splitter.push(this.#chunk.subarray(0, got), lines);
+      for (const text of lines) items.push(line(text));
+    }
+    if (this.#position < size) {
+      this.#queueContinue();
+    } else if (this.#leaveWhenDrained) {
+      this.#switchFile(items);
+    }
+    if (items.length > 0) this.#emit(items);
+  }
+
+  // The current file is read to its end and no longer at the name.
+  #switchFile(items: TailItem[]): void {
+    this.#flushPartial(items);
+    this.#closeFile();
+    this.#leaveWhenDrained = false;
+    if (this.#open(true)) {
+      items.push(notice('rotated'));
+      this.#queueContinue();
+    } else {
+      items.push(notice('waiting'));
+    }
+  }
+
+  #flushPartial(items: TailItem[]): void {
+    const partial = this.#splitter.flush();
+    if (partial !== undefined) items.push(line(partial));
+  }
+
+  #queueContinue(): void {
+    if (this.#continueQueued || !this.#continueEvent) return;
+    this.#continueQueued = true;
+    this.#continueEvent.activate();
+  }
+}

@@ -1,0 +1,123 @@
+// The tail engine: configured log files, one follower per file shared by all of its viewers
+// (started by the first viewer, stopped by the last), and a bounded queue per viewer.
+import { FileFollower } from './file-follower.ts';
+import type { TailItem } from './items.ts';
+import { resolveTailLimits, type TailLimits } from './limits.ts';
+import { LogCatalog, type TailLogsConfig } from './log-catalog.ts';
+import type { TailSink } from './sink.ts';
+import { TailViewer } from './viewer.ts';
+
+export interface TailOpenOptions {
+  /** The logged-in user, checked against the file's `users`. */
+  user?: string;
+  sink: TailSink;
+  /** Called when the sink throws (the viewer is then stopped). Default: a process warning. */
+  onError?: (error: unknown) => void;
+}
+
+export interface TailEngineStats {
+  /** Files being followed (each has at least one viewer). */
+  followers: number;
+  /** inotify watches in place (a directory and, while it exists, the file, per follower). */
+  watches: number;
+  /** fds held by followers (an inotify fd and, while it exists, the file). */
+  openFds: number;
+  viewers: number;
+  /** Summed over the current followers: inotify wakeups and file reads. */
+  wakeups: number;
+  reads: number;
+  /** Lines dropped for slow viewers, over the engine's life. */
+  skippedLines: number;
+}
+
+interface FollowedFile {
+  follower: FileFollower;
+  viewers: Set<TailViewer>;
+}
+
+export class TailEngine {
+  readonly limits: Readonly<TailLimits>;
+  readonly #catalog: LogCatalog;
+  readonly #files = new Map<string, FollowedFile>();
+  #skippedByStopped = 0;
+
+  /** ERR_TAIL_CONFIG for a bad log list or limit, naming the key. */
+  constructor(logs: TailLogsConfig, limits: Partial<TailLimits> = {}) {
+    this.#catalog = new LogCatalog(logs);
+    this.limits = Object.freeze(resolveTailLimits(limits));
+  }
+
+  /** The files `user` may view, for a page's list. */
+  logs(user?: string): Array<{ id: string; title: string }> {
+    return this.#catalog.visibleTo(user);
+  }
+
+  /**
+   * Starts a viewer of the file with id `logId` (a client's value: anything but a configured id is
+   * refused). Its sink gets the backlog first, then every line as it is written. Throws
+   * ERR_TAIL_UNKNOWN_LOG, ERR_TAIL_FORBIDDEN, or ERR_TAIL_UNAVAILABLE (the file's directory cannot
+   * be watched).
+   */
+  open(logId: unknown, options: TailOpenOptions): TailViewer {
+    const entry = this.#catalog.resolve(logId, options.user);
+    let file = this.#files.get(entry.id);
+    if (file === undefined) {
+      const viewers = new Set<TailViewer>();
+      const follower = new FileFollower(entry.path, this.limits, (items) => fanOut(viewers, items));
+      follower.start(); // throws before anything is kept
+      file = { follower, viewers };
+      this.#files.set(entry.id, file);
+    }
+    const followed = file;
+    const viewer = new TailViewer({
+      logId: entry.id,
+      user: options.user,
+      sink: options.sink,
+      queueLines: this.limits.viewerQueueLines,
+      batchLines: this.limits.batchLines,
+      onStop: (stopped) => this.#viewerStopped(followed, stopped),
+      onError: options.onError ?? ((error) => process.emitWarning(`tail viewer stopped: ${String(error)}`)),
+    });
+    followed.viewers.add(viewer);
+    viewer.deliver(followed.follower.backlog());
+    return viewer;
+  }
+
+  stats(): TailEngineStats {
+    const stats: TailEngineStats = {
+      followers: this.#files.size,
+      watches: 0,
+      openFds: 0,
+      viewers: 0,
+      wakeups: 0,
+      reads: 0,
+      skippedLines: this.#skippedByStopped,
+    };
+    for (const { follower, viewers } of this.#files.values()) {
+      stats.watches += follower.watches;
+      stats.openFds += follower.openFds;
+      stats.viewers += viewers.size;
+      stats.wakeups += follower.counters.wakeups;
+      stats.reads += follower.counters.reads;
+      for (const viewer of viewers) stats.skippedLines += viewer.stats().skippedLines;
+    }
+    return stats;
+  }
+
+  /** Stops every viewer (and so every follower). */
+  close(): void {
+    for (const { viewers } of [...this.#files.values()]) for (const viewer of [...viewers]) viewer.stop();
+  }
+
+  #viewerStopped(file: FollowedFile, viewer: TailViewer): void {
+    if (!file.viewers.delete(viewer)) return;
+    this.#skippedByStopped += viewer.stats().skippedLines;
+    if (file.viewers.size > 0) return;
+    file.follower.stop();
+    for (const [id, candidate] of this.#files) if (candidate === file) this.#files.delete(id);
+  }
+}
+
+function fanOut(viewers: ReadonlySet<TailViewer>, items: TailItem[]): void {
+  for (const viewer of viewers) viewer.deliver(items);
+}
