@@ -9,10 +9,10 @@ import { TailViewer } from './viewer.ts';
 
 export interface TailOpenOptions {
   /** The logged-in user, checked against the file's `users`. */
-  user?: string;
+  user?: string | undefined;
   sink: TailSink;
   /** Called when the sink throws (the viewer is then stopped). Default: a process warning. */
-  onError?: (error: unknown) => void;
+  onError?: ((error: unknown) => void) | undefined;
 }
 
 export interface TailEngineStats {
