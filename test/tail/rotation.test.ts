@@ -101,6 +101,16 @@ describe('following by name', () => {
     expect(engine.stats()).toMatchObject({ followers: 1, watches: 2, openFds: 2 });
   });
 
+  it('delivers a held partial line when its file is deleted', async () => {
+    writeFileSync(fixture.file('p.log'), 'whole\nno newline yet');
+    const { log, sink, engine } = follow('p.log');
+    const reads = engine.stats().reads;
+    expect(reads).toBe(1); // the partial line was read and is held
+    rmSync(log);
+    await waitFor(() => sink.items.length === 3, 10_000, 'the waiting notice');
+    expect(sink.timeline()).toEqual(['whole', 'no newline yet', '[waiting]']);
+  });
+
   it('tells a viewer of a missing file that it is waiting, and picks the file up when it is created', async () => {
     const { log, sink, engine } = follow('later.log');
     expect(sink.timeline()).toEqual(['[waiting]']);
