@@ -191,6 +191,20 @@ export class FileFollower {
   #pass(): void {
     if (this.#fd < 0 || !this.#inotify) return;
     const items: TailItem[] = [];
+    try {
+      this.#read(items);
+    } catch {
+      // The file cannot be read any more (EIO, a stale network file): leave it as if it were deleted;
+      // its re-creation at the name is picked up as usual.
+      this.#flushPartial(items);
+      this.#closeFile();
+      this.#leaveWhenDrained = false;
+      items.push(notice('waiting'));
+    }
+    if (items.length > 0) this.#emit(items);
+  }
+
+  #read(items: TailItem[]): void {
     const size = fstatSync(this.#fd).size;
     if (size < this.#position) {
       this.#flushPartial(items);
@@ -211,7 +225,6 @@ export class FileFollower {
     } else if (this.#leaveWhenDrained) {
       this.#switchFile(items);
     }
-    if (items.length > 0) this.#emit(items);
   }
 
   // The current file is read to its end and no longer at the name.

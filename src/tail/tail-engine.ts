@@ -1,5 +1,6 @@
 // The tail engine: configured log files, one follower per file shared by all of its viewers
 // (started by the first viewer, stopped by the last), and a bounded queue per viewer.
+import { BuffereventError } from '../errors.ts';
 import { FileFollower } from './file-follower.ts';
 import type { TailItem } from './items.ts';
 import { resolveTailLimits, type TailLimits } from './limits.ts';
@@ -59,27 +60,37 @@ export class TailEngine {
    * be watched).
    */
   open(logId: unknown, options: TailOpenOptions): TailViewer {
-    const entry = this.#catalog.resolve(logId, options.user);
-    let file = this.#files.get(entry.id);
+    const entry = this.#catalog.resolve(logId, options?.user);
+    const sink = requireSink(options?.sink);
+    // Keyed by path: two ids configured with the same file still share one follower.
+    let file = this.#files.get(entry.path);
     if (file === undefined) {
       const viewers = new Set<TailViewer>();
       const follower = new FileFollower(entry.path, this.limits, (items) => fanOut(viewers, items));
       follower.start(); // throws before anything is kept
       file = { follower, viewers };
-      this.#files.set(entry.id, file);
+      this.#files.set(entry.path, file);
     }
     const followed = file;
-    const viewer = new TailViewer({
-      logId: entry.id,
-      user: options.user,
-      sink: options.sink,
-      queueLines: this.limits.viewerQueueLines,
-      batchLines: this.limits.batchLines,
-      onStop: (stopped) => this.#viewerStopped(followed, stopped),
-      onError: options.onError ?? ((error) => process.emitWarning(`tail viewer stopped: ${String(error)}`)),
-    });
-    followed.viewers.add(viewer);
-    viewer.deliver(followed.follower.backlog());
+    let viewer: TailViewer | undefined;
+    try {
+      viewer = new TailViewer({
+        logId: entry.id,
+        user: options.user,
+        sink,
+        queueLines: this.limits.viewerQueueLines,
+        batchLines: this.limits.batchLines,
+        onStop: (stopped) => this.#viewerStopped(followed, stopped),
+        onError: options.onError ?? ((error) => process.emitWarning(`tail viewer stopped: ${String(error)}`)),
+      });
+      followed.viewers.add(viewer);
+      viewer.deliver(followed.follower.backlog());
+    } catch (error) {
+      // The sink's onDrain threw, or the backlog could not be read: nothing of this viewer stays.
+      if (viewer) viewer.stop();
+      else if (followed.viewers.size === 0) this.#stopFollower(followed);
+      throw error;
+    }
     return viewer;
   }
 
@@ -112,10 +123,24 @@ export class TailEngine {
   #viewerStopped(file: FollowedFile, viewer: TailViewer): void {
     if (!file.viewers.delete(viewer)) return;
     this.#skippedByStopped += viewer.stats().skippedLines;
-    if (file.viewers.size > 0) return;
-    file.follower.stop();
-    for (const [id, candidate] of this.#files) if (candidate === file) this.#files.delete(id);
+    if (file.viewers.size === 0) this.#stopFollower(file);
   }
+
+  #stopFollower(file: FollowedFile): void {
+    file.follower.stop();
+    this.#files.delete(file.follower.path);
+  }
+}
+
+function requireSink(sink: unknown): TailSink {
+  const candidate = sink as Partial<TailSink> | null | undefined;
+  if (typeof candidate?.write !== 'function' || typeof candidate.onDrain !== 'function') {
+    throw new BuffereventError(
+      'options.sink must be an object with write(batch) and onDrain(listener) (see webSocketSink)',
+      'ERR_INVALID_ARG',
+    );
+  }
+  return candidate as TailSink;
 }
 
 function fanOut(viewers: ReadonlySet<TailViewer>, items: TailItem[]): void {

@@ -27,7 +27,7 @@ describe('viewers of a file', () => {
     const a = engine.open('7', { sink: first });
     expect(engine.stats()).toMatchObject({ followers: 1, watches: 2, openFds: 2, viewers: 1 });
     expect(openFdCount()).toBe(fds + 2);
-    const b = engine.open('7', { sink: second });
+    const b = engine.open('8', { sink: second }); // another id for the same file
     expect(engine.stats()).toMatchObject({ followers: 1, watches: 2, openFds: 2, viewers: 2 });
     expect(openFdCount()).toBe(fds + 2);
     appendLines(log, ['both']);
@@ -140,6 +140,33 @@ describe('viewers of a file', () => {
     expect(Math.max(...sink.batchSizes)).toBe(engine.limits.batchLines);
     // The reads were bounded: 64 KiB per pass for about 1.2 MB.
     expect(engine.stats().reads).toBeGreaterThanOrEqual(Math.ceil(1_188_890 / (64 * 1024)));
+  });
+
+  it('refuse a sink without write/onDrain, or whose onDrain throws, and keep nothing open', () => {
+    const log = fixture.file('bad-sink.log');
+    writeFileSync(log, 'x\n');
+    const engine = fixture.engine({ s: { path: log, title: 'S' } });
+    const codeOf = (options: unknown): string | undefined => {
+      try {
+        engine.open('s', options as never);
+        return undefined;
+      } catch (error) {
+        return (error as { code?: string }).code ?? (error as Error).message;
+      }
+    };
+    expect(codeOf(undefined)).toBe('ERR_INVALID_ARG');
+    expect(codeOf({ sink: { write: () => true } })).toBe('ERR_INVALID_ARG');
+    expect(
+      codeOf({
+        sink: {
+          write: () => true,
+          onDrain: () => {
+            throw new Error('no drain for you');
+          },
+        },
+      }),
+    ).toBe('no drain for you');
+    expect(engine.stats()).toMatchObject({ followers: 0, watches: 0, openFds: 0, viewers: 0 });
   });
 
   it('stop only the viewer whose sink throws, reporting the error', async () => {
