@@ -1,6 +1,6 @@
-// Follows one log file by name, like `tail -F`, woken only by inotify on the libevent loop: the
-// directory is watched for the name (created, moved in, deleted, moved away) and the open file for
-// writes. Rules (docs/tail.md):
+// Follows one log file by name, like `tail -F`, woken only by inotify on the libevent loop (through
+// the engine's WatchHub): the directory is watched for the name (created, moved in, deleted, moved
+// away) and the open file for writes. Rules (docs/tail.md):
 // - a write → read what was appended, at most readChunkBytes per loop pass (the rest on the next);
 // - the file shrank → a 'truncated' notice, read again from its start;
 // - the name moved away → keep reading the old file (a writer may still append to it) until a new
@@ -11,24 +11,24 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BuffereventError } from '../errors.ts';
-import { EV } from '../constants.ts';
 import { Event } from '../event.ts';
-import { IN, Inotify, type InotifyEvent } from '../inotify.ts';
+import { IN, type InotifyEvent } from '../inotify.ts';
 import { lastLineStart, readBacklog } from './backlog.ts';
 import { line, notice, type TailItem } from './items.ts';
 import type { TailLimits } from './limits.ts';
 import { LineSplitter } from './line-splitter.ts';
+import type { WatchClient, WatchHub } from './watch-hub.ts';
 
 const DIRECTORY_EVENTS = IN.CREATE | IN.MOVED_TO | IN.DELETE | IN.MOVED_FROM | IN.ONLYDIR;
 
 export interface FollowerCounters {
-  /** inotify wakeups (the Event on its fd fired). */
+  /** Times inotify woke this follower (loop passes with events for its watches). */
   wakeups: number;
   /** read() calls on the followed file (backlog reads excluded). */
   reads: number;
 }
 
-export class FileFollower {
+export class FileFollower implements WatchClient {
   readonly path: string;
   readonly #directory: string;
   readonly #name: string;
@@ -37,8 +37,8 @@ export class FileFollower {
   readonly #splitter: LineSplitter;
   readonly #chunk: Buffer;
   readonly counters: FollowerCounters = { wakeups: 0, reads: 0 };
-  #inotify: Inotify | undefined;
-  #inotifyEvent: Event | undefined;
+  readonly #hub: WatchHub;
+  #started = false;
   // Activated to read on in the next loop pass when one pass's budget was not enough.
   #continueEvent: Event | undefined;
   #continueQueued = false;
@@ -51,8 +51,9 @@ export class FileFollower {
   // The name refers to another file now, or no file: leave the current one once it is read to its end.
   #leaveWhenDrained = false;
 
-  constructor(filePath: string, limits: TailLimits, emit: (items: TailItem[]) => void) {
+  constructor(filePath: string, limits: TailLimits, hub: WatchHub, emit: (items: TailItem[]) => void) {
     this.path = filePath;
+    this.#hub = hub;
     this.#directory = path.dirname(filePath);
     this.#name = path.basename(filePath);
     this.#limits = limits;
@@ -63,18 +64,15 @@ export class FileFollower {
 
   /** Watches the directory and opens the file if it exists. ERR_TAIL_UNAVAILABLE when the directory cannot be watched. */
   start(): void {
-    const inotify = new Inotify();
     try {
-      this.#directoryWatch = inotify.addWatch(this.#directory, DIRECTORY_EVENTS);
+      this.#directoryWatch = this.#hub.watch(this.#directory, DIRECTORY_EVENTS, this);
     } catch (error) {
-      inotify.close();
       throw new BuffereventError(
-        `the directory of this log file cannot be watched (${(error as BuffereventError).systemCode ?? 'error'}): check that it exists and is readable by the server`,
+        `the directory of this log file cannot be watched (${(error as BuffereventError).systemCode ?? 'error'}): check that it exists and is readable by the server, and the inotify limits`,
         'ERR_TAIL_UNAVAILABLE',
       );
     }
-    this.#inotify = inotify;
-    this.#inotifyEvent = new Event(inotify.fd, EV.READ | EV.PERSIST, () => this.#onInotify()).add();
+    this.#started = true;
     this.#continueEvent = new Event(-1, 0, () => {
       this.#continueQueued = false;
       this.#pass();
@@ -82,13 +80,14 @@ export class FileFollower {
     if (this.#open(false)) this.#pass();
   }
 
-  /** Removes the watches and closes both fds. Idempotent. */
+  /** Removes the watches and closes the file. Idempotent. */
   stop(): void {
+    if (!this.#started) return;
+    this.#started = false;
     this.#closeFile();
-    this.#inotifyEvent?.free();
     this.#continueEvent?.free();
-    this.#inotify?.close();
-    this.#inotifyEvent = this.#continueEvent = this.#inotify = undefined;
+    this.#continueEvent = undefined;
+    this.#hub.unwatch(this.#directoryWatch, this);
     this.#directoryWatch = -1;
   }
 
@@ -96,8 +95,9 @@ export class FileFollower {
     return (this.#directoryWatch >= 0 ? 1 : 0) + (this.#fileWatch >= 0 ? 1 : 0);
   }
 
+  /** The file's fd while it is open (the inotify fd is the hub's). */
   get openFds(): number {
-    return (this.#inotify ? 1 : 0) + (this.#fd >= 0 ? 1 : 0);
+    return this.#fd >= 0 ? 1 : 0;
   }
 
   /**
@@ -114,14 +114,9 @@ export class FileFollower {
     }).map(line);
   }
 
-  #onInotify(): void {
-    if (!this.#inotify) return;
-    this.counters.wakeups++;
-    for (const event of this.#inotify.readEvents()) this.#note(event);
-    this.#pass();
-  }
-
-  #note(event: InotifyEvent): void {
+  /** @internal WatchClient */
+  onWatchEvent(event: InotifyEvent): void {
+    if (!this.#started) return;
     if (event.mask & IN.Q_OVERFLOW) {
       this.#checkName(); // events were lost: look at the name itself
     } else if (event.wd === this.#directoryWatch && event.name === this.#name) {
@@ -129,6 +124,13 @@ export class FileFollower {
       else if (event.mask & IN.DELETE) this.#leaveWhenDrained = true;
       // IN.MOVED_FROM: the writer may still append to the moved file; read on until a new one comes.
     }
+  }
+
+  /** @internal WatchClient */
+  onWatchEventsDone(): void {
+    if (!this.#started) return;
+    this.counters.wakeups++;
+    this.#pass();
   }
 
   // Compares the file at the name with the open one.
@@ -161,7 +163,7 @@ export class FileFollower {
       return false;
     }
     try {
-      this.#fileWatch = this.#inotify!.addWatch(this.path, IN.MODIFY);
+      this.#fileWatch = this.#hub.watch(this.path, IN.MODIFY, this);
     } catch {
       closeSync(fd); // gone between open and watch: its deletion event is on the way
       return false;
@@ -175,13 +177,7 @@ export class FileFollower {
   }
 
   #closeFile(): void {
-    if (this.#fileWatch >= 0 && this.#inotify && !this.#inotify.closed) {
-      try {
-        this.#inotify.removeWatch(this.#fileWatch);
-      } catch {
-        // already gone with its file
-      }
-    }
+    if (this.#fileWatch >= 0) this.#hub.unwatch(this.#fileWatch, this);
     this.#fileWatch = -1;
     if (this.#fd >= 0) closeSync(this.#fd);
     this.#fd = -1;
@@ -189,7 +185,7 @@ export class FileFollower {
 
   // One bounded step of reading; schedules the next step when there is more.
   #pass(): void {
-    if (this.#fd < 0 || !this.#inotify) return;
+    if (this.#fd < 0 || !this.#started) return;
     const items: TailItem[] = [];
     try {
       this.#read(items);

@@ -7,6 +7,7 @@ import { resolveTailLimits, type TailLimits } from './limits.ts';
 import { LogCatalog, type TailLogsConfig } from './log-catalog.ts';
 import type { TailSink } from './sink.ts';
 import { TailViewer } from './viewer.ts';
+import { WatchHub } from './watch-hub.ts';
 
 export interface TailOpenOptions {
   /** The logged-in user, checked against the file's `users`. */
@@ -19,9 +20,10 @@ export interface TailOpenOptions {
 export interface TailEngineStats {
   /** Files being followed (each has at least one viewer). */
   followers: number;
-  /** inotify watches in place (a directory and, while it exists, the file, per follower). */
+  /** Watches the followers hold: per follower its directory and, while it exists, its file (the kernel
+   * shares one watch between followers of files in one directory). */
   watches: number;
-  /** fds held by followers (an inotify fd and, while it exists, the file). */
+  /** fds held: the engine's one inotify fd while any file is followed, and each open file. */
   openFds: number;
   viewers: number;
   /** Summed over the current followers: inotify wakeups and file reads. */
@@ -40,6 +42,7 @@ export class TailEngine {
   readonly limits: Readonly<TailLimits>;
   readonly #catalog: LogCatalog;
   readonly #files = new Map<string, FollowedFile>();
+  readonly #hub = new WatchHub();
   #skippedByStopped = 0;
 
   /** ERR_TAIL_CONFIG for a bad log list or limit, naming the key. */
@@ -66,7 +69,9 @@ export class TailEngine {
     let file = this.#files.get(entry.path);
     if (file === undefined) {
       const viewers = new Set<TailViewer>();
-      const follower = new FileFollower(entry.path, this.limits, (items) => fanOut(viewers, items));
+      const follower = new FileFollower(entry.path, this.limits, this.#hub, (items) =>
+        fanOut(viewers, items),
+      );
       follower.start(); // throws before anything is kept
       file = { follower, viewers };
       this.#files.set(entry.path, file);
@@ -98,7 +103,7 @@ export class TailEngine {
     const stats: TailEngineStats = {
       followers: this.#files.size,
       watches: 0,
-      openFds: 0,
+      openFds: this.#hub.openFds,
       viewers: 0,
       wakeups: 0,
       reads: 0,
