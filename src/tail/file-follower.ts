@@ -73,11 +73,16 @@ export class FileFollower implements WatchClient {
       );
     }
     this.#started = true;
-    this.#continueEvent = new Event(-1, 0, () => {
-      this.#continueQueued = false;
-      this.#pass();
-    });
-    if (this.#open(false)) this.#pass();
+    try {
+      this.#continueEvent = new Event(-1, 0, () => {
+        this.#continueQueued = false;
+        this.#pass();
+      });
+      if (this.#open(false)) this.#pass();
+    } catch (error) {
+      this.stop(); // nothing stays watched or open for a follower that did not start
+      throw error;
+    }
   }
 
   /** Removes the watches and closes the file. Idempotent. */
@@ -121,7 +126,7 @@ export class FileFollower implements WatchClient {
       this.#checkName(); // events were lost: look at the name itself
     } else if (event.wd === this.#directoryWatch && event.name === this.#name) {
       if (event.mask & (IN.CREATE | IN.MOVED_TO)) this.#checkName();
-      else if (event.mask & IN.DELETE) this.#leaveWhenDrained = true;
+      else if (event.mask & IN.DELETE && this.#fd >= 0) this.#leaveWhenDrained = true;
       // IN.MOVED_FROM: the writer may still append to the moved file; read on until a new one comes.
     }
   }
@@ -149,7 +154,7 @@ export class FileFollower implements WatchClient {
     }
   }
 
-  // Opens the file at the name and watches it; false (and 'waiting' told) when there is none.
+  // Opens the file at the name and watches it; false when there is none (or it cannot be read).
   #open(fromStart: boolean): boolean {
     let fd: number;
     try {
@@ -157,23 +162,22 @@ export class FileFollower implements WatchClient {
     } catch {
       return false;
     }
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) {
-      closeSync(fd);
-      return false;
-    }
     try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw new Error('not a regular file');
+      // Gone between open and watch: this throws, and its deletion event is on the way.
       this.#fileWatch = this.#hub.watch(this.path, IN.MODIFY, this);
+      this.#fd = fd;
+      this.#inode = stats.ino;
+      this.#device = stats.dev;
+      this.#splitter.reset();
+      this.#position = fromStart ? 0 : lastLineStart(fd, stats.size, this.#limits.backlogBytes);
+      return true;
     } catch {
-      closeSync(fd); // gone between open and watch: its deletion event is on the way
+      if (this.#fd === fd) this.#closeFile();
+      else closeSync(fd);
       return false;
     }
-    this.#fd = fd;
-    this.#inode = stats.ino;
-    this.#device = stats.dev;
-    this.#splitter.reset();
-    this.#position = fromStart ? 0 : lastLineStart(fd, stats.size, this.#limits.backlogBytes);
-    return true;
   }
 
   #closeFile(): void {
@@ -219,7 +223,19 @@ export class FileFollower implements WatchClient {
     if (this.#position < size) {
       this.#queueContinue();
     } else if (this.#leaveWhenDrained) {
-      this.#switchFile(items);
+      // Events describe the past: the name may refer to this very file again (deleted and created
+      // while this follower had not looked yet, and opened since).
+      if (this.#nameIsOpenFile()) this.#leaveWhenDrained = false;
+      else this.#switchFile(items);
+    }
+  }
+
+  #nameIsOpenFile(): boolean {
+    try {
+      const stats = statSync(this.path);
+      return stats.ino === this.#inode && stats.dev === this.#device;
+    } catch {
+      return false;
     }
   }
 

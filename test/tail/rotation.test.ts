@@ -3,6 +3,8 @@
 import {
   appendFileSync,
   copyFileSync,
+  mkdirSync,
+  rmdirSync,
   openSync,
   closeSync,
   renameSync,
@@ -119,6 +121,29 @@ describe('following by name', () => {
     appendFileSync(log, 'world\n');
     await waitFor(() => sink.items.length === 4, 10_000, 'the created file');
     expect(sink.timeline()).toEqual(['[waiting]', '[opened]', 'hello', 'world']);
+  });
+
+  it('acts on what the name is when it looks, not on stale events: created, deleted, created again → one file', async () => {
+    const { log, sink } = follow('flap.log');
+    writeFileSync(log, 'x\n');
+    rmSync(log);
+    writeFileSync(log, 'y\n'); // all three before the loop reads any event
+    await waitFor(() => sink.items.length === 3, 10_000, 'the file');
+    appendFileSync(log, 'z\n');
+    await waitFor(() => sink.items.length === 4, 10_000, 'the next line');
+    expect(sink.timeline()).toEqual(['[waiting]', '[opened]', 'y', 'z']);
+  });
+
+  it('waits while the name is a directory, and follows the file created there after it is removed', async () => {
+    mkdirSync(fixture.file('odd.log'));
+    const { log, sink } = follow('odd.log');
+    expect(sink.timeline()).toEqual(['[waiting]']);
+    rmdirSync(log);
+    writeFileSync(log, 'real\n');
+    await waitFor(() => sink.items.length === 3, 10_000, 'the file');
+    appendFileSync(log, 'more\n');
+    await waitFor(() => sink.items.length === 4, 10_000, 'the next line');
+    expect(sink.timeline()).toEqual(['[waiting]', '[opened]', 'real', 'more']);
   });
 
   it('refuses a file whose directory does not exist with ERR_TAIL_UNAVAILABLE and keeps nothing open', () => {
