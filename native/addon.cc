@@ -60,6 +60,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   SetProperty(exports, "Listener", ListenerWrap::Init(env));
   SetProperty(exports, "Event", EventWrap::Init(env));
   SetProperty(exports, "Inotify", InotifyWrap::Init(env));
+  SetProperty(exports, "inotifyConstants", InotifyWrap::Constants(env));
   SetProperty(exports, "RateLimitGroup", RateLimitGroupWrap::Init(env));
   SetProperty(exports, "WebSocketConnection", ws::WebSocketConnection::Init(env));
   SetProperty(exports, "libeventVersion", event_get_version());

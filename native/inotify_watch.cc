@@ -46,6 +46,35 @@ Napi::Function InotifyWrap::Init(Napi::Env env) {
                      });
 }
 
+Napi::Object InotifyWrap::Constants(Napi::Env env) {
+  Napi::Object result = Napi::Object::New(env);
+  auto set = [&](const char* name, uint32_t value) { SetProperty(result, name, value); };
+  set("ACCESS", IN_ACCESS);
+  set("MODIFY", IN_MODIFY);
+  set("ATTRIB", IN_ATTRIB);
+  set("CLOSE_WRITE", IN_CLOSE_WRITE);
+  set("CLOSE_NOWRITE", IN_CLOSE_NOWRITE);
+  set("OPEN", IN_OPEN);
+  set("MOVED_FROM", IN_MOVED_FROM);
+  set("MOVED_TO", IN_MOVED_TO);
+  set("CREATE", IN_CREATE);
+  set("DELETE", IN_DELETE);
+  set("DELETE_SELF", IN_DELETE_SELF);
+  set("MOVE_SELF", IN_MOVE_SELF);
+  set("ALL_EVENTS", IN_ALL_EVENTS);
+  set("UNMOUNT", IN_UNMOUNT);
+  set("Q_OVERFLOW", IN_Q_OVERFLOW);
+  set("IGNORED", IN_IGNORED);
+  set("ONLYDIR", IN_ONLYDIR);
+  set("DONT_FOLLOW", IN_DONT_FOLLOW);
+  set("EXCL_UNLINK", IN_EXCL_UNLINK);
+  set("MASK_CREATE", IN_MASK_CREATE);
+  set("MASK_ADD", IN_MASK_ADD);
+  set("ISDIR", IN_ISDIR);
+  set("ONESHOT", IN_ONESHOT);
+  return result;
+}
+
 InotifyWrap::InotifyWrap(const Napi::CallbackInfo& info)
     : NativeObject(info, ObjectKind::kInotify) {
   if (loop() == nullptr) return;  // ERR_LOOP_INIT is pending

@@ -13,6 +13,8 @@ class InotifyWrap : public NativeClass<InotifyWrap>, public NativeObject {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kInotify;
   static Napi::Function Init(Napi::Env env);
+  // The IN_* values of <sys/inotify.h>, so a test can check src/inotify.ts's IN against them.
+  static Napi::Object Constants(Napi::Env env);
   explicit InotifyWrap(const Napi::CallbackInfo& info);
   ~InotifyWrap() override;
 

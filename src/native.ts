@@ -203,6 +203,8 @@ interface NativeModule {
   Listener: typeof NativeListener;
   Event: typeof NativeEvent;
   Inotify: typeof NativeInotify;
+  /** The IN_* values of <sys/inotify.h> (without the prefix), for tests. */
+  inotifyConstants: Readonly<Record<string, number>>;
   RateLimitGroup: typeof NativeRateLimitGroup;
   libeventVersion: string;
   /** libevent's flag values from its headers (EV_*, BEV_EVENT_*, BEV_NORMAL…, EVBUFFER_EOL_*), for tests. */

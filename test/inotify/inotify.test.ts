@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Event, IN, Inotify, type InotifyEvent } from '../../src/index.ts';
+import { native } from '../../src/native.ts';
 import { EV, checkNothingLeaksAfterEach, openFdCount, thrownError, waitFor } from '../helpers.ts';
 
 let dir: string;
@@ -152,5 +153,11 @@ describe('Inotify', () => {
     appendFileSync(file, 'x');
     await waitFor(() => events.length === 1, 10_000, 'one event');
     expect(wakeups()).toBe(1);
+  });
+});
+
+describe('IN', () => {
+  it('holds exactly the values of <sys/inotify.h> the addon was built with', () => {
+    expect({ ...IN }).toEqual(native.inotifyConstants);
   });
 });
