@@ -26,6 +26,7 @@
         "native/rate_limit.cc",
         "native/listener.cc",
         "native/event.cc",
+        "native/inotify_watch.cc",
         "native/hostname_connector.cc",
         "native/dns_options.cc",
         "native/ws/utf8.cc",

@@ -13,6 +13,7 @@
 #include "evbuffer.h"
 #include "event.h"
 #include "filters/native_filter.h"
+#include "inotify_watch.h"
 #include "listener.h"
 #include "rate_limit.h"
 #include "util/errors.h"
@@ -58,6 +59,8 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   SetProperty(exports, "Bufferevent", BuffereventWrap::Init(env));
   SetProperty(exports, "Listener", ListenerWrap::Init(env));
   SetProperty(exports, "Event", EventWrap::Init(env));
+  SetProperty(exports, "Inotify", InotifyWrap::Init(env));
+  SetProperty(exports, "inotifyConstants", InotifyWrap::Constants(env));
   SetProperty(exports, "RateLimitGroup", RateLimitGroupWrap::Init(env));
   SetProperty(exports, "WebSocketConnection", ws::WebSocketConnection::Init(env));
   SetProperty(exports, "libeventVersion", event_get_version());

@@ -257,6 +257,8 @@ void EventLoop::Register(NativeObject* object) {
       stats_.live_rate_limit_groups++;
       idle_event_owners_.insert(object);
       break;
+    case ObjectKind::kInotify:  // an fd, no libevent object: nothing to count here
+      break;
   }
 }
 
@@ -281,6 +283,8 @@ void EventLoop::Unregister(NativeObject* object) {
     case ObjectKind::kRateLimitGroup:
       stats_.live_rate_limit_groups--;
       idle_event_owners_.erase(object);
+      break;
+    case ObjectKind::kInotify:
       break;
   }
   MarkDirty();

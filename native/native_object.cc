@@ -19,6 +19,7 @@ constexpr napi_type_tag kTypeTags[] = {
     {0x4c8e1f6a2b9d4e07, 0xb31d7c5e0a8f6294},  // kEvBuffer
     {0xd7260b94e3f14c58, 0x16a9f0c3e72b8d45},  // kRateLimitGroup
     {0x81f3c6d2a05e4b79, 0xe4b7290f6d3c1a58},  // kWebSocket
+    {0x5a0e9c47d2b3f816, 0x73c1e8a40f5d29b6},  // kInotify
 };
 
 const napi_type_tag& TypeTagOf(ObjectKind kind) { return kTypeTags[static_cast<int>(kind)]; }
@@ -39,6 +40,8 @@ const char* ObjectKindName(ObjectKind kind) {
       return "RateLimitGroup";
     case ObjectKind::kWebSocket:
       return "WebSocket";
+    case ObjectKind::kInotify:
+      return "Inotify";
   }
   return "object";
 }

@@ -11,7 +11,15 @@ namespace node_bufferevent {
 
 class EventLoop;
 
-enum class ObjectKind { kBufferevent, kListener, kEvent, kEvBuffer, kRateLimitGroup, kWebSocket };
+enum class ObjectKind {
+  kBufferevent,
+  kListener,
+  kEvent,
+  kEvBuffer,
+  kRateLimitGroup,
+  kWebSocket,
+  kInotify
+};
 
 // The class name JavaScript knows each kind by, for error messages.
 const char* ObjectKindName(ObjectKind kind);

@@ -31,6 +31,7 @@ export {
 export { RateLimitGroup, type RateLimit } from './rate-limit.ts';
 export { Listener, type AcceptCallback, type ListenOptions, type SocketAddress } from './listener.ts';
 export { Event, type EventCallbackFn } from './event.ts';
+export { Inotify, IN, type InotifyEvent } from './inotify.ts';
 export { socketpair } from './socketpair.ts';
 export { BuffereventError } from './errors.ts';
 export { EV, BEV, EOL, type EolStyle } from './constants.ts';

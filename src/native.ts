@@ -139,6 +139,16 @@ export declare class NativeEvent {
   free(): void;
 }
 
+export declare class NativeInotify {
+  constructor();
+  fd(): number;
+  addWatch(path: string, mask: number): number;
+  removeWatch(wd: number): void;
+  /** Flat records: wd, mask, cookie, name, wd, mask, ... */
+  readEvents(): Array<number | string>;
+  close(): void;
+}
+
 export type BuffereventDispatch = (
   owner: object,
   which: number,
@@ -192,6 +202,9 @@ interface NativeModule {
   Bufferevent: typeof NativeBufferevent;
   Listener: typeof NativeListener;
   Event: typeof NativeEvent;
+  Inotify: typeof NativeInotify;
+  /** The IN_* values of <sys/inotify.h> (without the prefix), for tests. */
+  inotifyConstants: Readonly<Record<string, number>>;
   RateLimitGroup: typeof NativeRateLimitGroup;
   libeventVersion: string;
   /** libevent's flag values from its headers (EV_*, BEV_EVENT_*, BEV_NORMAL…, EVBUFFER_EOL_*), for tests. */
