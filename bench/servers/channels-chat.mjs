@@ -18,7 +18,7 @@ import { parseServerArgs } from './args.mjs';
 const { InMemoryChannelLayer, URLRouter, WebsocketConsumer, path, serve } = channels;
 
 /** Exit status when the layer asked for is not in this build (EX_UNAVAILABLE). */
-export const LAYER_UNAVAILABLE_STATUS = 69;
+const LAYER_UNAVAILABLE_STATUS = 69;
 
 const options = parseServerArgs({
   fanout: { type: 'string', choices: ['group-send', 'broadcast'] },
