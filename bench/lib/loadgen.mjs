@@ -14,7 +14,9 @@ const OVERRUN_MS = 30_000;
 /**
  * @param {{ mode: string, port: number, connections: number, depth: number,
  *   chunkSize: number, duration: number, warmup: number,
+ *   path?: string, senders?: number, secondPort?: number, textOnly?: boolean,
  *   onMeasureStart?: () => void, onMeasureEnd?: () => void }} options
+ *   `path`, `senders`, `secondPort` and `textOnly` are ws-chat's (the generator's defaults when absent).
  * @returns {Promise<{ exitCode: number | null, result: object | null, stderr: string }>}
  *   `result` is the generator's JSON line (null if it printed none).
  */
@@ -28,8 +30,14 @@ export function runLoadgen(options) {
     'chunk-size': options.chunkSize,
     duration: options.duration,
     warmup: options.warmup,
+    path: options.path,
+    senders: options.senders,
+    'second-port': options.secondPort,
   };
-  const args = Object.entries(flags).flatMap(([name, value]) => [`--${name}`, String(value)]);
+  const args = Object.entries(flags)
+    .filter(([, value]) => value !== undefined)
+    .flatMap(([name, value]) => [`--${name}`, String(value)]);
+  if (options.textOnly) args.push('--text-only');
   const [command, commandArgs] = pinnedCommand(LOADGEN_CPU, LOADGEN_PATH, args);
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

@@ -1,6 +1,8 @@
-// Measures one server under one load-generator run: starts the server, runs
-// the generator, samples the server's CPU over the generator's measured window
-// and its peak RSS, then stops it. Never throws: failures come back as `error`.
+// Measures one server under one load-generator run: starts the server (or two
+// copies of it, sharing one room through a channel layer), runs the generator,
+// samples the servers' CPU (and that of helper processes such as redis-server)
+// over the generator's measured window and their peak RSS, then stops them.
+// Never throws: failures come back as `error`.
 import { performance } from 'node:perf_hooks';
 
 import { runLoadgen } from './loadgen.mjs';
@@ -12,35 +14,62 @@ import { startServer } from './server.mjs';
  *   latencyUs?: { p50: number, p99: number, max: number },
  *   serverCpuPercent?: number | null, serverRssMiB?: number | null,
  *   loadgenCpuPercent?: number, otherCpuPercent?: number | null,
- *   stealCpuPercent?: number | null, loadgen?: object }} Measurement
+ *   stealCpuPercent?: number | null, helperCpuPercent?: number | null,
+ *   loadgen?: object }} Measurement
  * `otherCpuPercent` is what the rest of the machine used during the window
  * (more than a few % means the numbers were disturbed); `stealCpuPercent` is
- * CPU the hypervisor took.
+ * CPU the hypervisor took. With two instances, server CPU and RSS are their sums;
+ * `helperCpuPercent` is the helper processes' CPU (null without helpers).
  */
 
-function sampleCpu(pid) {
+const sumCpuSeconds = (pids) => pids.reduce((sum, pid) => sum + readCpuSeconds(pid), 0);
+
+function sampleCpu(serverPids, helperPids) {
   try {
     const system = readSystemCpuSeconds();
-    return { cpuSeconds: readCpuSeconds(pid), system, wallSeconds: performance.now() / 1000 };
+    return {
+      cpuSeconds: sumCpuSeconds(serverPids),
+      helperSeconds: sumCpuSeconds(helperPids),
+      system,
+      wallSeconds: performance.now() / 1000,
+    };
   } catch {
-    return null; // the server is gone; reported as a failed run
+    return null; // a server (or helper) is gone; reported as a failed run
   }
 }
 
+/** Starts `count` copies of the server; if one fails, those already up are stopped. */
+async function startInstances(serverSpec, count) {
+  const servers = [];
+  try {
+    for (let i = 0; i < count; i++) servers.push(await startServer(serverSpec));
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.stop()));
+    throw error;
+  }
+  return servers;
+}
+
 /**
- * @param {{ name: string, command: string, args: string[], env?: object }} serverSpec
- * @param {object} loadgenOptions everything runLoadgen takes except `port`
+ * @param {{ name: string, command: string, args: string[], env?: object,
+ *   instances?: 1 | 2, helperPids?: number[] }} serverSpec with `instances: 2`,
+ *   two copies run and the generator sends odd-numbered connections to the
+ *   second (ws-chat's secondPort); `helperPids` are processes the caller runs
+ *   for the servers (a redis-server), whose CPU is reported apart
+ * @param {object} loadgenOptions everything runLoadgen takes except the ports
  * @returns {Promise<Measurement>}
  */
 export async function measureServer(serverSpec, loadgenOptions) {
   const { name } = serverSpec;
+  const helperPids = serverSpec.helperPids ?? [];
   process.stderr.write(`${name}: starting\n`);
-  let server;
+  let servers;
   try {
-    server = await startServer(serverSpec);
+    servers = await startInstances(serverSpec, serverSpec.instances ?? 1);
   } catch (error) {
     return { name, error: error.message };
   }
+  const serverPids = servers.map((server) => server.pid);
 
   let windowStart = null;
   let windowEnd = null;
@@ -49,20 +78,22 @@ export async function measureServer(serverSpec, loadgenOptions) {
   try {
     run = await runLoadgen({
       ...loadgenOptions,
-      port: server.port,
-      onMeasureStart: () => (windowStart = sampleCpu(server.pid)),
-      onMeasureEnd: () => (windowEnd = sampleCpu(server.pid)),
+      port: servers[0].port,
+      ...(servers.length > 1 ? { secondPort: servers[1].port } : {}),
+      onMeasureStart: () => (windowStart = sampleCpu(serverPids, helperPids)),
+      onMeasureEnd: () => (windowEnd = sampleCpu(serverPids, helperPids)),
     });
   } catch (error) {
     runError = error.message;
   }
-  const diedDuringRun = server.exited();
-  const { peakRssKiB } = await server.stop();
+  const died = servers.find((server) => server.exited());
+  const peaks = await Promise.all(servers.map(async (server) => (await server.stop()).peakRssKiB));
+  const peakRssKiB = peaks.includes(null) ? null : peaks.reduce((sum, peak) => sum + peak, 0);
 
   if (runError) return { name, error: runError };
-  if (diedDuringRun) {
-    const tail = server.stderrTail().trim();
-    return { name, error: `server exited (${server.exitStatus()}) during the run${tail ? `: ${tail}` : ''}` };
+  if (died) {
+    const tail = died.stderrTail().trim();
+    return { name, error: `server exited (${died.exitStatus()}) during the run${tail ? `: ${tail}` : ''}` };
   }
   const { exitCode, result } = run;
   if (!result) return { name, error: `load generator exited ${exitCode} without a result` };
@@ -74,13 +105,19 @@ export async function measureServer(serverSpec, loadgenOptions) {
   let serverCpuPercent = null;
   let otherCpuPercent = null;
   let stealCpuPercent = null;
+  let helperCpuPercent = null;
   if (windowStart && windowEnd && windowEnd.wallSeconds > windowStart.wallSeconds) {
     const wall = windowEnd.wallSeconds - windowStart.wallSeconds;
     const serverSeconds = windowEnd.cpuSeconds - windowStart.cpuSeconds;
+    const helperSeconds = windowEnd.helperSeconds - windowStart.helperSeconds;
     const loadgenSeconds = result.cpu.user_s + result.cpu.sys_s;
     const busySeconds = windowEnd.system.busy - windowStart.system.busy;
     serverCpuPercent = (serverSeconds / wall) * 100;
-    otherCpuPercent = Math.max(0, ((busySeconds - serverSeconds - loadgenSeconds) / wall) * 100);
+    if (helperPids.length > 0) helperCpuPercent = (helperSeconds / wall) * 100;
+    otherCpuPercent = Math.max(
+      0,
+      ((busySeconds - serverSeconds - helperSeconds - loadgenSeconds) / wall) * 100,
+    );
     stealCpuPercent = ((windowEnd.system.steal - windowStart.system.steal) / wall) * 100;
   }
   process.stderr.write(
@@ -96,6 +133,7 @@ export async function measureServer(serverSpec, loadgenOptions) {
     loadgenCpuPercent: result.cpu.percent,
     otherCpuPercent,
     stealCpuPercent,
+    helperCpuPercent,
     loadgen: result,
   };
 }

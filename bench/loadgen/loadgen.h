@@ -21,6 +21,8 @@ struct loadgen_options {
   double warmup_s;   /* runs the workload unmeasured before the window */
   const char* path;  /* ws-*: request path; NULL means the mode's own (/echo, /chat) */
   int senders;       /* ws-chat: connections that send (the first ones); all of them receive */
+  int second_port;   /* ws-chat: 0, or the port odd-numbered connections use (a second server) */
+  int text_only;     /* ws-chat: every message is text (a relay that keeps no bytes, e.g. JSON) */
 };
 
 /* Reset by main.c when the measured window starts. */

@@ -34,6 +34,8 @@ static struct loadgen_options options = {
     .warmup_s = 1.0,
     .path = NULL,
     .senders = 4,
+    .second_port = 0,
+    .text_only = 0,
 };
 
 static struct loadgen_state state;
@@ -216,12 +218,15 @@ static void usage(FILE* out) {
   fprintf(out,
           "usage: loadgen --port N [--mode tcp-echo|ws-echo|ws-chat] [--host 127.0.0.1]\n"
           "               [--connections 100] [--depth 4] [--chunk-size 4096] [--duration 5]\n"
-          "               [--warmup 1] [--path /echo|/chat] [--senders 4]\n"
+          "               [--warmup 1] [--path /echo|/chat] [--senders 4] [--second-port N]\n"
+          "               [--text-only]\n"
           "  --depth       chunks (messages) kept in flight per connection (ws-chat: per sender)\n"
           "  --chunk-size  bytes per chunk (WebSocket message payload)\n"
           "  --duration    measured seconds (after the warm-up)\n"
           "  --path        ws-*: the request path (default /echo for ws-echo, /chat for ws-chat)\n"
-          "  --senders     ws-chat: how many of the connections send (all of them receive)\n");
+          "  --senders     ws-chat: how many of the connections send (all of them receive)\n"
+          "  --second-port ws-chat: odd-numbered connections use this port (a second server)\n"
+          "  --text-only   ws-chat: text messages only (default: binary and text in turn)\n");
 }
 
 static long parse_integer(const char* text, const char* name, long min, long max) {
@@ -253,6 +258,7 @@ static void parse_options(int argc, char** argv) {
       {"depth", required_argument, NULL, 'k'},    {"chunk-size", required_argument, NULL, 's'},
       {"duration", required_argument, NULL, 'd'}, {"warmup", required_argument, NULL, 'w'},
       {"path", required_argument, NULL, 'P'},     {"senders", required_argument, NULL, 'S'},
+      {"text-only", no_argument, NULL, 'T'},      {"second-port", required_argument, NULL, 'Q'},
       {"help", no_argument, NULL, '?'},           {NULL, 0, NULL, 0},
   };
   int option;
@@ -291,6 +297,12 @@ static void parse_options(int argc, char** argv) {
         break;
       case 'S':
         options.senders = (int)parse_integer(optarg, "--senders", 1, 65535);
+        break;
+      case 'Q':
+        options.second_port = (int)parse_integer(optarg, "--second-port", 1, 65535);
+        break;
+      case 'T':
+        options.text_only = 1;
         break;
       default:
         usage(stderr);

@@ -8,7 +8,13 @@
  *
  * A message starts with a 16-character ASCII header, 4 hex digits of sender and
  * 12 of sequence number; the rest is the sender's pattern at offset
- * sequence x chunk_size + 16. Even sequence numbers are binary, odd ones text. */
+ * sequence x chunk_size + 16. Even sequence numbers are binary, odd ones text,
+ * or all are text with --text-only (for relays that carry text only).
+ *
+ * With --second-port, odd-numbered connections connect to that port: two
+ * server processes sharing one room (say, over a Redis channel layer), each
+ * sender's clients split between them; a broadcast still completes only when
+ * every client of both has it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +53,10 @@ static int connection_count;
 static struct chat_sender* senders;
 static int sender_count;
 static int open_count;
+static int text_only;
 
 static enum pattern_kind kind_of(uint64_t sequence) {
-  return sequence % 2 ? PATTERN_TEXT : PATTERN_BINARY;
+  return text_only || sequence % 2 ? PATTERN_TEXT : PATTERN_BINARY;
 }
 
 static struct chat_connection* chat_of(struct ws_connection* ws) {
@@ -222,6 +229,9 @@ static int ws_chat_start(struct loadgen_state* state) {
   }
   struct sockaddr_in address;
   if (ws_client_init(options, &address) < 0) return -1;
+  struct sockaddr_in second_address = address;
+  if (options->second_port) second_address.sin_port = htons((uint16_t)options->second_port);
+  text_only = options->text_only;
   pattern_init();
   connection_count = options->connections;
   open_count = 0;
@@ -247,7 +257,8 @@ static int ws_chat_start(struct loadgen_state* state) {
       fprintf(stderr, "loadgen: out of memory\n");
       return -1;
     }
-    ws_connection_open(&conn->ws, state, (uint32_t)i, &address, path, &chat_handlers);
+    ws_connection_open(&conn->ws, state, (uint32_t)i, i % 2 ? &second_address : &address, path,
+                       &chat_handlers);
   }
   return 0;
 }
@@ -309,9 +320,11 @@ static void ws_chat_stop(struct loadgen_state* state) {
 static void ws_chat_report_json(const struct loadgen_state* state, FILE* out) {
   const struct latency_histogram* delivery = &state->measured.delivery_latency;
   fprintf(out,
-          ",\"senders\":%d,\"broadcasts\":%llu,\"delivery_latency_us\":{\"p50\":%.1f,"
-          "\"p99\":%.1f,\"max\":%.1f,\"mean\":%.1f}",
-          state->options->senders, (unsigned long long)state->measured.broadcasts,
+          ",\"senders\":%d,\"second_port\":%d,\"text_only\":%s,\"broadcasts\":%llu,"
+          "\"delivery_latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"mean\":%.1f}",
+          state->options->senders, state->options->second_port,
+          state->options->text_only ? "true" : "false",
+          (unsigned long long)state->measured.broadcasts,
           (double)latency_histogram_percentile(delivery, 50) / 1e3,
           (double)latency_histogram_percentile(delivery, 99) / 1e3, (double)delivery->max_ns / 1e3,
           latency_histogram_mean(delivery) / 1e3);

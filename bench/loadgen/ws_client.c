@@ -342,7 +342,7 @@ static void on_connected(struct ws_connection* conn) {
                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
                       "Sec-WebSocket-Version: 13\r\n\r\n",
-                      conn->path, options->host, options->port, handshake_key);
+                      conn->path, options->host, conn->port, handshake_key);
   ws_flush(conn);
 }
 
@@ -362,6 +362,7 @@ int ws_connection_open(struct ws_connection* conn, struct loadgen_state* state, 
   conn->state = state;
   conn->handlers = handlers;
   conn->path = path;
+  conn->port = ntohs(address->sin_port);
   conn->id = id;
   conn->mask_random = 0x9e3779b97f4a7c15ull * (id + 1u) | 1u; /* never 0: xorshift stays 0 */
   conn->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

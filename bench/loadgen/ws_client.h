@@ -44,6 +44,7 @@ struct ws_connection {
   struct loadgen_state* state;
   const struct ws_handlers* handlers;
   const char* path;
+  int port; /* the server's, for the Host header (ws-chat may use two servers) */
   uint32_t id;
   evutil_socket_t fd; /* -1 once closed */
   struct event* read_event;

@@ -2,9 +2,10 @@
 // a free port) plus the flags each server declares; env variables as fallback.
 
 /**
- * @param {Record<string, { type: 'integer' | 'boolean', env?: string }>} flags
- *   e.g. { 'max-read': { type: 'integer', env: 'BENCH_MAX_READ' } }
- * @returns {Record<string, number | boolean | undefined>} values by flag name
+ * @param {Record<string, { type: 'integer' | 'boolean' | 'string', env?: string, choices?: string[] }>} flags
+ *   e.g. { 'max-read': { type: 'integer', env: 'BENCH_MAX_READ' } }; a string flag with `choices`
+ *   takes one of them
+ * @returns {Record<string, number | boolean | string | undefined>} values by flag name
  */
 export function parseServerArgs(flags, argv = process.argv.slice(2)) {
   const all = { port: { type: 'integer', env: 'PORT' }, ...flags };
@@ -27,6 +28,11 @@ export function parseServerArgs(flags, argv = process.argv.slice(2)) {
 
 function parseValue(name, flag, text) {
   if (flag.type === 'boolean') return text !== '0' && text !== 'false';
+  if (flag.type === 'string') {
+    if (flag.choices && !flag.choices.includes(text))
+      usage(`--${name} must be one of ${flag.choices.join(', ')}, got '${text}'`);
+    return text;
+  }
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0)
     usage(`--${name} must be a non-negative integer, got '${text}'`);
@@ -34,9 +40,11 @@ function parseValue(name, flag, text) {
 }
 
 function usage(message, flags = {}) {
-  const names = Object.entries(flags).map(([name, flag]) =>
-    flag.type === 'boolean' ? `[--${name}]` : `[--${name} N]`,
-  );
+  const names = Object.entries(flags).map(([name, flag]) => {
+    if (flag.type === 'boolean') return `[--${name}]`;
+    if (flag.type === 'string') return `[--${name} ${flag.choices ? flag.choices.join('|') : 'TEXT'}]`;
+    return `[--${name} N]`;
+  });
   process.stderr.write(`${message}\nusage: node ${process.argv[1]} ${names.join(' ')}\n`);
   process.exit(64);
 }
