@@ -57,7 +57,9 @@ function writeError(target: string, error: unknown): ServerError {
     `cannot write ${target}: ${code} (check that the directory exists and is writable)`,
     'ERR_USERS_FILE_WRITE',
   );
-  failure.syscall = (error as NodeJS.ErrnoException).syscall;
+  const { syscall, errno } = error as NodeJS.ErrnoException;
+  if (syscall !== undefined) failure.syscall = syscall;
+  if (errno !== undefined) failure.errno = Math.abs(errno);
   return failure;
 }
 

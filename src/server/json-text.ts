@@ -19,7 +19,10 @@ export function parseJsonText(text: string): JsonParseResult {
     const column = offset - before.lastIndexOf('\n');
     return {
       ok: false,
-      issue: { where: `line ${line}, column ${column}`, message: `invalid JSON (${reason((error as Error).message)})` },
+      issue: {
+        where: `line ${line}, column ${column}`,
+        message: `invalid JSON (${reason((error as Error).message)})`,
+      },
     };
   }
 }

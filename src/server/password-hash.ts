@@ -31,7 +31,8 @@ const MAX_R = 16;
 const MAX_P = 4;
 const MAX_MEMORY_BYTES = 2 ** MAX_LN * 8 * 128 + 1024 * 1024;
 
-const ENCODED = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]{16,88})\$([A-Za-z0-9_-]{16,88})$/;
+const ENCODED =
+  /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]{16,88})\$([A-Za-z0-9_-]{16,88})$/;
 
 interface DecodedHash {
   readonly parameters: ScryptParameters;

@@ -122,8 +122,7 @@ export class UsersFile {
 
   #existing(users: Map<string, StoredUser>, name: string): StoredUser {
     const user = users.get(name);
-    if (user === undefined)
-      throw new ServerError(`no user ${name} in ${this.path}`, 'ERR_USER_UNKNOWN');
+    if (user === undefined) throw new ServerError(`no user ${name} in ${this.path}`, 'ERR_USER_UNKNOWN');
     return user;
   }
 
@@ -211,7 +210,8 @@ export function parseUsers(text: string, file: string): Map<string, StoredUser> 
         message: 'expected a scrypt hash made by "bufferevent user passwd"',
       });
     const admin = entry.admin ?? false;
-    if (typeof admin !== 'boolean') throw malformed({ where: `${where}.admin`, message: 'expected a boolean' });
+    if (typeof admin !== 'boolean')
+      throw malformed({ where: `${where}.admin`, message: 'expected a boolean' });
     for (const key of ['created', 'updated'] as const)
       if (entry[key] !== undefined && typeof entry[key] !== 'string')
         throw malformed({ where: `${where}.${key}`, message: 'expected a date string' });

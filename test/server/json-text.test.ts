@@ -25,7 +25,10 @@ describe('parseJsonText', () => {
   });
 
   it('says when the file ends too early', () => {
-    expect(issueOf('{\n"a":')).toEqual({ where: 'line 2, column 5', message: 'invalid JSON (the file ends too early)' });
+    expect(issueOf('{\n"a":')).toEqual({
+      where: 'line 2, column 5',
+      message: 'invalid JSON (the file ends too early)',
+    });
   });
 
   it('never quotes the file content in the message', () => {

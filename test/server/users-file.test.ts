@@ -1,6 +1,15 @@
 // The users file through UsersFile: add / verify / passwd / remove / list on a real file, written
 // atomically with mode 0600 and never holding a password in clear.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,7 +45,12 @@ describe('UsersFile', () => {
     await users.add('bob', 'correct horse');
     await users.add('alice', 'battery staple', { admin: true });
     expect(await users.list()).toEqual([
-      { name: 'alice', admin: true, created: '2026-12-06T05:01:00.000Z', updated: '2026-12-06T05:01:00.000Z' },
+      {
+        name: 'alice',
+        admin: true,
+        created: '2026-12-06T05:01:00.000Z',
+        updated: '2026-12-06T05:01:00.000Z',
+      },
       { name: 'bob', admin: false, created: '2026-12-06T05:00:00.000Z', updated: '2026-12-06T05:00:00.000Z' },
     ]);
     expect((await users.verify('alice', 'battery staple'))?.name).toBe('alice');
@@ -115,7 +129,9 @@ describe('UsersFile', () => {
     }
     const stored = JSON.parse(text);
     expect(Object.keys(stored)).toEqual(['version', 'users']);
-    expect(stored.users.alice.passwordHash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(stored.users.alice.passwordHash).toMatch(
+      /^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/,
+    );
   });
 
   it('the same password gets a different salt and hash for each user', async () => {
