@@ -28,8 +28,11 @@ export class ConfigError extends ServerError {
 
 /** A command line that cannot be run as written (exit code 2). */
 export class UsageError extends ServerError {
-  constructor(message: string) {
-    super(message, 'ERR_CLI_USAGE');
+  /** The command whose line was wrong ('user add'), when it was found; its --help is suggested. */
+  readonly command: string | undefined;
+  constructor(message: string, command?: string) {
+    super(command === undefined ? message : `${command}: ${message}`, 'ERR_CLI_USAGE');
     this.name = 'UsageError';
+    this.command = command;
   }
 }

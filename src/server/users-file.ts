@@ -72,17 +72,23 @@ export class UsersFile {
     return user && publicRecord(user);
   }
 
+  /** Throws ERR_USER_EXISTS when `name` is taken (lets the CLI fail before prompting for a password). */
+  async assertAbsent(name: string): Promise<void> {
+    if ((await this.#read()).has(validateUsername(name))) throw this.#exists(name);
+  }
+
+  /** Throws ERR_USER_UNKNOWN when there is no user `name`. */
+  async assertPresent(name: string): Promise<void> {
+    this.#existing(await this.#read(), validateUsername(name));
+  }
+
   /** Adds a user; ERR_USER_EXISTS if the name is taken. */
   async add(name: string, password: string, { admin = false } = {}): Promise<UserRecord> {
     validateUsername(name);
     validateNewPassword(password);
     const passwordHash = await this.#hasher.hash(password);
     return this.#update((users) => {
-      if (users.has(name))
-        throw new ServerError(
-          `user ${name} already exists in ${this.path} (use "user passwd" to change the password)`,
-          'ERR_USER_EXISTS',
-        );
+      if (users.has(name)) throw this.#exists(name);
       const now = this.#now().toISOString();
       const user: StoredUser = { name, admin, created: now, updated: now, passwordHash };
       users.set(name, user);
@@ -118,6 +124,13 @@ export class UsersFile {
     const user = isValidUsername(name) ? (await this.#read()).get(name) : undefined;
     if (user === undefined) return this.#hasher.verifyUnknown(String(password)).then(() => null);
     return (await this.#hasher.verify(password, user.passwordHash)) ? publicRecord(user) : null;
+  }
+
+  #exists(name: string): ServerError {
+    return new ServerError(
+      `user ${name} already exists in ${this.path} (use "user passwd" to change the password)`,
+      'ERR_USER_EXISTS',
+    );
   }
 
   #existing(users: Map<string, StoredUser>, name: string): StoredUser {
