@@ -43,8 +43,9 @@ export async function promptNewPassword(io: CliIO, who: string): Promise<string>
 /** Reads one line from a terminal in raw mode, echoing nothing; Backspace and Ctrl-U edit it. */
 function promptHidden(io: CliIO, prompt: string): Promise<string> {
   const stdin = io.stdin;
-  io.stderr.write(prompt);
+  // Echo off before the prompt shows: what is typed in answer to it must never reach the screen.
   stdin.setRawMode!(true);
+  io.stderr.write(prompt);
   stdin.resume();
   let typed = '';
   return new Promise<string>((resolve, reject) => {
