@@ -50,7 +50,10 @@ describe('password prompt on a terminal', () => {
 
   it('two different entries change nothing (exit 1)', async () => {
     await new UsersFile(file).add('carol', 'original password');
-    const result = await onTerminal(['user', 'passwd', 'carol'], ['new password one\r', 'new password two\r']);
+    const result = await onTerminal(
+      ['user', 'passwd', 'carol'],
+      ['new password one\r', 'new password two\r'],
+    );
     expect(result.code).toBe(1);
     expect(result.screen).toBe(
       'New password for carol: \r\nRepeat it: \r\nbufferevent: the two passwords differ: nothing was changed\r\n',
@@ -61,7 +64,9 @@ describe('password prompt on a terminal', () => {
   it('Ctrl-C at the prompt exits 130 and writes nothing', async () => {
     const result = await onTerminal(['user', 'add', 'carol'], ['half typed\u0003']);
     expect(result.code).toBe(130);
-    expect(result.screen).toBe('New password for carol: \r\nbufferevent: interrupted: nothing was changed\r\n');
+    expect(result.screen).toBe(
+      'New password for carol: \r\nbufferevent: interrupted: nothing was changed\r\n',
+    );
     expect(result.screen).not.toContain('half typed');
     expect(existsSync(file)).toBe(false);
   });
