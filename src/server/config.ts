@@ -48,9 +48,9 @@ export interface LimitsConfig {
   readonly viewerQueueLines: number;
   /** Messages of a chat room kept and shown on join. */
   readonly chatHistory: number;
-  /** Failed logins for one username within the window before it is refused for the cooldown. */
+  /** Login attempts for one username within the window; after that many failures it is blocked for the cooldown. */
   readonly loginAttemptsPerUser: number;
-  /** Failed logins from one client address within the window before it is refused for the cooldown. */
+  /** The same for one client address (successful attempts are not counted). */
   readonly loginAttemptsPerAddress: number;
   readonly loginWindowSeconds: number;
   readonly loginCooldownSeconds: number;

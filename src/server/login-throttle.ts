@@ -1,7 +1,14 @@
-// Login throttling: failed logins are counted per username and per client address; a key that
-// reaches its limit within the window is refused for the cooldown, without the password being
-// checked at all (so a blocked attacker learns nothing). A successful login resets its username's
-// count but not its address's: one valid account must not let an address keep guessing others.
+// Login throttling: login attempts are counted per username and per client address *before* the
+// password is checked, so a burst of attempts sent at once cannot all pass a check made before any
+// of them failed. The attempt that reaches a limit within the window blocks that username or address
+// for the cooldown; blocked attempts are refused without checking the password (a blocked attacker
+// learns nothing) and count nothing. A successful login clears its username's count and takes back
+// its own attempt from the address's count, but leaves the address's failures: one valid account
+// must not let an address keep guessing other accounts' passwords.
+//
+// Use: `const verdict = await throttle.begin(name, address)`; if refused, answer "too many attempts,
+// retry in verdict.retryAfterMs"; otherwise check the password and on success call
+// `throttle.succeeded(name, address)`. A failure needs no call: it was counted by begin().
 import { isIP } from 'node:net';
 import type { LimitsConfig } from './config.ts';
 import { ServerError } from './errors.ts';
@@ -53,7 +60,7 @@ export class LoginThrottle {
     this.#addressRule = { limit: options.attemptsPerAddress, windowMs, cooldownMs };
   }
 
-  /** Whether a login for `username` from `address` may be tried now. Call before checking the password. */
+  /** Whether a login for `username` from `address` would be refused now (counts nothing). */
   async check(username: string, address: string): Promise<ThrottleDecision> {
     const [user, client] = await Promise.all([
       this.#store.state(userKey(username)),
@@ -62,18 +69,32 @@ export class LoginThrottle {
     return decision(user.blockedForMs, client.blockedForMs);
   }
 
-  /** Counts a failed login; returns whether the next attempt would be allowed. */
-  async recordFailure(username: string, address: string): Promise<ThrottleDecision> {
-    const [user, client] = await Promise.all([
-      this.#store.recordFailure(userKey(username), this.#userRule),
-      this.#store.recordFailure(addressKey(address), this.#addressRule),
-    ]);
-    return decision(user.blockedForMs, client.blockedForMs);
+  /**
+   * Counts a login attempt, before the password is checked. Refused: the username or the address is
+   * blocked, nothing was counted, do not check the password.
+   */
+  async begin(username: string, address: string): Promise<ThrottleDecision> {
+    const client = await this.#store.recordAttempt(addressKey(address), this.#addressRule);
+    if (!client.allowed) {
+      // The username is not counted for an attempt its address may not make; its own block, if
+      // any, is still reported.
+      const user = await this.#store.state(userKey(username));
+      return decision(user.blockedForMs, client.blockedForMs);
+    }
+    const user = await this.#store.recordAttempt(userKey(username), this.#userRule);
+    if (!user.allowed) {
+      await this.#store.refund(addressKey(address), this.#addressRule);
+      return decision(user.blockedForMs, 0);
+    }
+    return ALLOWED;
   }
 
-  /** A successful login: the username's failures are forgotten (the address's are kept). */
-  async recordSuccess(username: string): Promise<void> {
-    await this.#store.reset(userKey(username));
+  /** The password was right: the username's count is cleared, the attempt taken back from the address. */
+  async succeeded(username: string, address: string): Promise<void> {
+    await Promise.all([
+      this.#store.reset(userKey(username)),
+      this.#store.refund(addressKey(address), this.#addressRule),
+    ]);
   }
 }
 

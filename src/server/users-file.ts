@@ -9,7 +9,13 @@ import path from 'node:path';
 import { ServerError } from './errors.ts';
 import { parseJsonText, type JsonIssue } from './json-text.ts';
 import { hashPassword, isPasswordHash, verifyDummy, verifyPassword } from './password-hash.ts';
-import { isValidUsername, validateNewPassword, validateUsername, USERNAME_RULE } from './usernames.ts';
+import {
+  isValidUsername,
+  MAX_PASSWORD_LENGTH,
+  USERNAME_RULE,
+  validateNewPassword,
+  validateUsername,
+} from './usernames.ts';
 import { withFileLock, writeFileAtomically, type LockOptions } from './atomic-file.ts';
 
 export const USERS_FILE_VERSION = 1;
@@ -122,7 +128,11 @@ export class UsersFile {
    */
   async verify(name: string, password: string): Promise<UserRecord | null> {
     const user = isValidUsername(name) ? (await this.#read()).get(name) : undefined;
-    if (user === undefined) return this.#hasher.verifyUnknown(String(password)).then(() => null);
+    // A password `add` would refuse can match no one; it is not fed to scrypt whole (a megabyte of
+    // input would cost more than the hash itself) but still costs one verification.
+    const usable = typeof password === 'string' && password.length <= MAX_PASSWORD_LENGTH;
+    if (user === undefined || !usable)
+      return this.#hasher.verifyUnknown(usable ? password : '').then(() => null);
     return (await this.#hasher.verify(password, user.passwordHash)) ? publicRecord(user) : null;
   }
 

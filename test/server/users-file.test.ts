@@ -197,6 +197,27 @@ describe('unknown users cost a verification', () => {
     expect(hasher.calls).toEqual(['verify', 'verifyUnknown', 'verifyUnknown']);
   });
 
+  it('an over-long or non-string password costs one dummy verification and matches no one', async () => {
+    const hasher = countingHasher();
+    const users = new UsersFile(file, { hasher });
+    await users.add('alice', 'alice password');
+    expect(await users.verify('alice', 'x'.repeat(1_000_000))).toBeNull();
+    expect(await users.verify('alice', undefined as unknown as string)).toBeNull();
+    expect(hasher.calls).toEqual(['verifyUnknown', 'verifyUnknown']);
+  });
+
+  it('get() gives a user without its hash, or undefined', async () => {
+    const users = new UsersFile(file, { now: () => new Date('2026-12-06T05:00:00.000Z') });
+    await users.add('alice', 'alice password', { admin: true });
+    expect(await users.get('alice')).toEqual({
+      name: 'alice',
+      admin: true,
+      created: '2026-12-06T05:00:00.000Z',
+      updated: '2026-12-06T05:00:00.000Z',
+    });
+    expect(await users.get('bob')).toBeUndefined();
+  });
+
   it('with the real hasher, an unknown user takes a comparable time to a known one (both run scrypt)', async () => {
     const users = new UsersFile(file);
     await users.add('alice', 'alice password');
