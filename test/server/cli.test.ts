@@ -123,6 +123,13 @@ describe('refused command lines exit 2 with a message', () => {
     expect(result.stderr).toContain('passwords are never taken as command-line arguments');
   });
 
+  it('conflicting options are refused before the users file is read', async () => {
+    await run(['user', 'add', 'alice', '--password-stdin'], 'alice password');
+    const result = await run(['user', 'add', 'alice', '--generate', '--password-stdin']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--generate and --password-stdin cannot be used together');
+  });
+
   it('without a terminal and without --password-stdin or --generate, add and passwd refuse to prompt', async () => {
     const result = await run(['user', 'add', 'alice']);
     expect(result).toEqual({

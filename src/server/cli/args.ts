@@ -67,12 +67,7 @@ export function parseArguments(command: Command, argv: readonly string[]): Parse
 }
 
 /** Refuses two options that exclude each other. */
-export function refuseTogether(
-  command: Command,
-  options: ParsedArguments['options'],
-  a: string,
-  b: string,
-): void {
+export function refuseTogether(options: ParsedArguments['options'], a: string, b: string): void {
   if (options[a] !== undefined && options[b] !== undefined)
     throw new UsageError(`--${a} and --${b} cannot be used together`);
 }

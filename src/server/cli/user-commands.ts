@@ -38,12 +38,7 @@ export async function usersFileOf({
 }
 
 /** The new password from --generate, --password-stdin or the prompt, and whether it must be shown. */
-async function newPassword(
-  command: Command,
-  context: CommandContext,
-  name: string,
-): Promise<[string, boolean]> {
-  refuseTogether(command, context.options, 'generate', 'password-stdin');
+async function newPassword(context: CommandContext, name: string): Promise<[string, boolean]> {
   if (context.options.generate === true) return [generatePassword(), true];
   if (context.options['password-stdin'] === true) return [await readPasswordFromStdin(context.io), false];
   return [await promptNewPassword(context.io, name), false];
@@ -67,11 +62,12 @@ export const userAdd: Command = {
     { name: 'admin', description: 'Make the user an administrator (may see /metrics).' },
   ],
   async run(context) {
+    refuseTogether(context.options, 'generate', 'password-stdin');
     const name = validateUsername(context.args[0]);
     const users = await usersFileOf(context);
     // Checked before asking for a password, so nobody types one for nothing.
     await users.assertAbsent(name);
-    const [password, generated] = await newPassword(userAdd, context, name);
+    const [password, generated] = await newPassword(context, name);
     await users.add(name, password, { admin: context.options.admin === true });
     context.io.stdout.write(`Added user ${name} to ${users.path}\n`);
     if (generated) printGenerated(context, name, password);
@@ -88,11 +84,12 @@ export const userPasswd: Command = {
   arguments: [NAME],
   options: [...FILE_OPTIONS, ...PASSWORD_OPTIONS],
   async run(context) {
+    refuseTogether(context.options, 'generate', 'password-stdin');
     const name = validateUsername(context.args[0]);
     const users = await usersFileOf(context);
     // Fails before the prompt when there is no such user.
     await users.assertPresent(name);
-    const [password, generated] = await newPassword(userPasswd, context, name);
+    const [password, generated] = await newPassword(context, name);
     await users.setPassword(name, password);
     context.io.stdout.write(`Changed the password of ${name} in ${users.path}\n`);
     if (generated) printGenerated(context, name, password);
