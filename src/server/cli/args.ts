@@ -57,7 +57,7 @@ export function parseArguments(command: Command, argv: readonly string[]): Parse
   // The extra argument is not quoted: it may be a password typed after the name.
   if (args.length > command.arguments.length)
     throw new UsageError(
-      `${args.length} arguments given, expected ${command.arguments.length}` +
+      `${args.length} argument${args.length === 1 ? '' : 's'} given, expected ${command.arguments.length}` +
         (expected === '' ? '' : ` (usage: ${command.name} ${expected})`) +
         (command.options.some((option) => option.name === 'password-stdin')
           ? `; ${PASSWORD_ARGUMENT_REFUSED}`
