@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,6 +162,23 @@ describe('UsersFile', () => {
     expect((failure as ServerError).message).toContain(target);
     expect(readdirSync(directory)).toEqual(['occupied']);
     expect(readdirSync(target)).toEqual(['keep']);
+  });
+
+  it("waits for another process's lock and gives up with ERR_USERS_FILE_LOCKED, leaving its lock alone", async () => {
+    writeFileSync(`${file}.lock`, '12345\n');
+    const users = new UsersFile(file, { lock: { timeoutMs: 300 } });
+    const error = await rejectionOf(users.add('alice', 'alice password'));
+    expect(error.code).toBe('ERR_USERS_FILE_LOCKED');
+    expect(error.message).toContain(`${file}.lock is held by another process`);
+    expect(readdirSync(directory)).toEqual(['users.json.lock']);
+  });
+
+  it('removes a lock older than staleMs (left by a crashed process) and goes on', async () => {
+    writeFileSync(`${file}.lock`, '12345\n');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(`${file}.lock`, old, old);
+    await new UsersFile(file).add('alice', 'alice password');
+    expect(readdirSync(directory)).toEqual(['users.json']);
   });
 
   it('refuses to read a file other users can read, naming the fix', async () => {
