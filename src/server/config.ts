@@ -116,7 +116,7 @@ const LIMIT_RANGES: Readonly<Record<keyof LimitsConfig, readonly [number, number
 };
 
 const TWO_WEEKS_SECONDS = 14 * 24 * 3600;
-const MAX_WORKERS = 256;
+export const MAX_WORKERS = 256;
 
 const TOP_LEVEL_KEYS = [
   'host',
@@ -173,17 +173,13 @@ export function parseConfig(raw: unknown, { directory, configFile }: ParseConfig
   refuseUnknownKeys(issues, source, TOP_LEVEL_KEYS, '');
   const resolvePath = (value: string): string => path.resolve(directory, value);
 
-  const host = source.host === undefined ? '127.0.0.1' : hostOf(issues, source.host);
+  const host = source.host === undefined ? '127.0.0.1' : hostOf(issues, source.host, 'host');
   const port = source.port === undefined ? 8000 : integerIn(issues, source.port, 'port', 0, 65535);
   const redis = source.redis === undefined || source.redis === null ? null : redisUrlOf(issues, source.redis);
   const workers =
     source.workers === undefined ? 1 : integerIn(issues, source.workers, 'workers', 1, MAX_WORKERS);
   if (workers !== undefined && workers > 1 && source.redis == null)
-    issues.add(
-      'workers',
-      `${workers} workers need Redis to share chat rooms, sessions and login throttling: ` +
-        'set "redis" (e.g. "redis://127.0.0.1:6379") or use 1 worker',
-    );
+    issues.add('workers', workersNeedRedis(workers));
   const usersFileName =
     source.usersFile === undefined
       ? DEFAULT_USERS_FILE
@@ -228,10 +224,18 @@ export function parseConfig(raw: unknown, { directory, configFile }: ParseConfig
   return deepFreeze(config);
 }
 
-function hostOf(issues: IssueList, value: unknown): string | undefined {
+export function workersNeedRedis(workers: number): string {
+  return (
+    `${workers} workers need Redis to share chat rooms, sessions and login throttling: ` +
+    'set "redis" (e.g. "redis://127.0.0.1:6379") or use 1 worker'
+  );
+}
+
+/** @internal Also checks `--host` (config-overrides.ts). */
+export function hostOf(issues: IssueList, value: unknown, keyPath: string): string | undefined {
   if (typeof value === 'string' && isIP(value) !== 0) return value;
   const hint = value === 'localhost' ? ' (use "127.0.0.1" or "::1")' : ' ("127.0.0.1", "0.0.0.0", "::")';
-  issues.add('host', `expected a numeric IPv4 or IPv6 address${hint}, got ${describeValue(value)}`);
+  issues.add(keyPath, `expected a numeric IPv4 or IPv6 address${hint}, got ${describeValue(value)}`);
   return undefined;
 }
 
@@ -369,7 +373,8 @@ function limitsOf(issues: IssueList, value: unknown): LimitsConfig {
   return result;
 }
 
-function deepFreeze<T>(value: T): T {
+/** @internal Freezes the config and everything in it. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const inner of Object.values(value)) deepFreeze(inner);

@@ -16,7 +16,7 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
-/** A config file that cannot be used. `issues` lists every bad key found, in file order. */
+/** A config file that cannot be used. `issues` lists every bad key found. */
 export class ConfigError extends ServerError {
   readonly issues: readonly ConfigIssue[];
   constructor(message: string, code: string, issues: readonly ConfigIssue[] = []) {
