@@ -39,6 +39,8 @@ export function runCli(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // The program may exit before reading all of it (EPIPE): what it did is in its output and code.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }

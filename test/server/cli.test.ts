@@ -229,6 +229,12 @@ describe('user commands', () => {
     expect(await run(['user', 'add', 'bad/name', '--password-stdin'], 'good password')).toMatchObject({
       code: 1,
     });
+    const huge = await run(['user', 'add', 'carol', '--password-stdin'], 'x'.repeat(100_000));
+    expect(huge).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'bufferevent: stdin holds more than 16384 bytes: a password has at most 1024 characters\n',
+    });
   });
 
   it('--users-file and the config file choose the file (relative to the config file)', async () => {

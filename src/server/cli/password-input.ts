@@ -2,8 +2,10 @@
 // terminal with echo off, or read from a pipe (--password-stdin), or generated.
 import { randomBytes } from 'node:crypto';
 import { ServerError, UsageError } from '../errors.ts';
-import { validateNewPassword } from '../usernames.ts';
+import { MAX_PASSWORD_LENGTH, validateNewPassword } from '../usernames.ts';
 import type { CliIO } from './command.ts';
+
+const MAX_STDIN_BYTES = 16 * 1024;
 
 /** Ctrl-C or Ctrl-D at the prompt (exit code 130). */
 export class PromptInterrupted extends Error {}
@@ -20,7 +22,18 @@ export async function readPasswordFromStdin(io: CliIO): Promise<string> {
       '--password-stdin reads a pipe, and stdin is a terminal: leave it out to be prompted',
     );
   const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    const bytes = Buffer.from(chunk as Buffer);
+    chunks.push(bytes);
+    size += bytes.length;
+    // A password is at most 1024 characters: much more is the wrong input, not to be kept in memory.
+    if (size > MAX_STDIN_BYTES)
+      throw new ServerError(
+        `stdin holds more than ${MAX_STDIN_BYTES} bytes: a password has at most ${MAX_PASSWORD_LENGTH} characters`,
+        'ERR_USER_INVALID_PASSWORD',
+      );
+  }
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
