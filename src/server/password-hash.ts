@@ -15,7 +15,7 @@ export interface ScryptParameters {
 }
 
 /**
- * The parameters of new hashes: N = 2^15, r = 8, p = 1 — 32 MiB and about 80 ms per hash on the 2-core
+ * The parameters of new hashes: N = 2^15, r = 8, p = 1 — 32 MiB and about 80 ms per hash (idle) on the 2-core
  * AMD EPYC VM this project is measured on (2^14: 35 ms, 2^16: 180 ms).
  */
 export const DEFAULT_SCRYPT_PARAMETERS: ScryptParameters = Object.freeze({ ln: 15, r: 8, p: 1 });
