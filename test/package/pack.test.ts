@@ -40,7 +40,7 @@ function exportedFiles(value: unknown): string[] {
 describe('npm pack', () => {
   test('contains only what users need', () => {
     const allowed =
-      /^(dist\/|entry\/|native\/|docs\/|binding\.gyp$|scripts\/install\.mjs$|README\.md$|package\.json$)/;
+      /^(dist\/|entry\/|native\/|docs\/|bin\/bufferevent\.mjs$|binding\.gyp$|scripts\/install\.mjs$|README\.md$|package\.json$)/;
     expect(files.filter((file) => !allowed.test(file))).toEqual([]);
     expect(
       files.filter((file) => /^(test|bench|build|src|examples|node_modules)\/|\.map$|\/fuzz\//.test(file)),
