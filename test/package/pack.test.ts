@@ -40,7 +40,7 @@ function exportedFiles(value: unknown): string[] {
 describe('npm pack', () => {
   test('contains only what users need', () => {
     const allowed =
-      /^(dist\/|entry\/|native\/|docs\/|bin\/bufferevent\.mjs$|binding\.gyp$|scripts\/install\.mjs$|README\.md$|package\.json$)/;
+      /^(dist\/|entry\/|native\/|docs\/|web\/|bin\/bufferevent\.mjs$|binding\.gyp$|scripts\/install\.mjs$|README\.md$|package\.json$)/;
     expect(files.filter((file) => !allowed.test(file))).toEqual([]);
     expect(
       files.filter((file) => /^(test|bench|build|src|examples|node_modules)\/|\.map$|\/fuzz\//.test(file)),
@@ -53,7 +53,7 @@ describe('npm pack', () => {
       ...exportedFiles(manifest.typesVersions),
       ...exportedFiles([manifest.main, manifest.types]),
     ];
-    expect(named.length).toBe(13); // the paths of ".", "./websocket", "./channels", main, types, typesVersions
+    expect(named.length).toBe(16); // the paths of ".", "./websocket", "./channels", "./tail", main, types, typesVersions
     expect(named.filter((file) => !files.includes(file))).toEqual([]);
     for (const file of ['dist/package.json', 'dist/websocket/websocket.js', 'dist/native.js', 'README.md']) {
       expect(files).toContain(file);

@@ -24,7 +24,9 @@ describe('help', () => {
     expect(help.code).toBe(0);
     expect(help.stderr).toBe('');
     expect(help.stdout).toMatch(/^Usage: bufferevent <command> \[options\]\n/);
-    expect(help.stdout).toContain('  user  Manage the users who can log in');
+    expect(help.stdout).toContain(
+      '  serve  Run the chat and live log server\n  user   Manage the users who can log in',
+    );
     const bare = await run([]);
     expect(bare).toEqual({ code: 2, stdout: '', stderr: help.stdout });
   });

@@ -1,0 +1,205 @@
+// The bundled server (`bufferevent serve`): login, chat rooms and the live log tail, assembled from
+// the Channels layer. One port for pages and WebSockets; sessions shared by both (one
+// SessionMiddleware); WebSockets only from allowed origins and only for logged-in users.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CookieMiddleware } from '../channels/middleware/cookies.ts';
+import { AuthMiddleware } from '../channels/middleware/auth.ts';
+import { OriginValidator } from '../channels/middleware/origin.ts';
+import { SessionMiddleware } from '../channels/middleware/session-middleware.ts';
+import type { SessionStore } from '../channels/middleware/session-store.ts';
+import type { ChannelLayer } from '../channels/layers/channel-layer.ts';
+import { InMemoryChannelLayer } from '../channels/layers/in-memory.ts';
+import {
+  ProtocolTypeRouter,
+  URLRouter,
+  path as route,
+  rePath,
+  type RoutingApplication,
+} from '../channels/routing.ts';
+import { refuse } from '../channels/middleware/prepare.ts';
+import { serve, type ChannelsServer } from '../channels/server/serve.ts';
+import { TailEngine } from '../tail/index.ts';
+import { chatConsumer } from './chat/chat-consumer.ts';
+import { ChatRooms } from './chat/chat-rooms.ts';
+import { RateLimiter } from './chat/rate-limiter.ts';
+import type { ServerConfig } from './config.ts';
+import { EventLog } from './event-log.ts';
+import { PageSessions } from './http/page-session.ts';
+import { Pages, type LoginGate, type UserDirectory } from './http/pages.ts';
+import { loadStaticFiles } from './http/static-files.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { Metrics } from './metrics.ts';
+import { tailConsumer } from './tail/tail-consumer.ts';
+import { UsersFile } from './users-file.ts';
+
+/** web/ of the package: two levels up from src/server (tests) and from dist/server (the build). */
+export const WEB_DIRECTORY = path.resolve(__dirname, '../../web');
+
+export interface BundledServerOptions {
+  readonly config: ServerConfig;
+  /** Signs session cookies (see resolveSecretKey). */
+  readonly secretKey: string;
+  readonly log?: EventLog;
+  /** Default: the in-memory layer (one process). */
+  readonly channelLayer?: ChannelLayer;
+  /** Default: sessions in memory. */
+  readonly sessionStore?: SessionStore;
+  readonly users?: UserDirectory;
+  readonly loginGate?: LoginGate;
+  readonly webDirectory?: string;
+}
+
+export interface BundledServer {
+  readonly server: ChannelsServer;
+  readonly tail: TailEngine;
+  readonly metrics: Metrics;
+  readonly chatRooms: ChatRooms;
+  /** http://host:port of the listener. */
+  readonly url: string;
+  /** Closes every WebSocket with 1001, stops following files, closes the layer it created. */
+  close(): Promise<void>;
+}
+
+function ownOrigins(host: string, port: number): string[] {
+  const hosts =
+    host === '127.0.0.1' || host === '::1' || host === 'localhost'
+      ? ['127.0.0.1', 'localhost', '[::1]']
+      : [host.includes(':') ? `[${host}]` : host];
+  return hosts.flatMap((name) => [`http://${name}:${port}`, `https://${name}:${port}`]);
+}
+
+export async function startBundledServer(options: BundledServerOptions): Promise<BundledServer> {
+  const { config } = options;
+  const log = options.log ?? new EventLog();
+  const metrics = new Metrics();
+  const webDirectory = options.webDirectory ?? WEB_DIRECTORY;
+  const templates = {
+    login: readFileSync(path.join(webDirectory, 'login.html'), 'utf8'),
+    chat: readFileSync(path.join(webDirectory, 'chat.html'), 'utf8'),
+    tail: readFileSync(path.join(webDirectory, 'tail.html'), 'utf8'),
+  };
+  const staticFiles = loadStaticFiles(path.join(webDirectory, 'static'));
+  const limits = config.limits;
+  const tail = new TailEngine(
+    Object.fromEntries(
+      Object.values(config.logs).map((entry) => [
+        entry.id,
+        {
+          path: entry.path,
+          title: entry.title,
+          ...(entry.users === null ? {} : { users: [...entry.users] }),
+        },
+      ]),
+    ),
+    {
+      backlogLines: limits.tailBacklogLines,
+      backlogBytes: limits.tailBacklogBytes,
+      maxLineBytes: limits.maxLineLength,
+      viewerQueueLines: limits.viewerQueueLines,
+    },
+  );
+  const users = options.users ?? new UsersFile(config.usersFile);
+  const ownsLayer = options.channelLayer === undefined;
+  const layer = options.channelLayer ?? new InMemoryChannelLayer();
+  const chatRooms = new ChatRooms({ historySize: limits.chatHistory, maxRooms: 10_000 });
+  const rateLimiter = new RateLimiter({ perSecond: 5, burst: 20 });
+
+  const consumerDeps = { metrics, log };
+  const websocketRoutes = new URLRouter([
+    // Room names are checked by the route, so a bad one is a 404 like any unknown path.
+    rePath(
+      /^ws\/chat\/(?<room>[A-Za-z0-9_-]{1,64})\/$/,
+      chatConsumer({ ...consumerDeps, rooms: chatRooms, rateLimiter, maxMessageChars: 2000 }),
+    ),
+    route('ws/tail/', tailConsumer({ ...consumerDeps, engine: tail })),
+  ]);
+  const sessions = new SessionMiddleware(
+    new AuthMiddleware(websocketRoutes, {
+      getUser: async (name: string) => {
+        const user = await users.get(name).catch(() => undefined);
+        return user === undefined
+          ? null
+          : { username: user.name, isAuthenticated: true as const, isAdmin: user.admin };
+      },
+      onError: (error) => log.event('auth.error', { error }, 'error'),
+    }),
+    {
+      secret: options.secretKey,
+      maxAge: config.sessionMaxAge,
+      ...(options.sessionStore === undefined ? {} : { store: options.sessionStore }),
+    },
+  );
+  const pages = new Pages({
+    sessions: new PageSessions(sessions),
+    users,
+    loginGate: options.loginGate ?? LoginThrottle.fromLimits(limits),
+    templates,
+    staticFiles,
+    metrics,
+    log,
+    trustProxy: config.trustProxy,
+    logsFor: (username) => tail.logs(username),
+    activeRooms: () => chatRooms.activeRooms(),
+  });
+
+  // The server's own origin includes the port, known only once listening (port 0 picks one).
+  let originCheck: OriginValidator | undefined;
+  const websocket: RoutingApplication = {
+    resolve: (scope) =>
+      originCheck === undefined ? refuse(scope, 503, 'the server is starting') : originCheck.resolve(scope),
+  };
+  const application = new ProtocolTypeRouter({ websocket, http: pages.handle });
+  const server = await serve(application, {
+    host: config.host,
+    port: config.port,
+    channelLayer: layer,
+    logger: log,
+    maxPayload: limits.maxMessageBytes,
+  });
+  const running = server;
+  originCheck = new OriginValidator(new CookieMiddleware(sessions), [
+    ...ownOrigins(config.host, running.port),
+    ...config.allowedOrigins,
+  ]);
+  metrics.counter('bufferevent_logins_total', 'Successful logins.');
+  metrics.counter('bufferevent_login_failures_total', 'Failed logins (wrong username or password).');
+  metrics.counter('bufferevent_login_throttled_total', 'Login attempts refused by throttling.');
+  metrics.counter('bufferevent_chat_joins_total', 'Chat room joins.');
+  metrics.counter('bufferevent_chat_messages_total', 'Chat messages posted.');
+  metrics.counter('bufferevent_chat_rate_limited_total', 'Chat messages refused by the per-user rate limit.');
+  metrics.counter('bufferevent_tail_starts_total', 'Log tail starts.');
+  metrics.gauge('bufferevent_consumers', 'WebSocket consumers running.', () => running.stats().consumers);
+  metrics.gauge(
+    'bufferevent_refused_handshakes_total',
+    'WebSocket handshakes refused.',
+    () => running.stats().refusedHandshakes,
+  );
+  metrics.gauge('bufferevent_tail_followers', 'Log files being followed.', () => tail.stats().followers);
+  metrics.gauge('bufferevent_tail_viewers', 'Log viewers.', () => tail.stats().viewers);
+  metrics.gauge(
+    'bufferevent_tail_skipped_lines_total',
+    'Log lines dropped for slow viewers.',
+    () => tail.stats().skippedLines,
+  );
+  metrics.gauge('bufferevent_chat_rooms', 'Chat rooms held in memory.', () => chatRooms.roomCount);
+
+  const address = running.address();
+  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  log.event('server.listening', { url });
+  let closing: Promise<void> | undefined;
+  return {
+    server: running,
+    tail,
+    metrics,
+    chatRooms,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await running.close();
+        tail.close();
+        if (ownsLayer) await layer.close();
+        log.event('server.stopped', {});
+      })()),
+  };
+}

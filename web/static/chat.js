@@ -1,0 +1,102 @@
+// The chat page: the lobby (/chat/) lists active rooms and joins one; a room (/chat/<room>/) shows
+// the history, new messages, who is there, and sends on Enter. Every text is set with textContent,
+// so a message is always shown as text, never interpreted as HTML.
+import { atBottom, loadSession, reconnectingSocket } from './common.js';
+
+const ROOM_PATH = /^\/chat\/([A-Za-z0-9_-]{1,64})\/$/;
+
+function timeOf(at) {
+  return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function messageItem(message) {
+  const item = document.createElement('li');
+  const time = document.createElement('time');
+  time.dateTime = new Date(message.at).toISOString();
+  time.textContent = timeOf(message.at);
+  const user = document.createElement('span');
+  user.className = 'user';
+  user.textContent = message.user;
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = message.text;
+  item.append(time, user, text);
+  return item;
+}
+
+async function lobby() {
+  document.getElementById('lobby').hidden = false;
+  document.getElementById('join-room').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const room = document.getElementById('room-name').value.trim();
+    if (/^[A-Za-z0-9_-]{1,64}$/.test(room)) location.assign(`/chat/${room}/`);
+  });
+  const list = document.getElementById('room-list');
+  const response = await fetch('/api/rooms', { credentials: 'same-origin' });
+  const { rooms } = response.ok ? await response.json() : { rooms: [] };
+  list.replaceChildren();
+  if (rooms.length === 0) {
+    const empty = document.createElement('li');
+    empty.textContent = 'No one is chatting right now. Join a room to start one.';
+    list.append(empty);
+  }
+  for (const { room, members } of rooms) {
+    const item = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = `/chat/${room}/`;
+    link.textContent = room;
+    item.append(link, ` · ${members} here`);
+    list.append(item);
+  }
+}
+
+function room(name) {
+  document.getElementById('room').hidden = false;
+  document.getElementById('room-title').textContent = `# ${name}`;
+  document.title = `${name} · Chat · bufferevent`;
+  const messages = document.getElementById('messages');
+  const members = document.getElementById('members');
+  const status = document.getElementById('status');
+  const input = document.getElementById('message');
+  const seen = new Set();
+
+  const append = (message) => {
+    if (seen.has(message.id)) return;
+    seen.add(message.id);
+    const follow = atBottom(messages);
+    messages.append(messageItem(message));
+    while (messages.childElementCount > 1000) messages.firstElementChild.remove();
+    if (follow) messages.scrollTop = messages.scrollHeight;
+  };
+
+  const socket = reconnectingSocket(`/ws/chat/${name}/`, {
+    onStatus: (text) => (status.textContent = text),
+    onMessage: (data) => {
+      if (data.type === 'history') for (const message of data.messages) append(message);
+      else if (data.type === 'message') append(data);
+      else if (data.type === 'presence') {
+        members.replaceChildren(
+          ...data.users.map((user) => {
+            const item = document.createElement('li');
+            item.textContent = user;
+            return item;
+          }),
+        );
+      } else if (data.type === 'error') status.textContent = data.message;
+    },
+  });
+
+  document.getElementById('send').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (text === '') return;
+    if (socket.send({ type: 'message', text })) input.value = '';
+    else status.textContent = 'Not connected; your message was kept. Try again in a moment.';
+  });
+  input.focus();
+}
+
+await loadSession();
+const match = ROOM_PATH.exec(location.pathname);
+if (match) room(match[1]);
+else await lobby();

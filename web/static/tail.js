@@ -1,0 +1,121 @@
+// The log page: pick a configured log file (by id: the page never sees a path), Start to get the
+// last lines and then every new one as it is written, Stop to end. Auto-scroll stays at the bottom
+// until the reader scrolls up, and resumes when they scroll back down. The page keeps at most
+// MAX_LINES lines; older ones are removed (and the page says so).
+import { renderAnsi } from './ansi.js';
+import { atBottom, loadSession, reconnectingSocket } from './common.js';
+
+const MAX_LINES = 5000;
+
+const select = document.getElementById('log-choice');
+const startButton = document.getElementById('start');
+const stopButton = document.getElementById('stop');
+const follow = document.getElementById('follow');
+const status = document.getElementById('status');
+const lines = document.getElementById('lines');
+const limitNote = document.getElementById('limit-note');
+limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} lines.`;
+
+let following = null; // the log id being followed, or null
+let removed = 0;
+
+function appendNode(node) {
+  const stick = follow.checked && atBottom(lines);
+  lines.append(node);
+  if (lines.childElementCount > MAX_LINES) {
+    while (lines.childElementCount > MAX_LINES) {
+      lines.firstElementChild.remove();
+      removed++;
+    }
+    limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} lines; ${removed.toLocaleString()} older lines were removed from the page.`;
+  }
+  if (stick) lines.scrollTop = lines.scrollHeight;
+}
+
+function appendLine(text) {
+  const line = document.createElement('span');
+  line.className = 'line';
+  line.append(renderAnsi(text), '\n');
+  appendNode(line);
+}
+
+function appendNotice(text) {
+  const notice = document.createElement('span');
+  notice.className = 'notice';
+  notice.textContent = `— ${text} —\n`;
+  appendNode(notice);
+}
+
+function setFollowing(id) {
+  following = id;
+  startButton.disabled = false;
+  stopButton.disabled = id === null;
+  select.disabled = false;
+}
+
+lines.addEventListener('scroll', () => {
+  // Scrolling up pauses auto-scroll; back at the bottom it resumes.
+  follow.checked = atBottom(lines);
+});
+
+const socket = reconnectingSocket('/ws/tail/', {
+  onStatus: (text) => (status.textContent = text),
+  onOpen: () => {
+    // After a reconnect, pick up where the reader was.
+    if (following !== null) socket.send({ type: 'start', log: following });
+  },
+  onMessage: (message) => {
+    switch (message.type) {
+      case 'logs': {
+        const previous = select.value;
+        select.replaceChildren(
+          ...message.logs.map(({ id, title }) => {
+            const option = document.createElement('option');
+            option.value = id;
+            option.textContent = title;
+            return option;
+          }),
+        );
+        if (previous) select.value = previous;
+        if (message.logs.length === 0) status.textContent = 'No log files are configured for you.';
+        break;
+      }
+      case 'started':
+        setFollowing(message.log);
+        status.textContent = `Following ${message.title}.`;
+        appendNotice(`following ${message.title}`);
+        break;
+      case 'items':
+        for (const item of message.items) {
+          if (item.type === 'line') appendLine(item.text);
+          else appendNotice(item.text);
+        }
+        break;
+      case 'stopped':
+        setFollowing(null);
+        status.textContent = 'Stopped.';
+        appendNotice('stopped');
+        break;
+      case 'error':
+        status.textContent = message.message;
+        if (message.fatal) setFollowing(null);
+        break;
+    }
+  },
+});
+
+document.getElementById('controls').addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!select.value) return;
+  startButton.disabled = true;
+  if (!socket.send({ type: 'start', log: select.value })) {
+    startButton.disabled = false;
+    status.textContent = 'Not connected yet; try again in a moment.';
+  }
+});
+
+stopButton.addEventListener('click', () => {
+  socket.send({ type: 'stop' });
+});
+
+await loadSession();
