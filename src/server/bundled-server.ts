@@ -143,11 +143,22 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     activeRooms: () => chatRooms.activeRooms(),
   });
 
+  // Counters first: a request may arrive as soon as the listener is up.
+  metrics.counter('bufferevent_logins_total', 'Successful logins.');
+  metrics.counter('bufferevent_login_failures_total', 'Failed logins (wrong username or password).');
+  metrics.counter('bufferevent_login_throttled_total', 'Login attempts refused by throttling.');
+  metrics.counter('bufferevent_chat_joins_total', 'Chat room joins.');
+  metrics.counter('bufferevent_chat_messages_total', 'Chat messages posted.');
+  metrics.counter('bufferevent_chat_rate_limited_total', 'Chat messages refused by the per-user rate limit.');
+  metrics.counter('bufferevent_tail_starts_total', 'Log tail starts.');
+
   // The server's own origin includes the port, known only once listening (port 0 picks one).
-  let originCheck: OriginValidator | undefined;
+  const origins: { check?: OriginValidator } = {};
   const websocket: RoutingApplication = {
     resolve: (scope) =>
-      originCheck === undefined ? refuse(scope, 503, 'the server is starting') : originCheck.resolve(scope),
+      origins.check === undefined
+        ? refuse(scope, 503, 'the server is starting')
+        : origins.check.resolve(scope),
   };
   const application = new ProtocolTypeRouter({ websocket, http: pages.handle });
   const server = await serve(application, {
@@ -158,17 +169,10 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     maxPayload: limits.maxMessageBytes,
   });
   const running = server;
-  originCheck = new OriginValidator(new CookieMiddleware(sessions), [
+  origins.check = new OriginValidator(new CookieMiddleware(sessions), [
     ...ownOrigins(config.host, running.port),
     ...config.allowedOrigins,
   ]);
-  metrics.counter('bufferevent_logins_total', 'Successful logins.');
-  metrics.counter('bufferevent_login_failures_total', 'Failed logins (wrong username or password).');
-  metrics.counter('bufferevent_login_throttled_total', 'Login attempts refused by throttling.');
-  metrics.counter('bufferevent_chat_joins_total', 'Chat room joins.');
-  metrics.counter('bufferevent_chat_messages_total', 'Chat messages posted.');
-  metrics.counter('bufferevent_chat_rate_limited_total', 'Chat messages refused by the per-user rate limit.');
-  metrics.counter('bufferevent_tail_starts_total', 'Log tail starts.');
   metrics.gauge('bufferevent_consumers', 'WebSocket consumers running.', () => running.stats().consumers);
   metrics.gauge(
     'bufferevent_refused_handshakes_total',
