@@ -167,6 +167,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     channelLayer: layer,
     logger: log,
     maxPayload: limits.maxMessageBytes,
+    maxConnections: limits.maxConnections,
   });
   const running = server;
   origins.check = new OriginValidator(new CookieMiddleware(sessions), [

@@ -206,6 +206,26 @@ describe('shutdown and start-up', () => {
     });
   });
 
+  it('refuses connections beyond maxConnections: a handshake with 503, a page connection closed', async () => {
+    const app = new ProtocolTypeRouter({
+      websocket: new URLRouter([path('ws/', ScopeReporter)]),
+      http: (_request: unknown, response: import('node:http').ServerResponse) => response.end('page'),
+    });
+    const server = await started(serve(app, { port: 0, maxConnections: 2 }));
+    const first = await connectClient(server.port, '/ws/');
+    const second = await connectClient(server.port, '/ws/');
+    expect(await refusalStatus(server.port, '/ws/')).toBe(503);
+    await expect(get(server.port, '/')).rejects.toThrow();
+    first.socket.close();
+    await waitFor(() => server.stats().consumers === 1);
+    expect(await get(server.port, '/')).toEqual({ status: 200, body: 'page' });
+    await waitFor(() => server.stats().pageConnections === 0);
+    const third = await connectClient(server.port, '/ws/');
+    third.socket.close();
+    second.socket.close();
+    expect(server.stats().refusedHandshakes).toBe(1);
+  });
+
   it('rejects when the port is taken, leaving nothing open', async () => {
     const first = await started(serve(ScopeReporter, { port: 0 }));
     const before = EventBase.default().stats();

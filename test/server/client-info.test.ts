@@ -36,4 +36,13 @@ describe('clientInfo', () => {
       secure: false,
     });
   });
+
+  it('trusts proxies by network, for IPv4 and IPv6', () => {
+    const chain = headers({ 'x-forwarded-for': '198.51.100.7, 10.1.2.3', 'x-forwarded-proto': 'https' });
+    expect(clientInfo('10.9.9.9', chain, ['10.0.0.0/8'])).toEqual({ address: '198.51.100.7', secure: true });
+    expect(clientInfo('11.0.0.1', chain, ['10.0.0.0/8'])).toEqual({ address: '11.0.0.1', secure: false });
+    const v6 = headers({ 'x-forwarded-for': '2001:db8::7' });
+    expect(clientInfo('fd00::1', v6, ['fd00::/8'])).toEqual({ address: '2001:db8::7', secure: false });
+    expect(clientInfo('::ffff:10.0.0.5', chain, ['10.0.0.0/8']).address).toBe('198.51.100.7');
+  });
 });

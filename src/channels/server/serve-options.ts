@@ -18,6 +18,12 @@ export interface ServeOptions extends ConnectionLimits {
   channelLayer?: ChannelLayer | null;
   /** Messages (and layer messages) that may wait for one consumer's handlers; more closes with 1008. Default 64. */
   inboxSize?: number;
+  /**
+   * Connections at once, WebSockets (from the handshake on) and page connections together; a
+   * WebSocket handshake beyond it is answered 503, a page connection beyond it is closed. Default:
+   * no limit.
+   */
+  maxConnections?: number;
   /** How long close() waits for consumers' disconnect handlers. Default 10 s. */
   shutdownTimeout?: number;
   /** ASGI's root_path: the prefix routing strips from paths. Default ''. */
@@ -32,6 +38,7 @@ export interface ResolvedServeOptions {
   backlog?: number;
   inboxSize: number;
   shutdownTimeout: number;
+  maxConnections: number;
   rootPath: string;
   logger: ChannelsLogger;
   limits: ConnectionLimits;
@@ -72,6 +79,10 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
     inboxSize: requireInteger(options.inboxSize ?? 64, 'inboxSize', 1, 1_000_000),
     shutdownTimeout: requireInteger(options.shutdownTimeout ?? 10_000, 'shutdownTimeout', 1, 2 ** 31 - 1),
+    maxConnections:
+      options.maxConnections === undefined
+        ? Number.POSITIVE_INFINITY
+        : requireInteger(options.maxConnections, 'maxConnections', 1, 2 ** 31 - 1),
     rootPath: options.rootPath ?? '',
     logger,
     limits,

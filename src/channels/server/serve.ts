@@ -38,7 +38,9 @@ export type { ServeOptions } from './serve-options.ts';
 export interface ChannelsServerStats {
   /** Consumers running: connecting, open, or finishing their disconnect. */
   consumers: number;
-  /** Handshakes refused before a consumer existed (no route, middleware refusal, failure). */
+  /** Page (HTTP) connections open. */
+  pageConnections: number;
+  /** Handshakes refused before a consumer existed (no route, middleware refusal, failure, full). */
   refusedHandshakes: number;
 }
 
@@ -56,6 +58,7 @@ export class ChannelsServer {
   >();
   readonly #removeTarget: () => void;
   #refused = 0;
+  #pageConnections = 0;
   #closing: Promise<void> | null = null;
 
   /** @internal Use serve(). */
@@ -69,6 +72,14 @@ export class ChannelsServer {
     this.channelLayer = layer;
     this.#ownsLayer = ownsLayer;
     this.httpServer = createServer((request, response) => this.#http(application, request, response));
+    this.httpServer.on('connection', (socket: import('node:net').Socket) => {
+      if (this.#connectionCount() >= options.maxConnections) {
+        socket.destroy();
+        return;
+      }
+      this.#pageConnections++;
+      socket.once('close', () => this.#pageConnections--);
+    });
     this.webSocketServer = new WebSocketServer({
       host: options.host,
       port: options.port,
@@ -97,7 +108,15 @@ export class ChannelsServer {
   }
 
   stats(): ChannelsServerStats {
-    return { consumers: this.#connections.size, refusedHandshakes: this.#refused };
+    return {
+      consumers: this.#connections.size,
+      pageConnections: this.#pageConnections,
+      refusedHandshakes: this.#refused,
+    };
+  }
+
+  #connectionCount(): number {
+    return this.#connections.size + this.#pageConnections;
   }
 
   /**
@@ -137,11 +156,10 @@ export class ChannelsServer {
 
   #handshake(application: Application, info: VerifyClientInfo, done: VerifyClientDone): void {
     const request = info.req;
-    const refuse = (status: number, reason: string) => {
-      this.#refused++;
-      done(false, status, reason);
-    };
+    // Counted by the 'wsClientError' listener, which every refused handshake reaches.
+    const refuse = (status: number, reason: string) => done(false, status, reason);
     if (this.#closing !== null) return refuse(503, 'the server is shutting down');
+    if (this.#connectionCount() >= this.#options.maxConnections) return refuse(503, 'the server is full');
     const scope = requestScope('websocket', request, this.#scopeContext());
     let resolved;
     try {
