@@ -6,19 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_system_packages() {
-  ! pkg-config --atleast-version=2.1 libevent_core libevent_extra 2>/dev/null
+  ! pkg-config --atleast-version=2.1 libevent_core libevent_extra 2>/dev/null || ! command -v redis-server >/dev/null 2>&1
 }
 
+# redis-server is for the Redis channel layer's tests, which start their own server (never as a service).
 if need_system_packages; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: installing libevent-dev and pkg-config with apt-get"
+    echo "bootstrap: installing libevent-dev, pkg-config and redis-server with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq libevent-dev pkg-config >/dev/null
+    apt-get install -y -qq libevent-dev pkg-config redis-server >/dev/null
   else
-    echo "bootstrap: libevent 2.1 development files are missing. Install them and run again:" >&2
-    echo "  Debian/Ubuntu: sudo apt-get install libevent-dev pkg-config" >&2
-    echo "  Fedora/RHEL:   sudo dnf install libevent-devel pkgconf-pkg-config" >&2
+    echo "bootstrap: libevent 2.1 development files or redis-server are missing. Install them and run again:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install libevent-dev pkg-config redis-server" >&2
+    echo "  Fedora/RHEL:   sudo dnf install libevent-devel pkgconf-pkg-config redis" >&2
     exit 1
   fi
 fi
