@@ -108,3 +108,17 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
   };
 }
+
+/** A logger that keeps what the layer reports, for assertions (and a quiet test output). */
+export function recordingLogger(): {
+  info: (line: string) => void;
+  warn: (line: string) => void;
+  lines: string[];
+} {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (line) => void lines.push(`info: ${line}`),
+    warn: (line) => void lines.push(`warn: ${line}`),
+  };
+}
