@@ -79,6 +79,11 @@ export class RedisConnection {
   /** Calls waiting for the connection to become ready. */
   readonly #readyWaiters = new Set<() => void>();
   #everReady = false;
+  /**
+   * Ready as far as we know: ioredis may still say 'ready' for a moment after the socket failed
+   * (commands already reject), so a connection error also clears this until the next 'ready'.
+   */
+  #up = false;
   #lostAt: number | undefined;
   #closed = false;
   /** How many times the connection came back after being lost. */
@@ -107,7 +112,7 @@ export class RedisConnection {
   }
 
   get ready(): boolean {
-    return this.client.status === 'ready';
+    return this.#up && this.client.status === 'ready';
   }
 
   /** Runs `command` once the connection is ready, within the timeout; never resends it. */
@@ -126,7 +131,10 @@ export class RedisConnection {
       return await Promise.race([command(this.client), timeout]);
     } catch (error) {
       if (this.#closed) throw layerClosed(operation);
-      if (isConnectionError(error)) throw layerUnavailable(operation, (error as Error).message);
+      if (isConnectionError(error)) {
+        this.#up = false;
+        throw layerUnavailable(operation, (error as Error).message);
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -192,6 +200,7 @@ export class RedisConnection {
     }
     const wasReconnect = this.#everReady;
     this.#everReady = true;
+    this.#up = true;
     this.#lostAt = undefined;
     const waiters = [...this.#readyWaiters];
     this.#readyWaiters.clear();
@@ -200,6 +209,7 @@ export class RedisConnection {
   }
 
   #lost(): void {
+    this.#up = false;
     if (this.#closed || !this.#everReady || this.#lostAt !== undefined) return;
     this.#lostAt = Date.now();
     this.#options.logger.warn(

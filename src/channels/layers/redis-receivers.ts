@@ -48,6 +48,8 @@ export interface ReaderBackend {
   reportError(message: string): void;
 }
 
+const RETRY_PAUSE_MS = 100;
+
 export class ChannelReaders {
   readonly #backend: ReaderBackend;
   readonly #readers = new Map<string, Reader>();
@@ -175,7 +177,9 @@ export class ChannelReaders {
         } catch (error) {
           if (this.#closed) return;
           if ((error as { code?: unknown }).code === 'ERR_CHANNEL_LAYER_UNAVAILABLE') {
-            // Receivers keep waiting through an outage; the pump resumes on reconnection.
+            // Receivers keep waiting through an outage; the pump resumes on reconnection (and
+            // never retries faster than every RETRY_PAUSE_MS, whatever the connection reports).
+            await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
             await this.#backend.whenReady();
             continue;
           }
