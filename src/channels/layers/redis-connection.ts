@@ -8,7 +8,7 @@
 //   PUBLISH after a restart: delivery stays at-most-once);
 // - losing and regaining the server is logged and counted.
 import { Redis, type RedisOptions } from 'ioredis';
-import { ChannelLayerTypeError, layerClosed, layerUnavailable } from '../errors.ts';
+import { ChannelLayerRangeError, ChannelLayerTypeError, layerClosed, layerUnavailable } from '../errors.ts';
 
 /** Where the layer reports connection events; defaults to the console. */
 export interface RedisLayerLogger {
@@ -65,7 +65,7 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
 
 function positiveSeconds(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value > 0) || value > 3600)
-    throw new ChannelLayerTypeError(
+    throw new ChannelLayerRangeError(
       `${name} must be a number of seconds above 0 and at most 3600, got ${String(value)}`,
       'ERR_CHANNEL_INVALID_OPTION',
     );

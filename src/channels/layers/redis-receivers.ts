@@ -120,11 +120,6 @@ export class ChannelReaders {
     reader.wake?.();
   }
 
-  /** Something may have been queued on any process-specific channel under `head` (`name!`). */
-  wakeProcessChannels(head: string): void {
-    for (const channel of this.#readers.keys()) if (channel.startsWith(head)) this.wake(channel);
-  }
-
   /** After a reconnection: wakes may have been lost, so every pump looks again. */
   wakeAll(): void {
     for (const channel of this.#readers.keys()) this.wake(channel);
