@@ -84,6 +84,7 @@ export class RedisConnection {
    * (commands already reject), so a connection error also clears this until the next 'ready'.
    */
   #up = false;
+  #lastError: string | undefined;
   #lostAt: number | undefined;
   #closed = false;
   /** How many times the connection came back after being lost. */
@@ -107,8 +108,15 @@ export class RedisConnection {
     });
     this.client.on('ready', () => this.#ready());
     this.client.on('close', () => this.#lost());
-    // Without a listener ioredis prints every failed attempt itself; the loss is logged once in #lost.
-    this.client.on('error', () => {});
+    // Without a listener ioredis prints every failed attempt itself. Each distinct error is logged
+    // once (a server that stays down refuses every attempt the same way).
+    this.client.on('error', (error: Error) => {
+      if (this.#closed || error.message === this.#lastError) return;
+      this.#lastError = error.message;
+      this.#options.logger.warn(
+        `channel layer: ${this.#role} connection to ${this.#where()}: ${error.message}`,
+      );
+    });
   }
 
   get ready(): boolean {
@@ -201,6 +209,7 @@ export class RedisConnection {
     const wasReconnect = this.#everReady;
     this.#everReady = true;
     this.#up = true;
+    this.#lastError = undefined;
     this.#lostAt = undefined;
     const waiters = [...this.#readyWaiters];
     this.#readyWaiters.clear();

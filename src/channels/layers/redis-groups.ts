@@ -77,7 +77,12 @@ export class LocalGroups {
     for (const name of group === undefined ? [...this.#groups.keys()] : [group]) {
       const members = this.#groups.get(name);
       if (members === undefined) continue;
-      for (const [channel, lapsesAt] of members) if (lapsesAt <= now) this.discard(name, channel);
+      // Join order is lapse order (a renewal moves the member to the end), so this stops at the
+      // first live member: a broadcast to a large group does not walk it.
+      for (const [channel, lapsesAt] of members) {
+        if (lapsesAt > now) break;
+        this.discard(name, channel);
+      }
     }
   }
 

@@ -63,12 +63,15 @@ export class TopicSubscriptions {
     let subscribing = this.#subscribed.get(topic);
     if (subscribing === undefined) {
       if (!this.#connection.ready) return;
-      subscribing = this.#connection.client.subscribe(topic).then(
+      const attempt: Promise<void> = this.#connection.client.subscribe(topic).then(
         () => {},
-        // Lost meanwhile: the reconnection subscribes again.
-        () => void this.#subscribed.delete(topic),
+        () => {
+          // Lost meanwhile: the reconnection subscribes again (unless it already has).
+          if (this.#subscribed.get(topic) === attempt) this.#subscribed.delete(topic);
+        },
       );
-      this.#subscribed.set(topic, subscribing);
+      subscribing = attempt;
+      this.#subscribed.set(topic, attempt);
     }
     await subscribing;
   }
