@@ -100,6 +100,23 @@ describe('RedisChannelLayer groups across two layers', () => {
     await expectNothingOn(b, member);
   });
 
+  it('expiry and groupExpiry hold for process-specific members delivered by their own process', async () => {
+    const [a, b] = pair({ expiry: 1, groupExpiry: 2 });
+    const member = await b.newChannel();
+    await b.groupAdd('room', member);
+    const base = b.stats().subscriptions;
+    await a.groupSend('room', { type: 'stale' });
+    await expect.poll(() => b.stats().bufferedMessages, { timeout: 5_000 }).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await expectNothingOn(b, member); // expired in the local buffer
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    // The membership has lapsed: the next payload prunes it and B leaves the group topic.
+    await a.groupSend('room', { type: 'too-late' });
+    await expect.poll(() => b.stats().memberships, { timeout: 5_000 }).toBe(0);
+    expect(b.stats().subscriptions).toBe(base - 1);
+    await expectNothingOn(b, member);
+  });
+
   it("groupDiscard and flush from A reach B's own memberships", async () => {
     const [a, b] = pair();
     const member = await b.newChannel();
