@@ -76,7 +76,8 @@ export class RedisChannelLayer implements ChannelLayer {
   readonly #options: ResolvedLayerOptions;
   readonly #maxMessageBytes: number;
   readonly #warn: (message: string) => void;
-  readonly #id = randomBytes(12).toString('base64url');
+  /** Names this layer in its channels and payloads: 12 random bytes are LAYER_ID_LENGTH (16) base64url characters. */
+  readonly #id = randomBytes((LAYER_ID_LENGTH / 4) * 3).toString('base64url');
   readonly #keys: RedisKeys;
   readonly #commands: RedisConnection;
   readonly #scripts: LayerScripts;
@@ -104,7 +105,6 @@ export class RedisChannelLayer implements ChannelLayer {
         'ERR_CHANNEL_INVALID_OPTION',
       );
     this.#maxMessageBytes = maxMessageBytes;
-    if (this.#id.length !== LAYER_ID_LENGTH) throw new Error('layer id length');
     this.#keys = new RedisKeys(prefix);
     this.#commands = new RedisConnection(connection, 'command');
     this.#scripts = withScripts(this.#commands.client);
