@@ -23,6 +23,20 @@ if need_system_packages; then
   fi
 fi
 
+# redis-server: the Redis channel layer's tests start their own (never as a service). Only the
+# tests need it, so without root it is a warning (the tests then fail saying how to install it).
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing redis-server with apt-get (for the Redis channel layer's tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "bootstrap: redis-server is missing; the Redis channel layer's tests need it:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install redis-server   Fedora/RHEL: sudo dnf install redis" >&2
+  fi
+fi
+
 newer_than() { # newer_than TARGET SOURCES... : true when TARGET exists and is newer than every source
   local target=$1; shift
   [ -e "$target" ] || return 1

@@ -44,3 +44,11 @@ export class ChannelLayerRangeError extends RangeError {
 export function layerClosed(operation: string): ChannelLayerError {
   return new ChannelLayerError(`${operation}: the channel layer is closed`, 'ERR_CHANNEL_LAYER_CLOSED');
 }
+
+/** Redis (or another layer's server) could not be reached within the layer's `timeout`. */
+export function layerUnavailable(operation: string, why: string): ChannelLayerError {
+  return new ChannelLayerError(
+    `${operation}: the channel layer's server is unavailable (${why}); the layer keeps reconnecting, retry later`,
+    'ERR_CHANNEL_LAYER_UNAVAILABLE',
+  );
+}

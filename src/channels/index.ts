@@ -18,6 +18,9 @@ export type {
 } from './layers/channel-layer.ts';
 export { InMemoryChannelLayer } from './layers/in-memory.ts';
 export type { InMemoryChannelLayerOptions, InMemoryChannelLayerStats } from './layers/in-memory.ts';
+export { DEFAULT_MAX_MESSAGE_BYTES, RedisChannelLayer } from './layers/redis.ts';
+export type { RedisChannelLayerOptions, RedisChannelLayerStats } from './layers/redis.ts';
+export type { RedisConnectionOptions, RedisLayerLogger } from './layers/redis-connection.ts';
 export { ChannelFull, ChannelLayerError, ChannelLayerRangeError, ChannelLayerTypeError } from './errors.ts';
 export {
   PROTOCOL_TYPES,
@@ -59,6 +62,8 @@ export {
 export type { OriginValidatorOptions, ParsedOrigin } from './middleware/origin.ts';
 export { CookieMiddleware, parseCookies } from './middleware/cookies.ts';
 export { MemorySessionStore } from './middleware/session-store.ts';
+export { RedisSessionStore } from './middleware/session-store-redis.ts';
+export type { RedisSessionStoreOptions } from './middleware/session-store-redis.ts';
 export type { MemorySessionStoreOptions, SessionData, SessionStore } from './middleware/session-store.ts';
 export { Session } from './middleware/session.ts';
 export {
