@@ -10,6 +10,8 @@ import { SessionMiddleware } from '../channels/middleware/session-middleware.ts'
 import type { SessionStore } from '../channels/middleware/session-store.ts';
 import type { ChannelLayer } from '../channels/layers/channel-layer.ts';
 import { InMemoryChannelLayer } from '../channels/layers/in-memory.ts';
+import { RedisChannelLayer } from '../channels/layers/redis.ts';
+import { RedisSessionStore } from '../channels/middleware/session-store-redis.ts';
 import {
   ProtocolTypeRouter,
   URLRouter,
@@ -41,9 +43,9 @@ export interface BundledServerOptions {
   /** Signs session cookies (see resolveSecretKey). */
   readonly secretKey: string;
   readonly log?: EventLog;
-  /** Default: the in-memory layer (one process). */
+  /** Default: the Redis layer when the config names Redis, else the in-memory layer (one process). */
   readonly channelLayer?: ChannelLayer;
-  /** Default: sessions in memory. */
+  /** Default: sessions in Redis when the config names Redis, else in memory. */
   readonly sessionStore?: SessionStore;
   readonly users?: UserDirectory;
   readonly loginGate?: LoginGate;
@@ -100,8 +102,23 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     },
   );
   const users = options.users ?? new UsersFile(config.usersFile);
+  // Keys of this server in a Redis shared with other applications start with 'bufferevent'.
+  const redisLog = {
+    info: (message: string) => log.event('redis', { message }),
+    warn: (message: string) => log.event('redis', { message }, 'warn'),
+  };
   const ownsLayer = options.channelLayer === undefined;
-  const layer = options.channelLayer ?? new InMemoryChannelLayer();
+  const layer =
+    options.channelLayer ??
+    (config.redis === null
+      ? new InMemoryChannelLayer()
+      : new RedisChannelLayer({ url: config.redis, prefix: 'bufferevent', logger: redisLog }));
+  const ownsSessionStore = options.sessionStore === undefined && config.redis !== null;
+  const sessionStore =
+    options.sessionStore ??
+    (config.redis === null
+      ? undefined
+      : new RedisSessionStore({ url: config.redis, prefix: 'bufferevent:session:', logger: redisLog }));
   const chatRooms = new ChatRooms({ historySize: limits.chatHistory, maxRooms: 10_000 });
   const rateLimiter = new RateLimiter({ perSecond: 5, burst: 20 });
 
@@ -127,7 +144,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     {
       secret: options.secretKey,
       maxAge: config.sessionMaxAge,
-      ...(options.sessionStore === undefined ? {} : { store: options.sessionStore }),
+      ...(sessionStore === undefined ? {} : { store: sessionStore }),
     },
   );
   const pages = new Pages({
@@ -204,6 +221,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
         await running.close();
         tail.close();
         if (ownsLayer) await layer.close();
+        if (ownsSessionStore) await (sessionStore as RedisSessionStore).close();
         log.event('server.stopped', {});
       })()),
   };

@@ -37,7 +37,10 @@ async function usersFileText(): Promise<string> {
   return sharedUsers;
 }
 
-export async function startSite(extra: Record<string, unknown> = {}): Promise<TestSite> {
+export async function startSite(
+  extra: Record<string, unknown> = {},
+  secretKey = 'k'.repeat(40),
+): Promise<TestSite> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'be-site-'));
   writeFileSync(path.join(dir, 'users.json'), await usersFileText(), { mode: 0o600 });
   const appLog = path.join(dir, 'app.log');
@@ -60,7 +63,7 @@ export async function startSite(extra: Record<string, unknown> = {}): Promise<Te
   const log = new EventLog({
     write: (line: string) => events.push(JSON.parse(line) as Record<string, unknown>),
   });
-  const running = await startBundledServer({ config, secretKey: 'k'.repeat(40), log });
+  const running = await startBundledServer({ config, secretKey, log });
   return {
     dir,
     running,
