@@ -37,9 +37,10 @@ export interface VerifyClientInfo {
   /**
    * Aborted when the handshake ends before verifyClient answered (its deadline passed, the server
    * closed, the client left), so an async verifyClient can stop its work; its answer is then ignored.
-   * Not in ws.
+   * Not in ws. Always set by this server; optional in the type so that callbacks annotated with ws's
+   * info type still fit.
    */
-  signal: AbortSignal;
+  signal?: AbortSignal;
 }
 
 export type VerifyClientDone = (

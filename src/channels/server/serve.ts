@@ -156,6 +156,7 @@ export class ChannelsServer {
 
   #handshake(application: Application, info: VerifyClientInfo, done: VerifyClientDone): void {
     const request = info.req;
+    const signal = info.signal!;
     // Counted by the 'wsClientError' listener, which every refused handshake reaches.
     const refuse = (status: number, reason: string) => done(false, status, reason);
     if (this.#closing !== null) return refuse(503, 'the server is shutting down');
@@ -182,7 +183,7 @@ export class ChannelsServer {
     }
     prepareScope(resolved).then(
       (prepared) => {
-        if (info.signal.aborted) return;
+        if (signal.aborted) return;
         if (this.#closing !== null) return refuse(503, 'the server is shutting down');
         let consumer;
         try {
@@ -197,7 +198,7 @@ export class ChannelsServer {
           prepared,
           this.channelLayer,
           {
-            signal: info.signal,
+            signal,
             offeredSubprotocols: offered,
             accept: (subprotocol) => {
               this.#accepting.set(request, { connection, subprotocol });
@@ -212,7 +213,7 @@ export class ChannelsServer {
         connection.start();
       },
       (error: unknown) => {
-        if (info.signal.aborted) return;
+        if (signal.aborted) return;
         this.#log('error', 'preparing the scope (middleware) failed; answering 500', scope.path, error);
         refuse(500, 'internal error');
       },
