@@ -1,5 +1,5 @@
-// The channel layer contract run against every layer available here (the in-memory one; the Redis
-// layer joins the list when it exists), then what is specific to InMemoryChannelLayer.
+// The channel layer contract run against the in-memory layer (redis-layer.test.ts runs it against
+// the Redis layer, around a real redis-server), then what is specific to InMemoryChannelLayer.
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryChannelLayer } from '../../src/channels/index.ts';
 import type { ChannelLayerOptions } from '../../src/channels/index.ts';

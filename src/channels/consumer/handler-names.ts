@@ -3,11 +3,21 @@
 // first. Methods of the consumer base classes (accept, close, send, connect, ...) are never picked,
 // so a message type cannot make a consumer close itself or send arbitrary frames.
 
+// A group message is dispatched once per member, so the names of recent types are kept (a bounded
+// number: types come from the application, but nothing stops a sender from making up new ones).
+const namesByType = new Map<string, readonly string[]>();
+const MAX_REMEMBERED_TYPES = 1024;
+
 /** The method names a message `type` may be handled by, in the order they are tried. */
-export function handlerNamesOf(type: string): string[] {
+export function handlerNamesOf(type: string): readonly string[] {
+  const known = namesByType.get(type);
+  if (known !== undefined) return known;
   const snake = type.replaceAll('.', '_');
   const camel = snake.replace(/_+([a-zA-Z0-9])/g, (_match, next: string) => next.toUpperCase());
-  return camel === snake ? [snake] : [camel, snake];
+  const names = Object.freeze(camel === snake ? [snake] : [camel, snake]);
+  if (namesByType.size >= MAX_REMEMBERED_TYPES) namesByType.clear();
+  namesByType.set(type, names);
+  return names;
 }
 
 /**
