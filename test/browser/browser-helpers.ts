@@ -95,11 +95,15 @@ export async function pageAs(
   return page;
 }
 
-/** Saves a screenshot of `page` into the test output (and, with `readmeName`, into docs/images). */
+/**
+ * Saves a screenshot of `page` into the test output. With `readmeName` and
+ * BUFFEREVENT_README_SCREENSHOTS=1 also into docs/images (committed files: an ordinary test run must
+ * not rewrite them, if only because the chat shows the time).
+ */
 export async function screenshot(page: Page, name: string, readmeName?: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
-  if (readmeName !== undefined) {
+  if (readmeName !== undefined && process.env.BUFFEREVENT_README_SCREENSHOTS === '1') {
     mkdirSync(README_IMAGES, { recursive: true });
     await page.screenshot({ path: path.join(README_IMAGES, readmeName) });
   }

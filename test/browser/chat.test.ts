@@ -57,6 +57,8 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     await waitInPage(ann, "document.querySelectorAll('#members li').length === 2");
     expect(await members(ann)).toEqual(['ann', 'bob']);
     expect(await members(bob)).toEqual(['ann', 'bob']);
+    // A room page shows the room only (the lobby's part of the page stays hidden).
+    expect(await ann.isVisible('#lobby')).toBe(false);
 
     await say(ann, 'Hello Bob, the deploy is done.');
     await waitForTexts(bob, ['Hello Bob, the deploy is done.']);
@@ -109,6 +111,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     await bob.waitForSelector('#room-list a[href="/chat/kitchen/"]');
     const item = bob.locator('#room-list li', { has: bob.locator('a[href="/chat/kitchen/"]') });
     expect((await item.textContent())?.replace(/\s+/g, ' ')).toBe('kitchen · 1 here');
+    expect(await bob.isVisible('#room')).toBe(false);
     await screenshot(bob, 'chat-lobby');
     await Promise.all([bob.waitForURL('**/chat/kitchen/'), item.locator('a').click()]);
     await waitInPage(bob, "document.querySelectorAll('#members li').length === 2");

@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORDS, siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
+  DESKTOP,
   evaluate,
   waitInPage,
   freshPage,
@@ -50,6 +51,10 @@ describe('login and logout in the browser', { timeout: 60_000 }, () => {
     const page = await freshPage(browser);
     await page.goto(`${origin}/login`);
     await screenshot(page, 'login-form');
+    // The form is a card of its own height, centred (not stretched to the window's height).
+    const card = (await page.locator('main.card').boundingBox())!;
+    expect(card.height).toBeLessThan(DESKTOP.height * 0.8);
+    expect(card.y).toBeGreaterThan(0);
     await submitLogin(page, 'ann', PASSWORDS.ann);
     expect(new URL(page.url()).pathname).toBe('/chat/');
     expect(await page.textContent('header .who')).toBe('ann');

@@ -83,6 +83,7 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
     await openTail(bob, site);
     const titles = (page: typeof bob) => page.locator('#log-choice option').allTextContents();
     expect(await titles(bob)).toEqual(['App']);
+    await screenshot(bob, 'tail-before-start');
     expect(
       await evaluate<string[]>(
         bob,

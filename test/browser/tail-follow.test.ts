@@ -1,0 +1,115 @@
+// The log page while a file changes under it: rotation by rename and truncation show the engine's
+// notices and then the new lines; auto-scroll follows at the bottom and stays put after the reader
+// scrolls up.
+import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSite, type TestSite } from '../server/bundled-helpers.ts';
+import {
+  evaluate,
+  launchBrowser,
+  pageAs,
+  screenshot,
+  screenshotFailuresAndCloseContexts,
+  waitInPage,
+} from './browser-helpers.ts';
+import { openTail, shownItems, start, waitForLineCount, waitForNotice } from './tail-helpers.ts';
+
+let browser: Browser;
+let site: TestSite;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+beforeEach(async () => {
+  site = await startSite();
+  return () => site.stop();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+screenshotFailuresAndCloseContexts('tail-follow');
+
+interface Scroll {
+  top: number;
+  max: number;
+  follow: boolean;
+}
+
+const scrollOf = (page: Page) =>
+  evaluate<Scroll>(
+    page,
+    "(() => { const l = document.getElementById('lines'); return { top: l.scrollTop, max: l.scrollHeight - l.clientHeight, follow: document.getElementById('follow').checked }; })()",
+  );
+
+function appendNumbered(from: number, count: number): void {
+  let text = '';
+  for (let i = from; i < from + count; i++) text += `line ${i}\n`;
+  appendFileSync(site.appLog, text);
+}
+
+describe('the log page while the file changes', { timeout: 60_000 }, () => {
+  it('shows rotation by rename and truncation as notices, then the new file’s lines', async () => {
+    const page = await pageAs(browser, site, 'bob');
+    await openTail(page, site);
+    await start(page, '1');
+    await waitForLineCount(page, 2);
+
+    appendFileSync(site.appLog, 'last line of the old file\n');
+    await waitForLineCount(page, 3);
+    renameSync(site.appLog, `${site.appLog}.1`);
+    writeFileSync(site.appLog, 'first line of the new file\n');
+    await waitForNotice(page, 'replaced');
+    await waitForLineCount(page, 4);
+
+    truncateSync(site.appLog, 0);
+    await waitForNotice(page, 'truncated');
+    appendFileSync(site.appLog, 'after truncation\n');
+    await waitForLineCount(page, 5);
+    await screenshot(page, 'tail-rotated');
+
+    expect(await shownItems(page)).toEqual([
+      'notice: — following App —',
+      'line: first line',
+      'line: second line',
+      'line: last line of the old file',
+      'notice: — The log file was replaced (rotated or re-created); following the new file from its start. —',
+      'line: first line of the new file',
+      'notice: — The log file was truncated; reading it again from its start. —',
+      'line: after truncation',
+    ]);
+  });
+
+  it('follows new lines at the bottom, and stays put once the reader scrolls up', async () => {
+    const page = await pageAs(browser, site, 'bob');
+    await openTail(page, site);
+    await start(page, '1');
+    await waitForLineCount(page, 2);
+
+    appendNumbered(1, 100);
+    await waitForLineCount(page, 102);
+    const following = await scrollOf(page);
+    expect(following.max).toBeGreaterThan(0);
+    expect(following.top).toBeGreaterThanOrEqual(following.max - 8);
+    expect(following.follow).toBe(true);
+
+    // The reader scrolls up: Follow switches off and new lines do not move the view.
+    await evaluate(page, "document.getElementById('lines').scrollTo({ top: 40 })");
+    await waitInPage(page, "!document.getElementById('follow').checked");
+    appendNumbered(101, 50);
+    await waitForLineCount(page, 152);
+    const paused = await scrollOf(page);
+    expect(paused.top).toBe(40);
+    expect(paused.max).toBeGreaterThan(following.max);
+    expect(paused.follow).toBe(false);
+
+    // Back at the bottom (here with End on the focused view) it follows again.
+    await page.focus('#lines');
+    await page.keyboard.press('End');
+    await waitInPage(page, "document.getElementById('follow').checked");
+    appendNumbered(151, 50);
+    await waitForLineCount(page, 202);
+    const resumed = await scrollOf(page);
+    expect(resumed.top).toBeGreaterThanOrEqual(resumed.max - 8);
+    expect(resumed.max).toBeGreaterThan(paused.max);
+  });
+});
