@@ -3,6 +3,7 @@
 // scrolls up.
 import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
+import type { WebSocket } from '../../src/websocket/index.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
@@ -111,5 +112,37 @@ describe('the log page while the file changes', { timeout: 60_000 }, () => {
     const resumed = await scrollOf(page);
     expect(resumed.top).toBeGreaterThanOrEqual(resumed.max - 8);
     expect(resumed.max).toBeGreaterThan(paused.max);
+  });
+
+  it('reconnects after the server closes the socket, and follows the file again', async () => {
+    const accepted: WebSocket[] = [];
+    const onConnection = (socket: WebSocket) => accepted.push(socket);
+    site.running.server.webSocketServer.on('connection', onConnection);
+    try {
+      const page = await pageAs(browser, site, 'bob');
+      await openTail(page, site);
+      await start(page, '1');
+      await waitForLineCount(page, 2);
+      expect(accepted).toHaveLength(1);
+      accepted[0]!.close(1011, 'test: server-side close');
+      await waitInPage(page, "document.getElementById('status').textContent.includes('reconnecting')");
+      appendFileSync(site.appLog, 'written while disconnected\n');
+      // The first retry comes after about a second; then the page starts the same file again.
+      await waitForNotice(page, 'reconnected');
+      await waitInPage(page, "document.getElementById('status').textContent === 'Following App.'", 20_000);
+      expect(accepted).toHaveLength(2);
+      appendFileSync(site.appLog, 'after the reconnect\n');
+      await waitForLineCount(page, 2 + 3 + 1);
+      expect((await shownItems(page)).slice(3)).toEqual([
+        'notice: — reconnected; the last lines of the file follow again —',
+        'notice: — following App —',
+        'line: first line',
+        'line: second line',
+        'line: written while disconnected',
+        'line: after the reconnect',
+      ]);
+    } finally {
+      site.running.server.webSocketServer.off('connection', onConnection);
+    }
   });
 });

@@ -61,8 +61,11 @@ lines.addEventListener('scroll', () => {
 const socket = reconnectingSocket('/ws/tail/', {
   onStatus: (text) => (status.textContent = text),
   onOpen: () => {
-    // After a reconnect, pick up where the reader was.
-    if (following !== null) socket.send({ type: 'start', log: following });
+    // After a reconnect, pick up where the reader was. The server sends the backlog again, so the
+    // lines shown just before the break may appear twice; the notice says why.
+    if (following === null) return;
+    appendNotice('reconnected; the last lines of the file follow again');
+    socket.send({ type: 'start', log: following });
   },
   onMessage: (message) => {
     switch (message.type) {
