@@ -14,7 +14,14 @@ import {
   screenshotFailuresAndCloseContexts,
   waitInPage,
 } from './browser-helpers.ts';
-import { openTail, shownItems, start, waitForLineCount, waitForNotice } from './tail-helpers.ts';
+import {
+  openTail,
+  shownItems,
+  shownNotices,
+  start,
+  waitForLineCount,
+  waitForNotice,
+} from './tail-helpers.ts';
 
 let browser: Browser;
 let site: TestSite;
@@ -144,5 +151,27 @@ describe('the log page while the file changes', { timeout: 60_000 }, () => {
     } finally {
       site.running.server.webSocketServer.off('connection', onConnection);
     }
+  });
+
+  it('keeps at most 5,000 entries in the page and says how many older ones it removed', async () => {
+    const page = await pageAs(browser, site, 'bob');
+    await openTail(page, site);
+    expect(await page.textContent('#limit-note')).toBe('The page keeps the last 5,000 lines.');
+    await start(page, '1');
+    await waitForLineCount(page, 2);
+    appendNumbered(1, 5050);
+    await waitInPage(
+      page,
+      "document.getElementById('lines').lastElementChild.textContent === 'line 5050\\n'",
+    );
+    // The start notice, the two backlog lines and 5,050 new ones: the oldest 53 are gone.
+    expect(await evaluate<number>(page, "document.getElementById('lines').childElementCount")).toBe(5000);
+    expect(
+      await evaluate<string>(page, "document.getElementById('lines').firstElementChild.textContent"),
+    ).toBe('line 51\n');
+    expect(await page.textContent('#limit-note')).toBe(
+      'The page keeps the last 5,000 lines; 53 older lines were removed from the page.',
+    );
+    expect(await shownNotices(page)).toEqual([]);
   });
 });

@@ -19,31 +19,59 @@ limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} l
 let following = null; // the log id being followed, or null
 let removed = 0;
 
-function appendNode(node) {
-  const stick = follow.checked && atBottom(lines);
-  lines.append(node);
-  if (lines.childElementCount > MAX_LINES) {
-    while (lines.childElementCount > MAX_LINES) {
-      lines.firstElementChild.remove();
-      removed++;
-    }
-    limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} lines; ${removed.toLocaleString()} older lines were removed from the page.`;
+let pending = []; // nodes waiting for the next frame
+let flushScheduled = false;
+
+/**
+ * Queues `nodes` for the end of the view; they go in once per frame. However fast lines arrive, the
+ * page lays out once per frame (reading the scroll position forces layout), and while the tab is
+ * hidden (no frames) the queue keeps only the last MAX_LINES nodes.
+ */
+function appendNodes(nodes) {
+  for (const node of nodes) pending.push(node);
+  if (pending.length > MAX_LINES) {
+    removed += pending.length - MAX_LINES;
+    pending = pending.slice(-MAX_LINES);
   }
+  if (!flushScheduled) {
+    flushScheduled = true;
+    requestAnimationFrame(flush);
+  }
+}
+
+function flush() {
+  flushScheduled = false;
+  const nodes = pending;
+  pending = [];
+  const stick = follow.checked && atBottom(lines);
+  const fragment = document.createDocumentFragment();
+  fragment.append(...nodes);
+  lines.append(fragment);
+  while (lines.childElementCount > MAX_LINES) {
+    lines.firstElementChild.remove();
+    removed++;
+  }
+  if (removed > 0)
+    limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} lines; ${removed.toLocaleString()} older lines were removed from the page.`;
   if (stick) lines.scrollTop = lines.scrollHeight;
 }
 
-function appendLine(text) {
+function lineNode(text) {
   const line = document.createElement('span');
   line.className = 'line';
   line.append(renderAnsi(text), '\n');
-  appendNode(line);
+  return line;
 }
 
-function appendNotice(text) {
+function noticeNode(text) {
   const notice = document.createElement('span');
   notice.className = 'notice';
   notice.textContent = `— ${text} —\n`;
-  appendNode(notice);
+  return notice;
+}
+
+function appendNotice(text) {
+  appendNodes([noticeNode(text)]);
 }
 
 function setFollowing(id) {
@@ -89,10 +117,9 @@ const socket = reconnectingSocket('/ws/tail/', {
         appendNotice(`following ${message.title}`);
         break;
       case 'items':
-        for (const item of message.items) {
-          if (item.type === 'line') appendLine(item.text);
-          else appendNotice(item.text);
-        }
+        appendNodes(
+          message.items.map((item) => (item.type === 'line' ? lineNode(item.text) : noticeNode(item.text))),
+        );
         break;
       case 'stopped':
         setFollowing(null);
