@@ -5,13 +5,14 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.ts';
-import { startSite, type TestSite } from '../server/bundled-helpers.ts';
+import { siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
   evaluate,
   launchBrowser,
   pageAs,
   screenshot,
   screenshotFailuresAndCloseContexts,
+  waitInPage,
 } from './browser-helpers.ts';
 import {
   openTail,
@@ -83,6 +84,9 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
     await openTail(bob, site);
     const titles = (page: typeof bob) => page.locator('#log-choice option').allTextContents();
     expect(await titles(bob)).toEqual(['App']);
+    expect(
+      await evaluate<string>(bob, "getComputedStyle(document.getElementById('lines'), '::before').content"),
+    ).toBe('"Choose a log file and press Start."');
     await screenshot(bob, 'tail-before-start');
     expect(
       await evaluate<string[]>(
@@ -144,5 +148,26 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
     await start(page, '1');
     await waitForLineCount(page, 14);
     await screenshot(page, 'tail', 'tail.png');
+  });
+
+  it('says so when no log file is configured for the user, with nothing to start', async () => {
+    const bare = await startSite({ logs: {} });
+    try {
+      const page = await pageAs(browser, bare, 'bob');
+      await page.goto(`${siteOrigin(bare)}/tail/`);
+      await waitInPage(page, "document.getElementById('status').textContent !== ''");
+      expect(await page.textContent('#status')).toBe('No log files are configured for you.');
+      expect(await page.isDisabled('#start')).toBe(true);
+      expect(await page.isDisabled('#log-choice')).toBe(true);
+      expect(await page.isDisabled('#stop')).toBe(true);
+      expect(
+        await evaluate<string>(
+          page,
+          "getComputedStyle(document.getElementById('lines'), '::before').content",
+        ),
+      ).toBe('"An administrator can add log files to the configuration."');
+    } finally {
+      await bare.stop();
+    }
   });
 });

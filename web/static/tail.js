@@ -108,7 +108,13 @@ const socket = reconnectingSocket('/ws/tail/', {
           }),
         );
         if (previous) select.value = previous;
-        if (message.logs.length === 0) status.textContent = 'No log files are configured for you.';
+        // Nothing to choose: the controls say so instead of inviting a Start that cannot work.
+        const none = message.logs.length === 0;
+        select.disabled = startButton.disabled = none;
+        if (none) {
+          status.textContent = 'No log files are configured for you.';
+          lines.dataset.placeholder = 'An administrator can add log files to the configuration.';
+        }
         break;
       }
       case 'started':
