@@ -133,6 +133,26 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     }
   });
 
+  it('shows the server’s refusal of a flood in the status line', async () => {
+    const ann = await openRoom('ann', 'flood');
+    // The per-user limit allows a burst of 20, then about 5 a second.
+    // Every text the status line shows is recorded: a later accepted message clears the line again.
+    await evaluate(
+      ann,
+      "window.statuses = []; new MutationObserver(() => window.statuses.push(document.getElementById('status').textContent)).observe(document.getElementById('status'), { childList: true, characterData: true, subtree: true })",
+    );
+    // Thirty submits in one go (typing them would take long enough for the limit to refill).
+    await evaluate(
+      ann,
+      "for (let i = 0; i < 30; i++) { document.getElementById('message').value = `flood ${i}`; document.getElementById('send').requestSubmit(); }",
+    );
+    await waitInPage(ann, "window.statuses.includes('you are sending too fast; wait a moment')");
+    await waitInPage(ann, "document.querySelectorAll('#messages li').length >= 20");
+    const shown = await texts(ann);
+    expect(shown.length).toBeLessThanOrEqual(22); // what refilled while the server read them
+    expect(shown.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => `flood ${i}`));
+  });
+
   it('reconnects a room the server closed, without showing the history twice', async () => {
     // The server's side of each WebSocket, as it is accepted (the server does not track clients).
     const accepted: WebSocket[] = [];

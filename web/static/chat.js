@@ -95,8 +95,10 @@ function room(name) {
     event.preventDefault();
     const text = input.value.trim();
     if (text === '') return;
-    if (socket.send({ type: 'message', text })) input.value = '';
-    else status.textContent = 'Not connected; your message was kept. Try again in a moment.';
+    if (socket.send({ type: 'message', text })) {
+      input.value = '';
+      status.textContent = ''; // an earlier refusal (too fast, too long) no longer applies
+    } else status.textContent = 'Not connected; your message was kept. Try again in a moment.';
   });
   input.focus();
 }
