@@ -52,7 +52,8 @@ export function screenshotFailuresAndCloseContexts(file: string): void {
       if (failed) {
         for (const page of browserContext.pages()) {
           const name = `${file}-FAILED-${slug(context.task.name)}-${index++}.png`;
-          await page.screenshot({ path: path.join(SCREENSHOTS, name) }).catch(() => {});
+          // Bounded: a page that hangs (the failure itself, maybe) must not hang the hook too.
+          await page.screenshot({ path: path.join(SCREENSHOTS, name), timeout: 5_000 }).catch(() => {});
         }
       }
       await browserContext.close().catch(() => {});
