@@ -97,6 +97,16 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
     const ann = await pageAs(browser, site, 'ann');
     await openTail(ann, site);
     expect(await titles(ann)).toEqual(['App', 'Secret']);
+    // Start is off for the file being followed, and on again to switch to another one.
+    await start(ann, '1');
+    expect(await ann.isDisabled('#start')).toBe(true);
+    await ann.selectOption('#log-choice', '2');
+    expect(await ann.isDisabled('#start')).toBe(false);
+    await ann.click('#start');
+    await waitInPage(ann, "document.getElementById('status').textContent === 'Following Secret.'");
+    await waitForLineCount(ann, 3);
+    expect(await shownLines(ann)).toEqual(['first line', 'second line', 'only for ann']);
+    expect(await ann.isDisabled('#start')).toBe(true);
     expect(await bob.content()).not.toContain(site.secretLog);
     expect(await bob.content()).not.toContain(site.appLog);
   });

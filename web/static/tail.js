@@ -74,12 +74,20 @@ function appendNotice(text) {
   appendNodes([noticeNode(text)]);
 }
 
+// Start is for a file not being followed yet (starting the same one again would only repeat its
+// backlog); choosing another file enables it again, to switch.
+function updateStart() {
+  startButton.disabled = select.options.length === 0 || select.value === following;
+}
+
 function setFollowing(id) {
   following = id;
-  startButton.disabled = false;
   stopButton.disabled = id === null;
   select.disabled = false;
+  updateStart();
 }
+
+select.addEventListener('change', updateStart);
 
 lines.addEventListener('scroll', () => {
   // Scrolling up pauses auto-scroll; back at the bottom it resumes.
@@ -110,7 +118,8 @@ const socket = reconnectingSocket('/ws/tail/', {
         if (previous) select.value = previous;
         // Nothing to choose: the controls say so instead of inviting a Start that cannot work.
         const none = message.logs.length === 0;
-        select.disabled = startButton.disabled = none;
+        select.disabled = none;
+        updateStart();
         if (none) {
           status.textContent = 'No log files are configured for you.';
           lines.dataset.placeholder = 'An administrator can add log files to the configuration.';
