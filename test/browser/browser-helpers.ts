@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { logIn, PASSWORDS, siteOrigin, type TestSite } from '../server/bundled-helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -34,6 +34,29 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * One browser for the calling test file: launched before its tests, closed after them. Without
+ * chromium every test of the file fails with the launch error (they are not skipped).
+ */
+export function browserForFile(): () => Browser {
+  let browser: Browser | undefined;
+  let launchError: unknown;
+  beforeAll(async () => {
+    try {
+      browser = await launchBrowser();
+    } catch (error) {
+      launchError = error;
+    }
+  });
+  beforeEach(() => {
+    if (launchError !== undefined) throw launchError;
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
 }
 
 const openContexts = new Set<BrowserContext>();

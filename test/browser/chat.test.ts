@@ -1,6 +1,6 @@
 // The chat pages in a real browser: two users in one room, messages kept as text (XSS payloads stay
 // inert), the lobby's list of active rooms, and a room that reconnects after the server closes it.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/websocket/index.ts';
 import { siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
@@ -8,19 +8,18 @@ import {
   DESKTOP,
   evaluate,
   waitInPage,
-  launchBrowser,
+  browserForFile,
   pageAs,
   screenshot,
   screenshotFailuresAndCloseContexts,
 } from './browser-helpers.ts';
 
-let browser: Browser;
+const browser = browserForFile();
 let site: TestSite;
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchBrowser(), startSite()]);
+  site = await startSite();
 });
 afterAll(async () => {
-  await browser?.close();
   await site?.stop();
 });
 screenshotFailuresAndCloseContexts('chat');
@@ -30,7 +29,7 @@ async function openRoom(
   room: string,
   options: { bypassCSP?: boolean } = {},
 ): Promise<Page> {
-  const page = await pageAs(browser, site, user, DESKTOP, options);
+  const page = await pageAs(browser(), site, user, DESKTOP, options);
   await page.goto(`${siteOrigin(site)}/chat/${room}/`);
   await page.waitForSelector('#room:not([hidden])');
   return page;
@@ -106,7 +105,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
 
   it('lists active rooms in the lobby, with a link into each', async () => {
     await openRoom('ann', 'kitchen');
-    const bob = await pageAs(browser, site, 'bob');
+    const bob = await pageAs(browser(), site, 'bob');
     await bob.goto(`${siteOrigin(site)}/chat/`);
     await bob.waitForSelector('#room-list a[href="/chat/kitchen/"]');
     const item = bob.locator('#room-list li', { has: bob.locator('a[href="/chat/kitchen/"]') });
@@ -121,7 +120,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
   it('tells an empty lobby that no one is chatting, and joins a room typed in the form', async () => {
     const quiet = await startSite();
     try {
-      const page = await pageAs(browser, quiet, 'ann');
+      const page = await pageAs(browser(), quiet, 'ann');
       await page.goto(`${siteOrigin(quiet)}/chat/`);
       await waitInPage(page, "document.querySelectorAll('#room-list li').length === 1");
       expect(await page.textContent('#room-list li')).toMatch(/No one is chatting right now/);

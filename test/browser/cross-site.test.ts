@@ -3,18 +3,17 @@
 // its forged sign-out form is refused by the CSRF check; the user stays logged in.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
   evaluate,
-  launchBrowser,
+  browserForFile,
   pageAs,
   screenshotFailuresAndCloseContexts,
   waitInPage,
 } from './browser-helpers.ts';
 
-let browser: Browser;
+const browser = browserForFile();
 let site: TestSite;
 let evil: Server;
 let evilOrigin: string;
@@ -37,7 +36,7 @@ function evilPage(url: URL): string {
 }
 
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchBrowser(), startSite()]);
+  site = await startSite();
   evil = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/html' });
     response.end(evilPage(new URL(request.url ?? '/', 'http://evil.invalid')));
@@ -46,15 +45,14 @@ beforeAll(async () => {
   evilOrigin = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await browser?.close();
   await site?.stop();
-  await new Promise((resolve) => evil?.close(resolve));
+  if (evil !== undefined) await new Promise((resolve) => evil.close(resolve));
 });
 screenshotFailuresAndCloseContexts('cross-site');
 
 describe('another site in the same browser', { timeout: 60_000 }, () => {
   it('cannot open a chat WebSocket with the user’s cookie', async () => {
-    const page = await pageAs(browser, site, 'ann');
+    const page = await pageAs(browser(), site, 'ann');
     await page.goto(`${evilOrigin}/socket?port=${site.running.server.port}`);
     await waitInPage(page, "window.result !== 'pending'");
     expect(await evaluate<string>(page, 'window.result')).toBe('closed 1006');
@@ -72,7 +70,7 @@ describe('another site in the same browser', { timeout: 60_000 }, () => {
     // handshake, so the Origin check is what stands between that page and the chat.
     const trusting = await startSite({ allowedOrigins: [evilOrigin] });
     try {
-      const page = await pageAs(browser, trusting, 'ann');
+      const page = await pageAs(browser(), trusting, 'ann');
       await page.goto(`${evilOrigin}/socket?port=${trusting.running.server.port}`);
       // Presence names the user: the server knew who it was from the cookie.
       await waitInPage(page, "window.result.includes('presence')");
@@ -85,7 +83,7 @@ describe('another site in the same browser', { timeout: 60_000 }, () => {
   });
 
   it('cannot sign the user out with a forged form', async () => {
-    const page = await pageAs(browser, site, 'ann');
+    const page = await pageAs(browser(), site, 'ann');
     const answer = page.waitForResponse(`${siteOrigin(site)}/logout`);
     await page.goto(`${evilOrigin}/logout?port=${site.running.server.port}`);
     expect((await answer).status()).toBe(403);

@@ -1,14 +1,14 @@
 // The pages without a mouse and on a phone: the login form and the chat composer with Tab and Enter
 // only (focus visible), and no sideways scrolling at 375×667 on the chat and log pages.
 import { appendFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORDS, siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
   evaluate,
   freshPage,
   hasHorizontalScroll,
-  launchBrowser,
+  browserForFile,
   pageAs,
   PHONE,
   screenshot,
@@ -17,13 +17,12 @@ import {
 } from './browser-helpers.ts';
 import { openTail, start, waitForLineCount } from './tail-helpers.ts';
 
-let browser: Browser;
+const browser = browserForFile();
 let site: TestSite;
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchBrowser(), startSite()]);
+  site = await startSite();
 });
 afterAll(async () => {
-  await browser?.close();
   await site?.stop();
 });
 screenshotFailuresAndCloseContexts('keyboard-phone');
@@ -45,7 +44,7 @@ const focusOutlineShown = (page: Page) =>
 
 describe('keyboard only, and on a phone', { timeout: 60_000 }, () => {
   it('logs in with the keyboard only: focus starts in the form, Tab moves on, Enter submits', async () => {
-    const page = await freshPage(browser);
+    const page = await freshPage(browser());
     await page.goto(`${siteOrigin(site)}/login?next=/tail/`);
     expect(await focusedId(page)).toBe('username');
     await page.keyboard.type('ann');
@@ -57,7 +56,7 @@ describe('keyboard only, and on a phone', { timeout: 60_000 }, () => {
   });
 
   it('joins a room and sends a message with Tab and Enter only', async () => {
-    const page = await pageAs(browser, site, 'bob');
+    const page = await pageAs(browser(), site, 'bob');
     await page.goto(`${siteOrigin(site)}/chat/`);
     await page.waitForSelector('#lobby:not([hidden])');
     await tabTo(page, 'room-name');
@@ -76,7 +75,7 @@ describe('keyboard only, and on a phone', { timeout: 60_000 }, () => {
   });
 
   it('shows a chat room on a phone without sideways scrolling', async () => {
-    const page = await pageAs(browser, site, 'ann', PHONE);
+    const page = await pageAs(browser(), site, 'ann', PHONE);
     const room = `a-long-room-name-${'x'.repeat(40)}`;
     await page.goto(`${siteOrigin(site)}/chat/${room}/`);
     await waitInPage(page, "document.querySelectorAll('#members li').length === 1");
@@ -103,7 +102,7 @@ describe('keyboard only, and on a phone', { timeout: 60_000 }, () => {
       site.appLog,
       `${'z'.repeat(300)}\n2026-12-06T09:41:10Z \u001b[31mERROR\u001b[0m a long line ${'w '.repeat(80)}\n`,
     );
-    const page = await pageAs(browser, site, 'ann', PHONE);
+    const page = await pageAs(browser(), site, 'ann', PHONE);
     await openTail(page, site);
     await start(page, '1');
     await waitForLineCount(page, 4);

@@ -1,6 +1,6 @@
 // Logging in and out in a real browser: the form's error, the landing page, the way back to the page
 // that sent an anonymous visitor to the login form, and the header's sign-out.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORDS, siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
@@ -8,20 +8,19 @@ import {
   evaluate,
   waitInPage,
   freshPage,
-  launchBrowser,
+  browserForFile,
   screenshot,
   screenshotFailuresAndCloseContexts,
 } from './browser-helpers.ts';
 
-let browser: Browser;
+const browser = browserForFile();
 let site: TestSite;
 let origin: string;
 beforeAll(async () => {
-  [browser, site] = await Promise.all([launchBrowser(), startSite()]);
+  site = await startSite();
   origin = siteOrigin(site);
 });
 afterAll(async () => {
-  await browser?.close();
   await site?.stop();
 });
 screenshotFailuresAndCloseContexts('login');
@@ -34,7 +33,7 @@ async function submitLogin(page: Page, user: string, password: string): Promise<
 
 describe('login and logout in the browser', { timeout: 60_000 }, () => {
   it('shows the error for a wrong password, and stays on the form', async () => {
-    const page = await freshPage(browser);
+    const page = await freshPage(browser());
     await page.goto(`${origin}/login`);
     expect(await page.isVisible('.error')).toBe(false);
     await submitLogin(page, 'bob', 'not-his-password');
@@ -48,7 +47,7 @@ describe('login and logout in the browser', { timeout: 60_000 }, () => {
   });
 
   it('lands on /chat/ after the right password, with the user named in the header', async () => {
-    const page = await freshPage(browser);
+    const page = await freshPage(browser());
     await page.goto(`${origin}/login`);
     await screenshot(page, 'login-form');
     // The form is a card of its own height, centred (not stretched to the window's height).
@@ -62,7 +61,7 @@ describe('login and logout in the browser', { timeout: 60_000 }, () => {
   });
 
   it('sends an anonymous visitor to /login and back to the page they asked for', async () => {
-    const page = await freshPage(browser);
+    const page = await freshPage(browser());
     await page.goto(`${origin}/tail/`);
     const atLogin = new URL(page.url());
     expect(atLogin.pathname).toBe('/login');
@@ -70,7 +69,7 @@ describe('login and logout in the browser', { timeout: 60_000 }, () => {
     await submitLogin(page, 'ann', PASSWORDS.ann);
     expect(new URL(page.url()).pathname).toBe('/tail/');
 
-    const room = await freshPage(browser);
+    const room = await freshPage(browser());
     await room.goto(`${origin}/chat/kitchen/`);
     expect(new URL(room.url()).searchParams.get('next')).toBe('/chat/kitchen/');
     await submitLogin(room, 'bob', PASSWORDS.bob);
@@ -80,7 +79,7 @@ describe('login and logout in the browser', { timeout: 60_000 }, () => {
   });
 
   it('signs out from the header: back at /login, and /chat/ redirects again', async () => {
-    const page = await freshPage(browser);
+    const page = await freshPage(browser());
     await page.goto(`${origin}/login`);
     await submitLogin(page, 'ann', PASSWORDS.ann);
     // The sign-out form gets its CSRF token from /api/session once the page has loaded it.

@@ -2,13 +2,13 @@
 // notices and then the new lines; auto-scroll follows at the bottom and stays put after the reader
 // scrolls up.
 import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { WebSocket } from '../../src/websocket/index.ts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
   evaluate,
-  launchBrowser,
+  browserForFile,
   pageAs,
   screenshot,
   screenshotFailuresAndCloseContexts,
@@ -23,17 +23,11 @@ import {
   waitForNotice,
 } from './tail-helpers.ts';
 
-let browser: Browser;
+const browser = browserForFile();
 let site: TestSite;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
 beforeEach(async () => {
   site = await startSite();
   return () => site.stop();
-});
-afterAll(async () => {
-  await browser?.close();
 });
 screenshotFailuresAndCloseContexts('tail-follow');
 
@@ -57,7 +51,7 @@ function appendNumbered(from: number, count: number): void {
 
 describe('the log page while the file changes', { timeout: 60_000 }, () => {
   it('shows rotation by rename and truncation as notices, then the new file’s lines', async () => {
-    const page = await pageAs(browser, site, 'bob');
+    const page = await pageAs(browser(), site, 'bob');
     await openTail(page, site);
     await start(page, '1');
     await waitForLineCount(page, 2);
@@ -88,7 +82,7 @@ describe('the log page while the file changes', { timeout: 60_000 }, () => {
   });
 
   it('follows new lines at the bottom, and stays put once the reader scrolls up', async () => {
-    const page = await pageAs(browser, site, 'bob');
+    const page = await pageAs(browser(), site, 'bob');
     await openTail(page, site);
     await start(page, '1');
     await waitForLineCount(page, 2);
@@ -126,7 +120,7 @@ describe('the log page while the file changes', { timeout: 60_000 }, () => {
     const onConnection = (socket: WebSocket) => accepted.push(socket);
     site.running.server.webSocketServer.on('connection', onConnection);
     try {
-      const page = await pageAs(browser, site, 'bob');
+      const page = await pageAs(browser(), site, 'bob');
       await openTail(page, site);
       await start(page, '1');
       await waitForLineCount(page, 2);
@@ -154,7 +148,7 @@ describe('the log page while the file changes', { timeout: 60_000 }, () => {
   });
 
   it('keeps at most 5,000 entries in the page and says how many older ones it removed', async () => {
-    const page = await pageAs(browser, site, 'bob');
+    const page = await pageAs(browser(), site, 'bob');
     await openTail(page, site);
     expect(await page.textContent('#limit-note')).toBe('The page keeps the last 5,000 lines.');
     await start(page, '1');

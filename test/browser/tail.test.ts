@@ -2,13 +2,12 @@
 // Start again resumes; files are listed per user; ANSI colours become classes while markup in a
 // line stays text.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.ts';
 import { siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
   evaluate,
-  launchBrowser,
+  browserForFile,
   pageAs,
   screenshot,
   screenshotFailuresAndCloseContexts,
@@ -25,23 +24,17 @@ import {
   witnessed,
 } from './tail-helpers.ts';
 
-let browser: Browser;
+const browser = browserForFile();
 let site: TestSite;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
 beforeEach(async () => {
   site = await startSite();
   return () => site.stop();
-});
-afterAll(async () => {
-  await browser?.close();
 });
 screenshotFailuresAndCloseContexts('tail');
 
 describe('the log page in the browser', { timeout: 60_000 }, () => {
   it('shows the backlog on Start, then appended lines; nothing after Stop; Start again resumes', async () => {
-    const page = await pageAs(browser, site, 'bob');
+    const page = await pageAs(browser(), site, 'bob');
     await openTail(page, site);
     await start(page, '1');
     await waitForLineCount(page, 2);
@@ -80,7 +73,7 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
   });
 
   it('lists only the files a user may follow', async () => {
-    const bob = await pageAs(browser, site, 'bob');
+    const bob = await pageAs(browser(), site, 'bob');
     await openTail(bob, site);
     const titles = (page: typeof bob) => page.locator('#log-choice option').allTextContents();
     expect(await titles(bob)).toEqual(['App']);
@@ -94,7 +87,7 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
         "[...document.querySelectorAll('#log-choice option')].map((o) => o.value)",
       ),
     ).toEqual(['1']);
-    const ann = await pageAs(browser, site, 'ann');
+    const ann = await pageAs(browser(), site, 'ann');
     await openTail(ann, site);
     expect(await titles(ann)).toEqual(['App', 'Secret']);
     // Start is off for the file being followed, and on again to switch to another one.
@@ -112,7 +105,7 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
   });
 
   it('renders ANSI colours as classes and markup in a line as text', async () => {
-    const page = await pageAs(browser, site, 'bob');
+    const page = await pageAs(browser(), site, 'bob');
     await openTail(page, site);
     await start(page, '1');
     await waitForLineCount(page, 2);
@@ -153,7 +146,7 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
       lines.push(`2026-12-06T09:41:${second}Z ${level} ${what}`);
     }
     writeFileSync(site.appLog, `${lines.join('\n')}\n`);
-    const page = await pageAs(browser, site, 'ann');
+    const page = await pageAs(browser(), site, 'ann');
     await openTail(page, site);
     await start(page, '1');
     await waitForLineCount(page, 14);
@@ -163,7 +156,7 @@ describe('the log page in the browser', { timeout: 60_000 }, () => {
   it('says so when no log file is configured for the user, with nothing to start', async () => {
     const bare = await startSite({ logs: {} });
     try {
-      const page = await pageAs(browser, bare, 'bob');
+      const page = await pageAs(browser(), bare, 'bob');
       await page.goto(`${siteOrigin(bare)}/tail/`);
       await waitInPage(page, "document.getElementById('status').textContent !== ''");
       expect(await page.textContent('#status')).toBe('No log files are configured for you.');
