@@ -153,6 +153,17 @@ export async function waitInPage(page: Page, expression: string, timeoutMs = 15_
   }
 }
 
+/**
+ * Records every text the page's #status line shows into `window.statuses`, so a test can assert on
+ * a status that was shown only briefly (a reconnect's countdown, a refusal later cleared).
+ */
+export function recordStatuses(page: Page): Promise<unknown> {
+  return evaluate(
+    page,
+    "window.statuses = []; new MutationObserver(() => window.statuses.push(document.getElementById('status').textContent)).observe(document.getElementById('status'), { childList: true, characterData: true, subtree: true })",
+  );
+}
+
 /** Whether the page scrolls sideways (a layout wider than the viewport). */
 export function hasHorizontalScroll(page: Page): Promise<boolean> {
   return evaluate<boolean>(

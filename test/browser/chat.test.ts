@@ -7,6 +7,7 @@ import { siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.
 import {
   DESKTOP,
   evaluate,
+  recordStatuses,
   waitInPage,
   browserForFile,
   pageAs,
@@ -136,10 +137,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     const ann = await openRoom('ann', 'flood');
     // The per-user limit allows a burst of 20, then about 5 a second.
     // Every text the status line shows is recorded: a later accepted message clears the line again.
-    await evaluate(
-      ann,
-      "window.statuses = []; new MutationObserver(() => window.statuses.push(document.getElementById('status').textContent)).observe(document.getElementById('status'), { childList: true, characterData: true, subtree: true })",
-    );
+    await recordStatuses(ann);
     // Thirty submits in one go (typing them would take long enough for the limit to refill).
     await evaluate(
       ann,

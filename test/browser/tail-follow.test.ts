@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
   evaluate,
+  recordStatuses,
   browserForFile,
   pageAs,
   screenshot,
@@ -125,8 +126,12 @@ describe('the log page while the file changes', { timeout: 60_000 }, () => {
       await start(page, '1');
       await waitForLineCount(page, 2);
       expect(accepted).toHaveLength(1);
+      await recordStatuses(page);
       accepted[0]!.close(1011, 'test: server-side close');
-      await waitInPage(page, "document.getElementById('status').textContent.includes('reconnecting')");
+      await waitInPage(
+        page,
+        "window.statuses.some((text) => text.startsWith('Connection lost; reconnecting in'))",
+      );
       appendFileSync(site.appLog, 'written while disconnected\n');
       // The first retry comes after about a second; then the page starts the same file again.
       await waitForNotice(page, 'reconnected');
