@@ -74,6 +74,22 @@ describe('keyboard only, and on a phone', { timeout: 60_000 }, () => {
     expect(await focusedId(page)).toBe('message');
   });
 
+  it('starts and stops following a log with Tab and Enter only, focus moving between the buttons', async () => {
+    const page = await pageAs(browser(), site, 'bob');
+    await openTail(page, site);
+    await tabTo(page, 'log-choice');
+    await page.keyboard.press('Tab');
+    expect(await focusedId(page)).toBe('start');
+    await page.keyboard.press('Enter');
+    await waitForLineCount(page, 2);
+    // Start is off while its file is followed; focus went to Stop, not back to the top of the page.
+    await waitInPage(page, "document.activeElement.id === 'stop'");
+    await page.keyboard.press('Enter');
+    await waitInPage(page, "document.getElementById('status').textContent === 'Stopped.'");
+    await waitInPage(page, "document.activeElement.id === 'start'");
+    expect(await focusOutlineShown(page)).toBe(true);
+  });
+
   it('shows a chat room on a phone without sideways scrolling', async () => {
     const page = await pageAs(browser(), site, 'ann', PHONE);
     const room = `a-long-room-name-${'x'.repeat(40)}`;

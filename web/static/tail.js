@@ -80,11 +80,19 @@ function updateStart() {
   startButton.disabled = select.options.length === 0 || select.value === following;
 }
 
+// A button that was pressed and then disabled loses focus; a keyboard user would be sent back to
+// the top of the page. After the user's own Start or Stop, focus goes to the other button.
+let focusNext = null;
+
 function setFollowing(id) {
   following = id;
   stopButton.disabled = id === null;
   select.disabled = false;
   updateStart();
+  const target = focusNext;
+  focusNext = null;
+  const lost = document.activeElement === document.body || document.activeElement?.disabled;
+  if (target !== null && !target.disabled && lost) target.focus();
 }
 
 select.addEventListener('change', updateStart);
@@ -152,6 +160,7 @@ const socket = reconnectingSocket('/ws/tail/', {
 document.getElementById('controls').addEventListener('submit', (event) => {
   event.preventDefault();
   if (!select.value) return;
+  focusNext = stopButton;
   startButton.disabled = true;
   if (!socket.send({ type: 'start', log: select.value })) {
     startButton.disabled = false;
@@ -160,6 +169,7 @@ document.getElementById('controls').addEventListener('submit', (event) => {
 });
 
 stopButton.addEventListener('click', () => {
+  focusNext = startButton;
   socket.send({ type: 'stop' });
 });
 
