@@ -53,6 +53,8 @@ async function start(args: string[]): Promise<Running> {
 describe('bufferevent serve', () => {
   it('starts a demo without a config: admin password printed once, a demo log, pages served', async () => {
     const first = await start([]);
+    // These lines follow the "listening" one and may come in a later chunk on a busy machine.
+    await waitFor(() => /Demo log being written/.test(first.stdout()), 20_000, 'the demo lines');
     const password = /its password \(shown once, stored only as a hash\): (\S+)/.exec(first.stdout())?.[1];
     expect(password).toMatch(/^\S{16,}$/);
     expect(first.stdout()).toMatch(/Demo log being written: .*demo\.log/);

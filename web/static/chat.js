@@ -3,6 +3,8 @@
 // so a message is always shown as text, never interpreted as HTML.
 import { atBottom, loadSession, reconnectingSocket } from './common.js';
 
+/** Messages kept in the page; older ones are removed. */
+const MAX_MESSAGES = 1000;
 const ROOM_PATH = /^\/chat\/([A-Za-z0-9_-]{1,64})\/$/;
 
 function timeOf(at) {
@@ -60,20 +62,23 @@ function room(name) {
   const input = document.getElementById('message');
   const seen = new Set();
 
-  const append = (message) => {
-    if (seen.has(message.id)) return;
-    seen.add(message.id);
+  // New messages in one go (a joining user gets the whole history at once): the scroll position is
+  // read once and set once, so the page lays out once per batch, not once per message.
+  const append = (batch) => {
+    const fresh = batch.filter((message) => !seen.has(message.id));
+    if (fresh.length === 0) return;
+    for (const message of fresh) seen.add(message.id);
     const follow = atBottom(messages);
-    messages.append(messageItem(message));
-    while (messages.childElementCount > 1000) messages.firstElementChild.remove();
+    messages.append(...fresh.slice(-MAX_MESSAGES).map(messageItem));
+    while (messages.childElementCount > MAX_MESSAGES) messages.firstElementChild.remove();
     if (follow) messages.scrollTop = messages.scrollHeight;
   };
 
   const socket = reconnectingSocket(`/ws/chat/${name}/`, {
     onStatus: (text) => (status.textContent = text),
     onMessage: (data) => {
-      if (data.type === 'history') for (const message of data.messages) append(message);
-      else if (data.type === 'message') append(data);
+      if (data.type === 'history') append(data.messages);
+      else if (data.type === 'message') append([data]);
       else if (data.type === 'presence') {
         members.replaceChildren(
           ...data.users.map((user) => {
@@ -90,8 +95,10 @@ function room(name) {
     event.preventDefault();
     const text = input.value.trim();
     if (text === '') return;
-    if (socket.send({ type: 'message', text })) input.value = '';
-    else status.textContent = 'Not connected; your message was kept. Try again in a moment.';
+    if (socket.send({ type: 'message', text })) {
+      input.value = '';
+      status.textContent = ''; // an earlier refusal (too fast, too long) no longer applies
+    } else status.textContent = 'Not connected; your message was kept. Try again in a moment.';
   });
   input.focus();
 }

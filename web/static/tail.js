@@ -19,39 +19,83 @@ limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} l
 let following = null; // the log id being followed, or null
 let removed = 0;
 
-function appendNode(node) {
-  const stick = follow.checked && atBottom(lines);
-  lines.append(node);
-  if (lines.childElementCount > MAX_LINES) {
-    while (lines.childElementCount > MAX_LINES) {
-      lines.firstElementChild.remove();
-      removed++;
-    }
-    limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} lines; ${removed.toLocaleString()} older lines were removed from the page.`;
+let pending = []; // nodes waiting for the next frame
+let flushScheduled = false;
+
+/**
+ * Queues `nodes` for the end of the view; they go in once per frame. However fast lines arrive, the
+ * page lays out once per frame (reading the scroll position forces layout), and while the tab is
+ * hidden (no frames) the queue keeps only the last MAX_LINES nodes.
+ */
+function appendNodes(nodes) {
+  for (const node of nodes) pending.push(node);
+  if (pending.length > MAX_LINES) {
+    removed += pending.length - MAX_LINES;
+    pending = pending.slice(-MAX_LINES);
   }
+  if (!flushScheduled) {
+    flushScheduled = true;
+    requestAnimationFrame(flush);
+  }
+}
+
+function flush() {
+  flushScheduled = false;
+  const nodes = pending;
+  pending = [];
+  const stick = follow.checked && atBottom(lines);
+  const fragment = document.createDocumentFragment();
+  fragment.append(...nodes);
+  lines.append(fragment);
+  while (lines.childElementCount > MAX_LINES) {
+    lines.firstElementChild.remove();
+    removed++;
+  }
+  if (removed > 0)
+    limitNote.textContent = `The page keeps the last ${MAX_LINES.toLocaleString()} lines; ${removed.toLocaleString()} older lines were removed from the page.`;
   if (stick) lines.scrollTop = lines.scrollHeight;
 }
 
-function appendLine(text) {
+function lineNode(text) {
   const line = document.createElement('span');
   line.className = 'line';
   line.append(renderAnsi(text), '\n');
-  appendNode(line);
+  return line;
 }
 
-function appendNotice(text) {
+function noticeNode(text) {
   const notice = document.createElement('span');
   notice.className = 'notice';
   notice.textContent = `— ${text} —\n`;
-  appendNode(notice);
+  return notice;
 }
+
+function appendNotice(text) {
+  appendNodes([noticeNode(text)]);
+}
+
+// Start is for a file not being followed yet (starting the same one again would only repeat its
+// backlog); choosing another file enables it again, to switch.
+function updateStart() {
+  startButton.disabled = select.options.length === 0 || select.value === following;
+}
+
+// A button that was pressed and then disabled loses focus; a keyboard user would be sent back to
+// the top of the page. After the user's own Start or Stop, focus goes to the other button.
+let focusNext = null;
 
 function setFollowing(id) {
   following = id;
-  startButton.disabled = false;
   stopButton.disabled = id === null;
   select.disabled = false;
+  updateStart();
+  const target = focusNext;
+  focusNext = null;
+  const lost = document.activeElement === document.body || document.activeElement?.disabled;
+  if (target !== null && !target.disabled && lost) target.focus();
 }
+
+select.addEventListener('change', updateStart);
 
 lines.addEventListener('scroll', () => {
   // Scrolling up pauses auto-scroll; back at the bottom it resumes.
@@ -61,8 +105,11 @@ lines.addEventListener('scroll', () => {
 const socket = reconnectingSocket('/ws/tail/', {
   onStatus: (text) => (status.textContent = text),
   onOpen: () => {
-    // After a reconnect, pick up where the reader was.
-    if (following !== null) socket.send({ type: 'start', log: following });
+    // After a reconnect, pick up where the reader was. The server sends the backlog again, so the
+    // lines shown just before the break may appear twice; the notice says why.
+    if (following === null) return;
+    appendNotice('reconnected; the last lines of the file follow again');
+    socket.send({ type: 'start', log: following });
   },
   onMessage: (message) => {
     switch (message.type) {
@@ -77,7 +124,14 @@ const socket = reconnectingSocket('/ws/tail/', {
           }),
         );
         if (previous) select.value = previous;
-        if (message.logs.length === 0) status.textContent = 'No log files are configured for you.';
+        // Nothing to choose: the controls say so instead of inviting a Start that cannot work.
+        const none = message.logs.length === 0;
+        select.disabled = none;
+        updateStart();
+        if (none) {
+          status.textContent = 'No log files are configured for you.';
+          lines.dataset.placeholder = 'An administrator can add log files to the configuration.';
+        }
         break;
       }
       case 'started':
@@ -86,10 +140,9 @@ const socket = reconnectingSocket('/ws/tail/', {
         appendNotice(`following ${message.title}`);
         break;
       case 'items':
-        for (const item of message.items) {
-          if (item.type === 'line') appendLine(item.text);
-          else appendNotice(item.text);
-        }
+        appendNodes(
+          message.items.map((item) => (item.type === 'line' ? lineNode(item.text) : noticeNode(item.text))),
+        );
         break;
       case 'stopped':
         setFollowing(null);
@@ -107,6 +160,7 @@ const socket = reconnectingSocket('/ws/tail/', {
 document.getElementById('controls').addEventListener('submit', (event) => {
   event.preventDefault();
   if (!select.value) return;
+  focusNext = stopButton;
   startButton.disabled = true;
   if (!socket.send({ type: 'start', log: select.value })) {
     startButton.disabled = false;
@@ -115,6 +169,7 @@ document.getElementById('controls').addEventListener('submit', (event) => {
 });
 
 stopButton.addEventListener('click', () => {
+  focusNext = startButton;
   socket.send({ type: 'stop' });
 });
 
