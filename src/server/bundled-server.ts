@@ -32,6 +32,7 @@ import { Pages, type LoginGate, type UserDirectory } from './http/pages.ts';
 import { loadStaticFiles } from './http/static-files.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { Metrics } from './metrics.ts';
+import { endSessionSockets } from './session-group.ts';
 import { tailConsumer } from './tail/tail-consumer.ts';
 import { UsersFile } from './users-file.ts';
 
@@ -158,6 +159,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     trustProxy: config.trustProxy,
     logsFor: (username) => tail.logs(username),
     activeRooms: () => chatRooms.activeRooms(),
+    onSignOut: (sessionId) => endSessionSockets(layer, sessionId),
   });
 
   // Counters first: a request may arrive as soon as the listener is up.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORDS, siteOrigin, startSite, type TestSite } from '../server/bundled-helpers.ts';
 import {
   DESKTOP,
+  pageAs,
   evaluate,
   waitInPage,
   freshPage,
@@ -94,5 +95,20 @@ describe('login and logout in the browser', { timeout: 60_000 }, () => {
     expect(back.pathname).toBe('/login');
     expect(back.searchParams.get('next')).toBe('/chat/');
     expect(await evaluate<number>(page, "fetch('/api/session').then((answer) => answer.status)")).toBe(401);
+  });
+
+  it('signing out in one tab sends the other tabs of the session to /login', async () => {
+    const chatTab = await pageAs(browser(), site, 'ann');
+    await chatTab.goto(`${origin}/chat/lobby/`);
+    await waitInPage(chatTab, "document.querySelector('#members li') !== null");
+    const otherTab = await chatTab.context().newPage();
+    await otherTab.goto(`${origin}/tail/`);
+    await waitInPage(
+      otherTab,
+      'document.querySelector(\'form.logout input[name="csrfToken"]\').value.length > 0',
+    );
+    await Promise.all([otherTab.waitForNavigation(), otherTab.click('header button[type=submit]')]);
+    await chatTab.waitForURL((url) => url.pathname === '/login', { timeout: 15_000 });
+    expect(new URL(chatTab.url()).searchParams.get('next')).toBe('/chat/lobby/');
   });
 });

@@ -2,6 +2,7 @@
 // logout, and WebSockets refused without a login or from another origin.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { refusalStatus } from '../channels/serve-helpers.ts';
+import { waitFor } from '../helpers.ts';
 import {
   csrfTokenIn,
   http,
@@ -145,6 +146,21 @@ describe('logging in', () => {
     expect((answer.headers['set-cookie'] as string[])[0]).toMatch(/Max-Age=0/);
     expect((await http(site, 'GET', '/chat/', { cookie })).status).toBe(303);
     await expect(openSocket(site, '/ws/chat/lobby/', cookie)).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("closes the session's open WebSockets at sign-out (4001), and only that session's", async () => {
+    const cookie = await logIn(site, 'ann');
+    const otherSession = await logIn(site, 'ann');
+    const { csrfToken } = JSON.parse((await http(site, 'GET', '/api/session', { cookie })).body);
+    const chat = await openSocket(site, '/ws/chat/lobby/', cookie);
+    const tail = await openSocket(site, '/ws/tail/', cookie);
+    const otherTab = await openSocket(site, '/ws/chat/lobby/', otherSession);
+    expect((await http(site, 'POST', '/logout', { cookie, form: { csrfToken } })).status).toBe(303);
+    expect(await chat.closed).toEqual({ code: 4001, reason: 'signed out' });
+    expect(await tail.closed).toEqual({ code: 4001, reason: 'signed out' });
+    otherTab.socket.send(JSON.stringify({ type: 'message', text: 'still here' }));
+    await waitFor(() => otherTab.messages.some((text) => String(text).includes('still here')));
+    otherTab.socket.close();
   });
 });
 

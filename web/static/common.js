@@ -1,6 +1,9 @@
 // Shared by the pages: the session (user and CSRF token for the sign-out form) and a WebSocket that
 // reconnects with back-off after the server restarts or the network drops.
 
+/** The close code of a WebSocket whose session signed out (src/server/session-group.ts). */
+const SIGNED_OUT = 4001;
+
 /** Loads /api/session; sends the browser to the login page when the session is gone. */
 export async function loadSession() {
   const response = await fetch('/api/session', { credentials: 'same-origin' });
@@ -50,6 +53,11 @@ export function reconnectingSocket(path, handlers) {
     socket.addEventListener('close', (event) => {
       socket = null;
       if (closed) return;
+      if (event.code === SIGNED_OUT) {
+        // Signed out in another tab (or by the server): this page's session is over.
+        location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+        return;
+      }
       if (event.code === 1008 || (event.code >= 4000 && event.code < 5000)) {
         handlers.onStatus?.(`Disconnected: ${event.reason || 'refused by the server'}.`);
         handlers.onRefused?.(event);

@@ -6,6 +6,7 @@
 import { JsonWebsocketConsumer } from '../../channels/consumer/json-consumer.ts';
 import type { EventLog } from '../event-log.ts';
 import type { Metrics } from '../metrics.ts';
+import { joinSessionGroup, SIGNED_OUT_CLOSE_CODE } from '../session-group.ts';
 import type { ChatRooms } from './chat-rooms.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -50,6 +51,7 @@ export function chatConsumer(deps: ChatDependencies): typeof JsonWebsocketConsum
       this.room = room;
       this.groups = [`chat.${room}`];
       await this.channelLayer!.groupAdd(this.groups[0]!, this.channelName);
+      await joinSessionGroup(this);
       this.accept();
       const history = deps.rooms.join(room, this.user.username);
       this.joined = true;
@@ -104,6 +106,11 @@ export function chatConsumer(deps: ChatDependencies): typeof JsonWebsocketConsum
       // Leave first, so the presence list no longer has this connection's socket in the group.
       await this.channelLayer!.groupDiscard(this.groups[0]!, this.channelName);
       await this.#broadcastPresence();
+    }
+
+    /** The user signed out (in any tab, on any process). */
+    sessionEnded(): void {
+      this.close(SIGNED_OUT_CLOSE_CODE, 'signed out');
     }
 
     async #broadcastPresence(): Promise<void> {

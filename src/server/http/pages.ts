@@ -56,6 +56,8 @@ export interface PagesOptions {
   /** Chat rooms with someone in them (this process's view). */
   readonly activeRooms: () => { room: string; members: number }[];
   readonly maxFormBytes?: number;
+  /** Called with the id of a session that signed out (before it is dropped), to end its WebSockets. */
+  readonly onSignOut?: (sessionId: string) => Promise<void>;
 }
 
 const ROOM_PAGE = /^\/chat\/([A-Za-z0-9_-]{1,64})\/$/;
@@ -268,7 +270,11 @@ export class Pages {
       return sendText(response, 403, 'Forbidden: the form expired; reload the page\n');
     }
     const username = this.#options.sessions.username(session);
+    const endedId = session.id;
     await logout(session);
+    await this.#options
+      .onSignOut?.(endedId)
+      .catch((error: unknown) => this.#options.log.event('logout.sockets_error', { error }, 'error'));
     this.#options.log.event('logout', { user: username, address: client.address });
     redirect(response, '/login', {
       'set-cookie': [this.#options.sessions.clearCookie(session, client.secure)],

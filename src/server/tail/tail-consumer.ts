@@ -8,6 +8,7 @@ import type { TailEngine, TailItem, TailSink, TailViewer } from '../../tail/inde
 import { userOf, type ServerUser } from '../chat/chat-consumer.ts';
 import type { EventLog } from '../event-log.ts';
 import type { Metrics } from '../metrics.ts';
+import { joinSessionGroup, SIGNED_OUT_CLOSE_CODE } from '../session-group.ts';
 
 export interface TailDependencies {
   readonly engine: TailEngine;
@@ -25,12 +26,13 @@ export function tailConsumer(deps: TailDependencies): typeof JsonWebsocketConsum
     user: ServerUser | undefined;
     viewer: TailViewer | null = null;
 
-    override connect(): void {
+    override async connect(): Promise<void> {
       this.user = userOf(this.scope);
       if (this.user === undefined) {
         this.close();
         return;
       }
+      await joinSessionGroup(this);
       this.accept();
       this.sendJson({ type: 'logs', logs: deps.engine.logs(this.user.username) });
     }
@@ -49,6 +51,11 @@ export function tailConsumer(deps: TailDependencies): typeof JsonWebsocketConsum
 
     override disconnect(): void {
       this.#stop(false);
+    }
+
+    /** The user signed out (in any tab, on any process). */
+    sessionEnded(): void {
+      this.close(SIGNED_OUT_CLOSE_CODE, 'signed out');
     }
 
     #start(logId: unknown): void {
