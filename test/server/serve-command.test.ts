@@ -27,7 +27,7 @@ interface Running {
   stdout: () => string;
   stderr: () => string;
   port: number;
-  exited: Promise<number | null>;
+  exited: Promise<number | string | null>;
 }
 
 async function start(args: string[]): Promise<Running> {
@@ -40,12 +40,21 @@ async function start(args: string[]): Promise<Running> {
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
   await waitFor(
     () => /listening on http:\/\/127\.0\.0\.1:\d+/.test(stdout) || child.exitCode !== null,
     20_000,
     'the server to listen',
   );
+  // Everything the start prints has arrived (the lines may come in separate chunks).
+  if (!args.includes('--config'))
+    await waitFor(
+      () => /Demo log being written/.test(stdout) || child.exitCode !== null,
+      20_000,
+      'the demo lines',
+    );
   const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
   return { child, stdout: () => stdout, stderr: () => stderr, port, exited };
 }

@@ -60,44 +60,55 @@ export const serveCommand: Command = {
     const { io } = context;
     let config = await configOf(context);
     const log = new EventLog(io.stderr);
-    const users = new UsersFile(config.usersFile);
+    // Signals are caught from the start: one that arrives while the server is still starting (or
+    // between "listening" being printed and anything else) stops it as soon as it runs.
+    let signalled: NodeJS.Signals | undefined;
+    let onSignal: (signal: NodeJS.Signals) => void = (signal) => (signalled ??= signal);
+    const handler = (signal: NodeJS.Signals) => onSignal(signal);
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
     let demoLog: DemoLogWriter | undefined;
-    if (config.configFile === null) {
-      demoLog = new DemoLogWriter(demoLogPath());
-      config = withDemoLog(config, demoLog.path);
-    }
-    const password = await ensureDemoAdmin(users);
-    const secret = await resolveSecretKey(config);
-    const running = await startBundledServer({ config, secretKey: secret.key, log, users });
-    io.stdout.write(
-      `bufferevent serve: listening on ${running.url}/ (chat: ${running.url}/chat/, logs: ${running.url}/tail/)\n`,
-    );
-    if (password !== null) {
+    try {
+      const users = new UsersFile(config.usersFile);
+      if (config.configFile === null) {
+        demoLog = new DemoLogWriter(demoLogPath());
+        config = withDemoLog(config, demoLog.path);
+      }
+      const password = await ensureDemoAdmin(users);
+      const secret = await resolveSecretKey(config);
+      const running = await startBundledServer({ config, secretKey: secret.key, log, users });
+      const stopped = new Promise<number>((resolve) => {
+        onSignal = (signal) => {
+          onSignal = () => {}; // a second signal during shutdown changes nothing
+          log.event('server.signal', { signal });
+          const force = setTimeout(() => {
+            log.event('server.shutdown_timeout', { limitMs: SHUTDOWN_LIMIT_MS }, 'warn');
+            process.exit(EXIT.failure);
+          }, SHUTDOWN_LIMIT_MS);
+          force.unref();
+          void running.close().then(() => {
+            clearTimeout(force);
+            // Exits now if nothing else holds the loop; if something does, this still ends it.
+            setTimeout(() => process.exit(EXIT.ok), 2_000).unref();
+            resolve(EXIT.ok);
+          });
+        };
+      });
       io.stdout.write(
-        `Created user "admin" in ${users.path}; its password (shown once, stored only as a hash): ${password}\n`,
+        `bufferevent serve: listening on ${running.url}/ (chat: ${running.url}/chat/, logs: ${running.url}/tail/)\n`,
       );
+      if (password !== null) {
+        io.stdout.write(
+          `Created user "admin" in ${users.path}; its password (shown once, stored only as a hash): ${password}\n`,
+        );
+      }
+      if (demoLog !== undefined) io.stdout.write(`Demo log being written: ${demoLog.path}\n`);
+      if (signalled !== undefined) onSignal(signalled);
+      return await stopped;
+    } finally {
+      demoLog?.stop();
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
     }
-    if (demoLog !== undefined) io.stdout.write(`Demo log being written: ${demoLog.path}\n`);
-    return await new Promise<number>((resolve) => {
-      const stop = (signal: NodeJS.Signals) => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        log.event('server.signal', { signal });
-        const force = setTimeout(() => {
-          log.event('server.shutdown_timeout', { limitMs: SHUTDOWN_LIMIT_MS }, 'warn');
-          process.exit(EXIT.failure);
-        }, SHUTDOWN_LIMIT_MS);
-        force.unref();
-        void running.close().then(() => {
-          demoLog?.stop();
-          clearTimeout(force);
-          // Exits now if nothing else holds the loop; if something does, this still ends it.
-          setTimeout(() => process.exit(EXIT.ok), 2_000).unref();
-          resolve(EXIT.ok);
-        });
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-    });
   },
 };
