@@ -23,7 +23,8 @@ import { refuse } from '../channels/middleware/prepare.ts';
 import { serve, type ChannelsServer } from '../channels/server/serve.ts';
 import { TailEngine } from '../tail/index.ts';
 import { chatConsumer } from './chat/chat-consumer.ts';
-import { ChatRooms } from './chat/chat-rooms.ts';
+import { MemoryChatRooms, type ChatRooms } from './chat/chat-rooms.ts';
+import { RedisChatRooms } from './chat/chat-rooms-redis.ts';
 import { RateLimiter } from './chat/rate-limiter.ts';
 import type { ServerConfig } from './config.ts';
 import { EventLog } from './event-log.ts';
@@ -31,6 +32,7 @@ import { PageSessions } from './http/page-session.ts';
 import { Pages, type LoginGate, type UserDirectory } from './http/pages.ts';
 import { loadStaticFiles } from './http/static-files.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { RedisThrottleStore } from './throttle-store-redis.ts';
 import { Metrics } from './metrics.ts';
 import { tailConsumer } from './tail/tail-consumer.ts';
 import { UsersFile } from './users-file.ts';
@@ -50,6 +52,8 @@ export interface BundledServerOptions {
   readonly users?: UserDirectory;
   readonly loginGate?: LoginGate;
   readonly webDirectory?: string;
+  /** Listen with SO_REUSEPORT (each worker of `serve --workers N` does, on the same port). */
+  readonly reusePort?: boolean;
 }
 
 export interface BundledServer {
@@ -119,7 +123,23 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     (config.redis === null
       ? undefined
       : new RedisSessionStore({ url: config.redis, prefix: 'bufferevent:session:', logger: redisLog }));
-  const chatRooms = new ChatRooms({ historySize: limits.chatHistory, maxRooms: 10_000 });
+  // With Redis, history, presence and login throttling are shared by every worker (see
+  // chat-rooms-redis.ts, throttle-store-redis.ts); a room losing a dead worker's users is told so
+  // through its group, like a leave.
+  const presenceChanged: { broadcast?: (room: string, users: string[]) => void } = {};
+  const chatRooms: ChatRooms =
+    config.redis === null
+      ? new MemoryChatRooms({ historySize: limits.chatHistory, maxRooms: 10_000 })
+      : new RedisChatRooms({
+          url: config.redis,
+          historySize: limits.chatHistory,
+          logger: redisLog,
+          onPresenceChange: (room, users) => presenceChanged.broadcast?.(room, users),
+        });
+  const throttleStore =
+    options.loginGate !== undefined || config.redis === null
+      ? undefined
+      : new RedisThrottleStore({ url: config.redis, logger: redisLog });
   const rateLimiter = new RateLimiter({ perSecond: 5, burst: 20 });
 
   const consumerDeps = { metrics, log };
@@ -150,7 +170,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
   const pages = new Pages({
     sessions: new PageSessions(sessions),
     users,
-    loginGate: options.loginGate ?? LoginThrottle.fromLimits(limits),
+    loginGate: options.loginGate ?? LoginThrottle.fromLimits(limits, throttleStore),
     templates,
     staticFiles,
     metrics,
@@ -178,6 +198,10 @@ export async function startBundledServer(options: BundledServerOptions): Promise
         : origins.check.resolve(scope),
   };
   const application = new ProtocolTypeRouter({ websocket, http: pages.handle });
+  const releaseRedis = async () => {
+    if (chatRooms instanceof RedisChatRooms) await chatRooms.close();
+    await throttleStore?.close();
+  };
   const server = await serve(application, {
     host: config.host,
     port: config.port,
@@ -185,7 +209,16 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     logger: log,
     maxPayload: limits.maxMessageBytes,
     maxConnections: limits.maxConnections,
+    reusePort: options.reusePort ?? false,
+  }).catch(async (error: unknown) => {
+    await releaseRedis();
+    throw error;
   });
+  presenceChanged.broadcast = (room, users) => {
+    void layer
+      .groupBroadcast(`chat.${room}`, JSON.stringify({ type: 'presence', room, users }))
+      .catch((error: unknown) => log.event('chat.presence_failed', { room, error }, 'warn'));
+  };
   const running = server;
   origins.check = new OriginValidator(new CookieMiddleware(sessions), [
     ...ownOrigins(config.host, running.port),
@@ -204,7 +237,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     'Log lines dropped for slow viewers.',
     () => tail.stats().skippedLines,
   );
-  metrics.gauge('bufferevent_chat_rooms', 'Chat rooms held in memory.', () => chatRooms.roomCount);
+  metrics.gauge('bufferevent_chat_rooms', 'Chat rooms with state in this process.', () => chatRooms.roomCount);
 
   const address = running.address();
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
@@ -222,6 +255,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
         tail.close();
         if (ownsLayer) await layer.close();
         if (ownsSessionStore) await (sessionStore as RedisSessionStore).close();
+        await releaseRedis();
         log.event('server.stopped', {});
       })()),
   };
