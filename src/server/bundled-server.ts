@@ -237,7 +237,11 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     'Log lines dropped for slow viewers.',
     () => tail.stats().skippedLines,
   );
-  metrics.gauge('bufferevent_chat_rooms', 'Chat rooms with state in this process.', () => chatRooms.roomCount);
+  metrics.gauge(
+    'bufferevent_chat_rooms',
+    'Chat rooms with state in this process.',
+    () => chatRooms.roomCount,
+  );
 
   const address = running.address();
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;

@@ -13,7 +13,11 @@ export class EventLog implements ChannelsLogger {
   readonly #context: LogDetails;
 
   /** `context`: fields on every line (a worker's pid, so its lines can be told apart). */
-  constructor(sink: EventLogSink = process.stderr, now: () => Date = () => new Date(), context: LogDetails = {}) {
+  constructor(
+    sink: EventLogSink = process.stderr,
+    now: () => Date = () => new Date(),
+    context: LogDetails = {},
+  ) {
     this.#sink = sink;
     this.#now = now;
     this.#context = context;

@@ -2,7 +2,12 @@
 // on one host:port and the kernel spreads connections among them; each closes its own listener.
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProtocolTypeRouter, WebsocketConsumer, serve, type ChannelsServer } from '../../src/channels/index.ts';
+import {
+  ProtocolTypeRouter,
+  WebsocketConsumer,
+  serve,
+  type ChannelsServer,
+} from '../../src/channels/index.ts';
 import { errorCodeOf } from '../error-assertions.ts';
 import { connectClient } from './serve-helpers.ts';
 

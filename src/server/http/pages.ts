@@ -55,8 +55,7 @@ export interface PagesOptions {
   readonly logsFor: (username: string) => { id: string; title: string }[];
   /** Chat rooms with someone in them (every worker's, when the rooms are in Redis). */
   readonly activeRooms: () =>
-    | { room: string; members: number }[]
-    | Promise<{ room: string; members: number }[]>;
+    { room: string; members: number }[] | Promise<{ room: string; members: number }[]>;
   readonly maxFormBytes?: number;
 }
 
