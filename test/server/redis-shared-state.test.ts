@@ -120,6 +120,23 @@ describe('RedisChatRooms', () => {
     }
   });
 
+  it('rejects a join when Redis cannot be reached, and keeps nothing of it', async () => {
+    const { port } = redis;
+    const unreachable = new RedisChatRooms({
+      url: `redis://127.0.0.1:${port === 1 ? 2 : 1}`,
+      historySize: 3,
+      timeout: 0.3,
+      logger: recordingLogger(),
+    });
+    try {
+      const error = await unreachable.join('r', 'ann').catch((caught: unknown) => caught);
+      expect((error as { code?: string }).code).toBe('ERR_CHANNEL_LAYER_UNAVAILABLE');
+      expect(unreachable.roomCount).toBe(0);
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it('drops the users of a process that died within the TTL, and a live process reports the room', async () => {
     assertBuilt();
     const changes: { room: string; users: string[] }[] = [];

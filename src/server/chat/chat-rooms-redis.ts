@@ -77,16 +77,24 @@ export class RedisChatRooms implements ChatRooms {
     const count = (users.get(user) ?? 0) + 1;
     users.set(user, count);
     const expiry = Date.now() + this.#ttlMs;
-    const replies = await this.#connection.call('chat join', (client) => {
-      const batch = client.multi();
-      if (count === 1) {
-        batch.zadd(this.#key('presence', room), expiry, this.#entry(user));
-        batch.pexpire(this.#key('presence', room), this.#ttlMs * 2);
-        batch.zadd(`${this.#prefix}rooms`, expiry, room);
-      }
-      batch.lrange(this.#key('history', room), 0, -1);
-      return batch.exec();
-    });
+    let replies;
+    try {
+      replies = await this.#connection.call('chat join', (client) => {
+        const batch = client.multi();
+        if (count === 1) {
+          batch.zadd(this.#key('presence', room), expiry, this.#entry(user));
+          batch.pexpire(this.#key('presence', room), this.#ttlMs * 2);
+          batch.zadd(`${this.#prefix}rooms`, expiry, room);
+        }
+        batch.lrange(this.#key('history', room), 0, -1);
+        return batch.exec();
+      });
+    } catch (error) {
+      // Not joined: the heartbeat must not announce this connection (an entry written before the
+      // failure expires by itself).
+      this.#forgetLocal(room, user);
+      throw error;
+    }
     const history = (replies?.at(-1)?.[1] ?? []) as string[];
     return history.flatMap((json) => {
       try {
@@ -98,15 +106,7 @@ export class RedisChatRooms implements ChatRooms {
   }
 
   async leave(room: string, user: string): Promise<void> {
-    const users = this.#local.get(room);
-    const count = (users?.get(user) ?? 0) - 1;
-    if (users === undefined || count < 0) return;
-    if (count > 0) {
-      users.set(user, count);
-      return;
-    }
-    users.delete(user);
-    if (users.size === 0) this.#local.delete(room);
+    if (this.#forgetLocal(room, user) > 0) return;
     await this.#connection.call('chat leave', (client) =>
       client.zrem(this.#key('presence', room), this.#entry(user)),
     );
@@ -174,6 +174,20 @@ export class RedisChatRooms implements ChatRooms {
         .catch(() => {}); // Redis unreachable: the entries expire by themselves
     }
     await this.#connection.close();
+  }
+
+  /** Takes one connection of `user` out of this process's share; returns the connections left. */
+  #forgetLocal(room: string, user: string): number {
+    const users = this.#local.get(room);
+    const count = users?.get(user);
+    if (users === undefined || count === undefined) return 0;
+    if (count > 1) {
+      users.set(user, count - 1);
+      return count - 1;
+    }
+    users.delete(user);
+    if (users.size === 0) this.#local.delete(room);
+    return 0;
   }
 
   /** The heartbeat: extends this process's entries and deletes the ones nobody refreshed. */
