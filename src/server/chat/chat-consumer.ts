@@ -52,9 +52,12 @@ export function chatConsumer(deps: ChatDependencies): typeof JsonWebsocketConsum
       this.room = room;
       this.groups = [`chat.${room}`];
       await this.channelLayer!.groupAdd(this.groups[0]!, this.channelName);
-      this.accept();
+      // Joined (and history read) before accepting: nothing is awaited between accept() and sending
+      // the history, so the history is the first thing the client gets (the room's broadcasts reach
+      // the socket only once it is open).
       const history = await deps.rooms.join(room, this.user.username);
       this.joined = true;
+      this.accept();
       deps.metrics.increment('bufferevent_chat_joins_total');
       deps.log.event('chat.join', { user: this.user.username, room });
       this.sendJson({ type: 'history', room, messages: history });
