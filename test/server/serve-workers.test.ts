@@ -202,3 +202,24 @@ describe('serve --workers 2 with Redis', () => {
     expect(eventsNamed('worker.stopped').map((entry) => entry.code)).toEqual([0, 0]);
   });
 });
+
+describe('serve --workers 2 when the supervisor is killed', () => {
+  it('its workers notice the lost IPC channel, close and exit (no orphans on the port)', async () => {
+    const port = await freePort();
+    const orphaned = await startSupervisor(cwd, ['--config', 'config.json', '--workers', '2'], port);
+    const pids = [
+      ...new Set(
+        orphaned.events().flatMap((entry) => (typeof entry.worker === 'number' ? [entry.worker] : [])),
+      ),
+    ];
+    expect(pids).toHaveLength(2);
+    try {
+      orphaned.child.kill('SIGKILL');
+      await orphaned.exited;
+      await waitFor(() => !pids.some(alive), 15_000, 'the workers to exit');
+    } finally {
+      for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+    }
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
