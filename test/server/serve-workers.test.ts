@@ -168,7 +168,7 @@ describe('serve --workers 2 with Redis', () => {
     );
   });
 
-  it('restarts a worker killed with SIGKILL, and the new one serves', async () => {
+  it('restarts a worker killed with SIGKILL, with a growing back-off, and the new one serves', async () => {
     const [victim] = workerPids();
     process.kill(victim!, 'SIGKILL');
     await waitFor(() => eventsNamed('worker.restarted').length === 1, 20_000, 'the restart');
@@ -180,6 +180,13 @@ describe('serve --workers 2 with Redis', () => {
     const cookie = await logIn(site(), 'ann');
     const joined = await joinOn('after', 'ann', cookie, (pid) => pid === replacement);
     expect(parse(await joined.client.next()).type).toBe('history');
+    // Killed again soon after its start: the next restart waits twice as long.
+    process.kill(replacement, 'SIGKILL');
+    await waitFor(() => eventsNamed('worker.restarted').length === 2, 20_000, 'the second restart');
+    expect(eventsNamed('worker.exited').map((entry) => [entry.pid, entry.restartInMs])).toEqual([
+      [victim, 500],
+      [replacement, 1000],
+    ]);
   });
 
   it('on SIGTERM closes every WebSocket with 1001 and every process exits, the supervisor with 0', async () => {
@@ -198,7 +205,7 @@ describe('serve --workers 2 with Redis', () => {
     for (const client of open) expect((await client.closed).code).toBe(1001);
     expect(await supervisor.exited).toBe(0);
     for (const pid of live) expect(alive(pid)).toBe(false);
-    expect(eventsNamed('worker.exited')).toHaveLength(1); // the SIGKILL above: no restart at shutdown
+    expect(eventsNamed('worker.exited')).toHaveLength(2); // the SIGKILLs above: none at shutdown
     expect(eventsNamed('worker.stopped').map((entry) => entry.code)).toEqual([0, 0]);
   });
 });
