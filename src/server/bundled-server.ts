@@ -211,7 +211,11 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     maxConnections: limits.maxConnections,
     reusePort: options.reusePort ?? false,
   }).catch(async (error: unknown) => {
+    // Nothing may keep the process alive after a failed start (Redis clients reconnect forever).
+    tail.close();
     await releaseRedis();
+    if (ownsLayer) await layer.close();
+    if (ownsSessionStore) await (sessionStore as RedisSessionStore).close();
     throw error;
   });
   presenceChanged.broadcast = (room, users) => {

@@ -4,6 +4,7 @@
 // supervisor closes every WebSocket with 1001 and ends every process with exit code 0. Which worker
 // served a connection is read from the workers' structured log lines ("worker": <pid>).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { startRedisServer, type RedisServer } from '../channels/redis-server.ts'
 import type { TestClient } from '../channels/serve-helpers.ts';
 import { waitFor } from '../helpers.ts';
 import { PASSWORDS, csrfTokenIn, http, logIn, openSocket, sessionCookie } from './bundled-helpers.ts';
-import { assertBuilt } from './cli-runner.ts';
+import { assertBuilt, runCli } from './cli-runner.ts';
 import { alive, freePort, siteAt, startSupervisor, type Supervisor } from './workers-helpers.ts';
 
 let redis: RedisServer;
@@ -210,7 +211,28 @@ describe('serve --workers 2 with Redis', () => {
   });
 });
 
-describe('serve --workers 2 when the supervisor is killed', () => {
+describe('serve --workers 2 when a worker cannot start or the supervisor dies', () => {
+  it("exits 1 with the workers' reason when the port is held by another program", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = holder.address() as AddressInfo;
+      const result = await runCli(
+        ['serve', '--config', 'config.json', '--workers', '2', '--port', String(port)],
+        {
+          cwd,
+        },
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`could not start: cannot listen on 127.0.0.1:${port}`);
+      expect(result.stderr).toMatch(/worker \d+ exited before listening \(exit code 1\)/);
+      expect(result.stderr).not.toContain('worker.restarted');
+      expect(result.stdout).toBe('');
+    } finally {
+      holder.close();
+    }
+  });
+
   it('its workers notice the lost IPC channel, close and exit (no orphans on the port)', async () => {
     const port = await freePort();
     const orphaned = await startSupervisor(cwd, ['--config', 'config.json', '--workers', '2'], port);

@@ -44,6 +44,8 @@ export async function superviseWorkers(io: CliIO, config: ServerConfig): Promise
     restartTimer: undefined,
   }));
   let shuttingDown = false;
+  /** Until every worker listened once: a worker exiting then fails the start, it is not restarted. */
+  let startingUp = true;
   let onAllExited: (() => void) | undefined;
   const running = () => slots.filter((slot) => slot.child !== undefined).length;
 
@@ -89,6 +91,7 @@ export async function superviseWorkers(io: CliIO, config: ServerConfig): Promise
   const exited = (slot: Slot, child: ChildProcess, code: number | null, signal: string | null) => {
     if (slot.child !== child) return;
     slot.child = undefined;
+    if (startingUp) return;
     if (shuttingDown) {
       log.event('worker.stopped', { pid: child.pid, code, signal });
       if (running() === 0) onAllExited?.();
@@ -110,6 +113,7 @@ export async function superviseWorkers(io: CliIO, config: ServerConfig): Promise
 
   const stopAll = (signal: NodeJS.Signals): Promise<void> => {
     shuttingDown = true;
+    startingUp = false;
     for (const slot of slots) clearTimeout(slot.restartTimer);
     for (const slot of slots) slot.child?.kill(signal);
     return new Promise<void>((resolve) => {
@@ -126,6 +130,7 @@ export async function superviseWorkers(io: CliIO, config: ServerConfig): Promise
   let url = '';
   try {
     url = (await Promise.all(slots.map(launch)))[0]!;
+    startingUp = false;
   } catch (error) {
     await stopAll('SIGKILL');
     throw error;

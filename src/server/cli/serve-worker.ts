@@ -46,6 +46,12 @@ export async function runServeWorker(io: CliIO, config: ServerConfig): Promise<n
     log,
     users: new UsersFile(config.usersFile),
     reusePort: true,
+  }).catch((error: unknown) => {
+    // Said once, plainly; the supervisor then reports that this worker did not start.
+    throw new ServerError(
+      `worker ${process.pid} could not start: ${error instanceof Error ? error.message : String(error)}`,
+      'ERR_SERVE_WORKER',
+    );
   });
   const listening: WorkerMessage = { type: 'listening', url: running.url };
   process.send!(listening);
