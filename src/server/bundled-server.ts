@@ -23,7 +23,8 @@ import { refuse } from '../channels/middleware/prepare.ts';
 import { serve, type ChannelsServer } from '../channels/server/serve.ts';
 import { TailEngine } from '../tail/index.ts';
 import { chatConsumer } from './chat/chat-consumer.ts';
-import { ChatRooms } from './chat/chat-rooms.ts';
+import { MemoryChatRooms, type ChatRooms } from './chat/chat-rooms.ts';
+import { RedisChatRooms } from './chat/chat-rooms-redis.ts';
 import { RateLimiter } from './chat/rate-limiter.ts';
 import type { ServerConfig } from './config.ts';
 import { EventLog } from './event-log.ts';
@@ -31,6 +32,7 @@ import { PageSessions } from './http/page-session.ts';
 import { Pages, type LoginGate, type UserDirectory } from './http/pages.ts';
 import { loadStaticFiles } from './http/static-files.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { RedisThrottleStore } from './throttle-store-redis.ts';
 import { Metrics } from './metrics.ts';
 import { endSessionSockets } from './session-group.ts';
 import { tailConsumer } from './tail/tail-consumer.ts';
@@ -51,6 +53,8 @@ export interface BundledServerOptions {
   readonly users?: UserDirectory;
   readonly loginGate?: LoginGate;
   readonly webDirectory?: string;
+  /** Listen with SO_REUSEPORT (each worker of `serve --workers N` does, on the same port). */
+  readonly reusePort?: boolean;
 }
 
 export interface BundledServer {
@@ -120,7 +124,23 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     (config.redis === null
       ? undefined
       : new RedisSessionStore({ url: config.redis, prefix: 'bufferevent:session:', logger: redisLog }));
-  const chatRooms = new ChatRooms({ historySize: limits.chatHistory, maxRooms: 10_000 });
+  // With Redis, history, presence and login throttling are shared by every worker (see
+  // chat-rooms-redis.ts, throttle-store-redis.ts); a room losing a dead worker's users is told so
+  // through its group, like a leave.
+  const presenceChanged: { broadcast?: (room: string, users: string[]) => void } = {};
+  const chatRooms: ChatRooms =
+    config.redis === null
+      ? new MemoryChatRooms({ historySize: limits.chatHistory, maxRooms: 10_000 })
+      : new RedisChatRooms({
+          url: config.redis,
+          historySize: limits.chatHistory,
+          logger: redisLog,
+          onPresenceChange: (room, users) => presenceChanged.broadcast?.(room, users),
+        });
+  const throttleStore =
+    options.loginGate !== undefined || config.redis === null
+      ? undefined
+      : new RedisThrottleStore({ url: config.redis, logger: redisLog });
   const rateLimiter = new RateLimiter({ perSecond: 5, burst: 20 });
 
   const consumerDeps = { metrics, log };
@@ -151,7 +171,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
   const pages = new Pages({
     sessions: new PageSessions(sessions),
     users,
-    loginGate: options.loginGate ?? LoginThrottle.fromLimits(limits),
+    loginGate: options.loginGate ?? LoginThrottle.fromLimits(limits, throttleStore),
     templates,
     staticFiles,
     metrics,
@@ -180,6 +200,10 @@ export async function startBundledServer(options: BundledServerOptions): Promise
         : origins.check.resolve(scope),
   };
   const application = new ProtocolTypeRouter({ websocket, http: pages.handle });
+  const releaseRedis = async () => {
+    if (chatRooms instanceof RedisChatRooms) await chatRooms.close();
+    await throttleStore?.close();
+  };
   const server = await serve(application, {
     host: config.host,
     port: config.port,
@@ -187,7 +211,20 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     logger: log,
     maxPayload: limits.maxMessageBytes,
     maxConnections: limits.maxConnections,
+    reusePort: options.reusePort ?? false,
+  }).catch(async (error: unknown) => {
+    // Nothing may keep the process alive after a failed start (Redis clients reconnect forever).
+    tail.close();
+    await releaseRedis();
+    if (ownsLayer) await layer.close();
+    if (ownsSessionStore) await (sessionStore as RedisSessionStore).close();
+    throw error;
   });
+  presenceChanged.broadcast = (room, users) => {
+    void layer
+      .groupBroadcast(`chat.${room}`, JSON.stringify({ type: 'presence', room, users }))
+      .catch((error: unknown) => log.event('chat.presence_failed', { room, error }, 'warn'));
+  };
   const running = server;
   origins.check = new OriginValidator(new CookieMiddleware(sessions), [
     ...ownOrigins(config.host, running.port),
@@ -206,7 +243,11 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     'Log lines dropped for slow viewers.',
     () => tail.stats().skippedLines,
   );
-  metrics.gauge('bufferevent_chat_rooms', 'Chat rooms held in memory.', () => chatRooms.roomCount);
+  metrics.gauge(
+    'bufferevent_chat_rooms',
+    'Chat rooms with state in this process.',
+    () => chatRooms.roomCount,
+  );
 
   const address = running.address();
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
@@ -224,6 +265,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
         tail.close();
         if (ownsLayer) await layer.close();
         if (ownsSessionStore) await (sessionStore as RedisSessionStore).close();
+        await releaseRedis();
         log.event('server.stopped', {});
       })()),
   };

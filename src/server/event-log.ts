@@ -10,15 +10,22 @@ export interface EventLogSink {
 export class EventLog implements ChannelsLogger {
   readonly #sink: EventLogSink;
   readonly #now: () => Date;
+  readonly #context: LogDetails;
 
-  constructor(sink: EventLogSink = process.stderr, now: () => Date = () => new Date()) {
+  /** `context`: fields on every line (a worker's pid, so its lines can be told apart). */
+  constructor(
+    sink: EventLogSink = process.stderr,
+    now: () => Date = () => new Date(),
+    context: LogDetails = {},
+  ) {
     this.#sink = sink;
     this.#now = now;
+    this.#context = context;
   }
 
   /** Logs one event, e.g. event('login.failed', { user, address }). */
   event(name: string, fields: LogDetails = {}, level: 'info' | 'warn' | 'error' = 'info'): void {
-    const entry = { time: this.#now().toISOString(), level, event: name, ...fields };
+    const entry = { time: this.#now().toISOString(), level, event: name, ...this.#context, ...fields };
     try {
       this.#sink.write(`${JSON.stringify(entry, errorAsFields)}\n`);
     } catch {

@@ -1,13 +1,13 @@
 // The chat's per-room state: bounded history, presence by user, forgetting idle rooms; and the
 // per-user token bucket.
 import { describe, expect, it } from 'vitest';
-import { ChatRooms } from '../../src/server/chat/chat-rooms.ts';
+import { MemoryChatRooms } from '../../src/server/chat/chat-rooms.ts';
 import { RateLimiter } from '../../src/server/chat/rate-limiter.ts';
 
-describe('ChatRooms', () => {
+describe('MemoryChatRooms', () => {
   it('keeps the last historySize messages per room, oldest first, with increasing ids', () => {
     let now = 1000;
-    const rooms = new ChatRooms({ historySize: 3, maxRooms: 10, now: () => now++ });
+    const rooms = new MemoryChatRooms({ historySize: 3, maxRooms: 10, now: () => now++ });
     for (let i = 0; i < 5; i++) rooms.post('lobby', 'ann', `m${i}`);
     rooms.post('other', 'bob', 'elsewhere');
     const history = rooms.join('lobby', 'cid');
@@ -17,7 +17,7 @@ describe('ChatRooms', () => {
   });
 
   it('lists each user once however many connections, until the last one leaves', () => {
-    const rooms = new ChatRooms({ historySize: 10, maxRooms: 10 });
+    const rooms = new MemoryChatRooms({ historySize: 10, maxRooms: 10 });
     rooms.join('lobby', 'zoe');
     rooms.join('lobby', 'ann');
     rooms.join('lobby', 'ann');
@@ -34,7 +34,7 @@ describe('ChatRooms', () => {
 
   it('forgets the least recently used empty rooms beyond maxRooms, never a room with people in it', () => {
     let now = 0;
-    const rooms = new ChatRooms({ historySize: 5, maxRooms: 3, now: () => ++now });
+    const rooms = new MemoryChatRooms({ historySize: 5, maxRooms: 3, now: () => ++now });
     rooms.join('busy', 'ann');
     for (let i = 0; i < 50; i++) rooms.post(`spam-${i}`, 'bot', 'x');
     expect(rooms.roomCount).toBeLessThanOrEqual(3);

@@ -130,10 +130,17 @@ describe('bufferevent serve', () => {
     expect(missing.stderr).toContain('nope.json');
   });
 
-  it('refuses --workers above 1 without Redis, and bad options, with exit code 2', async () => {
+  it('refuses --workers above 1 without Redis or with port 0, and bad options, with exit code 2', async () => {
     const workers = await runCli(['serve', '--workers', '2'], { cwd });
     expect(workers.code).toBe(2);
     expect(workers.stderr).toMatch(/redis/i);
+    // Each worker would pick its own free port: refused, with Redis configured or not.
+    writeFileSync(path.join(cwd, 'redis.json'), JSON.stringify({ redis: 'redis://127.0.0.1:1' }));
+    const anyPort = await runCli(['serve', '--config', 'redis.json', '--workers', '2', '--port', '0'], {
+      cwd,
+    });
+    expect(anyPort.code).toBe(2);
+    expect(anyPort.stderr).toContain('port 0 with 2 workers');
     const port = await runCli(['serve', '--port', 'http'], { cwd });
     expect(port.code).toBe(2);
     const help = await runCli(['serve', '--help'], { cwd });

@@ -12,6 +12,11 @@ export interface ServeOptions extends ConnectionLimits {
   port?: number;
   backlog?: number;
   /**
+   * Listen with SO_REUSEPORT, so several processes (workers) can listen on the same host:port and
+   * the kernel spreads new connections among them. Default false.
+   */
+  reusePort?: boolean;
+  /**
    * The channel layer consumers use; default a new InMemoryChannelLayer that close() closes.
    * `null` runs consumers without one (no channelName, no groups).
    */
@@ -36,6 +41,7 @@ export interface ResolvedServeOptions {
   host: string;
   port: number;
   backlog?: number;
+  reusePort: boolean;
   inboxSize: number;
   shutdownTimeout: number;
   maxConnections: number;
@@ -57,6 +63,8 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
   }
   if (options.host !== undefined && typeof options.host !== 'string')
     throw new BuffereventError('serve(): host must be a string', 'ERR_INVALID_ARG');
+  if (options.reusePort !== undefined && typeof options.reusePort !== 'boolean')
+    throw new BuffereventError('serve(): reusePort must be a boolean', 'ERR_INVALID_ARG');
   if (options.rootPath !== undefined && typeof options.rootPath !== 'string')
     throw new BuffereventError('serve(): rootPath must be a string', 'ERR_INVALID_ARG');
   const limits: ConnectionLimits = {
@@ -77,6 +85,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     host: options.host ?? '127.0.0.1',
     port: requireInteger(options.port ?? 8000, 'port', 0, 65535),
     ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+    reusePort: options.reusePort ?? false,
     inboxSize: requireInteger(options.inboxSize ?? 64, 'inboxSize', 1, 1_000_000),
     shutdownTimeout: requireInteger(options.shutdownTimeout ?? 10_000, 'shutdownTimeout', 1, 2 ** 31 - 1),
     maxConnections:

@@ -8,8 +8,9 @@ import {
   type Server as HttpServer,
   type ServerResponse,
 } from 'node:http';
+import { closeSync } from 'node:fs';
 import { BuffereventError } from '../../errors.ts';
-import type { SocketAddress } from '../../listener.ts';
+import { Listener, type SocketAddress } from '../../listener.ts';
 import {
   WebSocketServer,
   type AnyRequest,
@@ -57,6 +58,8 @@ export class ChannelsServer {
     { connection: ConsumerConnection; subprotocol: string | undefined }
   >();
   readonly #removeTarget: () => void;
+  /** The listener serve() made for reusePort (the WebSocketServer only borrows it). */
+  readonly #ownListener: Listener | null;
   #refused = 0;
   #pageConnections = 0;
   #closing: Promise<void> | null = null;
@@ -80,10 +83,27 @@ export class ChannelsServer {
       this.#pageConnections++;
       socket.once('close', () => this.#pageConnections--);
     });
+    // With reusePort the listener is made here (the WebSocketServer's own has no such option);
+    // Listener.listen throws ERR_LISTEN synchronously, which serve() reports as its rejection.
+    this.#ownListener = options.reusePort
+      ? Listener.listen(
+          {
+            host: options.host,
+            port: options.port,
+            reusePort: true,
+            ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+          },
+          (fd) => closeSync(fd),
+        )
+      : null;
     this.webSocketServer = new WebSocketServer({
-      host: options.host,
-      port: options.port,
-      ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+      ...(this.#ownListener === null
+        ? {
+            host: options.host,
+            port: options.port,
+            ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+          }
+        : { listener: this.#ownListener }),
       httpFallback: this.httpServer,
       clientTracking: false,
       ...options.limits,
@@ -131,6 +151,7 @@ export class ChannelsServer {
 
   async #shutdown(): Promise<void> {
     this.webSocketServer.close();
+    this.#ownListener?.close();
     for (const connection of this.#connections) connection.shutdown(1001, 'server shutting down');
     this.httpServer.closeAllConnections();
     const finished = Promise.all([...this.#connections].map((connection) => connection.finished));
@@ -290,7 +311,14 @@ export async function serve(application: Application, options: ServeOptions = {}
   const resolved = resolveServeOptions(options);
   const ownsLayer = options.channelLayer === undefined;
   const layer = ownsLayer ? new InMemoryChannelLayer() : options.channelLayer!;
-  const server = new ChannelsServer(application, resolved, layer, ownsLayer);
+  let server: ChannelsServer;
+  try {
+    server = new ChannelsServer(application, resolved, layer, ownsLayer);
+  } catch (error) {
+    // reusePort's listener failed to bind (ERR_LISTEN, e.g. EADDRINUSE).
+    if (ownsLayer) await layer?.close();
+    throw error;
+  }
   await new Promise<void>((resolve, reject) => {
     server.webSocketServer.once('listening', resolve);
     server.webSocketServer.once('error', reject);

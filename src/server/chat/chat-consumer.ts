@@ -2,6 +2,8 @@
 // connect (others are refused with 403 before the upgrade). On join a client gets the room's recent
 // history and who is there; a message is checked (text, size, the user's rate), recorded, and sent to
 // everyone in the room with one groupBroadcast (the native fan-out: no consumer code per member).
+// Presence is read from the rooms after the join or leave was recorded, so with the rooms in Redis
+// the list sent to the group (every worker's clients, through the Redis layer) is the shared one.
 // The page renders every text with textContent, never as HTML.
 import { JsonWebsocketConsumer } from '../../channels/consumer/json-consumer.ts';
 import type { EventLog } from '../event-log.ts';
@@ -52,9 +54,12 @@ export function chatConsumer(deps: ChatDependencies): typeof JsonWebsocketConsum
       this.groups = [`chat.${room}`];
       await this.channelLayer!.groupAdd(this.groups[0]!, this.channelName);
       await joinSessionGroup(this);
-      this.accept();
-      const history = deps.rooms.join(room, this.user.username);
+      // Joined (and history read) before accepting: nothing is awaited between accept() and sending
+      // the history, so the history is the first thing the client gets (the room's broadcasts reach
+      // the socket only once it is open).
+      const history = await deps.rooms.join(room, this.user.username);
       this.joined = true;
+      this.accept();
       deps.metrics.increment('bufferevent_chat_joins_total');
       deps.log.event('chat.join', { user: this.user.username, room });
       this.sendJson({ type: 'history', room, messages: history });
@@ -91,7 +96,7 @@ export function chatConsumer(deps: ChatDependencies): typeof JsonWebsocketConsum
         });
         return;
       }
-      const message = deps.rooms.post(this.room, user.username, trimmed);
+      const message = await deps.rooms.post(this.room, user.username, trimmed);
       deps.metrics.increment('bufferevent_chat_messages_total');
       await this.channelLayer!.groupBroadcast(
         this.groups[0]!,
@@ -101,7 +106,7 @@ export function chatConsumer(deps: ChatDependencies): typeof JsonWebsocketConsum
 
     override async disconnect(): Promise<void> {
       if (!this.joined) return;
-      deps.rooms.leave(this.room, this.user!.username);
+      await deps.rooms.leave(this.room, this.user!.username);
       deps.log.event('chat.leave', { user: this.user!.username, room: this.room });
       // Leave first, so the presence list no longer has this connection's socket in the group.
       await this.channelLayer!.groupDiscard(this.groups[0]!, this.channelName);
@@ -114,7 +119,7 @@ export function chatConsumer(deps: ChatDependencies): typeof JsonWebsocketConsum
     }
 
     async #broadcastPresence(): Promise<void> {
-      const users = deps.rooms.members(this.room);
+      const users = await deps.rooms.members(this.room);
       await this.channelLayer!.groupBroadcast(
         this.groups[0]!,
         JSON.stringify({ type: 'presence', room: this.room, users }),

@@ -1,7 +1,9 @@
-// What the chat keeps per room in this process: the last N messages (shown to whoever joins) and
-// who is connected (each user once, however many tabs). Rooms with nobody in them and no history
-// are forgotten, and the number of rooms with history is capped, so room names chosen by clients
-// cannot grow the server's memory without bound.
+// What the chat keeps per room: the last N messages (shown to whoever joins) and who is connected
+// (each user once, however many tabs). ChatRooms is the contract the chat consumer uses;
+// MemoryChatRooms keeps it in this process, RedisChatRooms (chat-rooms-redis.ts) shares it between
+// workers. In memory, rooms with nobody in them and no history are forgotten, and the number of
+// rooms with history is capped, so room names chosen by clients cannot grow the server's memory
+// without bound.
 
 export interface ChatMessage {
   readonly id: number;
@@ -9,6 +11,24 @@ export interface ChatMessage {
   readonly text: string;
   /** Milliseconds since the epoch. */
   readonly at: number;
+}
+
+/** A value or a promise of it: the in-memory rooms answer at once, the Redis ones asynchronously. */
+export type Awaitable<T> = T | Promise<T>;
+
+export interface ChatRooms {
+  /** A user's connection joined; returns the room's history (oldest first). */
+  join(room: string, user: string): Awaitable<ChatMessage[]>;
+  /** A user's connection left. */
+  leave(room: string, user: string): Awaitable<void>;
+  /** The users connected to `room`, sorted, each once. */
+  members(room: string): Awaitable<string[]>;
+  /** Records a message in the room's history and returns it with its id and time. */
+  post(room: string, user: string, text: string): Awaitable<ChatMessage>;
+  /** Rooms with someone in them, with their member counts, busiest first. */
+  activeRooms(): Awaitable<{ room: string; members: number }[]>;
+  /** Rooms this process holds state for (a gauge). */
+  readonly roomCount: number;
 }
 
 interface Room {
@@ -26,7 +46,7 @@ export interface ChatRoomsOptions {
   now?: () => number;
 }
 
-export class ChatRooms {
+export class MemoryChatRooms implements ChatRooms {
   readonly #rooms = new Map<string, Room>();
   readonly #options: Required<ChatRoomsOptions>;
   #nextId = 1;

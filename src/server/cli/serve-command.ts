@@ -10,10 +10,10 @@ import { applyOverrides } from '../config-overrides.ts';
 import { EventLog } from '../event-log.ts';
 import { resolveSecretKey } from '../secret-key.ts';
 import { UsersFile } from '../users-file.ts';
-import { EXIT, type Command, type CommandContext } from './command.ts';
-
-/** How long a shutdown may take before the process exits anyway. */
-const SHUTDOWN_LIMIT_MS = 8_000;
+import type { Command, CommandContext } from './command.ts';
+import { catchShutdownSignals } from './run-until-signal.ts';
+import { superviseWorkers } from './serve-supervisor.ts';
+import { isServeWorker, runServeWorker } from './serve-worker.ts';
 
 async function configOf(context: CommandContext): Promise<ServerConfig> {
   const { options, io } = context;
@@ -25,9 +25,9 @@ async function configOf(context: CommandContext): Promise<ServerConfig> {
     ...(typeof options.port === 'string' ? { port: options.port } : {}),
     ...(typeof options.workers === 'string' ? { workers: options.workers } : {}),
   });
-  if (overridden.workers > 1) {
+  if (overridden.workers > 1 && overridden.port === 0) {
     throw new UsageError(
-      `${overridden.workers} workers: several processes sharing the port (with Redis) are not implemented yet; run one worker`,
+      `port 0 with ${overridden.workers} workers: each worker would listen on a different free port; give a fixed --port`,
     );
   }
   return overridden;
@@ -40,7 +40,9 @@ export const serveCommand: Command = {
     'Serves the login page, chat rooms (/chat/) and the live log tail (/tail/) on one port. Without ' +
     '--config it starts a demo on 127.0.0.1:8000: an "admin" user whose generated password is printed ' +
     'once (when the users file is created), and a demo log file written to every second. SIGTERM or ' +
-    'SIGINT stops accepting, closes every WebSocket with 1001 and exits 0.',
+    'SIGINT stops accepting, closes every WebSocket with 1001 and exits 0. With --workers N (and "redis" ' +
+    'in the config) N processes share the port; chat rooms, sessions and login throttling are shared ' +
+    'through Redis.',
   arguments: [],
   options: [
     { name: 'config', value: 'PATH', description: 'The config file (JSON; see docs/server-config.md).' },
@@ -54,19 +56,19 @@ export const serveCommand: Command = {
       value: 'PORT',
       description: 'Listen on this port instead of the config\'s "port" (0: any free port).',
     },
-    { name: 'workers', value: 'N', description: 'Processes sharing the port (above 1 needs Redis).' },
+    {
+      name: 'workers',
+      value: 'N',
+      description: 'Processes sharing the port (above 1 needs "redis" in the config and a fixed port).',
+    },
   ],
   async run(context) {
     const { io } = context;
     let config = await configOf(context);
+    if (isServeWorker()) return await runServeWorker(io, config);
+    if (config.workers > 1) return await superviseWorkers(io, config);
     const log = new EventLog(io.stderr);
-    // Signals are caught from the start: one that arrives while the server is still starting (or
-    // between "listening" being printed and anything else) stops it as soon as it runs.
-    let signalled: NodeJS.Signals | undefined;
-    let onSignal: (signal: NodeJS.Signals) => void = (signal) => (signalled ??= signal);
-    const handler = (signal: NodeJS.Signals) => onSignal(signal);
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
+    const signals = catchShutdownSignals();
     let demoLog: DemoLogWriter | undefined;
     try {
       const users = new UsersFile(config.usersFile);
@@ -77,23 +79,6 @@ export const serveCommand: Command = {
       const password = await ensureDemoAdmin(users);
       const secret = await resolveSecretKey(config);
       const running = await startBundledServer({ config, secretKey: secret.key, log, users });
-      const stopped = new Promise<number>((resolve) => {
-        onSignal = (signal) => {
-          onSignal = () => {}; // a second signal during shutdown changes nothing
-          log.event('server.signal', { signal });
-          const force = setTimeout(() => {
-            log.event('server.shutdown_timeout', { limitMs: SHUTDOWN_LIMIT_MS }, 'warn');
-            process.exit(EXIT.failure);
-          }, SHUTDOWN_LIMIT_MS);
-          force.unref();
-          void running.close().then(() => {
-            clearTimeout(force);
-            // Exits now if nothing else holds the loop; if something does, this still ends it.
-            setTimeout(() => process.exit(EXIT.ok), 2_000).unref();
-            resolve(EXIT.ok);
-          });
-        };
-      });
       io.stdout.write(
         `bufferevent serve: listening on ${running.url}/ (chat: ${running.url}/chat/, logs: ${running.url}/tail/)\n`,
       );
@@ -103,12 +88,10 @@ export const serveCommand: Command = {
         );
       }
       if (demoLog !== undefined) io.stdout.write(`Demo log being written: ${demoLog.path}\n`);
-      if (signalled !== undefined) onSignal(signalled);
-      return await stopped;
+      return await signals.runUntilSignal(running, log);
     } finally {
       demoLog?.stop();
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
+      signals.release();
     }
   },
 };

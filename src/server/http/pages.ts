@@ -53,8 +53,9 @@ export interface PagesOptions {
   readonly trustProxy: TrustProxy;
   /** The log files a user may follow: id and title only, never the path. */
   readonly logsFor: (username: string) => { id: string; title: string }[];
-  /** Chat rooms with someone in them (this process's view). */
-  readonly activeRooms: () => { room: string; members: number }[];
+  /** Chat rooms with someone in them (every worker's, when the rooms are in Redis). */
+  readonly activeRooms: () =>
+    { room: string; members: number }[] | Promise<{ room: string; members: number }[]>;
   readonly maxFormBytes?: number;
   /** Called with the id of a session that signed out (before it is dropped), to end its WebSockets. */
   readonly onSignOut?: (sessionId: string) => Promise<void>;
@@ -134,7 +135,7 @@ export class Pages {
     }
     if (path === '/api/rooms') {
       if (username === undefined) return sendJson(response, 401, { error: 'not logged in' });
-      return sendJson(response, 200, { rooms: this.#options.activeRooms() });
+      return sendJson(response, 200, { rooms: await this.#options.activeRooms() });
     }
     if (path === '/api/logs') {
       if (username === undefined) return sendJson(response, 401, { error: 'not logged in' });
