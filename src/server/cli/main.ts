@@ -114,6 +114,15 @@ function report(error: unknown, io: CliIO): number {
     io.stderr.write(`${PROGRAM}: ${error.message}\n`);
     return EXIT.failure;
   }
+  // The system refused what was asked (the port is taken, a file cannot be read): said plainly.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^(ERR_LISTEN|E[A-Z]+)$/.test(code)) {
+    const hint = /EADDRINUSE|ERR_LISTEN/.test(`${code} ${error.message}`)
+      ? ' (is another server on that port? choose another with --port)'
+      : '';
+    io.stderr.write(`${PROGRAM}: ${error.message}${hint}\n`);
+    return EXIT.failure;
+  }
   io.stderr.write(
     `${PROGRAM}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
