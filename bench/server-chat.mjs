@@ -14,7 +14,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { SERVER_DIST, login, measureLogins, prepareServerDir, startBundledServer } from './lib/bundled-server.mjs';
+import {
+  SERVER_DIST,
+  login,
+  measureLogins,
+  prepareServerDir,
+  startBundledServer,
+} from './lib/bundled-server.mjs';
 import { runClientProcess } from './lib/client-process.mjs';
 import { pinning } from './lib/pinning.mjs';
 import { redisServerVersion, startRedisServer } from './lib/redis-server.mjs';
@@ -28,6 +34,7 @@ const ROOM = 'lobby';
 const WORKERS_UNAVAILABLE = 'workers: not available in this build';
 
 const { values } = parseArgs({
+  strict: false, // bench/run.mjs passes every script the same options
   options: {
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
@@ -96,7 +103,10 @@ async function startVariant(variant, userCount) {
     });
     let server;
     try {
-      server = await startBundledServer(dir.configPath, variant.workers > 1 ? ['--workers', String(variant.workers)] : []);
+      server = await startBundledServer(
+        dir.configPath,
+        variant.workers > 1 ? ['--workers', String(variant.workers)] : [],
+      );
     } catch (error) {
       dir.cleanup();
       throw error;
@@ -131,7 +141,8 @@ async function measureChat(variant, senders) {
   try {
     started = await startVariant(variant, senders);
   } catch (error) {
-    if (variant.workers > 1 && error.refused) return { unavailable: WORKERS_UNAVAILABLE, detail: error.message };
+    if (variant.workers > 1 && error.refused)
+      return { unavailable: WORKERS_UNAVAILABLE, detail: error.message };
     return { error: error.message };
   }
   const cpu = windowCpu(started.server.pid, started.helperPids);
@@ -177,7 +188,7 @@ const HEADERS = [
   'deliveries per server CPU-s',
   'server RSS MB',
   'loadgen CPU %',
-  'lost / errors',
+  'missing / errors',
 ];
 
 function row(senders, name, m) {
@@ -245,16 +256,22 @@ async function main() {
       const bad = measured.find((m) => m.unavailable || m.error);
       if (bad?.error) {
         failed = true;
-        notes.push(`${senders} sender(s), ${variant.name}: FAILED: ${bad.error.split('\n')[0].slice(0, 300)}`);
+        notes.push(
+          `${senders} sender(s), ${variant.name}: FAILED: ${bad.error.split('\n')[0].slice(0, 300)}`,
+        );
       }
       if (bad?.unavailable && !notes.some((n) => n.startsWith(WORKERS_UNAVAILABLE)))
-        notes.push(`${WORKERS_UNAVAILABLE} (\`serve --workers 2\` was refused: ${bad.detail.split('\n')[0].slice(0, 200)})`);
+        notes.push(
+          `${WORKERS_UNAVAILABLE} (\`serve --workers 2\` was refused: ${bad.detail.split('\n')[0].slice(0, 200)})`,
+        );
       const ok = measured.filter((m) => !m.error && !m.unavailable);
       ok.sort((a, b) => a.deliveriesPerSecond - b.deliveriesPerSecond);
       const shown = bad ?? ok[Math.floor((ok.length - 1) / 2)];
       for (const m of ok)
         if (m.otherCpuPercent > 10)
-          notes.push(`${senders} sender(s), ${variant.name}: other processes used ${m.otherCpuPercent.toFixed(0)}% CPU during a run`);
+          notes.push(
+            `${senders} sender(s), ${variant.name}: other processes used ${m.otherCpuPercent.toFixed(0)}% CPU during a run`,
+          );
       rows.push(row(senders, variant.name, shown));
     }
   }
@@ -272,9 +289,13 @@ async function main() {
     `**Logins** (\`GET /login\` for the session cookie and CSRF token, then \`POST /login\`: the ` +
       `password checked with scrypt, a new session), ${loginCount} per row, one user at a time or 4 at once:`,
     '',
-    markdownTable(['concurrent', 'logins/s', 'ms per login (wall)', 'server CPU ms per login', 'server CPU %'], loginRows, {
-      alignRight: [0, 1, 2, 3, 4],
-    }),
+    markdownTable(
+      ['concurrent', 'logins/s', 'ms per login (wall)', 'server CPU ms per login', 'server CPU %'],
+      loginRows,
+      {
+        alignRight: [0, 1, 2, 3, 4],
+      },
+    ),
     '',
     `**Chat**: ${connections} WebSocket clients in room \`${ROOM}\` (\`/ws/chat/${ROOM}/\`, with the session ` +
       `cookie and the server's Origin); one login per user and that user's clients share its cookie ` +
@@ -285,10 +306,10 @@ async function main() {
       `measured after ${warmup} s; ${runs} run${runs > 1 ? 's' : ''} per row (the median by deliveries/s). ` +
       'A delivery is one message arriving at one client, parsed as JSON; latency is per delivery, from ' +
       "the sender queueing it to the client's `message` event. Lost counts messages some client never got " +
-      '(or got out of order) 3 s after the senders stopped; errors are the server\'s `error` messages ' +
-      '(`rate_limited` means the pacing was above the limit). Server CPU and RSS cover the server\'s ' +
+      "(or got out of order) 15 s after the senders stopped; errors are the server's `error` messages " +
+      "(`rate_limited` means the pacing was above the limit). Server CPU and RSS cover the server's " +
       'process tree (workers included), RSS is the peak (VmHWM); deliveries per server CPU-s divides ' +
-      'by the server side\'s CPU (servers and redis-server). The load generator is a Node process ' +
+      "by the server side's CPU (servers and redis-server). The load generator is a Node process " +
       '(`bench/clients/chat-clients.mjs`, the `ws` package) on its own CPU.',
     '',
     markdownTable(HEADERS, rows, { alignRight: [0, 2, 3, 4, 5, 6, 7, 8, 9] }),

@@ -28,6 +28,7 @@ const LOGIN_CONCURRENCY = 4;
 const WORKERS_UNAVAILABLE = 'workers: not available in this build';
 
 const { values } = parseArgs({
+  strict: false, // bench/run.mjs passes every script the same options
   options: {
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
@@ -83,11 +84,15 @@ async function measureTail(variant) {
   writeFileSync(logFile, '');
   let server;
   try {
-    server = await startBundledServer(dir.configPath, variant.workers > 1 ? ['--workers', String(variant.workers)] : []);
+    server = await startBundledServer(
+      dir.configPath,
+      variant.workers > 1 ? ['--workers', String(variant.workers)] : [],
+    );
   } catch (error) {
     dir.cleanup();
     await redis?.stop();
-    if (variant.workers > 1 && error.refused) return { unavailable: WORKERS_UNAVAILABLE, detail: error.message };
+    if (variant.workers > 1 && error.refused)
+      return { unavailable: WORKERS_UNAVAILABLE, detail: error.message };
     return { error: error.message };
   }
   const cpu = windowCpu(server.pid, redis ? [redis.pid] : []);
@@ -98,13 +103,25 @@ async function measureTail(variant) {
     const writerSeconds = warmup + duration + 1;
     const run = await runClientProcess(
       VIEWERS,
-      { url: `${server.origin.replace('http', 'ws')}/ws/tail/`, origin: server.origin, cookies, viewers, log: LOG_ID, warmup, duration },
+      {
+        url: `${server.origin.replace('http', 'ws')}/ws/tail/`,
+        origin: server.origin,
+        cookies,
+        viewers,
+        log: LOG_ID,
+        warmup,
+        duration,
+      },
       {
         limitMs: (warmup + duration) * 1000 + 120_000,
         onReady: () => {
-          writer = runClientProcess(WRITER, { file: logFile, rate, seconds: writerSeconds, lineBytes }, {
-            limitMs: writerSeconds * 1000 + 30_000,
-          });
+          writer = runClientProcess(
+            WRITER,
+            { file: logFile, rate, seconds: writerSeconds, lineBytes },
+            {
+              limitMs: writerSeconds * 1000 + 30_000,
+            },
+          );
         },
         onMeasureStart: cpu.start,
         onMeasureEnd: cpu.end,
@@ -133,6 +150,7 @@ const HEADERS = [
   'p99 ms',
   'skipped (viewers)',
   'server CPU %',
+  'lines per server CPU-s',
   'Redis CPU %',
   'server RSS MB',
   'viewers CPU %',
@@ -150,6 +168,7 @@ function row(name, m) {
     formatNumber(m.latencyMs.p99, 1),
     `${m.skipped} (${m.viewersSkipping})`,
     formatNumber(m.serverCpuPercent),
+    formatNumber(m.linesPerSecondTotal / ((m.serverCpuPercent + (m.helperCpuPercent ?? 0)) / 100)),
     formatNumber(m.helperCpuPercent),
     formatNumber(m.rssMiB, 1),
     formatNumber(m.loadgenCpuPercent),
@@ -175,14 +194,20 @@ async function main() {
       failed = true;
       notes.push(`${variant.name}: FAILED: ${m.error.split('\n')[0].slice(0, 300)}`);
     } else if (m.unavailable) {
-      notes.push(`${WORKERS_UNAVAILABLE} (\`serve --workers 2\` was refused: ${m.detail.split('\n')[0].slice(0, 200)})`);
+      notes.push(
+        `${WORKERS_UNAVAILABLE} (\`serve --workers 2\` was refused: ${m.detail.split('\n')[0].slice(0, 200)})`,
+      );
     } else {
       if (m.unexplainedGaps !== 0)
         notes.push(`${variant.name}: ${m.unexplainedGaps} lines missing without a skipped notice`);
       if (m.writer && m.lastSequence.min < m.writer.lines)
-        notes.push(`${variant.name}: the slowest viewer had ${m.lastSequence.min} of the ${m.writer.lines} lines written when the lines stopped coming`);
+        notes.push(
+          `${variant.name}: the slowest viewer had received ${m.lastSequence.min} of the ${m.writer.lines} lines written when the viewers stopped waiting (lines still queued in the file or the server, not lost)`,
+        );
       if (m.otherCpuPercent > 10)
-        notes.push(`${variant.name}: other processes used ${m.otherCpuPercent.toFixed(0)}% CPU during the window`);
+        notes.push(
+          `${variant.name}: other processes used ${m.otherCpuPercent.toFixed(0)}% CPU during the window`,
+        );
     }
     rows.push(row(variant.name, m));
   }
@@ -199,9 +224,11 @@ async function main() {
       "server dropped from slow viewers' queues (sum of the `skipped` notices, and how many viewers got " +
       'one); a viewer that keeps up skips none. The viewers are one Node process that scans the ' +
       'batches as bytes (no JSON.parse: with 100 viewers it receives millions of lines a second); ' +
-      'viewers CPU and writer CPU are theirs, on the load generator CPU.',
+      'viewers CPU and writer CPU are theirs, on the load generator CPU. Lines per server CPU-s divides ' +
+      "lines/s delivered by the server side's CPU: the cost of a delivered line, steadier than lines/s " +
+      "when other processes take the server's core.",
     '',
-    markdownTable(HEADERS, rows, { alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }),
+    markdownTable(HEADERS, rows, { alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] }),
     '',
     `- ${pinning().note}; redis-server, when used, on the server's CPU; the writer on the load generator's.`,
     ...notes.map((note) => `- ${note}`),

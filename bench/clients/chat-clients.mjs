@@ -18,7 +18,7 @@ const options = JSON.parse(process.argv[2]);
 const { urls, origin, cookies, connections, senders, rate, size, warmup, duration, raw } = options;
 const QUIET_MS = 1000;
 const SETTLE_LIMIT_MS = 60_000;
-const DRAIN_MS = 3000;
+const DRAIN_MS = 15_000;
 const OPEN_BATCH = 100;
 
 const fail = (message) => {
@@ -52,7 +52,8 @@ function onText(index, text) {
     }
     body = message.text;
   }
-  if (body[0] !== '#') fail(`client ${index}: a message without the benchmark's marker: ${body.slice(0, 60)}`);
+  if (body[0] !== '#')
+    fail(`client ${index}: a message without the benchmark's marker: ${body.slice(0, 60)}`);
   const [sender, sequence, sentAt] = body.slice(1).split(':', 3).map(Number);
   if (sequence !== expected[index][sender]) outOfOrder++;
   expected[index][sender] = sequence + 1;
@@ -108,11 +109,14 @@ async function main() {
   const timers = [];
   for (let s = 0; s < senders; s++) {
     // Spread the senders over one interval, so the load is even.
-    setTimeout(() => {
-      if (stopping) return;
-      sendOne(s);
-      timers.push(setInterval(() => sendOne(s), intervalMs));
-    }, (s * intervalMs) / senders);
+    setTimeout(
+      () => {
+        if (stopping) return;
+        sendOne(s);
+        timers.push(setInterval(() => sendOne(s), intervalMs));
+      },
+      (s * intervalMs) / senders,
+    );
   }
   await new Promise((resolve) => setTimeout(resolve, warmup * 1000));
   process.stderr.write('loadgen: measure-start\n');
@@ -130,8 +134,7 @@ async function main() {
   // Every message sent must reach every client: wait for the last ones, then count what is missing.
   const missing = () => {
     let count = 0;
-    for (let i = 0; i < connections; i++)
-      for (let s = 0; s < senders; s++) count += sent[s] - expected[i][s];
+    for (let i = 0; i < connections; i++) for (let s = 0; s < senders; s++) count += sent[s] - expected[i][s];
     return count;
   };
   const drainStart = performance.now();

@@ -89,9 +89,15 @@ function percentile(p) {
 
 function openViewer(index) {
   const viewer = state[index];
-  const ws = new WebSocket(url, { headers: { cookie: cookies[index % cookies.length] }, origin, perMessageDeflate: false });
+  const ws = new WebSocket(url, {
+    headers: { cookie: cookies[index % cookies.length] },
+    origin,
+    perMessageDeflate: false,
+  });
   ws.on('error', (error) => fail(`viewer ${index}: ${error.message}`));
-  ws.on('unexpected-response', (_request, response) => fail(`viewer ${index}: upgrade refused with ${response.statusCode}`));
+  ws.on('unexpected-response', (_request, response) =>
+    fail(`viewer ${index}: upgrade refused with ${response.statusCode}`),
+  );
   ws.on('close', (code) => {
     if (!stopping) fail(`viewer ${index}: closed by the server (${code})`);
   });
@@ -121,7 +127,8 @@ const seconds = (performance.now() - windowStart) / 1000;
 const cpu = process.cpuUsage(cpuStart);
 process.stderr.write('loadgen: measure-end\n');
 const drainStart = performance.now();
-while (performance.now() - lastLineAt < DRAIN_QUIET_MS && performance.now() - drainStart < DRAIN_LIMIT_MS) await sleep(50);
+while (performance.now() - lastLineAt < DRAIN_QUIET_MS && performance.now() - drainStart < DRAIN_LIMIT_MS)
+  await sleep(50);
 stopping = true;
 const perViewer = state.map((v) => v.windowLines / seconds).sort((a, b) => a - b);
 const sum = (key) => state.reduce((total, v) => total + v[key], 0);
@@ -131,12 +138,19 @@ process.stdout.write(
     viewers,
     seconds,
     linesPerSecondTotal: sum('windowLines') / seconds,
-    linesPerSecondPerViewer: { min: perViewer[0], median: perViewer[Math.floor(viewers / 2)], max: perViewer[viewers - 1] },
+    linesPerSecondPerViewer: {
+      min: perViewer[0],
+      median: perViewer[Math.floor(viewers / 2)],
+      max: perViewer[viewers - 1],
+    },
     latencyMs: { p50: percentile(50), p99: percentile(99) },
     skipped: sum('skipped'),
     viewersSkipping: state.filter((v) => v.skipped > 0).length,
     unexplainedGaps: sum('gaps') - sum('skipped'),
-    lastSequence: { min: Math.min(...state.map((v) => v.nextSequence)), max: Math.max(...state.map((v) => v.nextSequence)) },
+    lastSequence: {
+      min: Math.min(...state.map((v) => v.nextSequence)),
+      max: Math.max(...state.map((v) => v.nextSequence)),
+    },
     totalLines: sum('totalLines'),
     loadgenCpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
   })}\n`,

@@ -30,10 +30,14 @@ const LISTENING = /listening on (http:\/\/[^/\s]+)\//;
 export function prepareServerDir({ userCount, config }) {
   const dir = mkdtempSync(join(tmpdir(), 'bufferevent-bench-'));
   const usersFile = join(dir, 'users.json');
-  execFileSync(process.execPath, [CLI_PATH, 'user', 'add', 'bench0', '--password-stdin', '--users-file', usersFile], {
-    input: PASSWORD,
-    stdio: ['pipe', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    process.execPath,
+    [CLI_PATH, 'user', 'add', 'bench0', '--password-stdin', '--users-file', usersFile],
+    {
+      input: PASSWORD,
+      stdio: ['pipe', 'ignore', 'inherit'],
+    },
+  );
   const file = JSON.parse(readFileSync(usersFile, 'utf8'));
   const usernames = Array.from({ length: userCount }, (_, i) => `bench${i}`);
   for (const name of usernames) file.users[name] = file.users.bench0;
