@@ -184,6 +184,7 @@ const HEADERS = [
   'p50 ms',
   'p99 ms',
   'server CPU %',
+  'server waiting for CPU %',
   'Redis CPU %',
   'deliveries per server CPU-s',
   'server RSS MB',
@@ -205,6 +206,7 @@ function row(senders, name, m) {
     formatNumber(m.latencyMs.p50, 2),
     formatNumber(m.latencyMs.p99, 2),
     formatNumber(m.serverCpuPercent),
+    formatNumber(m.serverWaitingPercent),
     formatNumber(m.helperCpuPercent),
     formatNumber(m.deliveriesPerSecond / (serverSide / 100)),
     formatNumber(m.rssMiB, 1),
@@ -305,14 +307,16 @@ async function main() {
       `${size} characters of text each; every client gets every message, sender included. ${duration} s ` +
       `measured after ${warmup} s; ${runs} run${runs > 1 ? 's' : ''} per row (the median by deliveries/s). ` +
       'A delivery is one message arriving at one client, parsed as JSON; latency is per delivery, from ' +
-      "the sender queueing it to the client's `message` event. Lost counts messages some client never got " +
+      "the sender queueing it to the client's `message` event. Missing counts messages some client had not got " +
       "(or got out of order) 15 s after the senders stopped; errors are the server's `error` messages " +
       "(`rate_limited` means the pacing was above the limit). Server CPU and RSS cover the server's " +
       'process tree (workers included), RSS is the peak (VmHWM); deliveries per server CPU-s divides ' +
-      "by the server side's CPU (servers and redis-server). The load generator is a Node process " +
+      "by the server side's CPU (servers and redis-server). Server waiting for CPU is the time the " +
+      "server's main thread was runnable but not running (its schedstat): on a shared machine, the part " +
+      'of the window other processes took from it. The load generator is a Node process ' +
       '(`bench/clients/chat-clients.mjs`, the `ws` package) on its own CPU.',
     '',
-    markdownTable(HEADERS, rows, { alignRight: [0, 2, 3, 4, 5, 6, 7, 8, 9] }),
+    markdownTable(HEADERS, rows, { alignRight: [0, 2, 3, 4, 5, 6, 7, 8, 9, 10] }),
     '',
     `- ${pinning().note}; redis-server, when used, on the server's CPU.`,
     ...notes.map((note) => `- ${note}`),

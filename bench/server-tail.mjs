@@ -150,6 +150,7 @@ const HEADERS = [
   'p99 ms',
   'skipped (viewers)',
   'server CPU %',
+  'server waiting for CPU %',
   'lines per server CPU-s',
   'Redis CPU %',
   'server RSS MB',
@@ -168,6 +169,7 @@ function row(name, m) {
     formatNumber(m.latencyMs.p99, 1),
     `${m.skipped} (${m.viewersSkipping})`,
     formatNumber(m.serverCpuPercent),
+    formatNumber(m.serverWaitingPercent),
     formatNumber(m.linesPerSecondTotal / ((m.serverCpuPercent + (m.helperCpuPercent ?? 0)) / 100)),
     formatNumber(m.helperCpuPercent),
     formatNumber(m.rssMiB, 1),
@@ -226,9 +228,10 @@ async function main() {
       'batches as bytes (no JSON.parse: with 100 viewers it receives millions of lines a second); ' +
       'viewers CPU and writer CPU are theirs, on the load generator CPU. Lines per server CPU-s divides ' +
       "lines/s delivered by the server side's CPU: the cost of a delivered line, steadier than lines/s " +
-      "when other processes take the server's core.",
+      "when other processes take the server's core. Server waiting for CPU is the time its main " +
+      'thread was runnable but not running (schedstat): what other processes took from it.',
     '',
-    markdownTable(HEADERS, rows, { alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] }),
+    markdownTable(HEADERS, rows, { alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] }),
     '',
     `- ${pinning().note}; redis-server, when used, on the server's CPU; the writer on the load generator's.`,
     ...notes.map((note) => `- ${note}`),

@@ -45,6 +45,18 @@ export function treePeakRssMiB(pid) {
   return kib / 1024;
 }
 
+/**
+ * Seconds the main thread of `pid` spent runnable but waiting for a CPU (/proc/<pid>/schedstat,
+ * second field): on a shared machine, how much of the window the server could not run.
+ */
+function runQueueSeconds(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Call `start()` when the window opens and `end()` when it closes, then `result(otherPids)`. */
 export function windowCpu(serverPid, helperPids = []) {
   let first;
@@ -56,6 +68,7 @@ export function windowCpu(serverPid, helperPids = []) {
       server: cpuOf(tree),
       helpers: cpuOf(helperPids),
       system: readSystemCpuSeconds().busy,
+      waiting: runQueueSeconds(serverPid),
       wall: performance.now() / 1000,
     };
   };
@@ -74,6 +87,7 @@ export function windowCpu(serverPid, helperPids = []) {
         helperCpuPercent: helpers,
         otherCpuPercent: Math.max(0, busy - server - (helpers ?? 0) - knownOtherPercent),
         serverProcesses: last.tree.length,
+        serverWaitingPercent: ((last.waiting - first.waiting) / wall) * 100,
       };
     },
   };
