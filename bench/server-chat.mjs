@@ -189,7 +189,7 @@ const HEADERS = [
   'deliveries per server CPU-s',
   'server RSS MB',
   'loadgen CPU %',
-  'missing / errors',
+  'gaps / undelivered / errors',
 ];
 
 function row(senders, name, m) {
@@ -211,7 +211,7 @@ function row(senders, name, m) {
     formatNumber(m.deliveriesPerSecond / (serverSide / 100)),
     formatNumber(m.rssMiB, 1),
     formatNumber(m.loadgenCpuPercent),
-    `${m.missingAfterDrain + m.outOfOrder}${errors ? ` / ${errors}` : ''}`,
+    `${m.outOfOrder} / ${m.missingAfterDrain}${errors ? ` / ${errors}` : ''}`,
   ];
 }
 
@@ -307,8 +307,10 @@ async function main() {
       `${size} characters of text each; every client gets every message, sender included. ${duration} s ` +
       `measured after ${warmup} s; ${runs} run${runs > 1 ? 's' : ''} per row (the median by deliveries/s). ` +
       'A delivery is one message arriving at one client, parsed as JSON; latency is per delivery, from ' +
-      "the sender queueing it to the client's `message` event. Missing counts messages some client had not got " +
-      "(or got out of order) 15 s after the senders stopped; errors are the server's `error` messages " +
+      "the sender queueing it to the client's `message` event. Gaps counts messages a client got out " +
+      "of its sender's order (a message lost or reordered); undelivered counts deliveries still on " +
+      'their way 15 s after the senders stopped (an overloaded run leaves a backlog: not lost unless ' +
+      "it stays); errors are the server's `error` messages " +
       "(`rate_limited` means the pacing was above the limit). Server CPU and RSS cover the server's " +
       'process tree (workers included), RSS is the peak (VmHWM); deliveries per server CPU-s divides ' +
       "by the server side's CPU (servers and redis-server). Server waiting for CPU is the time the " +
