@@ -171,10 +171,10 @@ async function measureChat(variant, senders) {
   } catch (error) {
     run = { result: { ok: false, error: error.message } };
   }
-  const rssMiB = await started.stop();
+  const peakRssMiB = await started.stop();
   const result = run.result ?? { ok: false, error: `load generator exited ${run.exitCode} without a result` };
   if (!result.ok) return { error: result.error };
-  return { ...result, ...cpu.result(result.loadgenCpuPercent), rssMiB };
+  return { ...result, ...cpu.result(result.loadgenCpuPercent), peakRssMiB };
 }
 
 const HEADERS = [
@@ -188,6 +188,7 @@ const HEADERS = [
   'Redis CPU %',
   'deliveries per server CPU-s',
   'server RSS MB',
+  'peak RSS MB',
   'loadgen CPU %',
   'gaps / undelivered / errors',
 ];
@@ -209,7 +210,8 @@ function row(senders, name, m) {
     formatNumber(m.serverWaitingPercent),
     formatNumber(m.helperCpuPercent),
     formatNumber(m.deliveriesPerSecond / (serverSide / 100)),
-    formatNumber(m.rssMiB, 1),
+    formatNumber(m.serverRssMiB, 1),
+    formatNumber(m.peakRssMiB, 1),
     formatNumber(m.loadgenCpuPercent),
     `${m.outOfOrder} / ${m.missingAfterDrain}${errors ? ` / ${errors}` : ''}`,
   ];
@@ -312,13 +314,14 @@ async function main() {
       'their way 15 s after the senders stopped (an overloaded run leaves a backlog: not lost unless ' +
       "it stays); errors are the server's `error` messages " +
       "(`rate_limited` means the pacing was above the limit). Server CPU and RSS cover the server's " +
-      'process tree (workers included), RSS is the peak (VmHWM); deliveries per server CPU-s divides ' +
+      'process tree (workers included); RSS is at the end of the window, peak RSS (VmHWM) includes ' +
+      'the logins (scrypt takes 32 MiB while it hashes); deliveries per server CPU-s divides ' +
       "by the server side's CPU (servers and redis-server). Server waiting for CPU is the time the " +
       "server's main thread was runnable but not running (its schedstat): on a shared machine, the part " +
       'of the window other processes took from it. The load generator is a Node process ' +
       '(`bench/clients/chat-clients.mjs`, the `ws` package) on its own CPU.',
     '',
-    markdownTable(HEADERS, rows, { alignRight: [0, 2, 3, 4, 5, 6, 7, 8, 9, 10] }),
+    markdownTable(HEADERS, rows, { alignRight: [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }),
     '',
     `- ${pinning().note}; redis-server, when used, on the server's CPU.`,
     ...notes.map((note) => `- ${note}`),

@@ -133,12 +133,16 @@ async function measureTail(variant) {
   } catch (error) {
     result = { ok: false, error: error.message };
   }
-  const rssMiB = treePeakRssMiB(server.pid);
+  const peakRssMiB = treePeakRssMiB(server.pid);
   await server.stop();
   await redis?.stop();
   dir.cleanup();
   if (!result.ok) return { error: result.error };
-  return { ...result, ...cpu.result(result.loadgenCpuPercent + (result.writer?.cpuPercent ?? 0)), rssMiB };
+  return {
+    ...result,
+    ...cpu.result(result.loadgenCpuPercent + (result.writer?.cpuPercent ?? 0)),
+    peakRssMiB,
+  };
 }
 
 const HEADERS = [
@@ -154,6 +158,7 @@ const HEADERS = [
   'lines per server CPU-s',
   'Redis CPU %',
   'server RSS MB',
+  'peak RSS MB',
   'viewers CPU %',
   'writer CPU %',
 ];
@@ -172,7 +177,8 @@ function row(name, m) {
     formatNumber(m.serverWaitingPercent),
     formatNumber(m.linesPerSecondTotal / ((m.serverCpuPercent + (m.helperCpuPercent ?? 0)) / 100)),
     formatNumber(m.helperCpuPercent),
-    formatNumber(m.rssMiB, 1),
+    formatNumber(m.serverRssMiB, 1),
+    formatNumber(m.peakRssMiB, 1),
     formatNumber(m.loadgenCpuPercent),
     formatNumber(m.writer?.cpuPercent),
   ];
@@ -229,9 +235,11 @@ async function main() {
       'viewers CPU and writer CPU are theirs, on the load generator CPU. Lines per server CPU-s divides ' +
       "lines/s delivered by the server side's CPU: the cost of a delivered line, steadier than lines/s " +
       "when other processes take the server's core. Server waiting for CPU is the time its main " +
-      'thread was runnable but not running (schedstat): what other processes took from it.',
+      'thread was runnable but not running (schedstat): what other processes took from it. RSS is at ' +
+      'the end of the window; peak RSS (VmHWM) includes the logins, 4 at a time (scrypt takes 32 MiB ' +
+      'while it hashes).',
     '',
-    markdownTable(HEADERS, rows, { alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] }),
+    markdownTable(HEADERS, rows, { alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] }),
     '',
     `- ${pinning().note}; redis-server, when used, on the server's CPU; the writer on the load generator's.`,
     ...notes.map((note) => `- ${note}`),

@@ -30,6 +30,7 @@ const clients = [];
 const expected = Array.from({ length: connections }, () => new Float64Array(senders));
 const sent = new Float64Array(senders);
 let measuring = false;
+let stopping = false;
 let deliveries = 0;
 let otherMessages = 0;
 let lastOtherAt = performance.now();
@@ -89,7 +90,6 @@ function sendOne(sender) {
   clients[sender].send(raw ? text : JSON.stringify({ type: 'message', text }));
 }
 
-let stopping = false;
 async function main() {
   for (let first = 0; first < connections; first += OPEN_BATCH) {
     const batch = [];

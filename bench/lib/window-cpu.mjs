@@ -45,6 +45,19 @@ export function treePeakRssMiB(pid) {
   return kib / 1024;
 }
 
+/** Sum of the current RSS (VmRSS) of the process tree, in MiB. */
+function treeRssMiB(tree) {
+  let kib = 0;
+  for (const pid of tree) {
+    try {
+      kib += Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kib / 1024;
+}
+
 /**
  * Seconds the main thread of `pid` spent runnable but waiting for a CPU (/proc/<pid>/schedstat,
  * second field): on a shared machine, how much of the window the server could not run.
@@ -69,6 +82,7 @@ export function windowCpu(serverPid, helperPids = []) {
       helpers: cpuOf(helperPids),
       system: readSystemCpuSeconds().busy,
       waiting: runQueueSeconds(serverPid),
+      rssMiB: treeRssMiB(tree),
       wall: performance.now() / 1000,
     };
   };
@@ -88,6 +102,8 @@ export function windowCpu(serverPid, helperPids = []) {
         otherCpuPercent: Math.max(0, busy - server - (helpers ?? 0) - knownOtherPercent),
         serverProcesses: last.tree.length,
         serverWaitingPercent: ((last.waiting - first.waiting) / wall) * 100,
+        /** Resident memory at the end of the window: what serving the load holds. */
+        serverRssMiB: last.rssMiB,
       };
     },
   };
