@@ -67,7 +67,6 @@ if (senderCounts.some((n) => !Number.isSafeInteger(n) || n < 1 || n > connection
   process.exit(64);
 }
 
-/** The variants; `start` gives { server, helperPids, urls, origin, cookies, raw, stop }. */
 const VARIANTS = [
   { name: 'bundled server, in-memory layer', redis: false, workers: 1 },
   { name: 'bundled server, Redis layer + sessions', redis: true, workers: 1 },
@@ -75,6 +74,7 @@ const VARIANTS = [
   { name: 'raw Channels consumer + groupBroadcast (no login, no JSON)', raw: true },
 ];
 
+/** Starts one variant's server(s); gives { server, helperPids, urls, origin, cookies, raw, stop }. */
 async function startVariant(variant, userCount) {
   let redis = null;
   if (variant.redis) redis = await startRedisServer();
@@ -114,7 +114,13 @@ async function startVariant(variant, userCount) {
     // One login per user; that user's clients share its session (the rate limit is per user, so
     // sender s is user s). A browser would log in once per person: logins are measured apart.
     const cookies = [];
-    for (let i = 0; i < userCount; i++) cookies.push(await login(server.origin, `bench${i}`));
+    try {
+      for (let i = 0; i < userCount; i++) cookies.push(await login(server.origin, `bench${i}`));
+    } catch (error) {
+      await server.stop();
+      dir.cleanup();
+      throw error;
+    }
     return {
       server,
       helperPids: redis ? [redis.pid] : [],

@@ -118,10 +118,8 @@ async function measureTail(variant) {
           writer = runClientProcess(
             WRITER,
             { file: logFile, rate, seconds: writerSeconds, lineBytes },
-            {
-              limitMs: writerSeconds * 1000 + 30_000,
-            },
-          );
+            { limitMs: writerSeconds * 1000 + 30_000 },
+          ).catch((error) => ({ result: null, error })); // reported as no writer result
         },
         onMeasureStart: cpu.start,
         onMeasureEnd: cpu.end,
