@@ -141,14 +141,19 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     options.loginGate !== undefined || config.redis === null
       ? undefined
       : new RedisThrottleStore({ url: config.redis, logger: redisLog });
-  const rateLimiter = new RateLimiter({ perSecond: 5, burst: 20 });
+  const rateLimiter = new RateLimiter({ perSecond: limits.chatMessagesPerSecond, burst: limits.chatBurst });
 
   const consumerDeps = { metrics, log };
   const websocketRoutes = new URLRouter([
     // Room names are checked by the route, so a bad one is a 404 like any unknown path.
     rePath(
       /^ws\/chat\/(?<room>[A-Za-z0-9_-]{1,64})\/$/,
-      chatConsumer({ ...consumerDeps, rooms: chatRooms, rateLimiter, maxMessageChars: 2000 }),
+      chatConsumer({
+        ...consumerDeps,
+        rooms: chatRooms,
+        rateLimiter,
+        maxMessageChars: limits.chatMessageChars,
+      }),
     ),
     route('ws/tail/', tailConsumer({ ...consumerDeps, engine: tail })),
   ]);
@@ -180,6 +185,7 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     logsFor: (username) => tail.logs(username),
     activeRooms: () => chatRooms.activeRooms(),
     onSignOut: (sessionId) => endSessionSockets(layer, sessionId),
+    chatMessageChars: limits.chatMessageChars,
   });
 
   // Counters first: a request may arrive as soon as the listener is up.

@@ -48,6 +48,12 @@ export interface LimitsConfig {
   readonly viewerQueueLines: number;
   /** Messages of a chat room kept and shown on join. */
   readonly chatHistory: number;
+  /** Longest chat message, in characters. */
+  readonly chatMessageChars: number;
+  /** Chat messages one user may send per second, on average … */
+  readonly chatMessagesPerSecond: number;
+  /** … and at once (the burst a user may send before the rate applies). */
+  readonly chatBurst: number;
   /** Login attempts for one username within the window; after that many failures it is blocked for the cooldown. */
   readonly loginAttemptsPerUser: number;
   /** The same for one client address (successful attempts are not counted). */
@@ -94,6 +100,9 @@ export const DEFAULT_LIMITS: LimitsConfig = Object.freeze({
   maxLineLength: 16 * 1024,
   viewerQueueLines: 10_000,
   chatHistory: 100,
+  chatMessageChars: 2000,
+  chatMessagesPerSecond: 5,
+  chatBurst: 20,
   loginAttemptsPerUser: 5,
   loginAttemptsPerAddress: 20,
   loginWindowSeconds: 900,
@@ -109,6 +118,9 @@ const LIMIT_RANGES: Readonly<Record<keyof LimitsConfig, readonly [number, number
   maxLineLength: [80, 1024 * 1024],
   viewerQueueLines: [1, 10_000_000],
   chatHistory: [0, 100_000],
+  chatMessageChars: [1, 1_000_000],
+  chatMessagesPerSecond: [1, 1_000_000],
+  chatBurst: [1, 1_000_000],
   loginAttemptsPerUser: [1, 1_000_000],
   loginAttemptsPerAddress: [1, 1_000_000],
   loginWindowSeconds: [1, 7 * 24 * 3600],

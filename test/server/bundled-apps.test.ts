@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.ts';
 import type { TestClient } from '../channels/serve-helpers.ts';
-import { logIn, openSocket, startSite, type TestSite } from './bundled-helpers.ts';
+import { http, logIn, openSocket, startSite, type TestSite } from './bundled-helpers.ts';
 
 let site: TestSite;
 const clients: TestClient[] = [];
@@ -83,6 +83,23 @@ describe('chat', () => {
     await waitFor(() => ofType(client, 'error').some((error) => error.code === 'rate_limited'));
     expect(ofType(client, 'message').length).toBeLessThan(40);
     expect(ofType(client, 'message').length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('chat limits from the config', () => {
+  it('applies chatMessageChars, chatMessagesPerSecond and chatBurst, and tells the page the length', async () => {
+    await site.stop();
+    site = await startSite({ limits: { chatMessageChars: 10, chatMessagesPerSecond: 1, chatBurst: 2 } });
+    const cookie = await logIn(site, 'ann');
+    expect((await http(site, 'GET', '/chat/lobby/', { cookie })).body).toContain('maxlength="10"');
+    const client = await open('/ws/chat/limits/', cookie);
+    await next(client);
+    client.socket.send(JSON.stringify({ type: 'message', text: 'x'.repeat(11) }));
+    for (const text of ['one', 'two', 'three']) client.socket.send(JSON.stringify({ type: 'message', text }));
+    await waitFor(() => ofType(client, 'error').length === 2);
+    expect(ofType(client, 'error').map((error) => error.code)).toEqual(['too_long', 'rate_limited']);
+    await waitFor(() => ofType(client, 'message').length === 2);
+    expect(ofType(client, 'message').map((message) => message.text)).toEqual(['one', 'two']);
   });
 });
 

@@ -130,6 +130,16 @@ describe('bufferevent serve', () => {
     expect(missing.stderr).toContain('nope.json');
   });
 
+  it('says plainly that the port is taken (exit 1, no stack trace)', async () => {
+    const running = await start([]);
+    const taken = await runCli(['serve', '--port', String(running.port)], { cwd });
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/another server on that port/);
+    expect(taken.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
+
   it('refuses --workers above 1 without Redis or with port 0, and bad options, with exit code 2', async () => {
     const workers = await runCli(['serve', '--workers', '2'], { cwd });
     expect(workers.code).toBe(2);

@@ -57,6 +57,8 @@ export interface PagesOptions {
   readonly activeRooms: () =>
     { room: string; members: number }[] | Promise<{ room: string; members: number }[]>;
   readonly maxFormBytes?: number;
+  /** The chat's longest message, for the page's input. */
+  readonly chatMessageChars: number;
   /** Called with the id of a session that signed out (before it is dropped), to end its WebSockets. */
   readonly onSignOut?: (sessionId: string) => Promise<void>;
 }
@@ -117,7 +119,10 @@ export class Pages {
         return redirect(response, `/login?next=${encodeURIComponent(path === '/' ? '/chat/' : path)}`);
       }
       if (path === '/') return redirect(response, '/chat/');
-      const html = renderTemplate(this.#options.templates[page], { user: username });
+      const html = renderTemplate(this.#options.templates[page], {
+        user: username,
+        maxMessageChars: String(this.#options.chatMessageChars),
+      });
       return sendHtml(response, 200, html, {
         'set-cookie': await this.#options.sessions.commit(session, client.secure),
       });
