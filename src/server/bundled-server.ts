@@ -243,6 +243,19 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     () => running.stats().refusedHandshakes,
   );
   metrics.gauge('bufferevent_tail_followers', 'Log files being followed.', () => tail.stats().followers);
+  if (layer instanceof RedisChannelLayer) {
+    metrics.gauge(
+      'bufferevent_layer_reconnects_total',
+      'Reconnections of the channel layer to Redis.',
+      () => {
+        const stats = layer.stats();
+        return stats.reconnects + stats.pubsubReconnects;
+      },
+    );
+    metrics.gauge('bufferevent_layer_available', '1 while the channel layer reaches Redis.', () =>
+      layer.stats().available ? 1 : 0,
+    );
+  }
   metrics.gauge('bufferevent_tail_viewers', 'Log viewers.', () => tail.stats().viewers);
   metrics.gauge(
     'bufferevent_tail_skipped_lines_total',

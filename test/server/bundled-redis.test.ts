@@ -26,6 +26,9 @@ describe('bundled server on Redis', () => {
       const session = await http(second, 'GET', '/api/session', { cookie });
       expect(session.status).toBe(200);
       expect(JSON.parse(session.body)).toMatchObject({ user: 'ann' });
+      const metrics = (await http(second, 'GET', '/metrics')).body;
+      expect(metrics).toMatch(/^bufferevent_layer_reconnects_total 0$/m);
+      expect(metrics).toMatch(/^bufferevent_layer_available 1$/m);
     } finally {
       await second.stop();
     }
