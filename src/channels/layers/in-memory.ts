@@ -20,6 +20,7 @@ import {
   type ResolvedLayerOptions,
 } from './channel-layer.ts';
 import { LocalGroupSockets, type BroadcastData, type BroadcastOptions } from './group-sockets.ts';
+import { abortableWaiter, removeWaiter, type Waiter } from './waiter.ts';
 
 export interface InMemoryChannelLayerOptions extends ChannelLayerOptions {
   /** The clock, in milliseconds (default `Date.now`); tests pass their own to check expiry without waiting. */
@@ -38,11 +39,6 @@ export interface InMemoryChannelLayerStats {
 interface Queued {
   message: ChannelMessage;
   expiresAt: number;
-}
-
-interface Waiter {
-  resolve(message: ChannelMessage): void;
-  reject(error: unknown): void;
 }
 
 interface ChannelState {
@@ -235,26 +231,12 @@ export class InMemoryChannelLayer implements ChannelLayer {
     if (state === undefined) this.#channels.set(channel, (state = { messages: [], waiters: [] }));
     const waiting = state;
     return new Promise<ChannelMessage>((resolve, reject) => {
-      const onAbort = (): void => {
-        // Only a waiter still in the queue is removed; one already handed a message keeps it.
-        const index = waiting.waiters.indexOf(waiter);
-        if (index === -1) return;
-        waiting.waiters.splice(index, 1);
+      const waiter = abortableWaiter(signal, resolve, reject, (withdrawn) => {
+        if (!removeWaiter(waiting.waiters, withdrawn)) return false;
         this.#dropIfIdle(channel, waiting);
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        resolve: (message) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(message);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
+        return true;
+      });
       waiting.waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -13,13 +13,9 @@
 //
 // The local buffer also holds group messages for process-specific members (delivered by this
 // process from the group topic) while their consumer is not waiting; it is bounded by `capacity`.
+import { abortableWaiter, removeWaiter, type Waiter } from './waiter.ts';
 import type { ChannelMessage } from './channel-layer.ts';
 import type { TopicSubscriptions } from './redis-pubsub.ts';
-
-interface Waiter {
-  resolve(message: ChannelMessage): void;
-  reject(error: unknown): void;
-}
 
 interface Buffered {
   message: ChannelMessage;
@@ -69,26 +65,13 @@ export class ChannelReaders {
       return Promise.resolve(next);
     }
     return new Promise<ChannelMessage>((resolve, reject) => {
-      const onAbort = (): void => {
-        const index = reader.waiters.indexOf(waiter);
-        if (index === -1) return;
-        reader.waiters.splice(index, 1);
+      const waiter = abortableWaiter(signal, resolve, reject, (withdrawn) => {
+        if (!removeWaiter(reader.waiters, withdrawn)) return false;
         reader.wake?.(); // lets the pump stop if nobody is left
         this.#forgetIfIdle(channel, reader);
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        resolve: (message) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(message);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
+        return true;
+      });
       reader.waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
       if (!reader.pumping) void this.#pump(channel, reader);
     });
   }

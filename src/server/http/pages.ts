@@ -196,13 +196,8 @@ export class Pages {
     session: Session,
     client: ClientInfo,
   ): Promise<void> {
-    let form: URLSearchParams;
-    try {
-      form = await readForm(request, this.#options.maxFormBytes ?? 8 * 1024);
-    } catch (error) {
-      if (error instanceof FormTooLarge) return sendText(response, 413, 'Payload Too Large\n');
-      throw error;
-    }
+    const form = await this.#form(request, response);
+    if (form === null) return;
     const next = form.get('next');
     if (
       !this.#sameOrigin(request, client) ||
@@ -262,13 +257,8 @@ export class Pages {
     session: Session,
     client: ClientInfo,
   ): Promise<void> {
-    let form: URLSearchParams;
-    try {
-      form = await readForm(request, this.#options.maxFormBytes ?? 8 * 1024);
-    } catch (error) {
-      if (error instanceof FormTooLarge) return sendText(response, 413, 'Payload Too Large\n');
-      throw error;
-    }
+    const form = await this.#form(request, response);
+    if (form === null) return;
     if (
       !this.#sameOrigin(request, client) ||
       !this.#options.sessions.csrfMatches(session, form.get('csrfToken'))
@@ -285,6 +275,17 @@ export class Pages {
     redirect(response, '/login', {
       'set-cookie': [this.#options.sessions.clearCookie(session, client.secure)],
     });
+  }
+
+  /** The posted form, or null after answering 413 for one over the size limit. */
+  async #form(request: IncomingMessage, response: ServerResponse): Promise<URLSearchParams | null> {
+    try {
+      return await readForm(request, this.#options.maxFormBytes ?? 8 * 1024);
+    } catch (error) {
+      if (!(error instanceof FormTooLarge)) throw error;
+      sendText(response, 413, 'Payload Too Large\n');
+      return null;
+    }
   }
 
   /** A form POST's Origin, when the browser sends one, must be this server's. */
