@@ -69,6 +69,20 @@ describe('RedisChannelLayer groups across two layers', () => {
     expect((await a.receive('worker')).n).toBe(1);
   });
 
+  it('a layer joining a group right after it was created gets the very next group message', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [sender, fresh] = pair();
+      // Nothing awaited before the join: the layer's connections are still being made.
+      const member = await fresh.newChannel();
+      await fresh.groupAdd('early', member);
+      expect(await sender.groupSend('early', { type: 'first', round })).toEqual({ delivered: 0, dropped: 0 });
+      expect(await fresh.receive(member, { signal: AbortSignal.timeout(5_000) })).toEqual({
+        type: 'first',
+        round,
+      });
+    }
+  });
+
   it('subscribes to a group topic only while the layer has a member of its own there', async () => {
     const [a, b] = pair();
     const base = b.stats().subscriptions;

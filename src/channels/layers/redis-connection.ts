@@ -123,6 +123,11 @@ export class RedisConnection {
     return this.#up && this.client.status === 'ready';
   }
 
+  /** False until the first 'ready': the connection is still being made, not lost. */
+  get everReady(): boolean {
+    return this.#everReady;
+  }
+
   /** Runs `command` once the connection is ready, within the timeout; never resends it. */
   async call<T>(operation: string, command: (client: Redis) => Promise<T>): Promise<T> {
     if (this.#closed) throw layerClosed(operation);

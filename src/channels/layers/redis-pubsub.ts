@@ -4,6 +4,9 @@
 // re-checks everything that may have been missed), and the framing of group payloads.
 import type { RedisConnection } from './redis-connection.ts';
 
+/** How long a subscription waits for the layer's first connection to Redis. */
+const FIRST_CONNECTION_WAIT_MS = 5_000;
+
 export class TopicSubscriptions {
   readonly #connection: RedisConnection;
   /** topic → how many local users want it. */
@@ -60,6 +63,16 @@ export class TopicSubscriptions {
   }
 
   async #subscribe(topic: string): Promise<void> {
+    if (!this.#connection.ready && !this.#connection.everReady) {
+      // The connection is still being made (the layer was just created): wait for it, so that a
+      // group joined right at the start is subscribed when groupAdd resolves, not a moment later
+      // (messages published in between would be missed). A lost connection is not waited for:
+      // the reconnection subscribes everything wanted.
+      await Promise.race([
+        this.#connection.whenReady().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, FIRST_CONNECTION_WAIT_MS).unref()),
+      ]);
+    }
     let subscribing = this.#subscribed.get(topic);
     if (subscribing === undefined) {
       if (!this.#connection.ready) return;
