@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh clone, run by `npm start` and `npm test` before they start:
 # system packages (Debian, as root), npm dependencies, the native addon and the TypeScript build.
-# Each step is skipped when its output is already newer than its inputs.
+# Each step is skipped when its output is already newer than its inputs. With --for-tests (npm test)
+# it also installs what only the tests need: redis-server and Debian's chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=false
+[ "${1:-}" = "--for-tests" ] && for_tests=true
 
 need_system_packages() {
   ! pkg-config --atleast-version=2.1 libevent_core libevent_extra 2>/dev/null
@@ -23,18 +26,23 @@ if need_system_packages; then
   fi
 fi
 
-# redis-server: the Redis channel layer's tests start their own (never as a service). Only the
-# tests need it, so without root it is a warning (the tests then fail saying how to install it).
-if ! command -v redis-server >/dev/null 2>&1; then
+# What only the tests need: redis-server (the Redis tests start their own, never as a service) and
+# chromium (the browser tests drive it through playwright-core). Without root it is a warning; the
+# tests that need them then fail saying how to install them.
+install_for_tests() { # install_for_tests COMMAND PACKAGE WHY
+  command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: installing redis-server with apt-get (for the Redis channel layer's tests)"
+    echo "bootstrap: installing $2 with apt-get ($3)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq redis-server >/dev/null
+    apt-get install -y -qq "$2" >/dev/null
   else
-    echo "bootstrap: redis-server is missing; the Redis channel layer's tests need it:" >&2
-    echo "  Debian/Ubuntu: sudo apt-get install redis-server   Fedora/RHEL: sudo dnf install redis" >&2
+    echo "bootstrap: $2 is missing; $3. Debian/Ubuntu: sudo apt-get install $2" >&2
   fi
+}
+if $for_tests; then
+  install_for_tests redis-server redis-server "the Redis channel layer's tests need it"
+  install_for_tests chromium chromium "the browser tests need it"
 fi
 
 newer_than() { # newer_than TARGET SOURCES... : true when TARGET exists and is newer than every source
