@@ -37,6 +37,7 @@
         "native/ws/protocol_session.cc",
         "native/ws/connection.cc",
         "native/ws/frame_output.cc",
+        "native/ws/output_cork.cc",
         "native/ws/topics.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -152,6 +152,7 @@ Napi::Value Addon::BaseStats(const Napi::CallbackInfo& info) {
   SetProperty(result, "wakeups", static_cast<double>(stats.wakeups));
   SetProperty(result, "callbacks", static_cast<double>(stats.callbacks));
   SetProperty(result, "budgetBreaks", static_cast<double>(stats.budget_breaks));
+  SetProperty(result, "writeThroughs", static_cast<double>(stats.write_throughs));
   SetProperty(result, "liveBufferevents", stats.live_bufferevents);
   SetProperty(result, "liveListeners", stats.live_listeners);
   SetProperty(result, "liveEvents", stats.live_events);

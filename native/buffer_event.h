@@ -36,6 +36,10 @@ class BuffereventDelegate {
   virtual void OnBuffereventCallback(BuffereventCallback which, short events, int err) = 0;
   // The bufferevent was released (freed, or its environment is going away).
   virtual void OnBuffereventReleased() = 0;
+  // After a write that went all through write-through, libevent's write event is re-armed only to
+  // make the write callback it would have made; a delegate that needs that callback only sometimes
+  // says so here, and the two epoll_ctl calls and the wakeup are saved otherwise.
+  virtual bool WantsWriteCallback() const { return true; }
 
  protected:
   ~BuffereventDelegate() = default;
@@ -65,6 +69,11 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   // everything. When all of it went, the write callback is requested as if the bytes had passed
   // through the output.
   size_t WriteThroughParts(const iovec* parts, size_t count);
+  // The end of a native layer's cork: `held` goes after whatever the output holds, through one
+  // writev at once when write-through is on and the output is empty; what the kernel does not take
+  // is moved to the output. False when libevent refused the bytes.
+  bool FlushHeld(evbuffer* held);
+  bool WriteThroughOn() const { return socket_ != nullptr && socket_->write_through; }
   // Shuts the socket's write side down once its output is empty (now, if it is).
   void ShutdownWhenDrained(bool may_wait_for_connect = true);
   // enable()/disable() for JavaScript and for native owners alike: the binding's own reads and the
@@ -79,7 +88,6 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
  private:
   // Kind-independent views of kind state: false or null for the kinds that do not have it.
   bool OwnReadsOn() const { return socket_ != nullptr && socket_->own_reads.on; }
-  bool WriteThroughOn() const { return socket_ != nullptr && socket_->write_through; }
   bool PartnerWasFreed() const { return pair_ != nullptr && pair_->partner_freed; }
   BuffereventWrap* underlying() const { return filter_ != nullptr ? filter_->underlying : nullptr; }
 

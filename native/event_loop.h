@@ -21,10 +21,11 @@ class TopicRegistry;
 }
 
 struct LoopStats {
-  uint64_t passes = 0;         // event_base_loop(EVLOOP_ONCE) calls
-  uint64_t wakeups = 0;        // times libuv reported libevent's epoll fd readable
-  uint64_t callbacks = 0;      // JavaScript callbacks delivered from libevent
-  uint64_t budget_breaks = 0;  // passes cut short so Node's own work could run
+  uint64_t passes = 0;          // event_base_loop(EVLOOP_ONCE) calls
+  uint64_t wakeups = 0;         // times libuv reported libevent's epoll fd readable
+  uint64_t callbacks = 0;       // JavaScript callbacks delivered from libevent
+  uint64_t budget_breaks = 0;   // passes cut short so Node's own work could run
+  uint64_t write_throughs = 0;  // write syscalls made by write-through, outside libevent's writes
   int live_bufferevents = 0;
   int live_listeners = 0;
   int live_events = 0;
@@ -70,6 +71,7 @@ class EventLoop {
   void Register(NativeObject* object);
   void Unregister(NativeObject* object);
   LoopStats Stats() const;
+  void CountWriteThrough() { stats_.write_throughs++; }
 
   // The WebSocket pub/sub topics of this environment (ws/topics.h), created on first use.
   ws::TopicRegistry& topics();

@@ -17,10 +17,13 @@ namespace node_bufferevent {
 
 // Re-adding libevent's write event makes its own write callback run when the socket is writable,
 // finding the output empty: exactly one write callback, deferred or not per the bufferevent's
-// options, as if the bytes had gone through the output. Without a write callback it would only cost
-// two epoll_ctl calls and a wakeup, so it is skipped.
+// options, as if the bytes had gone through the output. Without a write callback (or when the
+// delegate has no use for this one) it would only cost two epoll_ctl calls and a wakeup, so it is
+// skipped.
 void BuffereventWrap::RequestWriteCallback() {
-  if (callback_mask_ & 2) bufferevent_enable(bev_, EV_WRITE);
+  if (!(callback_mask_ & 2)) return;
+  if (delegate_ != nullptr && !delegate_->WantsWriteCallback()) return;
+  bufferevent_enable(bev_, EV_WRITE);
 }
 
 bool BuffereventWrap::WriteThroughPossible() const {
@@ -33,6 +36,7 @@ bool BuffereventWrap::TryWriteThroughBuffer(evbuffer* source) {
   if (!WriteThroughPossible() || evbuffer_get_length(source) == 0) return false;
   ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
   int sent = evbuffer_write_atmost(source, bufferevent_getfd(bev_), allowance);
+  loop()->CountWriteThrough();
   if (sent <= 0) return false;  // would block, or an error libevent's own write will report
   ChargeWrite(static_cast<size_t>(sent));
   // As in TryWriteThrough: when everything went, re-arm libevent's write event for the callback;
@@ -51,7 +55,9 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
   size_t want = data.Length();
   if (rate_allowance >= 0 && static_cast<size_t>(rate_allowance) < want)
     want = static_cast<size_t>(rate_allowance);
-  ssize_t sent = want == 0 ? -1 : send(fd, data.Data(), want, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (want == 0) return false;
+  ssize_t sent = send(fd, data.Data(), want, MSG_NOSIGNAL | MSG_DONTWAIT);
+  loop()->CountWriteThrough();
   if (sent < 0) {
     // Would block, or an error: queue everything and let libevent's own write find and report it.
     return false;
@@ -77,6 +83,7 @@ size_t BuffereventWrap::WriteThroughParts(const iovec* parts, size_t count) {
   message.msg_iov = const_cast<iovec*>(parts);
   message.msg_iovlen = count;
   ssize_t result = sendmsg(bufferevent_getfd(bev_), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  loop()->CountWriteThrough();
   // Would block, or an error: libevent's own write finds and reports it once the bytes are queued.
   if (result <= 0) return 0;
   auto sent = static_cast<size_t>(result);
@@ -84,6 +91,16 @@ size_t BuffereventWrap::WriteThroughParts(const iovec* parts, size_t count) {
   if (sent == total) RequestWriteCallback();
   loop()->MarkDirty();
   return sent;
+}
+
+bool BuffereventWrap::FlushHeld(evbuffer* held) {
+  if (evbuffer_get_length(held) == 0) return true;
+  if (WriteThroughOn()) TryWriteThroughBuffer(held);
+  if (evbuffer_get_length(held) == 0) return true;
+  // Moving the chains (no copy) arms libevent's write event through the output's callback.
+  int status = evbuffer_add_buffer(bufferevent_get_output(bev_), held);
+  loop()->MarkDirty();
+  return status == 0;
 }
 
 }  // namespace node_bufferevent

@@ -9,6 +9,7 @@ export interface NativeStats {
   wakeups: number;
   callbacks: number;
   budgetBreaks: number;
+  writeThroughs: number;
   liveBufferevents: number;
   liveListeners: number;
   liveEvents: number;

@@ -113,6 +113,7 @@ void WebSocketConnection::ReleaseNative() {
     bufferevent->Close();
   }
   session_.ReleaseMemory();
+  cork_.Release();
 }
 
 void WebSocketConnection::OnBuffereventReleased() { bufferevent_ = nullptr; }
@@ -141,6 +142,7 @@ void WebSocketConnection::OnBuffereventCallback(BuffereventCallback which, short
 void WebSocketConnection::ParseInput() {
   evbuffer* input = bufferevent_get_input(bufferevent_->bev());
   parsing_ = true;
+  cork_.Begin(bufferevent_->WriteThroughOn());
   // kStopped means a callback paused or closed the connection, or (with no owner to call) only
   // that one event went unreported: the loop conditions tell which.
   while (!release_pending_ && !closed()) {
@@ -149,6 +151,13 @@ void WebSocketConnection::ParseInput() {
     if (session_.Feed(input) != ProtocolSession::Result::kStopped) break;
   }
   parsing_ = false;
+  // The batch's frames leave together, before a release asked for by close()/terminate() in a
+  // handler: what the handlers sent first goes out as it would have without the cork.
+  if (bufferevent_ != nullptr) {
+    cork_.End(bufferevent_);
+  } else {
+    cork_.Release();
+  }
   if (release_pending_) NativeObject::Close();
 }
 
@@ -233,12 +242,14 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
   if (header_length == 0) return false;
   if (opcode == kClose) session_.CloseSent();
   if (!client_) {
-    return QueueFrame(env, bufferevent_, header, header_length, payload, length, payload_owner);
+    return QueueFrame(env, bufferevent_, cork_.holder(), header, header_length, payload, length,
+                      payload_owner);
   }
   // A client's payload goes out masked: one copy, masked on the way.
   std::unique_ptr<uint8_t[]> masked(new uint8_t[length > 0 ? length : 1]);
   MaskCopy(masked.get(), payload, length, key, 0);
-  return QueueFrame(env, bufferevent_, header, header_length, masked.get(), length, nullptr);
+  return QueueFrame(env, bufferevent_, cork_.holder(), header, header_length, masked.get(), length,
+                    nullptr);
 }
 
 Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
@@ -251,15 +262,17 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
     return ThrowError(env, "WS_ERR_SEND",
                       "the frame could not be queued (libevent refused the bytes)");
   }
-  return Napi::Number::New(
-      env, static_cast<double>(evbuffer_get_length(bufferevent_get_output(bufferevent_->bev()))));
+  return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
+}
+
+size_t WebSocketConnection::QueuedBytes() const {
+  return evbuffer_get_length(bufferevent_get_output(bufferevent_->bev())) + cork_.length();
 }
 
 Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed() || bufferevent_ == nullptr) return Napi::Number::New(env, 0);
-  return Napi::Number::New(
-      env, static_cast<double>(evbuffer_get_length(bufferevent_get_output(bufferevent_->bev()))));
+  return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
 }
 
 Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {
@@ -293,6 +306,8 @@ Napi::Value WebSocketConnection::NotifyDrain(const Napi::CallbackInfo& info) {
 Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
+  // Frames held by the cork must reach the output first, or the shutdown would not wait for them.
+  cork_.Flush(bufferevent_);
   bufferevent_->ShutdownWhenDrained();
   loop()->MarkDirty();
   return env.Undefined();
@@ -317,14 +332,19 @@ Delivery WebSocketConnection::Deliver(SharedFrame& frame) {
       session_.close_sent()) {
     return Delivery::kPassed;
   }
-  evbuffer* output = bufferevent_get_output(bufferevent_->bev());
-  if (static_cast<double>(evbuffer_get_length(output)) > backpressure_bytes_) {
+  if (static_cast<double>(QueuedBytes()) > backpressure_bytes_) {
     ++skipped_publishes_;
     return Delivery::kSkipped;
   }
-  iovec part = {const_cast<uint8_t*>(frame.data()), frame.size()};
-  size_t sent = bufferevent_->WriteThroughParts(&part, 1);
-  if (sent == frame.size()) return Delivery::kWritten;
+  // Published from a handler of this connection's batch: held in order with its other frames.
+  evbuffer* holder = cork_.holder();
+  size_t sent = 0;
+  if (holder == nullptr) {
+    iovec part = {const_cast<uint8_t*>(frame.data()), frame.size()};
+    sent = bufferevent_->WriteThroughParts(&part, 1);
+    if (sent == frame.size()) return Delivery::kWritten;
+  }
+  evbuffer* output = holder != nullptr ? holder : bufferevent_get_output(bufferevent_->bev());
   frame.Ref();
   if (evbuffer_add_reference(output, frame.data() + sent, frame.size() - sent, SharedFrame::Cleanup,
                              &frame) != 0) {

@@ -13,6 +13,7 @@
 #include "../native_class.h"
 #include "../native_object.h"
 #include "mask_keys.h"
+#include "output_cork.h"
 #include "protocol_session.h"
 #include "topics.h"
 
@@ -44,6 +45,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
 
   void OnBuffereventCallback(BuffereventCallback which, short events, int err) override;
   void OnBuffereventReleased() override;
+  // The write callback serves only 'drain', asked for while something is queued.
+  bool WantsWriteCallback() const override { return drain_wanted_; }
   // A publish: skipped when more than backpressureBytes are queued already, passed over once a
   // close frame went either way.
   Delivery Deliver(SharedFrame& frame) override;
@@ -63,6 +66,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // Calls the dispatcher; false when the connection was closed or paused by the callback.
   bool Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args);
   bool CheckUsable(Napi::Env env);
+  // bufferedAmount: the output plus what the cork holds.
+  size_t QueuedBytes() const;
   // Frames and queues one frame (masked for a client); `payload_owner` lets a server keep a large
   // payload by reference instead of copying it.
   bool WriteFrame(Napi::Env env, uint8_t opcode, bool fin, const uint8_t* payload, size_t length,
@@ -90,6 +95,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   bool client_ = false;
   ProtocolSession session_;
   MaskKeySource mask_keys_;
+  OutputCork cork_;  // holds frames while a read's batch is delivered
 
   bool parsing_ = false;          // inside ParseInput: releasing must wait for it to return
   bool release_pending_ = false;  // Close() was asked for while parsing
