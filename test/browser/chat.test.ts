@@ -118,6 +118,24 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     expect(await members(bob)).toEqual(['ann', 'bob']);
   });
 
+  it('refreshes the lobby by itself: a room someone opens appears without a reload', async () => {
+    const quiet = await startSite();
+    try {
+      const page = await pageAs(browser(), quiet, 'bob');
+      await page.clock.install();
+      await page.goto(`${siteOrigin(quiet)}/chat/`);
+      await waitInPage(page, "document.querySelectorAll('#room-list li').length === 1");
+      expect(await page.textContent('#room-list li')).toMatch(/No one is chatting right now/);
+      const ann = await pageAs(browser(), quiet, 'ann');
+      await ann.goto(`${siteOrigin(quiet)}/chat/standup/`);
+      await waitInPage(ann, "document.querySelectorAll('#members li').length === 1");
+      await page.clock.fastForward(10_000);
+      await page.waitForSelector('#room-list a[href="/chat/standup/"]');
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   it('tells an empty lobby that no one is chatting, and joins a room typed in the form', async () => {
     const quiet = await startSite();
     try {

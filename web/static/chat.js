@@ -33,23 +33,47 @@ async function lobby() {
     const room = document.getElementById('room-name').value.trim();
     if (/^[A-Za-z0-9_-]{1,64}$/.test(room)) location.assign(`/chat/${room}/`);
   });
+  await refreshRooms();
+  // The list follows who is chatting: every few seconds while the page is visible, and at once when
+  // it becomes visible again.
+  setInterval(() => {
+    if (document.visibilityState === 'visible') void refreshRooms();
+  }, ROOM_LIST_REFRESH_MS);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void refreshRooms();
+  });
+}
+
+const ROOM_LIST_REFRESH_MS = 10_000;
+
+async function refreshRooms() {
   const list = document.getElementById('room-list');
-  const response = await fetch('/api/rooms', { credentials: 'same-origin' });
-  const { rooms } = response.ok ? await response.json() : { rooms: [] };
-  list.replaceChildren();
-  if (rooms.length === 0) {
-    const empty = document.createElement('li');
-    empty.textContent = 'No one is chatting right now. Join a room to start one.';
-    list.append(empty);
+  let rooms;
+  try {
+    const response = await fetch('/api/rooms', { credentials: 'same-origin' });
+    if (response.status === 401) {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+      return;
+    }
+    if (!response.ok) return; // keep what is shown; the next refresh tries again
+    ({ rooms } = await response.json());
+  } catch {
+    return; // the server is unreachable for a moment
   }
-  for (const { room, members } of rooms) {
+  const items = rooms.map(({ room, members }) => {
     const item = document.createElement('li');
     const link = document.createElement('a');
     link.href = `/chat/${room}/`;
     link.textContent = room;
     item.append(link, ` · ${members} here`);
-    list.append(item);
+    return item;
+  });
+  if (items.length === 0) {
+    const empty = document.createElement('li');
+    empty.textContent = 'No one is chatting right now. Join a room to start one.';
+    items.push(empty);
   }
+  list.replaceChildren(...items);
 }
 
 function room(name) {
