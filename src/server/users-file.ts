@@ -162,8 +162,15 @@ export class UsersFile {
     );
   }
 
+  // The parsed file, reused while the file is unchanged: the server looks users up on every page
+  // request and WebSocket handshake, and parsing (with its checks) on each would be wasted work. The
+  // file is still opened and checked each time, so a change (a rename by the CLI gives a new inode,
+  // an edit a new size or time) is read at once and bad permissions are still refused.
+  #parsed: { identity: string; users: Map<string, StoredUser> } | undefined;
+
   async #read(): Promise<Map<string, StoredUser>> {
     let text: string;
+    let identity: string;
     try {
       const handle = await open(this.path, 'r');
       try {
@@ -177,6 +184,9 @@ export class UsersFile {
               `run chmod 600 ${this.path}`,
             'ERR_USERS_FILE_PERMISSIONS',
           );
+        identity = `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+        // A copy: callers that update the users change their map, never the cached one.
+        if (this.#parsed?.identity === identity) return new Map(this.#parsed.users);
         text = await handle.readFile('utf8');
       } finally {
         await handle.close();
@@ -187,7 +197,9 @@ export class UsersFile {
       if (code === 'ENOENT') return new Map();
       throw new ServerError(`cannot read ${this.path}: ${code ?? String(error)}`, 'ERR_USERS_FILE_READ');
     }
-    return parseUsers(text, this.path);
+    const users = parseUsers(text, this.path);
+    this.#parsed = { identity, users };
+    return new Map(users);
   }
 }
 
