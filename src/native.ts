@@ -182,8 +182,11 @@ export interface NativeWebSocketOptions {
 
 export declare class NativeWebSocketConnection {
   constructor(owner: object, bufferevent: NativeBufferevent, options: NativeWebSocketOptions);
-  /** Frames and queues; returns the bytes queued in the output afterwards. */
-  send(data: Buffer, opcode: number, fin: boolean): number;
+  /**
+   * Frames and queues; returns the bytes queued afterwards, or -1 (nothing queued) when the bytes
+   * queued plus the message would exceed `limit`.
+   */
+  send(data: Buffer, opcode: number, fin: boolean, limit?: number): number;
   bufferedAmount(): number;
   pause(): void;
   resume(): void;

@@ -20,6 +20,7 @@
 #include "frame_output.h"
 #include "frame_writer.h"
 #include "mask.h"
+#include "message_batch.h"
 
 namespace node_bufferevent::ws {
 
@@ -150,6 +151,9 @@ void WebSocketConnection::ParseInput() {
     if (paused_ && !session_.finished()) break;
     if (session_.Feed(input) != ProtocolSession::Result::kStopped) break;
   }
+  // What the read yielded and is not yet reported goes now, before the batch's replies leave. A
+  // pause asked for by this call stops nothing here: JavaScript keeps what it has not delivered.
+  FlushBatch();
   parsing_ = false;
   // The batch's frames leave together, before a release asked for by close()/terminate() in a
   // handler: what the handlers sent first goes out as it would have without the cork.
@@ -161,7 +165,34 @@ void WebSocketConnection::ParseInput() {
   if (release_pending_) NativeObject::Close();
 }
 
+bool WebSocketConnection::FlushBatch() {
+  MessageBatch& batch = MessageBatch::ForThisThread();
+  if (batch.empty()) return true;
+  if (closed() || loop() == nullptr) {
+    batch.Clear();
+    return false;
+  }
+  Napi::Env env(loop()->env());
+  size_t count = batch.count();
+  size_t index_offset = 0;
+  Napi::Buffer<uint8_t> slab = batch.Take(env, &index_offset);
+  // Refused (the worker is being terminated): the messages go unreported, like any event then.
+  if (slab.IsEmpty()) return false;
+  return Dispatch(ConnectionEvent::kBatch,
+                  {slab, Napi::Number::New(env, static_cast<double>(count)),
+                   Napi::Number::New(env, static_cast<double>(index_offset))});
+}
+
 bool WebSocketConnection::OnMessage(std::vector<uint8_t>& message, bool binary) {
+  MessageBatch& batch = MessageBatch::ForThisThread();
+  if (message.size() <= MessageBatch::kMaxMessageBytes) {
+    bool go_on = batch.Fits(message.size()) || FlushBatch();
+    // Even when the flush paused the connection this message is parsed already: it joins the next
+    // batch, which JavaScript keeps until it resumes.
+    batch.Add(message.data(), message.size(), binary);
+    return go_on;
+  }
+  bool go_on = FlushBatch();
   Napi::Env env(loop()->env());
   Napi::Buffer<uint8_t> data;
   if (message.size() >= kExternalMessageThreshold) {
@@ -175,26 +206,32 @@ bool WebSocketConnection::OnMessage(std::vector<uint8_t>& message, bool binary) 
   // Refused (the worker is being terminated): the message goes unreported, like one without an
   // owner to call.
   if (data.IsEmpty()) return false;
-  return Dispatch(ConnectionEvent::kMessage, {data, Napi::Boolean::New(env, binary)});
+  return Dispatch(ConnectionEvent::kMessage, {data, Napi::Boolean::New(env, binary)}) && go_on;
 }
 
+// Control frames, the peer's close and errors are reported after the messages before them, even
+// when that batch paused the connection: JavaScript holds them in order until it resumes.
 bool WebSocketConnection::OnPing(const uint8_t* data, size_t length) {
+  bool go_on = FlushBatch();
   Napi::Buffer<uint8_t> copy = CopyBuffer(Napi::Env(loop()->env()), data, length);
-  return !copy.IsEmpty() && Dispatch(ConnectionEvent::kPing, {copy});
+  return !copy.IsEmpty() && Dispatch(ConnectionEvent::kPing, {copy}) && go_on;
 }
 
 bool WebSocketConnection::OnPong(const uint8_t* data, size_t length) {
+  bool go_on = FlushBatch();
   Napi::Buffer<uint8_t> copy = CopyBuffer(Napi::Env(loop()->env()), data, length);
-  return !copy.IsEmpty() && Dispatch(ConnectionEvent::kPong, {copy});
+  return !copy.IsEmpty() && Dispatch(ConnectionEvent::kPong, {copy}) && go_on;
 }
 
 void WebSocketConnection::OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) {
+  FlushBatch();
   Napi::Env env(loop()->env());
   Napi::Buffer<uint8_t> copy = CopyBuffer(env, reason, reason_length);
   if (!copy.IsEmpty()) Dispatch(ConnectionEvent::kClose, {Napi::Number::New(env, code), copy});
 }
 
 void WebSocketConnection::OnError(const ProtocolError& error) {
+  FlushBatch();
   Napi::Env env(loop()->env());
   Dispatch(ConnectionEvent::kError,
            {Napi::Number::New(env, error.close_code), Napi::String::New(env, error.code),
@@ -202,12 +239,17 @@ void WebSocketConnection::OnError(const ProtocolError& error) {
 }
 
 void WebSocketConnection::WritePong(const uint8_t* data, size_t length) {
+  // The replies to the messages before the ping go first; one of them may have been our close.
+  FlushBatch();
+  if (closed() || release_pending_ || session_.close_sent()) return;
   WriteFrame(Napi::Env(loop()->env()), kPong, true, data, length, nullptr);
 }
 
 bool WebSocketConnection::Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args) {
   EventLoop* event_loop = loop();
-  if (closed() || event_loop == nullptr || event_loop->shutting_down()) return false;
+  if (closed() || release_pending_ || event_loop == nullptr || event_loop->shutting_down()) {
+    return false;
+  }
   Napi::Env env(event_loop->env());
   Napi::Value owner = OwnerValue(env);
   if (owner.IsUndefined()) return false;
@@ -258,6 +300,11 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
   auto data = info[0].As<Napi::Buffer<uint8_t>>();
   uint8_t opcode = static_cast<uint8_t>(info[1].As<Napi::Number>().Uint32Value());
   bool fin = IsTruthy(info[2]);
+  // The limit check is here rather than in JavaScript: one call into the addon per send.
+  if (info[3].IsNumber() && static_cast<double>(QueuedBytes() + data.Length()) >
+                                info[3].As<Napi::Number>().DoubleValue()) {
+    return Napi::Number::New(env, -1);
+  }
   if (!WriteFrame(env, opcode, fin, data.Data(), data.Length(), &data)) {
     return ThrowError(env, "WS_ERR_SEND",
                       "the frame could not be queued (libevent refused the bytes)");

@@ -1,7 +1,8 @@
 // WebSocketConnection: one open WebSocket over a socket bufferevent. It owns the bufferevent from
 // the end of the handshake on, feeds its input to a ProtocolSession (parsing, message assembly,
-// control frames) in C++, and calls JavaScript once per message or control frame; the close
-// handshake's policy (who closes TCP, the timeouts) lives in src/websocket/.
+// control frames) in C++, and calls JavaScript once per batch of the small messages one read
+// yields (message_batch.h) and once per large message or control frame, always in stream order;
+// the close handshake's policy (who closes TCP, the timeouts) lives in src/websocket/.
 #pragma once
 
 #include <napi.h>
@@ -28,6 +29,7 @@ enum class ConnectionEvent {
   kError = 4,    // (closeCode, code, message): a protocol error; nothing more is parsed
   kSocket = 5,   // (events, errno): EOF, a socket error or a timeout from the bufferevent
   kDrain = 6,    // (): the output became empty after JavaScript asked to hear of it
+  kBatch = 7,    // (slab: Buffer, count, indexOffset): small messages, see message_batch.h
 };
 
 class WebSocketConnection : public NativeClass<WebSocketConnection>,
@@ -63,6 +65,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   void WritePong(const uint8_t* data, size_t length) override;
 
   void ParseInput();
+  // Hands the small messages collected so far to JavaScript; what Dispatch returns (true when
+  // there were none).
+  bool FlushBatch();
   // Calls the dispatcher; false when the connection was closed or paused by the callback.
   bool Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args);
   bool CheckUsable(Napi::Env env);
@@ -73,7 +78,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   bool WriteFrame(Napi::Env env, uint8_t opcode, bool fin, const uint8_t* payload, size_t length,
                   const Napi::Buffer<uint8_t>* payload_owner);
 
-  // send(data: Buffer, opcode, fin) → bufferedAmount after queueing
+  // send(data: Buffer, opcode, fin, limit) → bufferedAmount after queueing, or -1 when the message
+  // was not queued because the bytes queued plus its own would exceed `limit`
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);

@@ -22,6 +22,7 @@ import {
   type WebSocketData,
 } from './message-data.ts';
 import { resolveLimits, type ResolvedLimits } from './options.ts';
+import { MessageBatch } from './message-batch.ts';
 import { checkTopic } from './topics.ts';
 import type { RedirectRequest } from './request-headers.ts';
 import type { createWebSocketStream } from './stream.ts';
@@ -35,6 +36,7 @@ const enum NativeEvent {
   Error = 4,
   Socket = 5,
   Drain = 6,
+  Batch = 7,
 }
 
 const enum Opcode {
@@ -116,6 +118,12 @@ export class WebSocket extends EventEmitter {
   #finishWhenSent = false;
   #fragmentedSend = false; // a message sent with fin false is still open
   #paused = false;
+  // Events the native side reported that are not delivered yet, in stream order, four slots each
+  // (event, a, b, c): what followed a pause() or a throwing listener in the same read. While any
+  // are held the native side reads nothing more, so order holds across reads too.
+  #held: unknown[] | null = null;
+  #heldNext = 0;
+  #heldScheduled = false;
   #drainCallbacks: Callback[] = [];
   #dropped = 0;
   #skippedPublishes = 0; // the native count, kept once the connection is released
@@ -350,7 +358,10 @@ export class WebSocket extends EventEmitter {
   resume(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
     this.#paused = false;
-    this.#connection?.resume();
+    // What was held is delivered first (on the next tick, as data after a resume comes in ws),
+    // and reading resumes after it.
+    if (this.#held !== null) this.#scheduleHeld();
+    else this.#connection?.resume();
   }
 
   #closeNow(code: number | undefined, reason: Buffer): void {
@@ -365,10 +376,11 @@ export class WebSocket extends EventEmitter {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
-    if (
-      !this.#fragmentedSend &&
-      connection.bufferedAmount() + payload.length > this.#limits.maxBufferedBytes
-    ) {
+    const opcode = this.#fragmentedSend ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
+    // A fragmented message is never cut short: only its first frame is checked against the limit.
+    const limit = this.#fragmentedSend ? undefined : this.#limits.maxBufferedBytes;
+    const queued = connection.send(payload, opcode, fin, limit);
+    if (queued < 0) {
       this.#dropped++;
       this.#failCallback(
         callback,
@@ -379,9 +391,8 @@ export class WebSocket extends EventEmitter {
       );
       return 'dropped';
     }
-    const opcode = this.#fragmentedSend ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     this.#fragmentedSend = !fin;
-    return this.#afterWrite(connection.send(payload, opcode, fin), callback);
+    return this.#afterWrite(queued, callback);
   }
 
   #enqueue(step: () => void | Promise<void>): void {
@@ -485,12 +496,57 @@ export class WebSocket extends EventEmitter {
 
   #onNative(event: number, a: unknown, b: unknown, c: unknown): void {
     switch (event) {
-      case NativeEvent.Message: {
-        const data = a as Buffer;
-        const isBinary = b as boolean;
-        this.emit('message', isBinary ? binaryMessage(data, this.#binaryType) : data, isBinary);
+      case NativeEvent.Batch:
+        this.#onBatch(new MessageBatch(a as Buffer, b as number, c as number));
         break;
+      case NativeEvent.Socket:
+        this.#onSocketEvent(a as number, b as number);
+        break;
+      case NativeEvent.Drain:
+        this.#onDrain();
+        break;
+      default:
+        // A message, ping, pong, the peer's close frame or an error: behind what is held.
+        if (this.#held !== null || this.#paused) this.#hold(event, a, b, c);
+        else this.#onStreamEvent(event, a, b, c);
+    }
+  }
+
+  /**
+   * A read's small messages, one 'message' each, in order. A pause() in a listener holds the rest
+   * until resume(); terminate() drops it; after close() it is still delivered, as in ws (until
+   * the peer's close frame), but nothing can be sent after our close frame. A listener that
+   * throws holds the rest too, delivers it on the next tick, and the exception goes on to the
+   * process like any listener's.
+   */
+  #onBatch(batch: MessageBatch): void {
+    for (let i = 0; i < batch.count; i++) {
+      if (this.#held !== null || this.#paused) {
+        this.#hold(NativeEvent.Message, batch.data(i), batch.isBinary(i), undefined);
+        continue;
       }
+      if (this.#readyState === CLOSED) return;
+      try {
+        this.#emitMessage(batch.data(i), batch.isBinary(i));
+      } catch (error) {
+        for (let rest = i + 1; rest < batch.count; rest++) {
+          this.#hold(NativeEvent.Message, batch.data(rest), batch.isBinary(rest), undefined);
+        }
+        if (this.#held !== null && !this.#paused) this.#scheduleHeld();
+        throw error;
+      }
+    }
+  }
+
+  #emitMessage(data: Buffer, isBinary: boolean): void {
+    this.emit('message', isBinary ? binaryMessage(data, this.#binaryType) : data, isBinary);
+  }
+
+  #onStreamEvent(event: number, a: unknown, b: unknown, c: unknown): void {
+    switch (event) {
+      case NativeEvent.Message:
+        if (this.#readyState !== CLOSED) this.#emitMessage(a as Buffer, b as boolean);
+        break;
       case NativeEvent.Ping:
         this.emit('ping', a as Buffer);
         break;
@@ -503,13 +559,45 @@ export class WebSocket extends EventEmitter {
       case NativeEvent.Error:
         this.#onProtocolError(a as number, b as string, c as string);
         break;
-      case NativeEvent.Socket:
-        this.#onSocketEvent(a as number, b as number);
-        break;
-      case NativeEvent.Drain:
-        this.#onDrain();
-        break;
     }
+  }
+
+  /** Keeps an event for later; the native side stops reading until everything held is delivered. */
+  #hold(event: number, a: unknown, b: unknown, c: unknown): void {
+    if (this.#held === null) {
+      this.#held = [];
+      this.#heldNext = 0;
+      this.#connection?.pause();
+    }
+    this.#held.push(event, a, b, c);
+  }
+
+  #scheduleHeld(): void {
+    if (this.#heldScheduled) return;
+    this.#heldScheduled = true;
+    process.nextTick(() => this.#deliverHeld());
+  }
+
+  #deliverHeld(): void {
+    this.#heldScheduled = false;
+    const held = this.#held;
+    if (held === null) return;
+    while (this.#heldNext < held.length && !this.#paused) {
+      if (this.#readyState === CLOSED) return;
+      const i = this.#heldNext;
+      this.#heldNext += 4;
+      try {
+        this.#onStreamEvent(held[i] as number, held[i + 1], held[i + 2], held[i + 3]);
+      } catch (error) {
+        this.#scheduleHeld();
+        throw error;
+      }
+      if (this.#held !== held) return; // finished from a listener
+    }
+    if (this.#heldNext < held.length) return; // paused again: resume() schedules the rest
+    this.#held = null;
+    this.#heldNext = 0;
+    if (!this.#paused || this.#lingering) this.#connection?.resume();
   }
 
   #onCloseFrame(code: number, reason: Buffer): void {
@@ -578,7 +666,7 @@ export class WebSocket extends EventEmitter {
     if (connection === null) return;
     this.#lingering = true;
     if (halfClose) connection.shutdownWrite();
-    if (this.#paused) connection.resume(); // #paused stays as the user set it
+    if (this.#paused || this.#held !== null) connection.resume(); // #paused stays as the user set it
     this.#startCloseTimer();
   }
 
@@ -611,6 +699,7 @@ export class WebSocket extends EventEmitter {
     if (this.#connection !== null) this.#skippedPublishes = this.#connection.skippedPublishes();
     this.#connection?.close();
     this.#connection = null;
+    this.#held = null;
     // The peer's code, our code after a protocol error, else 1006: the handshake never completed.
     const code = this.#closeCode;
     const reason = this.#closeReason;
