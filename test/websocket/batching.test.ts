@@ -1,0 +1,268 @@
+// Batched delivery: the small messages one read yields reach JavaScript in one call, yet every
+// listener sees what it would see one message at a time: 'message' per message in stream order,
+// pings and large messages in their places, pause() stopping delivery at the message it was called
+// in, terminate() dropping the rest, close() letting the rest through (as ws does) while nothing is
+// sent after the close frame, and a throwing listener losing nothing. The raw client writes each
+// batch of frames in one write, so the server reads it in one read.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from '../../src/websocket/index.ts';
+import { runChild } from '../loop/child.ts';
+import { checkNothingLeaksAfterEach, turns, waitFor } from '../helpers.ts';
+import {
+  RawClient,
+  WAIT_MS,
+  closeCodeOf,
+  frames,
+  OPCODE,
+  parseServerFrames,
+} from './conformance/raw-client.ts';
+
+checkNothingLeaksAfterEach({ fds: true });
+
+const texts = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+const batchOf = (messages: string[]) => Buffer.concat(messages.map((text) => frames.text(text)));
+
+let cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+  await turns(3);
+});
+
+/** A server with one expected connection, handed to `onConnection`; resolves with a raw client. */
+async function connect(
+  onConnection: (ws: WebSocket) => void,
+): Promise<{ client: RawClient; ws: () => WebSocket }> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  let socket: WebSocket | null = null;
+  server.on('connection', (ws: WebSocket) => {
+    socket = ws;
+    onConnection(ws);
+  });
+  cleanups.push(async () => {
+    for (const ws of server.clients) ws.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const client = await RawClient.open((server.address() as { port: number }).port);
+  cleanups.push(() => client.destroy());
+  await waitFor(() => socket !== null, WAIT_MS, 'the connection');
+  return { client, ws: () => socket! };
+}
+
+describe('one call per read', () => {
+  it('delivers a 64-message read before any microtask runs, each message a view of one slab', async () => {
+    const events: string[] = [];
+    const buffers: Buffer[] = [];
+    const { client } = await connect((ws) => {
+      ws.on('message', (data: Buffer) => {
+        events.push(data.toString());
+        buffers.push(data);
+        queueMicrotask(() => events.push(`microtask after ${data.toString()}`));
+      });
+    });
+    await client.send(batchOf(texts('m', 64)));
+    await waitFor(() => events.length === 128, WAIT_MS, 'the messages and microtasks');
+    // One call into JavaScript for the read: the microtasks queued by the listeners run after it.
+    expect(events).toEqual([...texts('m', 64), ...texts('m', 64).map((text) => `microtask after ${text}`)]);
+    expect(new Set(buffers.map((buffer) => buffer.buffer)).size).toBe(1);
+    // Views that do not overlap: each holds its own bytes.
+    expect(buffers.map((buffer) => buffer.toString())).toEqual(texts('m', 64));
+  });
+
+  it('keeps stream order across batches with small, large and huge messages, pings and binary', async () => {
+    const events: string[] = [];
+    const { client } = await connect((ws) => {
+      ws.on('message', (data: Buffer, isBinary: boolean) =>
+        events.push(`${isBinary ? 'binary' : 'text'} ${data.length} ${data.subarray(0, 2).toString()}`),
+      );
+      ws.on('ping', (data: Buffer) => events.push(`ping ${data.toString()}`));
+    });
+    const large = 'L'.repeat(20 * 1024); // beyond the slab's per-message size: its own Buffer
+    const huge = 'H'.repeat(100 * 1024); // handed over without a copy
+    await client.send(
+      Buffer.concat([
+        frames.text('a1'),
+        frames.text(large),
+        frames.binary('b2'),
+        frames.ping('p1'),
+        frames.text(huge),
+        frames.text('c3'),
+      ]),
+    );
+    await client.send(Buffer.concat([frames.text('d4'), frames.ping('p2'), frames.binary('e5')]));
+    await waitFor(() => events.length === 9, WAIT_MS, 'every event');
+    expect(events).toEqual([
+      'text 2 a1',
+      `text ${large.length} LL`,
+      'binary 2 b2',
+      'ping p1',
+      `text ${huge.length} HH`,
+      'text 2 c3',
+      'text 2 d4',
+      'ping p2',
+      'binary 2 e5',
+    ]);
+    // Every ping was answered in its place among the replies (none here but the pongs).
+    const pongs = await client.readMessages(2);
+    expect(pongs.map((pong) => `${pong.opcode} ${pong.data.toString()}`)).toEqual([
+      `${OPCODE.PONG} p1`,
+      `${OPCODE.PONG} p2`,
+    ]);
+  });
+
+  it('answers interleaved pings in order with the replies to the messages around them', async () => {
+    const { client } = await connect((ws) =>
+      ws.on('message', (data: Buffer) => ws.send(`echo ${data.toString()}`)),
+    );
+    await client.send(
+      Buffer.concat([
+        frames.text('m0'),
+        frames.ping('p0'),
+        frames.text('m1'),
+        frames.ping('p1'),
+        frames.text('m2'),
+      ]),
+    );
+    const replies = await client.readMessages(5);
+    expect(
+      replies.map((reply) => (reply.opcode === OPCODE.PONG ? `pong ${reply.data}` : reply.data.toString())),
+    ).toEqual(['echo m0', 'pong p0', 'echo m1', 'pong p1', 'echo m2']);
+  });
+
+  it('sends a reply larger than any cork whole and in order between small ones', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    const { client } = await connect((ws) =>
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        ws.send(text === 'm2' ? big : `echo ${text}`);
+      }),
+    );
+    await client.send(batchOf(texts('m', 5)));
+    const replies = await client.readMessages(5);
+    expect(replies.map((reply) => reply.data.length)).toEqual([7, 7, big.length, 7, 7]);
+    expect(replies[2]!.data.equals(big)).toBe(true);
+    expect(replies.filter((_, i) => i !== 2).map((reply) => reply.data.toString())).toEqual([
+      'echo m0',
+      'echo m1',
+      'echo m3',
+      'echo m4',
+    ]);
+  });
+});
+
+describe('pause() and resume() inside a batch', () => {
+  it('stops delivery at the message it was called in; later reads wait too; resume() delivers the rest in order', async () => {
+    const events: string[] = [];
+    const { client, ws } = await connect((socket) => {
+      socket.on('message', (data: Buffer) => {
+        events.push(data.toString());
+        if (data.toString() === 'm3') socket.pause();
+      });
+      socket.on('ping', (data: Buffer) => events.push(`ping ${data.toString()}`));
+    });
+    await client.send(batchOf(texts('m', 10)));
+    await waitFor(() => events.length === 4, WAIT_MS, 'the messages up to the pause');
+    await client.send(Buffer.concat([frames.text('n0'), frames.ping('p'), frames.text('n1')]));
+    await turns(20);
+    expect(events).toEqual(texts('m', 4));
+    expect(ws().isPaused).toBe(true);
+
+    ws().resume();
+    expect(events).toEqual(texts('m', 4)); // delivered on a later tick, not inside resume()
+    await waitFor(() => events.length === 13, WAIT_MS, 'the rest');
+    expect(events).toEqual([...texts('m', 10), 'n0', 'ping p', 'n1']);
+  });
+
+  it('a pause() undone by resume() in the same listener does not interrupt the batch', async () => {
+    const events: string[] = [];
+    const { client } = await connect((socket) =>
+      socket.on('message', (data: Buffer) => {
+        events.push(data.toString());
+        socket.pause();
+        socket.resume();
+      }),
+    );
+    await client.send(batchOf(texts('m', 8)));
+    await waitFor(() => events.length === 8, WAIT_MS, 'every message');
+    expect(events).toEqual(texts('m', 8));
+  });
+
+  it('pausing again while the held messages are delivered holds the remainder again', async () => {
+    const events: string[] = [];
+    const { client, ws } = await connect((socket) =>
+      socket.on('message', (data: Buffer) => {
+        events.push(data.toString());
+        if (data.toString() === 'm1' || data.toString() === 'm4') socket.pause();
+      }),
+    );
+    await client.send(batchOf(texts('m', 7)));
+    await waitFor(() => events.length === 2, WAIT_MS, 'm0 and m1');
+    ws().resume();
+    await waitFor(() => events.length === 5, WAIT_MS, 'up to m4');
+    await turns(10);
+    expect(events).toEqual(texts('m', 5));
+    ws().resume();
+    await waitFor(() => events.length === 7, WAIT_MS, 'the rest');
+    expect(events).toEqual(texts('m', 7));
+  });
+});
+
+describe('closing from a listener in the middle of a batch', () => {
+  it('close(): nothing is sent after the close frame; the rest is still delivered, as in ws', async () => {
+    const results: string[] = [];
+    const { client } = await connect((ws) =>
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        results.push(`${text} ${ws.send(`echo ${text}`)}`);
+        if (text === 'm2') ws.close(4000, 'enough');
+      }),
+    );
+    await client.send(batchOf(texts('m', 6)));
+    const close = await client.waitForCloseFrame();
+    expect(close.before.map((message) => message.data.toString())).toEqual(['echo m0', 'echo m1', 'echo m2']);
+    expect(closeCodeOf(close)).toBe(4000);
+    expect(results).toEqual(['m0 ok', 'm1 ok', 'm2 ok', 'm3 dropped', 'm4 dropped', 'm5 dropped']);
+    await client.send(frames.close(1000));
+    expect(await client.readUntilTcpClose()).toEqual({ bytes: Buffer.alloc(0), end: 'fin' });
+  });
+
+  it('terminate(): the rest of the batch is not delivered, and what was sent before goes out', async () => {
+    const events: string[] = [];
+    let closeCode = 0;
+    const { client } = await connect((ws) => {
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        events.push(text);
+        ws.send(`echo ${text}`);
+        if (text === 'm2') ws.terminate();
+      });
+      ws.on('close', (code: number) => (closeCode = code));
+    });
+    await client.send(batchOf(texts('m', 6)));
+    const { bytes } = await client.readUntilTcpClose();
+    expect(events).toEqual(texts('m', 3));
+    await waitFor(() => closeCode !== 0, WAIT_MS, "'close'");
+    expect(closeCode).toBe(1006);
+    expect(parseServerFrames(bytes).map((frame) => frame.payload.toString())).toEqual([
+      'echo m0',
+      'echo m1',
+      'echo m2',
+    ]);
+  });
+});
+
+describe('a listener that throws in the middle of a batch', () => {
+  it('reaches the process once; every message is still delivered in order, and the connection goes on', async () => {
+    const result = await runChild('../../websocket/fixtures/throwing-message-listener.mjs', [], 20_000);
+    expect(result.stderr).toBe('');
+    const outcome = JSON.parse(result.stdout.trim()) as {
+      delivered: string[];
+      uncaught: string[];
+      replies: string[];
+    };
+    expect(outcome.uncaught).toEqual(['boom at m3']);
+    expect(outcome.delivered).toEqual([...texts('m', 10), 'after']);
+    expect(outcome.replies).toEqual([...texts('m', 10), 'after'].map((text) => `echo ${text}`));
+  });
+});
