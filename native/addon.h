@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "event_loop.h"
+#include "ws/message_batch.h"
 
 namespace node_bufferevent {
 
@@ -30,6 +31,8 @@ class Addon {
       filter_dispatch;  // (owner, side, limit, mode) → 'ok' | 'need-more' | 'error'
   Napi::FunctionReference websocket_dispatch;  // (owner, event, a, b, c): see ws/connection.h
   Napi::FunctionReference evbuffer_constructor;
+  // The small WebSocket messages of the read being parsed, and the pool they are handed over in.
+  ws::MessageBatch message_batch;
 
  private:
   using Method = Napi::Value (Addon::*)(const Napi::CallbackInfo& info);

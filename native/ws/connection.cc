@@ -166,25 +166,25 @@ void WebSocketConnection::ParseInput() {
 }
 
 bool WebSocketConnection::FlushBatch() {
-  MessageBatch& batch = MessageBatch::ForThisThread();
+  Napi::Env env(env_);
+  MessageBatch& batch = Addon::Of(env).message_batch;
   if (batch.empty()) return true;
   if (closed() || loop() == nullptr) {
     batch.Clear();
     return false;
   }
-  Napi::Env env(loop()->env());
   size_t count = batch.count();
-  size_t index_offset = 0;
-  Napi::Buffer<uint8_t> slab = batch.Take(env, &index_offset);
+  napi_value pool = nullptr;
+  size_t index_at = 0;
   // Refused (the worker is being terminated): the messages go unreported, like any event then.
-  if (slab.IsEmpty()) return false;
+  if (!batch.Take(env, &pool, &index_at)) return false;
   return Dispatch(ConnectionEvent::kBatch,
-                  {slab, Napi::Number::New(env, static_cast<double>(count)),
-                   Napi::Number::New(env, static_cast<double>(index_offset))});
+                  {pool, Napi::Number::New(env, static_cast<double>(count)),
+                   Napi::Number::New(env, static_cast<double>(index_at))});
 }
 
 bool WebSocketConnection::OnMessage(std::vector<uint8_t>& message, bool binary) {
-  MessageBatch& batch = MessageBatch::ForThisThread();
+  MessageBatch& batch = Addon::Of(Napi::Env(env_)).message_batch;
   if (message.size() <= MessageBatch::kMaxMessageBytes) {
     bool go_on = batch.Fits(message.size()) || FlushBatch();
     // Even when the flush paused the connection this message is parsed already: it joins the next

@@ -29,7 +29,7 @@ enum class ConnectionEvent {
   kError = 4,    // (closeCode, code, message): a protocol error; nothing more is parsed
   kSocket = 5,   // (events, errno): EOF, a socket error or a timeout from the bufferevent
   kDrain = 6,    // (): the output became empty after JavaScript asked to hear of it
-  kBatch = 7,    // (slab: Buffer, count, indexOffset): small messages, see message_batch.h
+  kBatch = 7,    // (pool: Buffer, count, indexAt): small messages, see message_batch.h
 };
 
 class WebSocketConnection : public NativeClass<WebSocketConnection>,

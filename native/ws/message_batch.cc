@@ -1,6 +1,7 @@
-// Collecting a read's small messages and building the slab JavaScript receives them in.
+// Collecting a read's small messages and copying them into the receive pool.
 #include "message_batch.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "../util/napi_checked.h"
@@ -12,13 +13,11 @@ namespace {
 // Capacity kept between batches; a batch of large messages gives back what it grew beyond this.
 constexpr size_t kRetainedBytes = MessageBatch::kMaxBytes + MessageBatch::kMaxMessageBytes;
 
-}  // namespace
-
-MessageBatch& MessageBatch::ForThisThread() {
-  // One per thread: worker threads have their own environments and loops.
-  static thread_local MessageBatch batch;
-  return batch;
+constexpr size_t AlignUp(size_t value, size_t alignment) {
+  return (value + alignment - 1) & ~(alignment - 1);
 }
+
+}  // namespace
 
 void MessageBatch::Add(const uint8_t* data, size_t length, bool binary) {
   index_.push_back(static_cast<uint32_t>(bytes_.size()));
@@ -26,19 +25,41 @@ void MessageBatch::Add(const uint8_t* data, size_t length, bool binary) {
   bytes_.insert(bytes_.end(), data, data + length);
 }
 
-Napi::Buffer<uint8_t> MessageBatch::Take(Napi::Env env, size_t* index_offset) {
-  size_t payload = (bytes_.size() + 3) & ~static_cast<size_t>(3);
-  size_t index_bytes = index_.size() * sizeof(uint32_t);
-  Napi::Buffer<uint8_t> slab = NewBuffer(env, payload + index_bytes);
-  if (!slab.IsEmpty()) {
-    uint8_t* out = slab.Data();
+bool MessageBatch::Reserve(Napi::Env env, size_t bytes) {
+  if (pool_data_ != nullptr && pool_used_ + bytes <= pool_size_) return true;
+  // The old pool lives on in JavaScript as long as a message viewing it does.
+  pool_.Reset();
+  pool_data_ = nullptr;
+  Napi::Buffer<uint8_t> pool = NewBuffer(env, std::max(bytes, kPoolBytes));
+  if (pool.IsEmpty()) return false;
+  pool_ = Napi::Reference<Napi::Buffer<uint8_t>>::New(pool, 1);
+  pool_data_ = pool.Data();
+  pool_size_ = pool.Length();
+  pool_used_ = 0;
+  return true;
+}
+
+bool MessageBatch::Take(Napi::Env env, napi_value* pool, size_t* index_at) {
+  size_t payload = AlignUp(bytes_.size(), 8);
+  size_t needed = payload + index_.size() * sizeof(uint32_t);
+  bool taken = Reserve(env, needed);
+  if (taken) {
+    size_t start = pool_used_;
+    uint8_t* out = pool_data_ + start;
     if (!bytes_.empty()) std::memcpy(out, bytes_.data(), bytes_.size());
-    std::memset(out + bytes_.size(), 0, payload - bytes_.size());
-    std::memcpy(out + payload, index_.data(), index_bytes);
+    // Offsets in the pool: the index of one batch is read without knowing where the batch starts.
+    auto* index = reinterpret_cast<uint32_t*>(out + payload);
+    for (size_t i = 0; i < index_.size(); i += 2) {
+      index[i] = index_[i] + static_cast<uint32_t>(start);
+      index[i + 1] = index_[i + 1];
+    }
+    pool_used_ = AlignUp(start + needed, 8);
+    *pool = pool_.Value();
+    *index_at = start + payload;
+    taken = *pool != nullptr;
   }
-  *index_offset = payload;
   Clear();
-  return slab;
+  return taken;
 }
 
 void MessageBatch::Clear() {

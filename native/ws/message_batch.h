@@ -1,9 +1,11 @@
 // MessageBatch: the small data messages one read of a WebSocket connection yields, handed to
-// JavaScript in one call instead of one call (and one Buffer allocation) each. The payloads are
-// copied side by side into one slab Buffer, followed by an index of (offset, length | binary bit)
-// pairs; src/websocket/websocket.ts turns each entry into a Buffer view of the slab as it delivers
-// it. One batch per thread is enough: a connection hands its batch over (Take) before it calls
-// JavaScript, so the batch is always empty while JavaScript runs, whichever connection it reads.
+// JavaScript in one call instead of one call (and one Buffer allocation) each. A batch is copied
+// into the receive pool, a Buffer shared by consecutive batches (a new one when it is full, so a
+// batch costs no allocation): the payloads side by side, then an index of (offset in the pool,
+// length | binary bit) pairs. src/websocket/message-batch.ts turns each entry into a Buffer view
+// of the pool as it is delivered. One batch per environment is enough: a connection hands its
+// batch over (Take) before it calls JavaScript, so the batch is always empty while JavaScript
+// runs, whichever connection it reads next.
 #pragma once
 
 #include <napi.h>
@@ -16,14 +18,13 @@ namespace node_bufferevent::ws {
 
 class MessageBatch {
  public:
-  // A message larger than this gets its own Buffer: a slab kept alive by one small message the
+  // A message larger than this gets its own Buffer: a pool kept alive by one small message the
   // user holds on to should stay small too.
   static constexpr size_t kMaxMessageBytes = 16 * 1024;
   static constexpr size_t kMaxBytes = 64 * 1024;
   static constexpr size_t kMaxMessages = 1024;
+  static constexpr size_t kPoolBytes = 64 * 1024;
   static constexpr uint32_t kBinaryBit = 0x80000000u;
-
-  static MessageBatch& ForThisThread();
 
   bool empty() const { return index_.empty(); }
   size_t count() const { return index_.size() / 2; }
@@ -32,14 +33,21 @@ class MessageBatch {
     return empty() || (bytes_.size() + length <= kMaxBytes && count() < kMaxMessages);
   }
   void Add(const uint8_t* data, size_t length, bool binary);
-  // The slab for JavaScript (payloads, then the index at `*index_offset`, 4-byte aligned) and the
-  // batch emptied; an empty Buffer when napi refused it (the batch is emptied all the same).
-  Napi::Buffer<uint8_t> Take(Napi::Env env, size_t* index_offset);
+  // Copies the batch into the pool and empties it: `*pool` is the pool Buffer and the index starts
+  // at byte `*index_at` of it (4-byte aligned). False (the batch emptied all the same) when napi
+  // refused a new pool.
+  bool Take(Napi::Env env, napi_value* pool, size_t* index_at);
   void Clear();
 
  private:
+  bool Reserve(Napi::Env env, size_t bytes);
+
   std::vector<uint8_t> bytes_;
   std::vector<uint32_t> index_;
+  Napi::Reference<Napi::Buffer<uint8_t>> pool_;
+  uint8_t* pool_data_ = nullptr;
+  size_t pool_size_ = 0;
+  size_t pool_used_ = 0;
 };
 
 }  // namespace node_bufferevent::ws

@@ -1,36 +1,33 @@
-// Reading the slab in which the native connection hands over the small messages of one read
-// (native/ws/message_batch.h): the payloads side by side, then an index of (offset, length) pairs
-// whose top length bit marks a binary message. Each message becomes a Buffer view of the slab, so
-// a batch costs one allocation however many messages it holds.
+// Reading the receive pool in which the native connection hands over the small messages of one
+// read (native/ws/message_batch.h): each batch is its payloads side by side, then an index of
+// (offset in the pool, length) pairs whose top length bit marks a binary message. A message
+// becomes a Buffer view of the pool, so a batch costs no allocation but the views.
 
 const BINARY_BIT = 0x80000000;
 const LENGTH_MASK = 0x7fffffff;
 
-export class MessageBatch {
-  readonly count: number;
-  readonly #slab: Buffer;
-  readonly #index: Uint32Array;
+// The index view of the current pool: pools are replaced only when full, so this is made rarely.
+let indexedPool: ArrayBufferLike | null = null;
+let poolIndex: Uint32Array = new Uint32Array(0);
 
-  constructor(slab: Buffer, count: number, indexOffset: number) {
-    this.count = count;
-    this.#slab = slab;
-    const start = slab.byteOffset + indexOffset;
-    // The addon's Buffers start their own ArrayBuffer, so the index is aligned; copied if not.
-    this.#index =
-      start % 4 === 0
-        ? new Uint32Array(slab.buffer, start, count * 2)
-        : new Uint32Array(slab.buffer.slice(start, start + count * 8));
+/** The pool's bytes as 32-bit words; an entry at byte `indexAt` is at word `indexAt / 4`. */
+export function poolIndexOf(pool: Buffer): Uint32Array {
+  if (pool.buffer !== indexedPool) {
+    indexedPool = pool.buffer;
+    // The addon's Buffers start their own ArrayBuffer, so the words are aligned; copied if not.
+    poolIndex =
+      pool.byteOffset % 4 === 0
+        ? new Uint32Array(pool.buffer, pool.byteOffset, pool.length >>> 2)
+        : new Uint32Array(Uint8Array.prototype.slice.call(pool, 0, pool.length & ~3).buffer);
   }
+  return poolIndex;
+}
 
-  data(i: number): Buffer {
-    return Buffer.from(
-      this.#slab.buffer,
-      this.#slab.byteOffset + this.#index[2 * i]!,
-      this.#index[2 * i + 1]! & LENGTH_MASK,
-    );
-  }
+/** The message of the entry at word `entry` of `index`. */
+export function poolMessage(pool: Buffer, index: Uint32Array, entry: number): Buffer {
+  return Buffer.from(pool.buffer, pool.byteOffset + index[entry]!, index[entry + 1]! & LENGTH_MASK);
+}
 
-  isBinary(i: number): boolean {
-    return (this.#index[2 * i + 1]! & BINARY_BIT) !== 0;
-  }
+export function isBinaryEntry(index: Uint32Array, entry: number): boolean {
+  return (index[entry + 1]! & BINARY_BIT) !== 0;
 }

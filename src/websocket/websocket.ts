@@ -22,7 +22,7 @@ import {
   type WebSocketData,
 } from './message-data.ts';
 import { resolveLimits, type ResolvedLimits } from './options.ts';
-import { MessageBatch } from './message-batch.ts';
+import { isBinaryEntry, poolIndexOf, poolMessage } from './message-batch.ts';
 import { checkTopic } from './topics.ts';
 import type { RedirectRequest } from './request-headers.ts';
 import type { createWebSocketStream } from './stream.ts';
@@ -497,7 +497,7 @@ export class WebSocket extends EventEmitter {
   #onNative(event: number, a: unknown, b: unknown, c: unknown): void {
     switch (event) {
       case NativeEvent.Batch:
-        this.#onBatch(new MessageBatch(a as Buffer, b as number, c as number));
+        this.#onBatch(a as Buffer, b as number, c as number);
         break;
       case NativeEvent.Socket:
         this.#onSocketEvent(a as number, b as number);
@@ -519,18 +519,30 @@ export class WebSocket extends EventEmitter {
    * throws holds the rest too, delivers it on the next tick, and the exception goes on to the
    * process like any listener's.
    */
-  #onBatch(batch: MessageBatch): void {
-    for (let i = 0; i < batch.count; i++) {
+  #onBatch(pool: Buffer, count: number, indexAt: number): void {
+    const index = poolIndexOf(pool);
+    const end = (indexAt >>> 2) + 2 * count;
+    for (let entry = indexAt >>> 2; entry < end; entry += 2) {
       if (this.#held !== null || this.#paused) {
-        this.#hold(NativeEvent.Message, batch.data(i), batch.isBinary(i), undefined);
+        this.#hold(
+          NativeEvent.Message,
+          poolMessage(pool, index, entry),
+          isBinaryEntry(index, entry),
+          undefined,
+        );
         continue;
       }
       if (this.#readyState === CLOSED) return;
       try {
-        this.#emitMessage(batch.data(i), batch.isBinary(i));
+        this.#emitMessage(poolMessage(pool, index, entry), isBinaryEntry(index, entry));
       } catch (error) {
-        for (let rest = i + 1; rest < batch.count; rest++) {
-          this.#hold(NativeEvent.Message, batch.data(rest), batch.isBinary(rest), undefined);
+        for (let rest = entry + 2; rest < end; rest += 2) {
+          this.#hold(
+            NativeEvent.Message,
+            poolMessage(pool, index, rest),
+            isBinaryEntry(index, rest),
+            undefined,
+          );
         }
         if (this.#held !== null && !this.#paused) this.#scheduleHeld();
         throw error;
