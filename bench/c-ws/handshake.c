@@ -62,7 +62,8 @@ static int parse_request_line(char* line, struct handshake_request* request) {
   *version++ = '\0';
   for (const char* c = line; *c; c++)
     if (!is_token_char((unsigned char)*c)) return 400;
-  if (strcmp(version, "HTTP/1.1") != 0) return 400; /* 4.1: HTTP/1.1 or higher; 2.0 never upgrades */
+  if (strcmp(version, "HTTP/1.1") != 0)
+    return 400; /* 4.1: HTTP/1.1 or higher; 2.0 never upgrades */
   if (strcmp(line, "GET") != 0) return 405;
   if (target[0] != '/') return 400;
   size_t path_length = strcspn(target, "?");

@@ -29,14 +29,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "frame.h"
 #include "handshake.h"
 #include "utf8.h"
 
-enum opcode { OP_CONTINUATION = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10 };
-
 #define MAX_MESSAGE (16u << 20) /* larger messages fail the connection with 1009 */
-#define MAX_CONTROL_PAYLOAD 125
-#define FRAME_ROOM 10           /* the largest server frame header: kept free before a message */
 #define KEEP_BUFFER (1u << 20)  /* a message buffer larger than this is freed after use */
 #define CLOSE_WAIT_SECONDS 10   /* how long a client may take to answer our close frame */
 #define LISTEN_BACKLOG 511      /* as Node's servers: 10,000 clients connect in a burst */
@@ -66,31 +63,15 @@ static struct connection* chat_clients;
 
 static void free_connection(struct connection* conn) {
   if (conn->route == ROUTE_CHAT) {
-    if (conn->chat_previous) conn->chat_previous->chat_next = conn->chat_next;
-    else chat_clients = conn->chat_next;
+    if (conn->chat_previous)
+      conn->chat_previous->chat_next = conn->chat_next;
+    else
+      chat_clients = conn->chat_next;
     if (conn->chat_next) conn->chat_next->chat_previous = conn->chat_previous;
   }
   bufferevent_free(conn->bev);
   free(conn->message);
   free(conn);
-}
-
-/* Writes the header of an unmasked, final frame into `header`; returns its length. */
-static size_t frame_header(uint8_t* header, uint8_t opcode, size_t length) {
-  header[0] = (uint8_t)(0x80 | opcode);
-  if (length < 126) {
-    header[1] = (uint8_t)length;
-    return 2;
-  }
-  if (length <= 0xffff) {
-    header[1] = 126;
-    header[2] = (uint8_t)(length >> 8);
-    header[3] = (uint8_t)length;
-    return 4;
-  }
-  header[1] = 127;
-  for (int i = 0; i < 8; i++) header[2 + i] = (uint8_t)((uint64_t)length >> (56 - 8 * i));
-  return 10;
 }
 
 static void send_control(struct connection* conn, uint8_t opcode, const uint8_t* payload,
@@ -148,11 +129,6 @@ static void deliver_message(struct connection* conn) {
   }
 }
 
-static int valid_close_code(int code) {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-         (code >= 3000 && code <= 4999);
-}
-
 static void handle_control(struct connection* conn, uint8_t opcode, const uint8_t* payload,
                            size_t length) {
   if (opcode == OP_PING) {
@@ -184,20 +160,6 @@ static int reserve_message(struct connection* conn, size_t more) {
   conn->message = grown;
   conn->message_capacity = capacity;
   return 0;
-}
-
-static void unmask(uint8_t* data, size_t length, const uint8_t mask[4]) {
-  uint8_t mask8[8] = {mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3]};
-  uint64_t key;
-  memcpy(&key, mask8, 8);
-  size_t i = 0;
-  for (; i + 8 <= length; i += 8) {
-    uint64_t word;
-    memcpy(&word, data + i, 8);
-    word ^= key;
-    memcpy(data + i, &word, 8);
-  }
-  for (; i < length; i++) data[i] ^= mask[i & 3];
 }
 
 /* Takes one whole frame from the input and acts on it. Returns 1 when a frame
@@ -240,7 +202,7 @@ static int read_frame(struct connection* conn, struct evbuffer* input) {
   if (opcode >= OP_CLOSE) {
     uint8_t payload[MAX_CONTROL_PAYLOAD];
     evbuffer_remove(input, payload, (size_t)length);
-    unmask(payload, (size_t)length, mask);
+    frame_unmask(payload, (size_t)length, mask);
     handle_control(conn, opcode, payload, (size_t)length);
     return 1;
   }
@@ -253,7 +215,7 @@ static int read_frame(struct connection* conn, struct evbuffer* input) {
     return fail_connection(conn, 1011, "out of memory"), 0;
   uint8_t* payload = conn->message + FRAME_ROOM + conn->message_length;
   evbuffer_remove(input, payload, (size_t)length);
-  unmask(payload, (size_t)length, mask);
+  frame_unmask(payload, (size_t)length, mask);
   conn->message_length += (size_t)length;
   if (fin) {
     conn->in_message = 0;
