@@ -28,6 +28,8 @@ const CHART_IN_DOCS = 'images/ws-speed.svg'; // relative to docs/benchmarks.md
 const LOADGEN_LIMIT_PERCENT = 90;
 /** Other load above this during a window makes its numbers suspect (as bench/lib/summary.mjs). */
 const OTHER_CPU_LIMIT_PERCENT = 10;
+/** A server that waited longer than this for its core during a window gets a note. */
+const WAITING_NOTE_PERCENT = 10;
 
 /** Not strict: bench/run.mjs passes every script the same options, some meant for others. */
 function readOptions() {
@@ -75,37 +77,37 @@ function presentServers(notes) {
 /** The idle rows share one measurement per server and round, by `${server.key}/${round}`. */
 const idleMeasurements = new Map();
 
-/** One measurement of one server under one workload: { value, loadgenCpu, serverCpu, other } or { error }. */
-async function measureOnce(workload, server, options, round) {
-  const spec = { name: server.name, command: server.command, args: server.args };
-  if (workload.idle) {
-    const key = `${server.key}/${round}`;
-    if (!idleMeasurements.has(key)) {
-      const idleOptions = {
-        connections: options.idleConnections,
-        depth: workload.idle.depth,
-        hold: options.hold,
-      };
-      idleMeasurements.set(key, await measureIdle(spec, idleOptions));
-    }
-    const m = idleMeasurements.get(key);
-    if (m.error) return { error: m.error };
-    return {
-      value: workload.value(m),
-      loadgenCpu: m.loadgenCpuPercent,
-      serverCpu: m.serverCpuPercent,
-      other: m.otherCpuPercent,
-    };
-  }
-  const m = await measureServer(spec, {
-    ...workload.loadgen,
-    duration: options.duration,
-    warmup: options.warmup,
-  });
+/** What a table cell keeps of one measurement (bench/lib/measure.mjs's or idle-memory.mjs's). */
+function cellOf(workload, m) {
   if (m.error) return { error: m.error };
   const value = workload.value(m);
   if (!Number.isFinite(value)) return { error: 'no value (server CPU unknown?)' };
-  return { value, loadgenCpu: m.loadgenCpuPercent, serverCpu: m.serverCpuPercent, other: m.otherCpuPercent };
+  return {
+    value,
+    loadgenCpu: m.loadgenCpuPercent,
+    serverCpu: m.serverCpuPercent,
+    serverWaiting: m.serverWaitingPercent,
+    other: m.otherCpuPercent,
+  };
+}
+
+/** One measurement of one server under one workload: a cell, or { error }. */
+async function measureOnce(workload, server, options, round) {
+  const spec = { name: server.name, command: server.command, args: server.args };
+  if (!workload.idle) {
+    const loadgen = { ...workload.loadgen, duration: options.duration, warmup: options.warmup };
+    return cellOf(workload, await measureServer(spec, loadgen));
+  }
+  const key = `${server.key}/${round}`;
+  if (!idleMeasurements.has(key)) {
+    const idleOptions = {
+      connections: options.idleConnections,
+      depth: workload.idle.depth,
+      hold: options.hold,
+    };
+    idleMeasurements.set(key, await measureIdle(spec, idleOptions));
+  }
+  return cellOf(workload, idleMeasurements.get(key));
 }
 
 /** Runs of one server folded into one cell: the median run by value, or the first failure. */
@@ -176,35 +178,37 @@ function writeChart(file, results) {
   process.stderr.write(`chart written to ${file}\n`);
 }
 
-/** Failures, and runs during which other processes used more than a few % CPU (one line if all were). */
-function disturbanceNotes(results, servers) {
+/**
+ * Failures, then how disturbed the runs were: other processes' CPU over the windows, and the part of
+ * each window the server was runnable but waiting for its core (the figure that bends its numbers).
+ */
+function runNotes(results, servers) {
   const notes = [];
   const others = [];
-  let runCount = 0;
+  const waiting = [];
   for (const { workload, cells } of results) {
-    for (const server of servers) {
+    const perServer = servers.map((server) => {
       const cell = cells.get(server.key);
-      if (cell.error) {
-        notes.push(`${workload.key}, ${server.name}: FAILED: ${cell.error}`);
-        continue;
-      }
-      runCount += cell.runs.length;
-      const disturbed = cell.runs.filter((run) => run.other > OTHER_CPU_LIMIT_PERCENT);
-      others.push(...disturbed.map((run) => run.other));
-      if (disturbed.length > 0)
-        notes.push(
-          `${workload.key}, ${server.name}: ${disturbed.length} of ${cell.runs.length} runs disturbed ` +
-            `(other processes used up to ${Math.max(...disturbed.map((run) => run.other)).toFixed(0)}% CPU)`,
-        );
-    }
+      if (cell.error) notes.push(`${workload.key}, ${server.name}: FAILED: ${cell.error}`);
+      else others.push(...cell.runs.map((run) => run.other).filter(Number.isFinite));
+      return cell.error || !Number.isFinite(cell.serverWaiting) ? null : cell.serverWaiting;
+    });
+    if (perServer.some((percent) => percent > WAITING_NOTE_PERCENT))
+      waiting.push(`${workload.key} ${perServer.map((p) => (p === null ? '–' : p.toFixed(0))).join(' / ')}`);
   }
-  if (others.length === 0 || others.length < runCount) return notes;
-  const range = `${Math.min(...others).toFixed(0)}–${Math.max(...others).toFixed(0)}%`;
-  return [
-    ...notes.filter((note) => note.includes('FAILED')),
-    `every run was disturbed: other processes used ${range} CPU (of ${availableParallelism() * 100}%) ` +
-      'during the windows, so absolute figures are low and noisy; compare the per-CPU ratios.',
-  ];
+  const disturbed = others.filter((percent) => percent > OTHER_CPU_LIMIT_PERCENT);
+  if (disturbed.length > 0)
+    notes.push(
+      `${disturbed.length} of ${others.length} runs disturbed: other processes used up to ` +
+        `${Math.max(...disturbed).toFixed(0)}% CPU (of ${availableParallelism() * 100}%) during the window; ` +
+        'absolute figures then drop, ratios less (the per-CPU-second column least).',
+    );
+  if (waiting.length > 0)
+    notes.push(
+      `server runnable but waiting for its CPU, % of the window (${servers.map((s) => s.name).join(' / ')}): ` +
+        `${waiting.join('; ')}.`,
+    );
+  return notes;
 }
 
 async function main() {
@@ -243,7 +247,7 @@ async function main() {
   });
   writeChart(options.chart, results);
 
-  const runNotes = disturbanceNotes(results, servers);
+  const notesOfRuns = runNotes(results, servers);
   const { runs, duration, warmup, idleConnections, hold } = options;
   const output = [
     '### WebSocket speed: ours, `ws` and a plain C libevent server',
@@ -269,7 +273,7 @@ async function main() {
     '',
     `- ${pinning().note}.`,
     `- † the load generator used ≥ ${LOADGEN_LIMIT_PERCENT}% of its core: it, not the server, may be the limit.`,
-    ...runNotes.map((note) => `- ${note}`),
+    ...notesOfRuns.map((note) => `- ${note}`),
     ...notes.map((note) => `- ${note}`),
   ];
   process.stdout.write(`${output.join('\n')}\n`);

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { runLoadgen } from './loadgen.mjs';
-import { readCpuSeconds, readSystemCpuSeconds } from './proc-stats.mjs';
+import { readCpuSeconds, readRunQueueSeconds, readSystemCpuSeconds } from './proc-stats.mjs';
 import { startServer } from './server.mjs';
 
 /** A fresh server settles (module loading, JIT, first GC) before its baseline is read. */
@@ -21,7 +21,12 @@ function readRssKiB(pid) {
 }
 
 function sample(pid) {
-  return { cpu: readCpuSeconds(pid), system: readSystemCpuSeconds().busy, wall: performance.now() / 1000 };
+  return {
+    cpu: readCpuSeconds(pid),
+    waiting: readRunQueueSeconds(pid),
+    system: readSystemCpuSeconds().busy,
+    wall: performance.now() / 1000,
+  };
 }
 
 /**
@@ -30,7 +35,8 @@ function sample(pid) {
  *   `depth`: handshakes under way at once; `hold`: seconds the connections stay open idle
  * @returns {Promise<{ name: string, error?: string, handshakesPerSecond?: number,
  *   kibPerConnection?: number, rssBeforeMiB?: number, rssHeldMiB?: number,
- *   serverCpuPercent?: number, otherCpuPercent?: number, loadgenCpuPercent?: number,
+ *   serverCpuPercent?: number, serverWaitingPercent?: number, otherCpuPercent?: number,
+ *   loadgenCpuPercent?: number,
  *   loadgen?: object }>}
  */
 export async function measureIdle(serverSpec, { connections, depth, hold, path = '/echo' }) {
@@ -107,6 +113,7 @@ export async function measureIdle(serverSpec, { connections, depth, hold, path =
     rssBeforeMiB: before.rssKiB / 1024,
     rssHeldMiB: held / 1024,
     serverCpuPercent,
+    serverWaitingPercent: ((opened.waiting - before.waiting) / wall) * 100,
     // The opening window here is from the baseline reading to the last 101, so it includes the
     // generator's start-up; close enough for a disturbance flag.
     otherCpuPercent: Math.max(0, busyPercent - serverCpuPercent - loadgenCpuPercent),
