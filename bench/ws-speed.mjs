@@ -30,6 +30,8 @@ const LOADGEN_LIMIT_PERCENT = 90;
 const OTHER_CPU_LIMIT_PERCENT = 10;
 /** A server that waited longer than this for its core during a window gets a note. */
 const WAITING_NOTE_PERCENT = 10;
+/** An offered-rate run whose generator sent later than this behind schedule gets a note. */
+const SEND_LAG_NOTE_MS = 5;
 
 /** Not strict: bench/run.mjs passes every script the same options, some meant for others. */
 function readOptions() {
@@ -88,6 +90,8 @@ function cellOf(workload, m) {
     serverCpu: m.serverCpuPercent,
     serverWaiting: m.serverWaitingPercent,
     other: m.otherCpuPercent,
+    // ws-chat --rate: how late the generator itself sent (counted in the latency, as the server's)
+    sendLagMs: m.loadgen?.rate > 0 ? m.loadgen.max_send_lag_us / 1000 : null,
   };
 }
 
@@ -195,6 +199,14 @@ function runNotes(results, servers) {
     });
     if (perServer.some((percent) => percent > WAITING_NOTE_PERCENT))
       waiting.push(`${workload.key} ${perServer.map((p) => (p === null ? '–' : p.toFixed(0))).join(' / ')}`);
+  }
+  for (const { workload, cells } of results) {
+    const lags = servers.map((server) => cells.get(server.key).sendLagMs).filter(Number.isFinite);
+    if (lags.some((lag) => lag > SEND_LAG_NOTE_MS))
+      notes.push(
+        `${workload.key}: the load generator sent up to ${Math.max(...lags).toFixed(0)} ms behind its ` +
+          'schedule (counted in the latency)',
+      );
   }
   const disturbed = others.filter((percent) => percent > OTHER_CPU_LIMIT_PERCENT);
   if (disturbed.length > 0)
