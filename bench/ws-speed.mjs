@@ -20,7 +20,7 @@ import { ratioChartSvg } from './lib/ratio-chart.mjs';
 import { oneLine } from './lib/summary.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { buildCPrograms } from './lib/ws-bench.mjs';
-import { SERVERS, WORKLOADS } from './lib/ws-speed-workloads.mjs';
+import { SERVERS, workloadsFor } from './lib/ws-speed-workloads.mjs';
 
 const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
 const CHART_IN_DOCS = 'images/ws-speed.svg'; // relative to docs/benchmarks.md
@@ -229,7 +229,7 @@ async function main() {
   const notes = [];
   const servers = presentServers(notes);
   const results = [];
-  for (const workload of WORKLOADS(options))
+  for (const workload of workloadsFor(options))
     results.push({ workload, cells: await measureWorkload(workload, servers, options) });
 
   const headers = [

@@ -68,7 +68,7 @@ const messagesPerSecond = (m) => m.loadgen.messages_per_s;
  *   bench/lib/idle-memory.mjs instead, one measurement shared by the idle rows.
  * @returns {Workload[]}
  */
-export function WORKLOADS({ idleConnections }) {
+export function workloadsFor({ idleConnections }) {
   const idleTitle = `${idleConnections.toLocaleString('en-US')} idle connections`;
   return [
     {
