@@ -14,9 +14,10 @@ const OVERRUN_MS = 30_000;
 /**
  * @param {{ mode: string, port: number, connections: number, depth: number,
  *   chunkSize: number, duration: number, warmup: number,
- *   path?: string, senders?: number, secondPort?: number, textOnly?: boolean,
+ *   path?: string, senders?: number, secondPort?: number, textOnly?: boolean, rate?: number,
  *   onMeasureStart?: () => void, onMeasureEnd?: () => void }} options
- *   `path`, `senders`, `secondPort` and `textOnly` are ws-chat's (the generator's defaults when absent).
+ *   `path`, `senders`, `secondPort`, `textOnly` and `rate` are ws-chat's (the generator's defaults
+ *   when absent); mode ws-idle uses `connections`, `depth` (handshakes at once) and `duration`.
  * @returns {Promise<{ exitCode: number | null, result: object | null, stderr: string }>}
  *   `result` is the generator's JSON line (null if it printed none).
  */
@@ -33,6 +34,7 @@ export function runLoadgen(options) {
     path: options.path,
     senders: options.senders,
     'second-port': options.secondPort,
+    rate: options.rate,
   };
   const args = Object.entries(flags)
     .filter(([, value]) => value !== undefined)

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { runLoadgen } from './loadgen.mjs';
-import { readCpuSeconds, readSystemCpuSeconds } from './proc-stats.mjs';
+import { readCpuSeconds, readRunQueueSeconds, readSystemCpuSeconds } from './proc-stats.mjs';
 import { startServer } from './server.mjs';
 
 /**
@@ -15,10 +15,11 @@ import { startServer } from './server.mjs';
  *   serverCpuPercent?: number | null, serverRssMiB?: number | null,
  *   loadgenCpuPercent?: number, otherCpuPercent?: number | null,
  *   stealCpuPercent?: number | null, helperCpuPercent?: number | null,
- *   loadgen?: object }} Measurement
+ *   serverWaitingPercent?: number | null, loadgen?: object }} Measurement
  * `otherCpuPercent` is what the rest of the machine used during the window
  * (more than a few % means the numbers were disturbed); `stealCpuPercent` is
- * CPU the hypervisor took. With two instances, server CPU and RSS are their sums;
+ * CPU the hypervisor took; `serverWaitingPercent` the part of the window the server's main
+ * thread was runnable but waiting for its CPU. With two instances, server CPU, waiting and RSS are their sums;
  * `helperCpuPercent` is the helper processes' CPU (null without helpers).
  */
 
@@ -29,6 +30,7 @@ function sampleCpu(serverPids, helperPids) {
     const system = readSystemCpuSeconds();
     return {
       cpuSeconds: sumCpuSeconds(serverPids),
+      waitingSeconds: serverPids.reduce((sum, pid) => sum + readRunQueueSeconds(pid), 0),
       helperSeconds: sumCpuSeconds(helperPids),
       system,
       wallSeconds: performance.now() / 1000,
@@ -106,6 +108,7 @@ export async function measureServer(serverSpec, loadgenOptions) {
   let otherCpuPercent = null;
   let stealCpuPercent = null;
   let helperCpuPercent = null;
+  let serverWaitingPercent = null;
   if (windowStart && windowEnd && windowEnd.wallSeconds > windowStart.wallSeconds) {
     const wall = windowEnd.wallSeconds - windowStart.wallSeconds;
     const serverSeconds = windowEnd.cpuSeconds - windowStart.cpuSeconds;
@@ -113,6 +116,7 @@ export async function measureServer(serverSpec, loadgenOptions) {
     const loadgenSeconds = result.cpu.user_s + result.cpu.sys_s;
     const busySeconds = windowEnd.system.busy - windowStart.system.busy;
     serverCpuPercent = (serverSeconds / wall) * 100;
+    serverWaitingPercent = ((windowEnd.waitingSeconds - windowStart.waitingSeconds) / wall) * 100;
     if (helperPids.length > 0) helperCpuPercent = (helperSeconds / wall) * 100;
     otherCpuPercent = Math.max(
       0,
@@ -134,6 +138,7 @@ export async function measureServer(serverSpec, loadgenOptions) {
     otherCpuPercent,
     stealCpuPercent,
     helperCpuPercent,
+    serverWaitingPercent,
     loadgen: result,
   };
 }

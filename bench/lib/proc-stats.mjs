@@ -27,6 +27,19 @@ export function readCpuSeconds(pid) {
   return (utime + stime) / clockTicks();
 }
 
+/**
+ * Seconds the main thread of `pid` spent runnable but waiting for a CPU so far
+ * (/proc/<pid>/schedstat, second field): on a shared machine, time the server could not run.
+ * NaN when unknown (a kernel without schedstat, or the process is gone): never throws.
+ */
+export function readRunQueueSeconds(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Peak resident set size of `pid` in KiB (VmHWM), or null when unknown. */
 export function readPeakRssKiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -23,6 +23,8 @@ struct loadgen_options {
   int senders;       /* ws-chat: connections that send (the first ones); all of them receive */
   int second_port;   /* ws-chat: 0, or the port odd-numbered connections use (a second server) */
   int text_only;     /* ws-chat: every message is text (a relay that keeps no bytes, e.g. JSON) */
+  double rate;       /* ws-chat: 0 (each sender keeps `depth` in flight), or messages per second
+                        sent by all senders together on a fixed schedule (open loop) */
 };
 
 /* Reset by main.c when the measured window starts. */
@@ -71,11 +73,21 @@ struct workload {
   /* Optional: prints the mode's own fields into the JSON result, each as
    * `,"name":value`. */
   void (*report_json)(const struct loadgen_state* state, FILE* out);
+  /* Set when the workload opens and ends the measured window itself (with
+   * loadgen_open_window and loadgen_finish) instead of main's --warmup and
+   * --duration timers. */
+  int owns_window;
 };
 
 extern const struct workload tcp_echo_workload;
 extern const struct workload ws_echo_workload;
 extern const struct workload ws_chat_workload;
+extern const struct workload ws_idle_workload;
+
+/* For workloads that own the window: opens it (counters reset, the
+ * measure-start marker), and ends the run (the window closed, the loop left). */
+void loadgen_open_window(void);
+void loadgen_finish(void);
 
 /* A connection failed: counted and reported at the end; the run goes on with
  * the others, and ends early once no connection is left. The caller has

@@ -1,7 +1,7 @@
 /* Load generator entry point: options, the warm-up and measured window, CPU
  * accounting, and reporting (one JSON line on stdout, human text on stderr).
- * Workloads live in their own files (tcp_echo.c, ws_echo.c, ws_chat.c); add new
- * modes to `workloads`.
+ * Workloads live in their own files (tcp_echo.c, ws_echo.c, ws_chat.c,
+ * ws_idle.c); add new modes to `workloads`.
  * stderr carries two marker lines for the bench runner: "loadgen: measure-start"
  * and "loadgen: measure-end", written when the measured window opens/closes.
  * Exit status: 0 ok, 1 echoed bytes (or WebSocket frames) were wrong, 2 connection
@@ -20,7 +20,7 @@
 #include "loadgen.h"
 
 static const struct workload* const workloads[] = {&tcp_echo_workload, &ws_echo_workload,
-                                                   &ws_chat_workload};
+                                                   &ws_chat_workload, &ws_idle_workload};
 static const struct workload* workload;
 
 static struct loadgen_options options = {
@@ -36,6 +36,7 @@ static struct loadgen_options options = {
     .senders = 4,
     .second_port = 0,
     .text_only = 0,
+    .rate = 0,
 };
 
 static struct loadgen_state state;
@@ -127,11 +128,17 @@ static void on_warmup_done(evutil_socket_t fd, short what, void* arg) {
   open_window();
 }
 
-static void on_duration_done(evutil_socket_t fd, short what, void* arg) {
-  (void)fd, (void)what, (void)arg;
+void loadgen_open_window(void) { open_window(); }
+
+void loadgen_finish(void) {
   close_window();
   state.stopping = 1;
   event_base_loopbreak(state.base);
+}
+
+static void on_duration_done(evutil_socket_t fd, short what, void* arg) {
+  (void)fd, (void)what, (void)arg;
+  loadgen_finish();
 }
 
 static struct timeval timeval_of(double seconds) {
@@ -216,17 +223,23 @@ static void report(void) {
 
 static void usage(FILE* out) {
   fprintf(out,
-          "usage: loadgen --port N [--mode tcp-echo|ws-echo|ws-chat] [--host 127.0.0.1]\n"
+          "usage: loadgen --port N [--mode tcp-echo|ws-echo|ws-chat|ws-idle] [--host 127.0.0.1]\n"
           "               [--connections 100] [--depth 4] [--chunk-size 4096] [--duration 5]\n"
           "               [--warmup 1] [--path /echo|/chat] [--senders 4] [--second-port N]\n"
-          "               [--text-only]\n"
-          "  --depth       chunks (messages) kept in flight per connection (ws-chat: per sender)\n"
+          "               [--text-only] [--rate N]\n"
+          "  --depth       chunks (messages) kept in flight per connection (ws-chat: per sender,\n"
+          "                at most, with --rate; ws-idle: handshakes under way at once)\n"
           "  --chunk-size  bytes per chunk (WebSocket message payload)\n"
           "  --duration    measured seconds (after the warm-up)\n"
           "  --path        ws-*: the request path (default /echo for ws-echo, /chat for ws-chat)\n"
           "  --senders     ws-chat: how many of the connections send (all of them receive)\n"
           "  --second-port ws-chat: odd-numbered connections use this port (a second server)\n"
-          "  --text-only   ws-chat: text messages only (default: binary and text in turn)\n");
+          "  --text-only   ws-chat: text messages only (default: binary and text in turn)\n"
+          "  --rate        ws-chat: messages per second from all senders together, on a fixed\n"
+          "                schedule; latency counts from each message's scheduled time\n"
+          "  ws-idle       opens --connections WebSocket connections (--depth handshakes at\n"
+          "                once), reports handshakes/s, then holds them idle for --duration\n"
+          "                (the measured window) and closes them; --warmup is not used\n");
 }
 
 static long parse_integer(const char* text, const char* name, long min, long max) {
@@ -236,6 +249,16 @@ static long parse_integer(const char* text, const char* name, long min, long max
   if (errno || *end || end == text || value < min || value > max) {
     fprintf(stderr, "loadgen: %s must be an integer in [%ld, %ld], got '%s'\n", name, min, max,
             text);
+    exit(64);
+  }
+  return value;
+}
+
+static double parse_rate(const char* text) {
+  char* end;
+  double value = strtod(text, &end);
+  if (*end || end == text || !(value > 0) || value > 1e9) {
+    fprintf(stderr, "loadgen: --rate must be messages per second in (0, 1e9], got '%s'\n", text);
     exit(64);
   }
   return value;
@@ -253,13 +276,21 @@ static double parse_seconds(const char* text, const char* name) {
 
 static void parse_options(int argc, char** argv) {
   static const struct option long_options[] = {
-      {"mode", required_argument, NULL, 'm'},     {"host", required_argument, NULL, 'h'},
-      {"port", required_argument, NULL, 'p'},     {"connections", required_argument, NULL, 'c'},
-      {"depth", required_argument, NULL, 'k'},    {"chunk-size", required_argument, NULL, 's'},
-      {"duration", required_argument, NULL, 'd'}, {"warmup", required_argument, NULL, 'w'},
-      {"path", required_argument, NULL, 'P'},     {"senders", required_argument, NULL, 'S'},
-      {"text-only", no_argument, NULL, 'T'},      {"second-port", required_argument, NULL, 'Q'},
-      {"help", no_argument, NULL, '?'},           {NULL, 0, NULL, 0},
+      {"mode", required_argument, NULL, 'm'},
+      {"host", required_argument, NULL, 'h'},
+      {"port", required_argument, NULL, 'p'},
+      {"connections", required_argument, NULL, 'c'},
+      {"depth", required_argument, NULL, 'k'},
+      {"chunk-size", required_argument, NULL, 's'},
+      {"duration", required_argument, NULL, 'd'},
+      {"warmup", required_argument, NULL, 'w'},
+      {"path", required_argument, NULL, 'P'},
+      {"senders", required_argument, NULL, 'S'},
+      {"text-only", no_argument, NULL, 'T'},
+      {"second-port", required_argument, NULL, 'Q'},
+      {"rate", required_argument, NULL, 'R'},
+      {"help", no_argument, NULL, '?'},
+      {NULL, 0, NULL, 0},
   };
   int option;
   while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -304,6 +335,9 @@ static void parse_options(int argc, char** argv) {
       case 'T':
         options.text_only = 1;
         break;
+      case 'R':
+        options.rate = parse_rate(optarg);
+        break;
       default:
         usage(stderr);
         exit(64);
@@ -344,11 +378,13 @@ int main(int argc, char** argv) {
   struct timeval total = timeval_of(options.warmup_s + options.duration_s);
   struct event* warmup_timer = evtimer_new(state.base, on_warmup_done, NULL);
   struct event* duration_timer = evtimer_new(state.base, on_duration_done, NULL);
-  if (options.warmup_s > 0) evtimer_add(warmup_timer, &warmup);
-  evtimer_add(duration_timer, &total);
+  if (!workload->owns_window) {
+    if (options.warmup_s > 0) evtimer_add(warmup_timer, &warmup);
+    evtimer_add(duration_timer, &total);
+  }
 
   if (workload->start(&state) < 0) return 1;
-  if (options.warmup_s == 0) open_window();
+  if (options.warmup_s == 0 && !workload->owns_window) open_window();
   if (state.live > 0) event_base_dispatch(state.base);
   close_window(); /* when every connection failed before the window ended */
   state.stopping = 1;

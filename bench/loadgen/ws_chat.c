@@ -14,7 +14,14 @@
  * With --second-port, odd-numbered connections connect to that port: two
  * server processes sharing one room (say, over a Redis channel layer), each
  * sender's clients split between them; a broadcast still completes only when
- * every client of both has it. */
+ * every client of both has it.
+ *
+ * With --rate R (open loop), the senders send R messages per second together,
+ * each on its own fixed schedule (its sends spaced senders / R seconds apart,
+ * the senders' schedules staggered), whatever the server's pace; `depth` is
+ * then the most a sender keeps in flight (a send due while it has that many
+ * waits for the oldest to complete). Latency runs from a message's scheduled
+ * time, so time a send spent waiting, or behind a slow server, is counted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +41,9 @@ struct chat_sender {
   struct broadcast* ring; /* `depth` slots, oldest at ring_head */
   int ring_head;
   int ring_count;
-  uint64_t sent;      /* broadcasts sent; also the next one's sequence number */
-  uint64_t completed; /* broadcasts every client has; also the ring head's number */
+  uint64_t sent;        /* broadcasts sent; also the next one's sequence number */
+  uint64_t completed;   /* broadcasts every client has; also the ring head's number */
+  uint64_t next_due_ns; /* --rate: when its next broadcast is scheduled */
 };
 
 struct chat_connection {
@@ -54,6 +62,11 @@ static struct chat_sender* senders;
 static int sender_count;
 static int open_count;
 static int text_only;
+static uint64_t rate_interval_ns; /* --rate: between one sender's scheduled sends; 0 without */
+static struct event* rate_timer;  /* --rate: sends what is due, every RATE_TICK_NS or sooner */
+static uint64_t max_lag_ns;       /* --rate: the furthest a send fell behind its schedule */
+
+#define RATE_TICK_NS 1000000u
 
 static enum pattern_kind kind_of(uint64_t sequence) {
   return text_only || sequence % 2 ? PATTERN_TEXT : PATTERN_BINARY;
@@ -85,11 +98,47 @@ static void send_broadcast(uint32_t sender_id, uint64_t now_ns) {
   sender->sent++;
 }
 
+/* --rate: sends every broadcast of `sender_id` that is due (and fits in its
+ * ring), each stamped with its scheduled time. Returns whether it sent any. */
+static int send_due(uint32_t sender_id, uint64_t now_ns) {
+  struct chat_sender* sender = &senders[sender_id];
+  const struct loadgen_state* state = connections[sender_id].ws.state;
+  int sent = 0;
+  while (!state->stopping && sender->next_due_ns <= now_ns &&
+         sender->ring_count < state->options->depth) {
+    if (now_ns - sender->next_due_ns > max_lag_ns) max_lag_ns = now_ns - sender->next_due_ns;
+    send_broadcast(sender_id, sender->next_due_ns);
+    sender->next_due_ns += rate_interval_ns;
+    sent = 1;
+  }
+  return sent;
+}
+
+static void on_rate_tick(evutil_socket_t fd, short what, void* arg) {
+  (void)fd, (void)what, (void)arg;
+  uint64_t now = loadgen_now_ns();
+  for (int s = 0; s < sender_count; s++)
+    if (send_due((uint32_t)s, now)) ws_flush(&connections[s].ws);
+}
+
+static void start_schedule(uint64_t now_ns) {
+  for (int s = 0; s < sender_count; s++)
+    senders[s].next_due_ns = now_ns + rate_interval_ns * (uint64_t)s / (uint64_t)sender_count;
+  uint64_t tick_ns = rate_interval_ns < RATE_TICK_NS ? rate_interval_ns : RATE_TICK_NS;
+  struct timeval tick = {.tv_sec = 0, .tv_usec = (suseconds_t)(tick_ns / 1000)};
+  event_add(rate_timer, &tick);
+  on_rate_tick(-1, 0, NULL);
+}
+
 static void on_open(struct ws_connection* ws) {
   /* A client that joins late would miss broadcasts: nobody sends before all
    * have their 101 (the server registered them before answering). */
   if (++open_count < connection_count) return;
   uint64_t now = loadgen_now_ns();
+  if (rate_interval_ns) {
+    start_schedule(now);
+    return;
+  }
   for (int s = 0; s < sender_count; s++) {
     for (int i = 0; i < ws->state->options->depth; i++) send_broadcast((uint32_t)s, now);
     ws_flush(&connections[s].ws);
@@ -199,11 +248,12 @@ static void on_message_end(struct ws_connection* ws) {
     sender->ring_head = (sender->ring_head + 1) % depth;
     sender->ring_count--;
     sender->completed++;
-    if (!state->stopping) {
+    if (!state->stopping && !rate_interval_ns) {
       send_broadcast(sender_id, now);
       sent_more = 1;
     }
   }
+  if (rate_interval_ns) sent_more = send_due(sender_id, now); /* one held back by a full ring */
   /* This connection's own output is flushed after its read; another's is not. */
   if (sent_more && sender_id != ws->id) ws_flush(&connections[sender_id].ws);
 }
@@ -232,6 +282,14 @@ static int ws_chat_start(struct loadgen_state* state) {
   struct sockaddr_in second_address = address;
   if (options->second_port) second_address.sin_port = htons((uint16_t)options->second_port);
   text_only = options->text_only;
+  rate_interval_ns = options->rate > 0 ? (uint64_t)(1e9 * sender_count / options->rate) : 0;
+  if (options->rate > 0 && rate_interval_ns < 1000) {
+    fprintf(stderr, "loadgen: --rate %.0f: at most %d x 10^6 per second with %d senders\n",
+            options->rate, sender_count, sender_count);
+    return -1;
+  }
+  max_lag_ns = 0;
+  rate_timer = event_new(state->base, -1, EV_PERSIST, on_rate_tick, NULL);
   pattern_init();
   connection_count = options->connections;
   open_count = 0;
@@ -310,6 +368,8 @@ static void ws_chat_stop(struct loadgen_state* state) {
     free(connections[i].expected);
   }
   for (int s = 0; s < sender_count; s++) free(senders[s].ring);
+  if (rate_timer) event_free(rate_timer);
+  rate_timer = NULL;
   free(connections);
   free(senders);
   connections = NULL;
@@ -319,15 +379,18 @@ static void ws_chat_stop(struct loadgen_state* state) {
 
 static void ws_chat_report_json(const struct loadgen_state* state, FILE* out) {
   const struct latency_histogram* delivery = &state->measured.delivery_latency;
-  fprintf(out,
-          ",\"senders\":%d,\"second_port\":%d,\"text_only\":%s,\"broadcasts\":%llu,"
-          "\"delivery_latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"mean\":%.1f}",
-          state->options->senders, state->options->second_port,
-          state->options->text_only ? "true" : "false",
-          (unsigned long long)state->measured.broadcasts,
-          (double)latency_histogram_percentile(delivery, 50) / 1e3,
-          (double)latency_histogram_percentile(delivery, 99) / 1e3, (double)delivery->max_ns / 1e3,
-          latency_histogram_mean(delivery) / 1e3);
+  fprintf(
+      out,
+      ",\"senders\":%d,\"second_port\":%d,\"text_only\":%s,\"broadcasts\":%llu,"
+      "\"delivery_latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
+      "\"max\":%.1f,\"mean\":%.1f},\"rate\":%.1f,\"max_send_lag_us\":%.1f",
+      state->options->senders, state->options->second_port,
+      state->options->text_only ? "true" : "false", (unsigned long long)state->measured.broadcasts,
+      (double)latency_histogram_percentile(delivery, 50) / 1e3,
+      (double)latency_histogram_percentile(delivery, 90) / 1e3,
+      (double)latency_histogram_percentile(delivery, 99) / 1e3,
+      (double)latency_histogram_percentile(delivery, 99.9) / 1e3, (double)delivery->max_ns / 1e3,
+      latency_histogram_mean(delivery) / 1e3, state->options->rate, (double)max_lag_ns / 1e3);
 }
 
 const struct workload ws_chat_workload = {

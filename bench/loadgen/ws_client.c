@@ -55,6 +55,7 @@ static void fail_connection(struct ws_connection* conn, enum loadgen_error_kind 
                             const char* what, int error_number) {
   ws_connection_close(conn);
   loadgen_connection_error(conn->state, kind, (int)conn->id, what, error_number);
+  if (conn->handlers->failed) conn->handlers->failed(conn);
 }
 
 int ws_flush(struct ws_connection* conn) {

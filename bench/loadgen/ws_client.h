@@ -36,6 +36,8 @@ struct ws_handlers {
   void (*message_start)(struct ws_connection* conn, int is_text);
   void (*payload)(struct ws_connection* conn, const uint8_t* data, size_t length);
   void (*message_end)(struct ws_connection* conn);
+  /* Optional: the connection failed (closed, already counted as an error). */
+  void (*failed)(struct ws_connection* conn);
 };
 
 /* Embed as the first member of the workload's own connection struct, so a

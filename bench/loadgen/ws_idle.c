@@ -1,0 +1,169 @@
+/* Idle-connections workload (ws-idle): opens `connections` WebSocket
+ * connections on --path (/echo), `depth` handshakes under way at once (the
+ * next connection starts as one completes), and reports handshakes/s over that
+ * opening phase. Once every connection is open (or failed), the measured
+ * window opens and the connections are held idle for `duration` seconds: the
+ * bench driver reads the server's memory meanwhile. Then all are closed. A
+ * connection the server closes, or any message it sends, fails the run: an
+ * idle connection must stay open and quiet. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "ws_client.h"
+
+struct idle_connection {
+  struct ws_connection ws; /* first: handlers cast back */
+  uint64_t started_ns;     /* when connect() was called */
+};
+
+static struct idle_connection* connections;
+static int connection_count;
+static int next_to_open; /* connections [0, next_to_open) were started */
+static int opening;      /* started, neither open nor failed yet */
+static int opened;       /* handshakes completed */
+static int refilling;    /* open_more is running: a failure inside it must not recurse */
+static struct sockaddr_in server_address;
+static const char* request_path;
+static struct event* hold_timer;
+
+/* The opening phase: from the first connect() to the last 101 (or failure). */
+static uint64_t first_connect_ns, all_open_ns;
+static struct rusage opening_start_usage, opening_end_usage;
+static struct latency_histogram handshake_latency;
+
+static double seconds_of(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+
+static void on_hold_done(evutil_socket_t fd, short what, void* arg) {
+  (void)fd, (void)what, (void)arg;
+  loadgen_finish();
+}
+
+/* Every connection has been started and is open or failed: the opening
+ * phase ends, the idle window begins. */
+static void finish_opening(struct loadgen_state* state) {
+  all_open_ns = loadgen_now_ns();
+  getrusage(RUSAGE_SELF, &opening_end_usage);
+  fprintf(stderr, "loadgen: %d of %d connections open in %.2f s\n", opened, connection_count,
+          (double)(all_open_ns - first_connect_ns) / 1e9);
+  if (state->live == 0) return; /* every one failed: loadgen_connection_error ended the loop */
+  loadgen_open_window();
+  double hold_s = state->options->duration_s;
+  struct timeval hold = {.tv_sec = (time_t)hold_s};
+  hold.tv_usec = (suseconds_t)((hold_s - (double)hold.tv_sec) * 1e6);
+  evtimer_add(hold_timer, &hold);
+}
+
+static const struct ws_handlers idle_handlers;
+
+static void open_more(struct loadgen_state* state) {
+  if (refilling) return;
+  refilling = 1;
+  while (opening < state->options->depth && next_to_open < connection_count) {
+    struct idle_connection* conn = &connections[next_to_open];
+    conn->started_ns = loadgen_now_ns();
+    opening++;
+    ws_connection_open(&conn->ws, state, (uint32_t)next_to_open++, &server_address, request_path,
+                       &idle_handlers);
+  }
+  refilling = 0;
+  if (opening == 0 && next_to_open == connection_count && !all_open_ns) finish_opening(state);
+}
+
+static void on_open(struct ws_connection* ws) {
+  struct idle_connection* conn = (struct idle_connection*)ws;
+  latency_histogram_record(&handshake_latency, ws->last_receive_ns - conn->started_ns);
+  opened++;
+  opening--;
+  open_more(ws->state);
+}
+
+static void on_failed(struct ws_connection* ws) {
+  if (ws->open) return; /* after the opening phase: counted, and the run fails */
+  opening--;
+  open_more(ws->state);
+}
+
+static void on_message_start(struct ws_connection* ws, int is_text) {
+  loadgen_fail(ws->state, "connection %u: the server sent a %s message to an idle connection",
+               ws->id, is_text ? "text" : "binary");
+}
+
+static void on_payload(struct ws_connection* ws, const uint8_t* data, size_t length) {
+  (void)ws, (void)data, (void)length; /* on_message_start already failed the run */
+}
+
+static void on_message_end(struct ws_connection* ws) { (void)ws; }
+
+static const struct ws_handlers idle_handlers = {
+    .open = on_open,
+    .message_start = on_message_start,
+    .payload = on_payload,
+    .message_end = on_message_end,
+    .failed = on_failed,
+};
+
+static int ws_idle_start(struct loadgen_state* state) {
+  const struct loadgen_options* options = state->options;
+  if (ws_client_init(options, &server_address) < 0) return -1;
+  connection_count = options->connections;
+  next_to_open = opening = opened = 0;
+  all_open_ns = 0;
+  latency_histogram_reset(&handshake_latency);
+  request_path = options->path ? options->path : "/echo";
+  connections = calloc((size_t)connection_count, sizeof *connections);
+  hold_timer = evtimer_new(state->base, on_hold_done, NULL);
+  if (!connections || !hold_timer) {
+    fprintf(stderr, "loadgen: out of memory\n");
+    return -1;
+  }
+  for (int i = 0; i < connection_count; i++) connections[i].ws.fd = -1;
+  first_connect_ns = loadgen_now_ns();
+  getrusage(RUSAGE_SELF, &opening_start_usage);
+  open_more(state);
+  return 0;
+}
+
+static void ws_idle_stop(struct loadgen_state* state) {
+  int pending = 0;
+  for (int i = 0; i < connection_count; i++)
+    if (connections[i].ws.fd >= 0 && !connections[i].ws.open) pending++;
+  if (pending)
+    fprintf(stderr, "loadgen: %d connections never got an answer to the upgrade request\n",
+            pending);
+  state->stalled += pending;
+  if (!state->window_start_ns && next_to_open < connection_count)
+    state->stalled += connection_count - next_to_open; /* never even started */
+  for (int i = 0; i < connection_count; i++) ws_connection_close(&connections[i].ws);
+  free(connections);
+  event_free(hold_timer);
+  connections = NULL;
+  hold_timer = NULL;
+}
+
+static void ws_idle_report_json(const struct loadgen_state* state, FILE* out) {
+  (void)state;
+  double opening_s = all_open_ns ? (double)(all_open_ns - first_connect_ns) / 1e9 : 0.0;
+  double cpu_s = 0;
+  if (all_open_ns)
+    cpu_s = seconds_of(opening_end_usage.ru_utime) - seconds_of(opening_start_usage.ru_utime) +
+            seconds_of(opening_end_usage.ru_stime) - seconds_of(opening_start_usage.ru_stime);
+  fprintf(out,
+          ",\"handshakes\":%d,\"opening_s\":%.3f,\"handshakes_per_s\":%.1f,"
+          "\"opening_cpu_percent\":%.1f,"
+          "\"handshake_latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+          opened, opening_s, opening_s > 0 ? opened / opening_s : 0.0,
+          opening_s > 0 ? cpu_s / opening_s * 100.0 : 0.0,
+          (double)latency_histogram_percentile(&handshake_latency, 50) / 1e3,
+          (double)latency_histogram_percentile(&handshake_latency, 99) / 1e3,
+          (double)handshake_latency.max_ns / 1e3);
+}
+
+const struct workload ws_idle_workload = {
+    .name = "ws-idle",
+    .start = ws_idle_start,
+    .stop = ws_idle_stop,
+    .report_json = ws_idle_report_json,
+    .owns_window = 1,
+};
