@@ -3,10 +3,12 @@
 // own process; this process opens N connections to it with raw sockets doing the opening handshake
 // and leaves them idle. The server reports its memory after full garbage collections before and
 // with the connections open, and again once they are closed; the table shows the differences per
-// connection: RSS, V8 heap used, external memory, and malloc bytes in use (mallinfo2, which sees
-// libevent and the addon; RSS also holds V8's pages). Round-robin over --runs rounds, medians.
-// Prints a markdown section on stdout (progress on stderr). Usage:
-// node bench/ws-memory.mjs [--connections N] [--runs R] [--breakdown]
+// connection: RSS; the part of it that is V8's young generation, which a burst of connections grows
+// to its cap (2 × 16 MiB by default) whatever one connection costs, so it is a fixed cost that
+// weighs less per connection the more there are; the V8 heap in use; and malloc's bytes in use
+// (mallinfo2: libevent, the addon, napi and V8's off-heap tables). Round-robin over --runs rounds,
+// medians. Prints a markdown section on stdout (progress on stderr). Usage:
+// node bench/ws-memory.mjs [--idle-connections N] [--runs R] [--kinds ours,bufferevent,ws] [--breakdown]
 //   --breakdown: also diff two V8 heap snapshots of our server (before/with the connections) and
 //   list what the JavaScript heap holds per connection, by constructor.
 import { fork } from 'node:child_process';
@@ -141,8 +143,7 @@ async function measureOnce(kind, count, snapshots) {
     return {
       rss: per((m) => m.rss),
       heapUsed: per((m) => m.heapUsed),
-      heapTotal: per((m) => m.heapTotal),
-      external: per((m) => m.external),
+      youngGeneration: per((m) => m.spaces.new_space ?? NaN),
       malloc: per(mallocInUse),
       // What closing them all did not give back, per connection: a leak shows here.
       heapLeft: (after.heapUsed - before.heapUsed) / count,
@@ -211,9 +212,9 @@ export async function measureMemory({ connections, runs, breakdown, kinds = Obje
   const rows = kinds.map((kind) => [
     SERVERS[kind].name,
     bytes(field(kind, 'rss')),
+    bytes(field(kind, 'youngGeneration')),
+    bytes(field(kind, 'rss') - field(kind, 'youngGeneration')),
     bytes(field(kind, 'heapUsed')),
-    bytes(field(kind, 'heapTotal')),
-    bytes(field(kind, 'external')),
     bytes(field(kind, 'malloc')),
     `${bytes(field(kind, 'heapLeft'))} / ${bytes(field(kind, 'mallocLeft'))}`,
   ]);
@@ -221,16 +222,17 @@ export async function measureMemory({ connections, runs, breakdown, kinds = Obje
     `## WebSocket: memory per idle connection`,
     '',
     `${connections} connections opened by raw sockets (opening handshake only), idle; server memory after`,
-    `full collections, differences per connection in bytes, median of ${runs} run(s). malloc: bytes in use`,
-    'by glibc malloc (libevent, the addon, V8 off-heap); n/a when the addon does not report it.',
+    `full collections, differences per connection in bytes, median of ${runs} run(s). Young generation:`,
+    "V8's new space, grown to its cap by the burst of connections (a fixed cost, not one per connection).",
+    'malloc: bytes in use by glibc malloc (libevent, the addon, napi, V8 off-heap).',
     '',
     markdownTable(
       [
         'server',
         'RSS',
+        'of it young generation',
+        'RSS without it',
         'V8 heap used',
-        'V8 heap total',
-        'external',
         'malloc',
         'left after closing all (heap / malloc)',
       ],
@@ -262,16 +264,17 @@ export function readOptions(args = process.argv.slice(2)) {
     args,
     strict: false,
     options: {
-      connections: { type: 'string', default: '10000' },
+      // Not --connections: bench/run.mjs passes every script the same options.
+      'idle-connections': { type: 'string', default: '10000' },
       runs: { type: 'string', default: '1' },
       breakdown: { type: 'boolean', default: false },
       kinds: { type: 'string' },
     },
   });
-  const connections = Number(values.connections);
+  const connections = Number(values['idle-connections']);
   const runs = Number(values.runs);
   if (!Number.isSafeInteger(connections) || connections < 1)
-    throw new RangeError('--connections must be a positive integer');
+    throw new RangeError('--idle-connections must be a positive integer');
   if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError('--runs must be a positive integer');
   const kinds = values.kinds === undefined ? undefined : values.kinds.split(',');
   if (kinds?.some((kind) => SERVERS[kind] === undefined))
