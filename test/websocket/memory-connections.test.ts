@@ -28,7 +28,7 @@ afterEach(() => {
 });
 
 function startClients(): Clients {
-  const child = fork(FIXTURE, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(FIXTURE, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(child);
   const waiting: Array<(answer: unknown) => void> = [];
   child.on('message', (answer) => waiting.shift()?.(answer));
