@@ -156,8 +156,7 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
     // The rate-limit bucket is empty: wait a tick, as libevent suspends reading until its refill.
     if (wrap->socket_->own_reads.retry_timer == nullptr) {
       wrap->socket_->own_reads.retry_timer = evtimer_new(wrap->loop()->base(), OnReadRetry, wrap);
-      // Without a timer the read event stays: libevent calls again, and the bucket is checked
-      // again.
+      // No timer: the read event stays armed, and the bucket is checked on its next call.
       if (wrap->socket_->own_reads.retry_timer == nullptr) return;
     }
     event_del(wrap->socket_->own_reads.read_event);
