@@ -1,14 +1,14 @@
 // Idle-connection memory benchmark: what one open, idle WebSocket costs the server. Each server
-// (bench/memory/idle-server.mjs: ours, the bufferevent layer under it alone, npm ws) runs in its
-// own process; this process opens N connections to it with raw sockets doing the opening handshake
-// and leaves them idle. The server reports its memory after full garbage collections before and
+// (bench/memory/idle-server.mjs: ours on its native listener and through handleUpgrade, the
+// bufferevent layer under it alone, npm ws) runs in its own process; this process opens N
+// connections to it with raw sockets doing the opening handshake and leaves them idle. The server reports its memory after full garbage collections before and
 // with the connections open, and again once they are closed; the table shows the differences per
 // connection: RSS; the part of it that is V8's young generation, which a burst of connections grows
 // to its cap (2 × 16 MiB by default) whatever one connection costs, so it is a fixed cost that
 // weighs less per connection the more there are; the V8 heap in use; and malloc's bytes in use
 // (mallinfo2: libevent, the addon, napi and V8's off-heap tables). Round-robin over --runs rounds,
 // medians. Prints a markdown section on stdout (progress on stderr). Usage:
-// node bench/ws-memory.mjs [--idle-connections N] [--runs R] [--kinds ours,bufferevent,ws] [--breakdown]
+// node bench/ws-memory.mjs [--idle-connections N] [--runs R] [--kinds ours,handle-upgrade,bufferevent,ws] [--breakdown]
 //   --breakdown: also diff two V8 heap snapshots of our server (before/with the connections) and
 //   list what the JavaScript heap holds per connection, by constructor.
 import { fork } from 'node:child_process';
@@ -27,6 +27,7 @@ const OURS = [path('../build/Release/bufferevent.node'), path('../dist/websocket
 
 export const SERVERS = {
   ours: { name: 'ours, WebSocketServer `{ port }`', requires: OURS },
+  'handle-upgrade': { name: 'ours, Node http + `handleUpgrade`', requires: OURS },
   bufferevent: { name: 'ours, socket bufferevent alone (no WebSocket)', requires: OURS },
   ws: { name: 'ws `{ port }`', requires: [...OURS.slice(0, 1), path('../node_modules/ws/package.json')] },
 };

@@ -1,6 +1,7 @@
 // The server of the idle-connection memory benchmark (bench/ws-memory.mjs), one per process,
 // started with --expose-gc and an IPC channel:
 //   ours         our WebSocketServer on its native listener ({ port })
+//   handle-upgrade  our WebSocketServer ({ noServer }) taking over a Node http.Server's upgrade sockets
 //   bufferevent  the layer under it alone: a native Listener whose connections become socket
 //                bufferevents (the WebSocket's socket options), answered with a 101 and kept
 //   ws           the npm `ws` package ({ port }, perMessageDeflate off)
@@ -12,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
-const KINDS = ['ours', 'bufferevent', 'ws'];
+const KINDS = ['ours', 'handle-upgrade', 'bufferevent', 'ws'];
 const HOST = '127.0.0.1';
 const kind = process.argv[2];
 if (!KINDS.includes(kind) || process.send === undefined || typeof globalThis.gc !== 'function') {
@@ -30,6 +31,16 @@ let connections = () => 0;
 if (kind === 'ours') {
   const { WebSocketServer } = await import('../../dist/websocket/index.js');
   const wss = new WebSocketServer({ port: 0, host: HOST }, () => process.send({ port: wss.address().port }));
+  connections = () => wss.clients.size;
+} else if (kind === 'handle-upgrade') {
+  const http = await import('node:http');
+  const { WebSocketServer } = await import('../../dist/websocket/index.js');
+  const wss = new WebSocketServer({ noServer: true });
+  const server = http.createServer();
+  server.on('upgrade', (request, socket, head) => {
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
+  server.listen(0, HOST, () => process.send({ port: server.address().port }));
   connections = () => wss.clients.size;
 } else if (kind === 'bufferevent') {
   const { Bufferevent, Listener, EV } = await import('../../dist/index.js');
