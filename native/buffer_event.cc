@@ -119,6 +119,9 @@ BuffereventWrap* BuffereventWrap::FromJs(Napi::Value value, const char* paramete
 
 void BuffereventWrap::SetDelegate(BuffereventDelegate* delegate) {
   delegate_ = delegate;
+  // A delegate keeps the callbacks until the bufferevent is released: the JavaScript owner will not
+  // hear from it again, and an open connection should not keep its reference and async context.
+  if (delegate != nullptr) DropOwner();
   if (bev_ == nullptr) return;
   // The delegate needs the read callback to parse and the write callback to learn of drains.
   callback_mask_ = delegate != nullptr ? 3 : 0;

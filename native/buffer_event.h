@@ -61,7 +61,9 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   static BuffereventWrap* FromJs(Napi::Value value, const char* parameter);
 
   // For a native layer on top (the WebSocket connection). With a delegate, the read and write
-  // callbacks are always installed and nothing reaches JavaScript's dispatcher.
+  // callbacks are always installed and nothing reaches JavaScript's dispatcher, for good: the
+  // JavaScript owner is forgotten, and the delegate is removed only when the bufferevent is
+  // released.
   void SetDelegate(BuffereventDelegate* delegate);
   // Write-through of one message in parts, for a native layer on top (the WebSocket connection's
   // frames): when write-through is on, the output is empty and the rate limit allows all of it,

@@ -106,6 +106,14 @@ void NativeObject::KeepOwnerAlive(bool keep) {
   }
 }
 
+void NativeObject::DropOwner() {
+  if (owner_ != nullptr) napi_delete_reference(env_, owner_);
+  owner_ = nullptr;
+  owner_kept_alive_ = false;
+  if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
+  async_context_ = nullptr;
+}
+
 Napi::Value NativeObject::OwnerValue(Napi::Env env) const {
   if (owner_ == nullptr) return env.Undefined();
   napi_value value = nullptr;

@@ -55,6 +55,9 @@ class NativeObject {
   // object with work in flight must not be collected just because user code dropped its reference.
   void SetOwner(Napi::Object owner, napi_env env, const char* resource_name);
   void KeepOwnerAlive(bool keep);
+  // Forgets the owner for good, freeing its reference and async context: for an object whose
+  // callbacks a native layer took over, so nothing is ever delivered to the owner again.
+  void DropOwner();
   Napi::Value OwnerValue(Napi::Env env) const;
   napi_async_context async_context() const { return async_context_; }
 

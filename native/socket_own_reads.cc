@@ -35,7 +35,8 @@ void BuffereventWrap::SetUpOwnReads() {
   socket_->own_reads.on = true;
   socket_->own_reads.input_watch =
       evbuffer_add_cb(bufferevent_get_input(bev_), OnInputChanged, this);
-  socket_->own_reads.retry_timer = evtimer_new(loop()->base(), OnReadRetry, this);
+  // The retry timer is made when a rate limit first makes a read wait (OnOwnReadable): most
+  // sockets never have one, and an idle connection should not carry it.
 }
 
 void BuffereventWrap::ReleaseOwnReads() {
@@ -68,7 +69,8 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
   }
   if (socket_->own_reads.read_event == nullptr) return;
   bool want = socket_->own_reads.user_enabled && !socket_->connecting &&
-              !evtimer_pending(socket_->own_reads.retry_timer, nullptr);
+              (socket_->own_reads.retry_timer == nullptr ||
+               !evtimer_pending(socket_->own_reads.retry_timer, nullptr));
   if (want) {
     size_t high = 0;
     bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
@@ -152,6 +154,11 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   }
   if (bufferevent_get_max_to_read(wrap->bev_) <= 0) {
     // The rate-limit bucket is empty: wait a tick, as libevent suspends reading until its refill.
+    if (wrap->socket_->own_reads.retry_timer == nullptr) {
+      wrap->socket_->own_reads.retry_timer = evtimer_new(wrap->loop()->base(), OnReadRetry, wrap);
+      // No timer: the read event stays armed, and the bucket is checked on its next call.
+      if (wrap->socket_->own_reads.retry_timer == nullptr) return;
+    }
     event_del(wrap->socket_->own_reads.read_event);
     timeval delay = MillisecondsToTimeval(wrap->socket_->rate_limit.tick_ms > 0
                                               ? wrap->socket_->rate_limit.tick_ms

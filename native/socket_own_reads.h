@@ -17,7 +17,7 @@ struct OwnReadState {
   event* read_event = nullptr;
   int fd = -1;  // the fd read_event watches
   evbuffer_cb_entry* input_watch = nullptr;
-  event* retry_timer = nullptr;  // waits for a rate-limit refill
+  event* retry_timer = nullptr;  // waits for a rate-limit refill; made on the first wait
   bool has_timeout = false;
   timeval timeout{};
 };

@@ -231,6 +231,8 @@ interface NativeModule {
   /** Frames once and writes to every subscriber of the topic in the scope: [delivered, skipped]. */
   wsPublish(scope: number, topic: string, data: Buffer, binary: boolean): [number, number];
   wsTopicCount(): number;
+  /** glibc malloc's bytes in use and held free (memory tests and bench/ws-memory.mjs). */
+  mallocStats(): { inUse: number; free: number };
   WebSocketConnection: typeof NativeWebSocketConnection;
 }
 

@@ -20,6 +20,7 @@
 #include "frame_output.h"
 #include "frame_writer.h"
 #include "mask.h"
+#include "mask_keys.h"
 #include "message_batch.h"
 
 namespace node_bufferevent::ws {
@@ -276,7 +277,7 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
   spec.fin = fin;
   uint8_t key[4];
   if (client_) {
-    if (!mask_keys_.Next(key)) return false;
+    if (!ThreadMaskKeys().Next(key)) return false;
     spec.mask_key = key;
   }
   uint8_t header[kMaxFrameHeaderSize];

@@ -13,7 +13,6 @@
 #include "../buffer_event.h"
 #include "../native_class.h"
 #include "../native_object.h"
-#include "mask_keys.h"
 #include "output_cork.h"
 #include "protocol_session.h"
 #include "topics.h"
@@ -100,7 +99,6 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   napi_ref bufferevent_ref_ = nullptr;  // keeps the bufferevent's JavaScript object alive
   bool client_ = false;
   ProtocolSession session_;
-  MaskKeySource mask_keys_;
   OutputCork cork_;  // holds frames while a read's batch is delivered
 
   bool parsing_ = false;          // inside ParseInput: releasing must wait for it to return

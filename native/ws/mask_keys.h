@@ -1,5 +1,8 @@
 // Masking keys for client frames (RFC 6455 §5.3: unpredictable, from a strong source of entropy):
 // the kernel's CSPRNG through getrandom(), drawn a page at a time so a frame costs no system call.
+// One pool per thread serves every client connection of that thread (ThreadMaskKeys): a key is
+// handed out once, so what one peer sees of its keys tells it nothing about another's, and a
+// connection carries no pool of its own (a server's never masks).
 #pragma once
 
 #include <sys/random.h>
@@ -40,5 +43,11 @@ class MaskKeySource {
   uint8_t pool_[4096];
   size_t used_ = sizeof pool_;
 };
+
+// The calling thread's pool (each worker thread has its own environment and its own pool).
+inline MaskKeySource& ThreadMaskKeys() {
+  thread_local MaskKeySource keys;
+  return keys;
+}
 
 }  // namespace node_bufferevent::ws

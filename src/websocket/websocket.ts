@@ -50,6 +50,8 @@ const enum Opcode {
 
 const CLOSE_NO_STATUS = 1005;
 const CLOSE_ABNORMAL = 1006;
+/** The reason of a close without one: shared by every socket (it has no bytes to change). */
+const NO_REASON = Buffer.alloc(0);
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
 export type SendResult = 'ok' | 'backpressure' | 'dropped';
@@ -110,7 +112,7 @@ export class WebSocket extends EventEmitter {
   #closeFrameSent = false;
   #closeFrameReceived = false;
   #closeCode = CLOSE_ABNORMAL;
-  #closeReason: Buffer = Buffer.alloc(0);
+  #closeReason: Buffer = NO_REASON;
   #closeTimer: NodeJS.Timeout | null = null;
   // The close handshake completed or failed: what the peer still sends is read and discarded.
   #lingering = false;

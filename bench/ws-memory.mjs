@@ -1,0 +1,289 @@
+// Idle-connection memory benchmark: what one open, idle WebSocket costs the server. Each server
+// (bench/memory/idle-server.mjs: ours on its native listener and through handleUpgrade, the
+// bufferevent layer under it alone, npm ws) runs in its own process; this process opens N
+// connections to it with raw sockets doing the opening handshake and leaves them idle. The server reports its memory after full garbage collections before and
+// with the connections open, and again once they are closed; the table shows the differences per
+// connection: RSS; the part of it that is V8's young generation, which a burst of connections grows
+// to its cap (2 × 16 MiB by default) whatever one connection costs, so it is a fixed cost that
+// weighs less per connection the more there are; the V8 heap in use; and malloc's bytes in use
+// (mallinfo2: libevent, the addon, napi and V8's off-heap tables). Round-robin over --runs rounds,
+// medians. Prints a markdown section on stdout (progress on stderr). Usage:
+// node bench/ws-memory.mjs [--idle-connections N] [--runs R] [--kinds ours,handle-upgrade,bufferevent,ws] [--breakdown]
+//   --breakdown: also diff two V8 heap snapshots of our server (before/with the connections) and
+//   list what the JavaScript heap holds per connection, by constructor.
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { formatNumber, markdownTable } from './lib/table.mjs';
+
+const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
+const SERVER_SCRIPT = path('memory/idle-server.mjs');
+const OURS = [path('../build/Release/bufferevent.node'), path('../dist/websocket/index.js')];
+
+export const SERVERS = {
+  ours: { name: 'ours, WebSocketServer `{ port }`', requires: OURS },
+  'handle-upgrade': { name: 'ours, Node http + `handleUpgrade`', requires: OURS },
+  bufferevent: { name: 'ours, socket bufferevent alone (no WebSocket)', requires: OURS },
+  ws: { name: 'ws `{ port }`', requires: [...OURS.slice(0, 1), path('../node_modules/ws/package.json')] },
+};
+
+const REQUEST = Buffer.from(
+  [
+    'GET / HTTP/1.1',
+    'Host: 127.0.0.1',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    '',
+    '',
+  ].join('\r\n'),
+);
+const OPENING_AT_ONCE = 256;
+
+/** A server process and a way to ask it things (one answer per question, in order). */
+async function startServer(kind) {
+  const child = fork(SERVER_SCRIPT, [kind], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = [];
+  child.on('message', (message) => waiting.shift()?.(message));
+  child.on('exit', (code) => {
+    for (const resolve of waiting.splice(0)) resolve({ exited: code });
+  });
+  const next = () => new Promise((resolve) => waiting.push(resolve));
+  const { port, exited } = await next();
+  if (port === undefined) throw new Error(`the ${kind} server exited with ${exited}`);
+  const ask = (message) => {
+    const answer = next();
+    child.send(message);
+    return answer;
+  };
+  return { child, port, ask };
+}
+
+/** Opens `count` connections and completes their handshakes; resolves with the sockets. */
+async function openConnections(port, count) {
+  const sockets = [];
+  let next = 0;
+  const openOne = () =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      let head = '';
+      socket.setEncoding('latin1');
+      socket.once('error', reject);
+      socket.once('connect', () => socket.write(REQUEST));
+      socket.on('data', function onData(text) {
+        head += text;
+        if (!head.includes('\r\n\r\n')) return;
+        socket.removeListener('data', onData);
+        socket.removeListener('error', reject);
+        socket.on('error', () => {});
+        if (!head.startsWith('HTTP/1.1 101')) reject(new Error(`refused: ${head.split('\r\n')[0]}`));
+        else resolve(socket);
+      });
+    });
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      sockets.push(await openOne());
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(OPENING_AT_ONCE, count) }, worker));
+  return sockets;
+}
+
+async function closeConnections(sockets) {
+  await Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise((resolve) => {
+          socket.once('close', resolve);
+          socket.destroy();
+        }),
+    ),
+  );
+}
+
+async function waitForConnections(server, expected) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { connections } = await server.ask({ connections: true });
+    if (connections === expected) return;
+    if (Date.now() > deadline)
+      throw new Error(`the server holds ${connections} connections, not ${expected}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const mallocInUse = (memory) => (memory.malloc === null ? NaN : memory.malloc.inUse);
+
+/** One round against one server: memory before, with `count` idle connections, and after. */
+async function measureOnce(kind, count, snapshots) {
+  const server = await startServer(kind);
+  try {
+    // Warm-up: the code paths compiled, libevent's per-fd tables grown as they will be.
+    await closeConnections(await openConnections(server.port, Math.min(200, count)));
+    await waitForConnections(server, 0);
+    if (snapshots) await server.ask({ snapshot: snapshots.before });
+    const { memory: before } = await server.ask({ measure: true });
+    const sockets = await openConnections(server.port, count);
+    await waitForConnections(server, count);
+    const { memory: loaded } = await server.ask({ measure: true });
+    if (snapshots) await server.ask({ snapshot: snapshots.loaded });
+    await closeConnections(sockets);
+    await waitForConnections(server, 0);
+    const { memory: after } = await server.ask({ measure: true });
+    const per = (field) => (field(loaded) - field(before)) / count;
+    return {
+      rss: per((m) => m.rss),
+      heapUsed: per((m) => m.heapUsed),
+      youngGeneration: per((m) => m.spaces.new_space ?? NaN),
+      malloc: per(mallocInUse),
+      // What closing them all did not give back, per connection: a leak shows here.
+      heapLeft: (after.heapUsed - before.heapUsed) / count,
+      mallocLeft: (mallocInUse(after) - mallocInUse(before)) / count,
+    };
+  } finally {
+    server.child.kill();
+  }
+}
+
+/** Self sizes in a V8 heap snapshot, by node type and constructor name. */
+function heapBySite(file) {
+  const snapshot = JSON.parse(readFileSync(file, 'utf8'));
+  const fields = snapshot.snapshot.meta.node_fields;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((name) => fields.indexOf(name));
+  const totals = new Map();
+  const { nodes, strings } = snapshot;
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const type = types[nodes[i + typeAt]];
+    const name =
+      type === 'object' || type === 'closure' || type === 'native' ? strings[nodes[i + nameAt]] : '';
+    const key = `${type} ${name.slice(0, 60)}`.trim();
+    const entry = totals.get(key) ?? { count: 0, bytes: 0 };
+    entry.count++;
+    entry.bytes += nodes[i + sizeAt];
+    totals.set(key, entry);
+  }
+  return totals;
+}
+
+function breakdownTable(before, loaded, count) {
+  const rows = [];
+  for (const [key, entry] of loaded) {
+    const base = before.get(key) ?? { count: 0, bytes: 0 };
+    const bytes = (entry.bytes - base.bytes) / count;
+    const objects = (entry.count - base.count) / count;
+    if (bytes >= 4) rows.push([key, objects, bytes]);
+  }
+  rows.sort((a, b) => b[2] - a[2]);
+  return markdownTable(
+    ['V8 heap, per connection (snapshot diff)', 'objects', 'bytes'],
+    rows.slice(0, 25).map(([key, objects, bytes]) => [`\`${key}\``, objects.toFixed(2), bytes.toFixed(0)]),
+    { alignRight: [1, 2] },
+  );
+}
+
+const median = (values) => {
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
+};
+const bytes = (value) => (Number.isNaN(value) ? 'n/a' : formatNumber(Math.round(value)));
+
+export async function measureMemory({ connections, runs, breakdown, kinds = Object.keys(SERVERS) }) {
+  const missing = kinds.filter((kind) => SERVERS[kind].requires.some((file) => !existsSync(file)));
+  if (missing.length > 0)
+    throw new Error(`missing for ${missing.join(', ')}: run npm run build (and npm install)`);
+  const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const kind of kinds) {
+      process.stderr.write(`memory: ${kind}, run ${run + 1}/${runs}, ${connections} connections\n`);
+      results[kind].push(await measureOnce(kind, connections, null));
+    }
+  }
+  const field = (kind, name) => median(results[kind].map((result) => result[name]));
+  const rows = kinds.map((kind) => [
+    SERVERS[kind].name,
+    bytes(field(kind, 'rss')),
+    bytes(field(kind, 'youngGeneration')),
+    bytes(field(kind, 'rss') - field(kind, 'youngGeneration')),
+    bytes(field(kind, 'heapUsed')),
+    bytes(field(kind, 'malloc')),
+    `${bytes(field(kind, 'heapLeft'))} / ${bytes(field(kind, 'mallocLeft'))}`,
+  ]);
+  let markdown = [
+    `## WebSocket: memory per idle connection`,
+    '',
+    `${connections} connections opened by raw sockets (opening handshake only), idle; server memory after`,
+    `full collections, differences per connection in bytes, median of ${runs} run(s). Young generation:`,
+    "V8's new space, grown to its cap by the burst of connections (a fixed cost, not one per connection).",
+    'malloc: bytes in use by glibc malloc (libevent, the addon, napi, V8 off-heap).',
+    '',
+    markdownTable(
+      [
+        'server',
+        'RSS',
+        'of it young generation',
+        'RSS without it',
+        'V8 heap used',
+        'malloc',
+        'left after closing all (heap / malloc)',
+      ],
+      rows,
+      { alignRight: [1, 2, 3, 4, 5, 6] },
+    ),
+  ].join('\n');
+  if (breakdown) {
+    const dir = tmpdir();
+    const snapshots = {
+      before: join(dir, `ws-memory-${process.pid}-before.heapsnapshot`),
+      loaded: join(dir, `ws-memory-${process.pid}-loaded.heapsnapshot`),
+    };
+    const count = Math.min(connections, 2000);
+    process.stderr.write(`memory: heap snapshots of ours with ${count} connections\n`);
+    try {
+      await measureOnce('ours', count, snapshots);
+      markdown += `\n\n${breakdownTable(heapBySite(snapshots.before), heapBySite(snapshots.loaded), count)}`;
+    } finally {
+      rmSync(snapshots.before, { force: true });
+      rmSync(snapshots.loaded, { force: true });
+    }
+  }
+  return { markdown };
+}
+
+export function readOptions(args = process.argv.slice(2)) {
+  const { values } = parseArgs({
+    args,
+    strict: false,
+    options: {
+      // Not --connections: bench/run.mjs passes every script the same options.
+      'idle-connections': { type: 'string', default: '10000' },
+      runs: { type: 'string', default: '1' },
+      breakdown: { type: 'boolean', default: false },
+      kinds: { type: 'string' },
+    },
+  });
+  const connections = Number(values['idle-connections']);
+  const runs = Number(values.runs);
+  if (!Number.isSafeInteger(connections) || connections < 1)
+    throw new RangeError('--idle-connections must be a positive integer');
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError('--runs must be a positive integer');
+  const kinds = values.kinds === undefined ? undefined : values.kinds.split(',');
+  if (kinds?.some((kind) => SERVERS[kind] === undefined))
+    throw new RangeError(`--kinds: ${Object.keys(SERVERS).join(',')}`);
+  return { connections, runs, breakdown: values.breakdown, kinds };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { markdown } = await measureMemory(readOptions());
+  process.stdout.write(`${markdown}\n`);
+}
