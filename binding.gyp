@@ -36,6 +36,7 @@
         "native/ws/close_frame.cc",
         "native/ws/protocol_session.cc",
         "native/ws/connection.cc",
+        "native/ws/connection_topics.cc",
         "native/ws/frame_output.cc",
         "native/ws/output_cork.cc",
         "native/ws/topics.cc"
