@@ -104,9 +104,15 @@ WebSocketConnection::~WebSocketConnection() {
 }
 
 void WebSocketConnection::ReleaseNative() {
-  // Leaving every topic first: a publish never sees a released connection.
-  if (loop() != nullptr) loop()->topics().LeaveAll(this);
+  // Leaving every topic first: a publish never sees a released connection, nor the pass's end.
+  if (loop() != nullptr) {
+    loop()->topics().LeaveAll(this);
+    loop()->ForgetPassEndWrite(this);
+  }
   if (bufferevent_ != nullptr) {
+    // Publishes held for the pass's end (and what was sent behind them) get the one write they
+    // would have had without the wait; what the kernel does not take goes with the bufferevent.
+    cork_.Flush(bufferevent_);
     BuffereventWrap* bufferevent = bufferevent_;
     bufferevent_ = nullptr;
     bufferevent->SetDelegate(nullptr);
