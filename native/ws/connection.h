@@ -49,9 +49,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   void OnBuffereventReleased() override;
   // The write callback serves only 'drain', asked for while something is queued.
   bool WantsWriteCallback() const override { return drain_wanted_; }
-  // A publish: skipped when more than backpressureBytes are queued already (held frames
-  // included), passed over once a close frame went either way; otherwise held until the end of
-  // the pass, with every other publish of the pass (connection_topics.cc).
+  // A publish: skipped when more than backpressureBytes stay queued once what the connection holds
+  // was sent, passed over once a close frame went either way; otherwise held until the end of the
+  // pass, with every other publish of the pass (connection_topics.cc).
   Delivery Deliver(SharedFrame& frame) override;
   // The end of the pass: the held publishes, and what was sent behind them, leave in one writev.
   void WriteAtPassEnd() override;
