@@ -37,6 +37,7 @@
         "native/ws/protocol_session.cc",
         "native/ws/connection.cc",
         "native/ws/message_batch.cc",
+        "native/ws/connection_topics.cc",
         "native/ws/frame_output.cc",
         "native/ws/output_cork.cc",
         "native/ws/topics.cc"

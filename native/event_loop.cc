@@ -203,6 +203,30 @@ ws::TopicRegistry& EventLoop::topics() {
   return *topics_;
 }
 
+void EventLoop::WriteAtPassEnd(PassEndWriter* writer) {
+  if (writer->listed_for_pass_end()) return;
+  writer->pass_end_slot_ = static_cast<uint32_t>(pass_end_writers_.size());
+  pass_end_writers_.push_back(writer);
+  MarkDirty();
+}
+
+void EventLoop::ForgetPassEndWrite(PassEndWriter* writer) {
+  if (!writer->listed_for_pass_end()) return;
+  pass_end_writers_[writer->pass_end_slot_] = nullptr;
+  writer->pass_end_slot_ = PassEndWriter::kNotListed;
+}
+
+// Writers listed while this runs (none should be) are written in the same run.
+void EventLoop::RunPassEndWrites() {
+  for (size_t i = 0; i < pass_end_writers_.size(); i++) {
+    PassEndWriter* writer = pass_end_writers_[i];
+    if (writer == nullptr) continue;
+    writer->pass_end_slot_ = PassEndWriter::kNotListed;
+    writer->WriteAtPassEnd();
+  }
+  pass_end_writers_.clear();
+}
+
 EventLoop::~EventLoop() {
   if (sentinel_event_ != nullptr) event_free(sentinel_event_);
   if (kicker_event_ != nullptr) event_free(kicker_event_);
@@ -313,6 +337,9 @@ bool EventLoop::RunOnePass() {
   in_pass_ = true;
   event_base_loop(base_, EVLOOP_ONCE);
   in_pass_ = false;
+  // Before the quiet check: a write that left bytes queued arms a write event, so the pass is not
+  // quiet and the next one registers it.
+  RunPassEndWrites();
   uint64_t drained;
   [[maybe_unused]] ssize_t drained_bytes =
       read(kicker_fd_, &drained, sizeof drained);  // EAGAIN: empty

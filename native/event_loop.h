@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace node_bufferevent {
 
@@ -36,6 +37,24 @@ struct LoopStats {
   // excluded. The process stays alive while this is above 0.
   int added_events = 0;
   int active_events = 0;
+};
+
+// Output held back until the end of the current libevent pass (a WebSocket connection holding
+// publishes), so that what several callbacks queued for one socket in one pass leaves in one write.
+// A listed writer is written once when the pass ends; one that is released must be forgotten first.
+class PassEndWriter {
+ public:
+  // Sends what was held. Must not call JavaScript, nor list or forget writers.
+  virtual void WriteAtPassEnd() = 0;
+  bool listed_for_pass_end() const { return pass_end_slot_ != kNotListed; }
+
+ protected:
+  ~PassEndWriter() = default;
+
+ private:
+  friend class EventLoop;
+  static constexpr uint32_t kNotListed = UINT32_MAX;
+  uint32_t pass_end_slot_ = kNotListed;  // its place in the loop's list while listed
 };
 
 class EventLoop {
@@ -76,6 +95,11 @@ class EventLoop {
   // The WebSocket pub/sub topics of this environment (ws/topics.h), created on first use.
   ws::TopicRegistry& topics();
 
+  // Lists `writer` (once) to be written when the current pass ends; outside a pass (JavaScript
+  // from a timer or Node's own I/O), a pass is run before Node next blocks for I/O.
+  void WriteAtPassEnd(PassEndWriter* writer);
+  void ForgetPassEndWrite(PassEndWriter* writer);
+
  private:
   EventLoop() = default;
   ~EventLoop();
@@ -86,6 +110,7 @@ class EventLoop {
 
   void RunPasses();
   bool RunOnePass();
+  void RunPassEndWrites();
   void UpdateRef();
   int UserEventsAdded() const;
   static constexpr int kInternalEvents = 2;  // the kicker and the sentinel timer
@@ -126,6 +151,8 @@ class EventLoop {
   std::unordered_set<NativeObject*> idle_event_owners_;
   LoopStats stats_;
   std::unique_ptr<ws::TopicRegistry> topics_;
+  // Null where a writer was forgotten while listed.
+  std::vector<PassEndWriter*> pass_end_writers_;
 };
 
 }  // namespace node_bufferevent

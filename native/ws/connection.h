@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../buffer_event.h"
+#include "../event_loop.h"
 #include "../native_class.h"
 #include "../native_object.h"
 #include "output_cork.h"
@@ -35,6 +36,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
                             public NativeObject,
                             public BuffereventDelegate,
                             public TopicSubscriber,
+                            public PassEndWriter,
                             private ProtocolSink {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
@@ -48,9 +50,12 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   void OnBuffereventReleased() override;
   // The write callback serves only 'drain', asked for while something is queued.
   bool WantsWriteCallback() const override { return drain_wanted_; }
-  // A publish: skipped when more than backpressureBytes are queued already, passed over once a
-  // close frame went either way.
+  // A publish: skipped when more than backpressureBytes stay queued once what the connection holds
+  // was sent, passed over once a close frame went either way; otherwise held until the end of the
+  // pass, with every other publish of the pass (connection_topics.cc).
   Delivery Deliver(SharedFrame& frame) override;
+  // The end of the pass: the held publishes, and what was sent behind them, leave in one writev.
+  void WriteAtPassEnd() override;
 
  protected:
   void ReleaseNative() override;
@@ -99,7 +104,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   napi_ref bufferevent_ref_ = nullptr;  // keeps the bufferevent's JavaScript object alive
   bool client_ = false;
   ProtocolSession session_;
-  OutputCork cork_;  // holds frames while a read's batch is delivered
+  OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends
 
   bool parsing_ = false;          // inside ParseInput: releasing must wait for it to return
   bool release_pending_ = false;  // Close() was asked for while parsing

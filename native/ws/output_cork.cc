@@ -1,27 +1,39 @@
-// Holding a batch's frames and sending them in one writev (see output_cork.h).
+// Holding a connection's frames and sending them in one writev (see output_cork.h).
 #include "output_cork.h"
 
 namespace node_bufferevent::ws {
 
-void OutputCork::Begin(bool write_through) {
-  if (!write_through) return;
+evbuffer* OutputCork::holder() {
+  if (!batch_ && !pass_) return nullptr;
   if (held_ == nullptr) held_ = evbuffer_new();
-  // Refused (out of memory): frames are written through as before.
-  holding_ = held_ != nullptr;
+  return held_;
 }
 
 bool OutputCork::Flush(BuffereventWrap* bufferevent) {
-  if (held_ == nullptr || evbuffer_get_length(held_) == 0) return true;
-  return bufferevent->FlushHeld(held_);
+  if (held_ == nullptr) return true;
+  bool accepted = bufferevent->FlushHeld(held_);
+  // Emptied (everything went to the socket or moved to the output): the buffer goes with it. When
+  // libevent refused the bytes, they stay held, in order, for the next flush.
+  if (evbuffer_get_length(held_) == 0) {
+    evbuffer_free(held_);
+    held_ = nullptr;
+  }
+  return accepted;
 }
 
 bool OutputCork::End(BuffereventWrap* bufferevent) {
-  holding_ = false;
-  return Flush(bufferevent);
+  batch_ = false;
+  return pass_ || Flush(bufferevent);
+}
+
+bool OutputCork::EndPass(BuffereventWrap* bufferevent) {
+  pass_ = false;
+  return batch_ || Flush(bufferevent);
 }
 
 void OutputCork::Release() {
-  holding_ = false;
+  batch_ = false;
+  pass_ = false;
   // Freeing runs the cleanups of chains held by reference (JavaScript buffers, shared frames).
   if (held_ != nullptr) evbuffer_free(held_);
   held_ = nullptr;

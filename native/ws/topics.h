@@ -1,7 +1,8 @@
 // Pub/sub for server-side WebSocket connections: a registry of topic name → subscribers per
 // scope (one scope per WebSocketServer), and the frame a publish shares among its subscribers.
-// A publish frames the message once; every subscriber's output takes the same bytes by reference,
-// and no JavaScript runs per subscriber. One registry per environment, owned by its EventLoop.
+// A publish frames the message once; every subscriber holds it (a large frame by reference) until
+// the end of the libevent pass, and no JavaScript runs per subscriber. One registry per
+// environment, owned by its EventLoop.
 #pragma once
 
 #include <napi.h>
@@ -17,7 +18,7 @@
 
 namespace node_bufferevent::ws {
 
-// One published frame (header and payload in one heap block), reference-counted: each output that
+// One published frame (header and payload in one heap block), reference-counted: each evbuffer that
 // holds a part of it by evbuffer_add_reference holds one reference, dropped by Cleanup.
 class SharedFrame {
  public:
@@ -39,7 +40,7 @@ class SharedFrame {
 };
 
 enum class Delivery {
-  kWritten,  // the frame went to the socket or its output
+  kWritten,  // the subscriber holds the frame for the end of the pass, or queued it
   kSkipped,  // over the subscriber's backpressure cap (counted on it)
   kPassed,   // closing or closed: not written, not counted
 };

@@ -1,6 +1,6 @@
 // Pub/sub's JavaScript half: checking topics and published data, and the scopes that keep each
 // WebSocketServer's topics apart. The registry and the fan-out are native (native/ws/topics.h): a
-// publish frames the message once and every subscriber's output takes the same bytes by reference.
+// publish frames the message once, and each subscriber holds it until the end of the libevent pass.
 import { native } from '../native.ts';
 import { WebSocketTypeError } from './errors.ts';
 import { isBlob, toBuffer, type WebSocketData } from './message-data.ts';
@@ -14,7 +14,7 @@ export interface PublishOptions {
 }
 
 export interface PublishResult {
-  /** Subscribers whose socket or output took the message. */
+  /** Subscribers that took the message (held until the end of the pass, then written). */
   delivered: number;
   /** Subscribers over their backpressureBytes, which did not get it (see WebSocket.skippedPublishes). */
   skipped: number;
