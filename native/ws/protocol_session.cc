@@ -86,8 +86,10 @@ bool ProtocolSession::DeliverControl() {
       ClosePayload close;
       ProtocolError error;
       if (!ParseClosePayload(control_, control_length_, &close, &error)) return Fail(error);
-      close_received_ = true;
+      // Reported before the session counts as finished: the sink may first deliver messages that
+      // came before the close frame, and what their handlers send must still go out.
       sink_->OnClose(close.code, close.reason, close.reason_length);
+      close_received_ = true;
       return false;
     }
   }
@@ -96,8 +98,9 @@ bool ProtocolSession::DeliverControl() {
 
 bool ProtocolSession::Fail(const ProtocolError& error) {
   if (failed_) return false;
-  failed_ = true;
+  // As for the close frame: the messages before the error may still be delivered first.
   sink_->OnError(error);
+  failed_ = true;
   return false;
 }
 

@@ -252,6 +252,38 @@ describe('closing from a listener in the middle of a batch', () => {
   });
 });
 
+describe('the end of the stream in the same read as messages', () => {
+  const echo = (ws: WebSocket) => ws.on('message', (data: Buffer) => ws.send(`echo ${data.toString()}`));
+
+  it("the peer's close frame: the messages before it are answered, then our close frame, then FIN", async () => {
+    const { client } = await connect(echo);
+    await client.send(Buffer.concat([batchOf(texts('m', 3)), frames.close(1000)]));
+    const { bytes, end } = await client.readUntilTcpClose();
+    const sent = parseServerFrames(bytes);
+    expect(sent.map((frame) => frame.payload.toString('hex'))).toEqual([
+      ...texts('m', 3).map((text) => Buffer.from(`echo ${text}`).toString('hex')),
+      '03e8',
+    ]);
+    expect(sent.at(-1)!.opcode).toBe(OPCODE.CLOSE);
+    expect(end).toBe('fin');
+  });
+
+  it('a protocol error: the messages before it are answered, then the close frame 1002', async () => {
+    const errors: string[] = [];
+    const { client } = await connect((ws) => {
+      echo(ws);
+      ws.on('error', (error: Error & { code?: string }) => errors.push(error.code ?? ''));
+    });
+    await client.send(Buffer.concat([batchOf(texts('m', 3)), frames.text('bad', { rsv2: true })]));
+    const close = await client.waitForCloseFrame();
+    expect(close.before.map((message) => message.data.toString())).toEqual(
+      texts('m', 3).map((text) => `echo ${text}`),
+    );
+    expect(closeCodeOf(close)).toBe(1002);
+    expect(errors).toEqual(['WS_ERR_UNEXPECTED_RSV_2_3']);
+  });
+});
+
 describe('a listener that throws in the middle of a batch', () => {
   it('reaches the process once; every message is still delivered in order, and the connection goes on', async () => {
     const result = await runChild('../../websocket/fixtures/throwing-message-listener.mjs', [], 20_000);
