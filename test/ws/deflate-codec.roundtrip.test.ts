@@ -34,8 +34,8 @@ describe('deflate then inflate', () => {
     expect(
       sameBuffers(
         inflate(compressed, {
-          windowBits: settings.windowBits,
-          noContextTakeover: settings.noContextTakeover,
+          windowBits: settings.windowBits ?? 15,
+          noContextTakeover: settings.noContextTakeover ?? false,
         }),
         messages,
       ),

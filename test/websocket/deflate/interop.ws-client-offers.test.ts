@@ -10,7 +10,13 @@ import {
   resolveDeflateOptions,
   type PerMessageDeflateOptions,
 } from '../../../src/websocket/deflate/options.ts';
-import { inWsShape, wsClientAccepts, wsOptionCombinations, type WsAgreement } from './ws-reference.ts';
+import {
+  asWsOptions,
+  inWsShape,
+  wsClientAccepts,
+  wsOptionCombinations,
+  type WsAgreement,
+} from './ws-reference.ts';
 
 interface CapturedOffer {
   options: PerMessageDeflateOptions;
@@ -39,7 +45,7 @@ async function captureOffers(combinations: PerMessageDeflateOptions[]): Promise<
         (options, offset) =>
           new Promise<void>((resolve) => {
             const client = new WsClient(`ws://127.0.0.1:${port}/${start + offset}`, {
-              perMessageDeflate: options,
+              perMessageDeflate: asWsOptions(options),
             });
             client.on('error', () => resolve());
             client.on('close', () => resolve());
@@ -139,7 +145,9 @@ describe('ws client offers against our server negotiation', () => {
         expect(withoutFullWindows(wsRest), context).toEqual(ourRest);
         // A ws client may hold itself to a smaller window than we agreed (its own offer's value,
         // when our answer did not name one); never to a larger one, which we could not inflate.
-        expect(wsClientBits ?? 15, context).toBeLessThanOrEqual(ourClientBits ?? 15);
+        expect((wsClientBits as number | undefined) ?? 15, context).toBeLessThanOrEqual(
+          (ourClientBits as number | undefined) ?? 15,
+        );
         if (ourClientBits !== undefined) expect(wsClientBits, context).toBe(ourClientBits);
       }
       // Not a vacuous pass: over a quarter of the offers are acceptable under every option set.

@@ -12,7 +12,13 @@ import {
   resolveDeflateOptions,
   type PerMessageDeflateOptions,
 } from '../../../src/websocket/deflate/options.ts';
-import { inWsShape, wsOptionCombinations, wsServerAnswers, type WsAgreement } from './ws-reference.ts';
+import {
+  asWsOptions,
+  inWsShape,
+  wsOptionCombinations,
+  wsServerAnswers,
+  type WsAgreement,
+} from './ws-reference.ts';
 
 const clientOptionSets: PerMessageDeflateOptions[] = [
   {},
@@ -133,7 +139,7 @@ describe('our client offers against real ws servers', () => {
   it.each(serverOptionSets.map((options) => [JSON.stringify(options), options] as const))(
     'ws server %s: its 101 answers pass our checks',
     async (_name, theirs) => {
-      const server = new WsServer({ port: 0, host: '127.0.0.1', perMessageDeflate: theirs });
+      const server = new WsServer({ port: 0, host: '127.0.0.1', perMessageDeflate: asWsOptions(theirs) });
       await new Promise((resolve) => server.once('listening', resolve));
       const { port } = server.address() as net.AddressInfo;
       try {

@@ -3,6 +3,7 @@
 // combinations of its perMessageDeflate that change what is offered or answered.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { PerMessageDeflateOptions as WsTypedOptions } from 'ws';
 import type { PerMessageDeflateOptions } from '../../../src/websocket/deflate/options.ts';
 
 type WsParams = Record<string, Array<string | true>>;
@@ -65,6 +66,14 @@ function product<T>(axes: Array<Array<[string, unknown]>>): T[] {
       ),
     [{}],
   ) as T[];
+}
+
+/**
+ * Our options as ws's typings want them: ws takes `true` for the window options at run time (it
+ * then offers the parameter bare), which its typings leave out.
+ */
+export function asWsOptions(options: PerMessageDeflateOptions): WsTypedOptions {
+  return options as WsTypedOptions;
 }
 
 /** Every combination of the takeover options and of window bits ws's perMessageDeflate takes. */
