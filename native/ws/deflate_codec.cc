@@ -65,6 +65,7 @@ DeflateResult MessageDeflater::Compress(const uint8_t* data, size_t length, bool
     }
     return DeflateResult::kOk;
   }
+  if (!last && length == 0) return DeflateResult::kOk;  // nothing to do, no context needed yet
   if (!stream_) {
     stream_ = AcquireContext(pool_, Key(), error);
     if (!stream_) return DeflateResult::kFailed;
@@ -95,8 +96,9 @@ DeflateResult MessageDeflater::Compress(const uint8_t* data, size_t length, bool
         std::memcmp(tail, kTail, sizeof kTail) != 0) {
       *error = "zlib's sync flush did not end with 00 00 ff ff";
       result = DeflateResult::kFailed;
-    } else if (evbuffer_remove_buffer(target, out, total - sizeof kTail) !=
-               static_cast<int>(total - sizeof kTail)) {
+    } else if (size_t before = evbuffer_get_length(out);
+               evbuffer_remove_buffer(target, out, total - sizeof kTail) < 0 ||
+               evbuffer_get_length(out) - before != total - sizeof kTail) {
       *error = "out of memory queueing compressed output";
       result = DeflateResult::kFailed;
     }

@@ -4,14 +4,17 @@
 // thread needs about as many contexts as messages it handles at once (one, for whole messages on
 // the loop thread). One pool per addon instance (thread): nothing here is synchronised.
 //
-// Memory per context, by zlib's own accounting (zconf.h), plus the z_stream and its internal state:
+// Memory per context. Stock zlib's formula (zconf.h), plus the z_stream and its internal state:
 //   deflate: (1 << (windowBits + 2)) + (1 << (memLevel + 9)) bytes + ~6 KiB
-//            windowBits 15 / memLevel 8: 128 KiB + 128 KiB = ~262 KiB; 15/9: ~390 KiB;
-//            10/8: 4 KiB + 128 KiB = ~138 KiB; 9/1: 2 KiB + 1 KiB = ~9 KiB
 //   inflate: (1 << windowBits) bytes, allocated at the first inflated byte, + ~7 KiB of state
-//            15: ~39 KiB; 10: ~8 KiB
-// Node's bundled zlib (Chromium's) pads these a little; test/ws/deflate-codec.memory.test.ts
-// measures the real figures with this process's allocator.
+// Node's bundled zlib (Chromium's) keeps a hash table of at least 2^15 entries whatever memLevel,
+// so small deflate windows save less. Measured with Node 20's zlib (zlibContextMemory in the test
+// module, test/ws/deflate-codec.limits.test.ts), bytes zlib holds per context:
+//   deflate, memLevel 8: windowBits 15: 284 704; 12: 170 016; 10: 157 728; 9: 155 680
+//   deflate windowBits 15 memLevel 9: 432 160; windowBits 9 memLevel 1: 74 400
+//   inflate: windowBits 15: 41 976; 12: 13 304; 10: 10 232; 9: 9 720
+// With context takeover a connection holds one of each for its life (~320 KiB at the defaults);
+// without it, an idle connection holds none.
 #pragma once
 
 #include <cstddef>

@@ -47,7 +47,6 @@ interface DeflateCodecTest {
     direction: 'deflate' | 'inflate';
     windowBits?: number;
     memLevel?: number;
-    count?: number;
   }): number;
 }
 
