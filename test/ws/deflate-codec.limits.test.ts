@@ -102,6 +102,11 @@ describe('contexts', () => {
     expect(results.map((result) => result.heldContextAfter)).toEqual([false, false, false]);
     expect(pool).toEqual({ created: 1, idle: 1 });
     expect(deflateCodec.inflateMessages([Buffer.alloc(0)], {}).pool).toEqual({ created: 0, idle: 0 });
+    expect(deflateCodec.deflateMessages([[Buffer.alloc(0), Buffer.alloc(0)]], {}).pool).toEqual({
+      created: 0,
+      idle: 0,
+    });
+    expect(deflateCodec.deflateMessages([], {}).pool).toEqual({ created: 0, idle: 0 });
   });
 
   it('are kept between messages with takeover, and given back when the codec goes', () => {

@@ -155,6 +155,14 @@ describe('interop with node:zlib raw deflate', () => {
     expect(sameBuffers(inflate(theirs, { windowBits: 11 }), messages)).toBe(true);
   });
 
+  it('a peer asked for an 8-bit window (node:zlib then compresses with 9) inflates with our 9-bit inflater', async () => {
+    const messages = [jsonLike(3000, 8), jsonLike(3000, 8), noise(700)];
+    const peer = syncFlushing(zlib.createDeflateRaw({ windowBits: 8 }));
+    const compressed: Buffer[] = [];
+    for (const message of messages) compressed.push((await peer(message)).subarray(0, -4));
+    expect(sameBuffers(inflate(compressed, { windowBits: 9 }), messages)).toBe(true);
+  });
+
   it('a message ended with a final block (BFINAL) inflates, and the next message starts a new stream', () => {
     const first = jsonLike(2000, 4);
     const second = jsonLike(2000, 5);
