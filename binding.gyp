@@ -40,7 +40,9 @@
         "native/ws/connection_topics.cc",
         "native/ws/frame_output.cc",
         "native/ws/output_cork.cc",
-        "native/ws/topics.cc"
+        "native/ws/topics.cc",
+        "native/ws/zlib_context_pool.cc",
+        "native/ws/deflate_codec.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
@@ -62,7 +64,10 @@
         "native/ws/utf8.cc",
         "native/ws/message_tracker.cc",
         "native/ws/frame_parser.cc",
-        "native/ws/frame_writer.cc"
+        "native/ws/frame_writer.cc",
+        "native/ws/zlib_context_pool.cc",
+        "native/ws/deflate_codec.cc",
+        "native/ws/deflate_test_binding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

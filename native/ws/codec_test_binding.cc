@@ -16,6 +16,8 @@
 
 namespace node_bufferevent::ws {
 
+void RegisterDeflateTestFunctions(Napi::Env env, Napi::Object exports);  // deflate_test_binding.cc
+
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;
@@ -242,6 +244,7 @@ Napi::Object InitCodecTestModule(Napi::Env env, Napi::Object exports) {
   exports.Set("validateUtf8", Napi::Function::New(env, ValidateUtf8, "validateUtf8"));
   exports.Set("mask", Napi::Function::New(env, Mask, "mask"));
   exports.Set("writeFrame", Napi::Function::New(env, WriteFrameBytes, "writeFrame"));
+  RegisterDeflateTestFunctions(env, exports);
   return exports;
 }
 

@@ -1,0 +1,208 @@
+#include "deflate_codec.h"
+
+#include <zlib.h>
+
+#include <cstring>
+#include <utility>
+
+namespace node_bufferevent::ws {
+
+namespace {
+
+// The end of a sync flush: an empty stored block's LEN and NLEN (RFC 7692 §7.2.1).
+constexpr uint8_t kTail[4] = {0x00, 0x00, 0xff, 0xff};
+// An empty stored block with that tail stripped: a whole empty message (RFC 7692 §7.2.3.6).
+constexpr uint8_t kEmptyMessage[1] = {0x00};
+
+std::unique_ptr<ZlibStream> AcquireContext(ZlibContextPool* pool, const ZlibContextKey& key,
+                                           std::string* error) {
+  return pool != nullptr ? pool->Acquire(key, error) : ZlibContextPool::Create(key, error);
+}
+
+void ReleaseToPool(ZlibContextPool* pool, const ZlibContextKey& key,
+                   std::unique_ptr<ZlibStream> stream) {
+  if (pool != nullptr) pool->Release(key, std::move(stream));
+}
+
+}  // namespace
+
+const char* DeflateResultName(DeflateResult result) {
+  switch (result) {
+    case DeflateResult::kOk:
+      return "ok";
+    case DeflateResult::kTooBig:
+      return "too-big";
+    case DeflateResult::kInvalidData:
+      return "invalid-data";
+    case DeflateResult::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+MessageDeflater::MessageDeflater(const CompressSettings& settings, ZlibContextPool* pool)
+    : settings_(settings), pool_(pool) {}
+
+MessageDeflater::~MessageDeflater() { ReleaseContext(); }
+
+ZlibContextKey MessageDeflater::Key() const {
+  return ZlibContextKey{ZlibStream::Direction::kDeflate, settings_.window_bits, settings_.level,
+                        settings_.mem_level, settings_.strategy};
+}
+
+void MessageDeflater::ReleaseContext() { ReleaseToPool(pool_, Key(), std::move(stream_)); }
+
+DeflateResult MessageDeflater::Compress(const uint8_t* data, size_t length, bool last,
+                                        evbuffer* out, std::string* error) {
+  if (length > 0) message_has_input_ = true;
+  if (last && !message_has_input_) {
+    // zlib would flush nothing after a flush with no input in between (Z_BUF_ERROR), and an
+    // empty message needs no context anyway.
+    message_open_ = false;
+    if (evbuffer_add(out, kEmptyMessage, sizeof kEmptyMessage) != 0) {
+      *error = "out of memory queueing compressed output";
+      return DeflateResult::kFailed;
+    }
+    return DeflateResult::kOk;
+  }
+  if (!last && length == 0) return DeflateResult::kOk;  // nothing to do, no context needed yet
+  if (!stream_) {
+    stream_ = AcquireContext(pool_, Key(), error);
+    if (!stream_) return DeflateResult::kFailed;
+  }
+  // The last call's output goes through a scratch buffer so its tail can be left off: an evbuffer
+  // can only be drained from the front. Moving the rest over moves whole chains, not bytes.
+  evbuffer* target = last ? evbuffer_new() : out;
+  if (target == nullptr) {
+    *error = "out of memory allocating a buffer";
+    return DeflateResult::kFailed;
+  }
+  size_t consumed = 0;
+  size_t produced = 0;
+  ZlibStream::Status status = stream_->Process(data, length, last ? Z_SYNC_FLUSH : Z_NO_FLUSH,
+                                               target, -1, &consumed, &produced, error);
+  DeflateResult result = DeflateResult::kOk;
+  if (status == ZlibStream::Status::kError || consumed != length) {
+    if (status != ZlibStream::Status::kError) *error = "zlib did not take all of the input";
+    result = DeflateResult::kFailed;
+  } else if (last) {
+    size_t total = evbuffer_get_length(target);
+    uint8_t tail[4];
+    evbuffer_ptr at;
+    if (total < sizeof kTail ||
+        evbuffer_ptr_set(target, &at, total - sizeof kTail, EVBUFFER_PTR_SET) != 0 ||
+        evbuffer_copyout_from(target, &at, tail, sizeof tail) !=
+            static_cast<ev_ssize_t>(sizeof tail) ||
+        std::memcmp(tail, kTail, sizeof kTail) != 0) {
+      *error = "zlib's sync flush did not end with 00 00 ff ff";
+      result = DeflateResult::kFailed;
+    } else if (size_t before = evbuffer_get_length(out);
+               evbuffer_remove_buffer(target, out, total - sizeof kTail) < 0 ||
+               evbuffer_get_length(out) - before != total - sizeof kTail) {
+      *error = "out of memory queueing compressed output";
+      result = DeflateResult::kFailed;
+    }
+  }
+  if (last) evbuffer_free(target);
+  if (last || result != DeflateResult::kOk) {
+    message_open_ = false;
+    message_has_input_ = false;
+    // Without context takeover the next message starts from an empty window: the context goes
+    // back to the pool (which resets it). After a failure its state is unknown: same.
+    if (settings_.no_context_takeover || result != DeflateResult::kOk) ReleaseContext();
+  } else {
+    message_open_ = true;
+  }
+  return result;
+}
+
+MessageInflater::MessageInflater(const DecompressSettings& settings, ZlibContextPool* pool)
+    : settings_(settings), pool_(pool) {}
+
+MessageInflater::~MessageInflater() { ReleaseToPool(pool_, Key(), std::move(stream_)); }
+
+ZlibContextKey MessageInflater::Key() const {
+  return ZlibContextKey{ZlibStream::Direction::kInflate, settings_.window_bits, 0, 0, 0};
+}
+
+void MessageInflater::EndMessage(Context context) {
+  message_input_ = 0;
+  message_output_ = 0;
+  stream_ended_ = false;
+  if (context == Context::kRelease) {
+    ReleaseToPool(pool_, Key(), std::move(stream_));
+  } else if (context == Context::kReset && stream_) {
+    stream_->Reset();
+  }
+}
+
+DeflateResult MessageInflater::Feed(const uint8_t* data, size_t length, evbuffer* out,
+                                    std::string* error) {
+  size_t offset = 0;
+  while (offset < length) {
+    if (stream_ended_) {
+      *error = "compressed data follows the final DEFLATE block of the message";
+      return DeflateResult::kInvalidData;
+    }
+    ev_ssize_t limit = -1;
+    if (settings_.max_output != 0) {
+      // One byte past the limit tells a message that is too big from one exactly at it.
+      uint64_t room = settings_.max_output - message_output_ + 1;
+      limit = room > static_cast<uint64_t>(EV_SSIZE_MAX) ? -1 : static_cast<ev_ssize_t>(room);
+    }
+    size_t consumed = 0;
+    size_t produced = 0;
+    ZlibStream::Status status = stream_->Process(data + offset, length - offset, Z_NO_FLUSH, out,
+                                                 limit, &consumed, &produced, error);
+    offset += consumed;
+    message_output_ += produced;
+    if (status == ZlibStream::Status::kError) return DeflateResult::kInvalidData;
+    if (settings_.max_output != 0 && message_output_ > settings_.max_output) {
+      *error = "the message inflates past maxPayload (" + std::to_string(settings_.max_output) +
+               " bytes)";
+      return DeflateResult::kTooBig;
+    }
+    if (status == ZlibStream::Status::kStreamEnd) {
+      stream_ended_ = true;
+      continue;
+    }
+    if (consumed == 0 && produced == 0) {
+      *error = "zlib made no progress on the compressed data";
+      return DeflateResult::kInvalidData;
+    }
+  }
+  return DeflateResult::kOk;
+}
+
+DeflateResult MessageInflater::Decompress(const uint8_t* data, size_t length, bool last,
+                                          evbuffer* out, std::string* error) {
+  message_input_ += length;
+  if (last && message_input_ == 0) {
+    // A compressed message of no bytes at all: empty. Not fed to zlib, whose stream would take
+    // the lone tail as the start of a stored block and swallow the next message.
+    EndMessage(settings_.no_context_takeover ? Context::kRelease : Context::kKeep);
+    return DeflateResult::kOk;
+  }
+  if (!stream_) {
+    stream_ = AcquireContext(pool_, Key(), error);
+    if (!stream_) {
+      EndMessage(Context::kRelease);
+      return DeflateResult::kFailed;
+    }
+  }
+  DeflateResult result = Feed(data, length, out, error);
+  // A stream the peer ended with a final block needs no tail (RFC 7692 §7.2.3.4 allows BFINAL).
+  if (result == DeflateResult::kOk && last && !stream_ended_)
+    result = Feed(kTail, sizeof kTail, out, error);
+  if (result != DeflateResult::kOk) {
+    EndMessage(Context::kRelease);
+  } else if (last) {
+    // After a final block the peer's next message starts a new stream: reset either way.
+    EndMessage(settings_.no_context_takeover ? Context::kRelease
+               : stream_ended_               ? Context::kReset
+                                             : Context::kKeep);
+  }
+  return result;
+}
+
+}  // namespace node_bufferevent::ws

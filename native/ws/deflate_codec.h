@@ -1,0 +1,108 @@
+// permessage-deflate's per-message compression (RFC 7692 §7.2): raw DEFLATE, each message ended
+// with a sync flush whose 00 00 ff ff tail is stripped on the way out and put back on the way in.
+// With context takeover a codec keeps its zlib context (and so its history) for the connection's
+// life; without, it holds one only while a message is in progress, borrowed from a
+// ZlibContextPool (or made and freed, when it has no pool), so an idle connection costs no zlib
+// memory. Contexts are made lazily: a connection that never sends (or never receives) a
+// compressed message never allocates that side. No I/O, no JS: the connection drives it.
+#pragma once
+
+#include <event2/buffer.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "zlib_context_pool.h"
+
+namespace node_bufferevent::ws {
+
+enum class DeflateResult : uint8_t {
+  kOk,
+  kTooBig,       // inflating: the message inflates past max_output (close 1009)
+  kInvalidData,  // inflating: not a valid DEFLATE stream (close 1007 for text, else 1002)
+  kFailed,       // zlib could not be initialised (out of memory): close 1011
+};
+
+const char* DeflateResultName(DeflateResult result);
+
+struct CompressSettings {
+  int window_bits = 15;  // 9..15: what was agreed for this side (8 is never agreed for our side)
+  int level = -1;        // -1 (zlib's default, 6) .. 9
+  int mem_level = 8;     // 1..9
+  int strategy = 0;      // Z_DEFAULT_STRATEGY .. Z_FIXED
+  bool no_context_takeover = false;
+};
+
+struct DecompressSettings {
+  int window_bits = 15;  // 9..15 (a peer limited to 8 is inflated with 9: larger is always safe)
+  bool no_context_takeover = false;
+  uint64_t max_output = 0;  // inflated bytes per message; 0 = no limit
+};
+
+class MessageDeflater {
+ public:
+  // `pool` may be null (contexts are then made and freed by this codec); it must outlive it.
+  MessageDeflater(const CompressSettings& settings, ZlibContextPool* pool);
+  ~MessageDeflater();
+  MessageDeflater(const MessageDeflater&) = delete;
+  MessageDeflater& operator=(const MessageDeflater&) = delete;
+
+  // Compresses the next `length` bytes of the message being sent and appends the output to `out`;
+  // `last` ends the message: the output is flushed and its 00 00 ff ff tail left off. Output of a
+  // call that is not the last may be empty (zlib holds it until it has a block's worth). An empty
+  // message is the single byte 00 (an empty stored block, tail stripped).
+  DeflateResult Compress(const uint8_t* data, size_t length, bool last, evbuffer* out,
+                         std::string* error);
+
+  // Whether a zlib context is held now (with no_context_takeover: only inside a message).
+  bool holds_context() const { return stream_ != nullptr; }
+  bool message_open() const { return message_open_; }
+
+ private:
+  ZlibContextKey Key() const;
+  void ReleaseContext();
+
+  CompressSettings settings_;
+  ZlibContextPool* pool_;
+  std::unique_ptr<ZlibStream> stream_;
+  bool message_open_ = false;  // a call without `last` was made for the current message
+  bool message_has_input_ = false;
+};
+
+class MessageInflater {
+ public:
+  MessageInflater(const DecompressSettings& settings, ZlibContextPool* pool);
+  ~MessageInflater();
+  MessageInflater(const MessageInflater&) = delete;
+  MessageInflater& operator=(const MessageInflater&) = delete;
+
+  // Inflates the next `length` compressed bytes of the message being received into `out`; `last`
+  // (the FIN frame's end) appends the 00 00 ff ff tail and ends the message. With max_output set,
+  // a message stops inflating as soon as it passes it: at most max_output + 1 bytes are ever
+  // produced (the extra byte is how "too big" is told from "exactly at the limit"), whatever the
+  // compression ratio, and kTooBig is returned. After kTooBig or kInvalidData the codec has
+  // forgotten the message and its context: the connection is expected to close.
+  DeflateResult Decompress(const uint8_t* data, size_t length, bool last, evbuffer* out,
+                           std::string* error);
+
+  bool holds_context() const { return stream_ != nullptr; }
+  uint64_t message_output() const { return message_output_; }
+
+ private:
+  ZlibContextKey Key() const;
+  DeflateResult Feed(const uint8_t* data, size_t length, evbuffer* out, std::string* error);
+  // What happens to the context when a message ends: kept with its history, reset, or given back.
+  enum class Context : uint8_t { kKeep, kReset, kRelease };
+  void EndMessage(Context context);
+
+  DecompressSettings settings_;
+  ZlibContextPool* pool_;
+  std::unique_ptr<ZlibStream> stream_;
+  uint64_t message_input_ = 0;
+  uint64_t message_output_ = 0;
+  bool stream_ended_ = false;  // the peer ended its DEFLATE stream (BFINAL) in this message
+};
+
+}  // namespace node_bufferevent::ws
