@@ -188,6 +188,9 @@ export declare class NativeWebSocketConnection {
    */
   send(data: Buffer, opcode: number, fin: boolean, limit?: number): number;
   bufferedAmount(): number;
+  /** Starts holding frames; false when they are held already (a batch, another cork). */
+  cork(): boolean;
+  uncork(): void;
   pause(): void;
   resume(): void;
   notifyDrain(): void;

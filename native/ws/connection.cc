@@ -51,6 +51,8 @@ Napi::Function WebSocketConnection::Init(Napi::Env env) {
                      {
                          InstanceMethod<&WebSocketConnection::Send>("send"),
                          InstanceMethod<&WebSocketConnection::BufferedAmount>("bufferedAmount"),
+                         InstanceMethod<&WebSocketConnection::Cork>("cork"),
+                         InstanceMethod<&WebSocketConnection::Uncork>("uncork"),
                          InstanceMethod<&WebSocketConnection::Pause>("pause"),
                          InstanceMethod<&WebSocketConnection::Resume>("resume"),
                          InstanceMethod<&WebSocketConnection::NotifyDrain>("notifyDrain"),
@@ -327,6 +329,20 @@ Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) 
   Napi::Env env = info.Env();
   if (closed() || bufferevent_ == nullptr) return Napi::Number::New(env, 0);
   return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
+}
+
+Napi::Value WebSocketConnection::Cork(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckUsable(env)) return Napi::Value();
+  if (parsing_ || cork_.holding_batch()) return Napi::Boolean::New(env, false);
+  cork_.Begin(bufferevent_->WriteThroughOn());
+  return Napi::Boolean::New(env, cork_.holding_batch());
+}
+
+Napi::Value WebSocketConnection::Uncork(const Napi::CallbackInfo& info) {
+  // Closed meanwhile: releasing sent or dropped what was held.
+  if (!closed() && bufferevent_ != nullptr && !parsing_) cork_.End(bufferevent_);
+  return info.Env().Undefined();
 }
 
 Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {

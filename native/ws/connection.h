@@ -86,6 +86,10 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // was not queued because the bytes queued plus its own would exceed `limit`
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
+  // cork() → true when it started holding (false inside a batch or another cork, which hold
+  // already); uncork() ends what cork() started.
+  Napi::Value Cork(const Napi::CallbackInfo& info);
+  Napi::Value Uncork(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value NotifyDrain(const Napi::CallbackInfo& info);

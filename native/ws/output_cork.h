@@ -29,6 +29,7 @@ class OutputCork {
   // Starts holding a batch. Without write-through there is nothing to save (frames already wait in
   // the output for libevent's write event), so nothing is held.
   void Begin(bool write_through) { batch_ = write_through; }
+  bool holding_batch() const { return batch_; }
   // Ends the batch: what is held leaves now, unless the connection holds for the end of the pass
   // too (then it leaves with the pass's publishes). False when libevent refused the bytes.
   bool End(BuffereventWrap* bufferevent);

@@ -350,6 +350,24 @@ export class WebSocket extends EventEmitter {
     this.#finish(true);
   }
 
+  /**
+   * Runs `callback` with this socket's output corked: everything it sends leaves in one write when
+   * it returns (or throws), as the replies sent from a message listener do. Nested or inside a
+   * message listener it just runs `callback`. Returns what `callback` returns.
+   */
+  cork<T>(callback: () => T): T {
+    if (typeof callback !== 'function') {
+      throw new WebSocketTypeError('cork(callback): callback must be a function', 'WS_ERR_INVALID_CALLBACK');
+    }
+    const connection = this.#connection;
+    const corked = connection !== null && this.#readyState !== CLOSED && connection.cork();
+    try {
+      return callback();
+    } finally {
+      if (corked) connection.uncork();
+    }
+  }
+
   pause(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
     this.#paused = true;

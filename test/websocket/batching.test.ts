@@ -5,6 +5,7 @@
 // sent after the close frame, and a throwing listener losing nothing. The raw client writes each
 // batch of frames in one write, so the server reads it in one read.
 import { afterEach, describe, expect, it } from 'vitest';
+import { EventBase } from '../../src/index.ts';
 import { WebSocket, WebSocketServer } from '../../src/websocket/index.ts';
 import { runChild } from '../loop/child.ts';
 import { checkNothingLeaksAfterEach, turns, waitFor } from '../helpers.ts';
@@ -296,5 +297,59 @@ describe('a listener that throws in the middle of a batch', () => {
     expect(outcome.uncaught).toEqual(['boom at m3']);
     expect(outcome.delivered).toEqual([...texts('m', 10), 'after']);
     expect(outcome.replies).toEqual([...texts('m', 10), 'after'].map((text) => `echo ${text}`));
+  });
+});
+
+describe('cork(callback)', () => {
+  const writeThroughs = () => EventBase.default().stats().writeThroughs;
+
+  it('outside a batch: ten sends in one write; without it, ten writes', async () => {
+    const { client, ws } = await connect(() => {});
+    const corked = writeThroughs();
+    const returned = ws().cork(() => {
+      for (let i = 0; i < 10; i++) ws().send(`c${i}`);
+      return 'value';
+    });
+    expect(returned).toBe('value');
+    expect(writeThroughs() - corked).toBe(1);
+    const plain = writeThroughs();
+    for (let i = 0; i < 10; i++) ws().send(`p${i}`);
+    expect(writeThroughs() - plain).toBe(10);
+    const received = await client.readMessages(20);
+    expect(received.map((message) => message.data.toString())).toEqual([
+      ...texts('c', 10),
+      ...texts('p', 10),
+    ]);
+  });
+
+  it('a callback that throws still uncorks: what it sent leaves, and the exception propagates', async () => {
+    const { client, ws } = await connect(() => {});
+    expect(() =>
+      ws().cork(() => {
+        ws().send('before');
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect((await client.readMessage()).data.toString()).toBe('before');
+    expect(ws().bufferedAmount).toBe(0);
+  });
+
+  it('nested, inside a message listener, after close() and with a non-function', async () => {
+    const { client, ws } = await connect((socket) =>
+      socket.on('message', (data: Buffer) => socket.cork(() => socket.send(`echo ${data.toString()}`))),
+    );
+    ws().cork(() => ws().cork(() => ws().send('nested')));
+    await client.send(batchOf(['a', 'b']));
+    expect((await client.readMessages(3)).map((message) => message.data.toString())).toEqual([
+      'nested',
+      'echo a',
+      'echo b',
+    ]);
+    expect(() => ws().cork(42 as unknown as () => void)).toThrow(
+      expect.objectContaining({ code: 'WS_ERR_INVALID_CALLBACK', name: 'TypeError' }),
+    );
+    ws().close(1000);
+    expect(ws().cork(() => ws().send('late'))).toBe('dropped');
+    expect(closeCodeOf(await client.waitForCloseFrame())).toBe(1000);
   });
 });
