@@ -38,7 +38,9 @@
         "native/ws/connection.cc",
         "native/ws/frame_output.cc",
         "native/ws/output_cork.cc",
-        "native/ws/topics.cc"
+        "native/ws/topics.cc",
+        "native/ws/sha1.cc",
+        "native/ws/handshake_head.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -228,6 +228,10 @@ interface NativeModule {
   /** Frames once and writes to every subscriber of the topic in the scope: [delivered, skipped]. */
   wsPublish(scope: number, topic: string, data: Buffer, binary: boolean): [number, number];
   wsTopicCount(): number;
+  /** The request head (latin1, without the blank line), or HEAD_INCOMPLETE / HEAD_TOO_LARGE. */
+  wsReadRequestHead(bufferevent: NativeBufferevent, maxHeaderSize: number, drain: boolean): string | 0 | 1;
+  /** base64(SHA-1(key + the RFC 6455 GUID)). */
+  wsAcceptKey(key: string): string;
   WebSocketConnection: typeof NativeWebSocketConnection;
 }
 
