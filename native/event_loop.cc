@@ -394,9 +394,10 @@ void EventLoop::RunPasses() {
   UpdateRef();
 }
 
-// Like Node's own handles: the process stays alive while libevent has user events pending.
+// Like Node's own handles: the process stays alive while libevent has user events pending, or work
+// waits for the next round (a listener paused by the budget has no event added meanwhile).
 void EventLoop::UpdateRef() {
-  bool want = UserEventsAdded() > 0;
+  bool want = UserEventsAdded() > 0 || !resume_next_wakeup_.empty();
   if (want == poll_referenced_) return;
   poll_referenced_ = want;
   if (want) {
