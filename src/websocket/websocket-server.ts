@@ -342,24 +342,28 @@ export class WebSocketServer extends EventEmitter {
         // True while an asynchronous verifyClient decides: reading is stopped meanwhile, and what
         // arrives waits in the kernel.
         let waiting = false;
-        this.#negotiate(
-          request,
-          request,
-          signal,
-          (rejection) => refuse(rejection, request),
-          (responseHeaders, protocol) => {
-            if (finished) return; // timed out or the server closed while verifyClient was deciding
-            end();
-            bufferevent.setCallbacks({});
-            if (waiting) bufferevent.enable(EV.READ);
-            this.#complete(bufferevent, responseHeaders, protocol, request, (ws) =>
-              this.emit('connection', ws, request),
-            );
-          },
-        );
-        if (!finished) {
-          waiting = true;
-          bufferevent.disable(EV.READ);
+        try {
+          this.#negotiate(
+            request,
+            request,
+            signal,
+            (rejection) => refuse(rejection, request),
+            (responseHeaders, protocol) => {
+              if (finished) return; // timed out or the server closed while verifyClient was deciding
+              end();
+              bufferevent.setCallbacks({});
+              if (waiting) bufferevent.enable(EV.READ);
+              this.#complete(bufferevent, responseHeaders, protocol, request, (ws) =>
+                this.emit('connection', ws, request),
+              );
+            },
+          );
+        } finally {
+          // Also when a hook threw: the head is consumed, so reading must not parse on.
+          if (!finished) {
+            waiting = true;
+            bufferevent.disable(EV.READ);
+          }
         }
       },
       event: (_bev, events) => {
