@@ -42,7 +42,9 @@
         "native/ws/output_cork.cc",
         "native/ws/topics.cc",
         "native/ws/zlib_context_pool.cc",
-        "native/ws/deflate_codec.cc"
+        "native/ws/deflate_codec.cc",
+        "native/ws/sha1.cc",
+        "native/ws/handshake_head.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

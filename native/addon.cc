@@ -21,6 +21,7 @@
 #include "util/libevent_allocator.h"
 #include "util/napi_checked.h"
 #include "ws/connection.h"
+#include "ws/handshake_head.h"
 #include "ws/topics.h"
 
 namespace node_bufferevent {
@@ -66,6 +67,8 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       Function("wsPublish", ws::PublishFromJs),
       Function("wsTopicCount", ws::TopicCountFromJs),
       Function("mallocStats", MallocStats),
+      Function("wsReadRequestHead", ws::ReadRequestHeadFromJs),
+      Function("wsAcceptKey", ws::AcceptKeyFromJs),
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   SetProperty(exports, "EvBuffer", EvBufferWrap::Init(env, *this));

@@ -23,14 +23,23 @@ namespace node_bufferevent {
 
 namespace {
 
-// A pass that has run this many JavaScript callbacks breaks out of event_base_loop; whatever is
+// A pass that has made this many calls into JavaScript breaks out of event_base_loop; whatever is
 // still active runs in the next pass. Without it, a write callback that always refills the output
 // keeps one EVLOOP_ONCE call busy forever.
-constexpr int kCallbackBudgetPerPass = 64;
+constexpr int kJsCallBudgetPerPass = 64;
+// A round of passes (one libuv callback) stops once it has made this many: Node's timers and its
+// own sockets (those handed to a Node http server, say) run before the next round. Without it, a
+// flood of new connections kept each round busy for 2,000 calls (over 100 ms) while thousands of
+// answered Node sockets waited in CLOSE_WAIT.
+constexpr int kJsCallBudgetPerWakeup = 256;
 // Passes per libuv callback before yielding to Node (an idle handle brings us back next iteration).
 constexpr int kMaxPassesPerWakeup = 16;
 // The sentinel timer's period: long, so it costs one wakeup an hour.
 constexpr time_t kSentinelSeconds = 3600;
+
+// The loop running a pass on this thread (each worker has its own loop and thread), for
+// NoteJsCallInPass.
+thread_local EventLoop* loop_in_pass = nullptr;
 
 std::string FdLink(int fd) {
   char link_path[64];
@@ -253,10 +262,31 @@ evdns_base* EventLoop::dns() {
 
 void EventLoop::NoteCallback() {
   stats_.callbacks++;
-  if (in_pass_ && ++callbacks_this_pass_ == kCallbackBudgetPerPass) {
+  if (in_pass_) callbacks_this_pass_++;
+}
+
+void EventLoop::NoteJsCall() {
+  if (!in_pass_) return;
+  js_calls_this_pass_++;
+  js_calls_this_wakeup_++;
+  if (!budget_break_requested_ && BudgetSpent()) {
+    budget_break_requested_ = true;
     stats_.budget_breaks++;
     event_base_loopbreak(base_);
   }
+}
+
+bool EventLoop::BudgetSpent() const {
+  return js_calls_this_pass_ >= kJsCallBudgetPerPass ||
+         js_calls_this_wakeup_ >= kJsCallBudgetPerWakeup;
+}
+
+void NoteJsCallInPass() {
+  if (loop_in_pass != nullptr) loop_in_pass->NoteJsCall();
+}
+
+void EventLoop::ResumeAtNextWakeup(NativeObject* object, void (*resume)(NativeObject*)) {
+  resume_next_wakeup_[object] = resume;
 }
 
 void EventLoop::Register(NativeObject* object) {
@@ -288,6 +318,7 @@ void EventLoop::Register(NativeObject* object) {
 
 void EventLoop::Unregister(NativeObject* object) {
   objects_.erase(object);
+  resume_next_wakeup_.erase(object);
   switch (object->kind()) {
     case ObjectKind::kBufferevent:
       stats_.live_bufferevents--;
@@ -334,8 +365,12 @@ bool EventLoop::RunOnePass() {
   // Failure can only mean the eventfd counter is full, and then it is readable anyway.
   [[maybe_unused]] ssize_t kicked = write(kicker_fd_, &one, sizeof one);
   callbacks_this_pass_ = 0;
+  js_calls_this_pass_ = 0;
+  budget_break_requested_ = false;
   in_pass_ = true;
+  loop_in_pass = this;
   event_base_loop(base_, EVLOOP_ONCE);
+  loop_in_pass = nullptr;
   in_pass_ = false;
   // Before the quiet check: a write that left bytes queued arms a write event, so the pass is not
   // quiet and the next one registers it.
@@ -358,8 +393,19 @@ bool EventLoop::RunOnePass() {
 void EventLoop::RunPasses() {
   if (in_pass_ || shutting_down_) return;
   dirty_ = false;
+  js_calls_this_wakeup_ = 0;
+  if (!resume_next_wakeup_.empty()) {
+    auto resuming = std::move(resume_next_wakeup_);
+    resume_next_wakeup_.clear();
+    for (auto [object, resume] : resuming) resume(object);
+  }
   bool quiet = false;
-  for (int i = 0; i < kMaxPassesPerWakeup && !quiet; i++) quiet = RunOnePass();
+  for (int i = 0;
+       i < kMaxPassesPerWakeup && !quiet && js_calls_this_wakeup_ < kJsCallBudgetPerWakeup; i++) {
+    quiet = RunOnePass();
+  }
+  // Work waiting for the next round keeps the idle handle running, so that round comes.
+  if (!resume_next_wakeup_.empty()) quiet = false;
   if (!quiet && !idle_running_) {
     idle_running_ = true;
     uv_idle_start(&idle_, OnIdle);
@@ -375,9 +421,10 @@ void EventLoop::RunPasses() {
   UpdateRef();
 }
 
-// Like Node's own handles: the process stays alive while libevent has user events pending.
+// Like Node's own handles: the process stays alive while libevent has user events pending, or work
+// waits for the next round (a listener paused by the budget has no event added meanwhile).
 void EventLoop::UpdateRef() {
-  bool want = UserEventsAdded() > 0;
+  bool want = UserEventsAdded() > 0 || !resume_next_wakeup_.empty();
   if (want == poll_referenced_) return;
   poll_referenced_ = want;
   if (want) {

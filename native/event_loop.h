@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -25,7 +26,7 @@ struct LoopStats {
   uint64_t passes = 0;          // event_base_loop(EVLOOP_ONCE) calls
   uint64_t wakeups = 0;         // times libuv reported libevent's epoll fd readable
   uint64_t callbacks = 0;       // JavaScript callbacks delivered from libevent
-  uint64_t budget_breaks = 0;   // passes cut short so Node's own work could run
+  uint64_t budget_breaks = 0;   // passes or rounds of passes cut short so Node's own work could run
   uint64_t write_throughs = 0;  // write syscalls made by write-through, outside libevent's writes
   int live_bufferevents = 0;
   int live_listeners = 0;
@@ -82,9 +83,18 @@ class EventLoop {
     }
   }
 
-  // Every JavaScript callback calls this first; a pass that ran callbacks is not quiet, and a pass
-  // that ran too many breaks out so Node's timers and I/O are never starved.
+  // Every libevent callback that may call JavaScript calls this first; a pass that ran callbacks is
+  // not quiet.
   void NoteCallback();
+  // The budget counts calls into JavaScript (all of them: util/js_callback.h reports each one made
+  // during a pass). A pass that made too many breaks out, and so does a round of passes, so Node's
+  // timers and its own I/O are never starved.
+  void NoteJsCall();
+  bool BudgetSpent() const;
+  // For work that cannot be cut short by a break (libevent's accept loop): `resume(object)` runs at
+  // the start of the next round of passes, after Node's loop has had its turn. Forgotten when
+  // `object` is unregistered.
+  void ResumeAtNextWakeup(NativeObject* object, void (*resume)(NativeObject*));
   bool shutting_down() const { return shutting_down_; }
 
   void Register(NativeObject* object);
@@ -144,6 +154,10 @@ class EventLoop {
   bool in_pass_ = false;
   bool shutting_down_ = false;
   int callbacks_this_pass_ = 0;
+  int js_calls_this_pass_ = 0;
+  int js_calls_this_wakeup_ = 0;
+  bool budget_break_requested_ = false;
+  std::unordered_map<NativeObject*, void (*)(NativeObject*)> resume_next_wakeup_;
   napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
 
   std::unordered_set<NativeObject*> objects_;

@@ -149,6 +149,22 @@ void ListenerWrap::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addre
              {owner, Napi::Number::New(env, static_cast<int>(ListenerCallback::kAccept)),
               Napi::Number::New(env, fd), Napi::String::New(env, text),
               Napi::Number::New(env, port), Napi::Number::New(env, family)});
+  // libevent accepts until the backlog is empty within this one callback, which no loop break can
+  // cut short: under a flood of connections that was thousands of calls into JavaScript while
+  // Node's own I/O waited. Once the budget is spent the listener pauses until Node had its turn.
+  if (self->listener_ != nullptr && loop->BudgetSpent() && !self->paused_for_budget_) {
+    self->paused_for_budget_ = true;
+    evconnlistener_disable(self->listener_);
+    loop->ResumeAtNextWakeup(self, ResumeAfterBudget);
+  }
+}
+
+void ListenerWrap::ResumeAfterBudget(NativeObject* object) {
+  auto* self = static_cast<ListenerWrap*>(object);
+  self->paused_for_budget_ = false;
+  if (self->listener_ != nullptr && self->user_enabled_ &&
+      !evtimer_pending(self->retry_timer_, nullptr))
+    evconnlistener_enable(self->listener_);
 }
 
 void ListenerWrap::OnAcceptError(evconnlistener* listener, void* arg) {
@@ -173,7 +189,8 @@ void ListenerWrap::OnAcceptError(evconnlistener* listener, void* arg) {
 
 void ListenerWrap::OnRetry(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ListenerWrap*>(arg);
-  if (self->listener_ != nullptr && self->user_enabled_) evconnlistener_enable(self->listener_);
+  if (self->listener_ != nullptr && self->user_enabled_ && !self->paused_for_budget_)
+    evconnlistener_enable(self->listener_);
 }
 
 Napi::Value ListenerWrap::Address(const Napi::CallbackInfo& info) {
@@ -201,7 +218,8 @@ Napi::Value ListenerWrap::Enable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   user_enabled_ = true;
-  if (!evtimer_pending(retry_timer_, nullptr)) evconnlistener_enable(listener_);
+  if (!evtimer_pending(retry_timer_, nullptr) && !paused_for_budget_)
+    evconnlistener_enable(listener_);
   loop()->MarkDirty();
   return env.Undefined();
 }

@@ -28,6 +28,7 @@ class ListenerWrap : public NativeClass<ListenerWrap>, public NativeObject {
                        void* self);
   static void OnAcceptError(evconnlistener* listener, void* self);
   static void OnRetry(evutil_socket_t fd, short what, void* self);
+  static void ResumeAfterBudget(NativeObject* self);
 
   Napi::Value Address(const Napi::CallbackInfo& info);
   Napi::Value Enable(const Napi::CallbackInfo& info);
@@ -40,6 +41,7 @@ class ListenerWrap : public NativeClass<ListenerWrap>, public NativeObject {
   double backoff_ms_;
   bool user_enabled_ =
       true;  // the user's wish; the back-off only pauses a listener the user enabled
+  bool paused_for_budget_ = false;  // until the next round of passes (event_loop.h)
 };
 
 }  // namespace node_bufferevent

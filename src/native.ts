@@ -236,6 +236,10 @@ interface NativeModule {
   wsTopicCount(): number;
   /** glibc malloc's bytes in use and held free (memory tests and bench/ws-memory.mjs). */
   mallocStats(): { inUse: number; free: number };
+  /** The request head (latin1, without the blank line), or HEAD_INCOMPLETE / HEAD_TOO_LARGE. */
+  wsReadRequestHead(bufferevent: NativeBufferevent, maxHeaderSize: number, drain: boolean): string | 0 | 1;
+  /** base64(SHA-1(key + the RFC 6455 GUID)). */
+  wsAcceptKey(key: string): string;
   WebSocketConnection: typeof NativeWebSocketConnection;
 }
 

@@ -23,9 +23,14 @@ inline void ClearPendingException(napi_env env) {
   }
 }
 
+// Counts a call into JavaScript against the running pass's budget (event_loop.cc); nothing outside
+// a pass.
+void NoteJsCallInPass();
+
 // napi_make_callback needs an object receiver; the dispatchers ignore `this`, so the owner serves.
 inline void CallIntoJs(napi_env env, napi_async_context context, napi_value function,
                        std::initializer_list<napi_value> args) {
+  NoteJsCallInPass();
   napi_value receiver = *args.begin();
   napi_value result;
   if (napi_make_callback(env, context, receiver, function, args.size(), args.begin(), &result) ==
@@ -53,6 +58,7 @@ inline JsCallOutcome CallIntoJsForResult(napi_env env, napi_async_context contex
                                          napi_value function,
                                          std::initializer_list<napi_value> args, napi_value* result,
                                          napi_value* exception) {
+  NoteJsCallInPass();
   napi_value receiver = *args.begin();
   *result = nullptr;
   *exception = nullptr;

@@ -1,10 +1,9 @@
 // The opening handshake (RFC 6455 §4): parsing a request or response head, the server's checks of
 // an upgrade request, and the client's checks of the 101 answer. No I/O here.
-import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { native } from '../native.ts';
 import { WebSocketError } from './errors.ts';
 
-const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // host [":" port] (RFC 7230 §5.4, RFC 3986 §3.2.2); a repeated Host arrives joined by ", " and fails.
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(:\d{1,5})?$/;
@@ -31,10 +30,9 @@ export class HandshakeRejection extends WebSocketError {
   }
 }
 
+/** base64(SHA-1(key + the RFC 6455 GUID)), computed natively: a Hash object per handshake cost more. */
 export function acceptKeyFor(key: string): string {
-  return createHash('sha1')
-    .update(key + ACCEPT_GUID)
-    .digest('base64');
+  return native.wsAcceptKey(key);
 }
 
 /** Parses a head (everything before the blank line), or throws a 400 rejection. */

@@ -1,11 +1,17 @@
 // The request object a WebSocketServer hands to verifyClient, handleProtocols and 'connection' when
 // its native listener accepted the connection: the fields of Node's IncomingMessage that
 // WebSocket code reads, so handlers written for `ws` work unchanged.
-import type { EvBuffer } from '../evbuffer.ts';
+import type { Bufferevent } from '../bufferevent.ts';
 import type { SocketAddress } from '../listener.ts';
+import { native } from '../native.ts';
+import { buffereventHandles } from '../native-handles.ts';
 import { HandshakeRejection, parseHead, type HttpHead } from './handshake.ts';
 
-const HEAD_END = '\r\n\r\n';
+/** What native wsReadRequestHead answers instead of a head (native/ws/handshake_head.h). */
+const HEAD_INCOMPLETE = 0;
+const HEAD_TOO_LARGE = 1;
+/** The blank line ending a head, which wsReadRequestHead leaves out of the text it returns. */
+const HEAD_END_LENGTH = 4;
 
 export interface UpgradeRequestSocket {
   remoteAddress: string | undefined;
@@ -32,31 +38,35 @@ export class UpgradeRequest {
 }
 
 /**
- * The request at the start of `input` once its whole head arrived (null before), with the head's
- * length in bytes; nothing is removed from `input`. Throws a HandshakeRejection: 431 for a head
- * over `maxHeaderSize` (also one still incomplete), 400 for a malformed one.
+ * The request at the start of the bufferevent's input once its whole head arrived (null before),
+ * with the head's length in bytes (the blank line included). With `drain` the head is removed from
+ * the input, otherwise nothing is. Throws a HandshakeRejection: 431 for a head over `maxHeaderSize`
+ * (also one still incomplete), 400 for a malformed one.
  */
 export function readUpgradeRequest(
-  input: EvBuffer,
+  bufferevent: Bufferevent,
   maxHeaderSize: number,
   peer: SocketAddress,
+  drain: boolean,
 ): { request: UpgradeRequest; headLength: number } | null {
-  const headEnd = input.search(HEAD_END);
-  const headLength = headEnd + HEAD_END.length;
-  if (headEnd < 0 ? input.length > maxHeaderSize : headLength > maxHeaderSize) {
+  const text = native.wsReadRequestHead(
+    buffereventHandles.of(bufferevent, 'bufferevent'),
+    maxHeaderSize,
+    drain,
+  );
+  if (text === HEAD_TOO_LARGE) {
     throw new HandshakeRejection(
       431,
       `the request head exceeds ${maxHeaderSize} bytes`,
       'WS_ERR_HEADER_TOO_LARGE',
     );
   }
-  if (headEnd < 0) return null;
-  const head = parseHead(input.copyOut(headEnd).toString('latin1'), 'request');
-  const request = new UpgradeRequest(head, {
+  if (text === HEAD_INCOMPLETE) return null;
+  const request = new UpgradeRequest(parseHead(text, 'request'), {
     remoteAddress: peer.address,
     remotePort: peer.port,
     remoteFamily: peer.family,
     encrypted: false,
   });
-  return { request, headLength };
+  return { request, headLength: text.length + HEAD_END_LENGTH };
 }

@@ -232,7 +232,7 @@ export class WebSocketServer extends EventEmitter {
     this.#negotiate(
       fields,
       request,
-      abandoned.signal,
+      () => abandoned.signal,
       (rejection) => {
         if (settle()) this.#refuseNodeSocket(socket, rejection, request);
       },
@@ -297,10 +297,13 @@ export class WebSocketServer extends EventEmitter {
   #accept(fd: number, peer: SocketAddress): void {
     const bufferevent = Bufferevent.socket({ fd, ...SOCKET_FAST_PATHS });
     const limits = this.#limits;
+    const httpFallback = this.options.httpFallback;
     // Once finished (answered, handed on, timed out, gone, or the server closed) every later
     // callback, verifyClient's done() included, does nothing.
     let finished = false;
-    const abandoned = new AbortController();
+    // Made only when verifyClient asks for its signal: most servers have no verifyClient.
+    let abandoned: AbortController | undefined;
+    const signal = () => (abandoned ??= new AbortController()).signal;
     const end = () => {
       finished = true;
       clearTimeout(timer);
@@ -310,7 +313,7 @@ export class WebSocketServer extends EventEmitter {
       if (finished) return;
       end();
       bufferevent.free();
-      abandoned.abort(handshakeAbandoned());
+      abandoned?.abort(handshakeAbandoned());
     };
     this.#handshakes.add(cancel);
     const timer = setTimeout(() => {
@@ -334,36 +337,48 @@ export class WebSocketServer extends EventEmitter {
         if (finished) return;
         let read: ReturnType<typeof readUpgradeRequest>;
         try {
-          read = readUpgradeRequest(bufferevent.input, limits.maxHeaderSize, peer);
+          // Without httpFallback the head is consumed at once; with it, only once it is an upgrade.
+          read = readUpgradeRequest(bufferevent, limits.maxHeaderSize, peer, httpFallback === undefined);
         } catch (error) {
           refuse(error as HandshakeRejection, null);
           return;
         }
         if (read === null) return; // the head is not complete yet
         const { request, headLength } = read;
-        if (this.options.httpFallback !== undefined && !isWebSocketUpgrade(request.headers)) {
-          end();
-          handToHttpServer(bufferevent, this.options.httpFallback);
-          return;
-        }
-        bufferevent.input.drain(headLength);
-        // Reading stops while verifyClient decides; what arrives meanwhile waits in the kernel.
-        bufferevent.disable(EV.READ);
-        this.#negotiate(
-          request,
-          request,
-          abandoned.signal,
-          (rejection) => refuse(rejection, request),
-          (responseHeaders, protocol) => {
-            if (finished) return; // timed out or the server closed while verifyClient was deciding
+        if (httpFallback !== undefined) {
+          if (!isWebSocketUpgrade(request.headers)) {
             end();
-            bufferevent.setCallbacks({});
-            bufferevent.enable(EV.READ);
-            this.#complete(bufferevent, responseHeaders, protocol, request, (ws) =>
-              this.emit('connection', ws, request),
-            );
-          },
-        );
+            handToHttpServer(bufferevent, httpFallback);
+            return;
+          }
+          bufferevent.input.drain(headLength);
+        }
+        // True while an asynchronous verifyClient decides: reading is stopped meanwhile, and what
+        // arrives waits in the kernel.
+        let waiting = false;
+        try {
+          this.#negotiate(
+            request,
+            request,
+            signal,
+            (rejection) => refuse(rejection, request),
+            (responseHeaders, protocol) => {
+              if (finished) return; // timed out or the server closed while verifyClient was deciding
+              end();
+              bufferevent.setCallbacks({});
+              if (waiting) bufferevent.enable(EV.READ);
+              this.#complete(bufferevent, responseHeaders, protocol, request, (ws) =>
+                this.emit('connection', ws, request),
+              );
+            },
+          );
+        } finally {
+          // Also when a hook threw: the head is consumed, so reading must not parse on.
+          if (!finished) {
+            waiting = true;
+            bufferevent.disable(EV.READ);
+          }
+        }
       },
       event: (_bev, events) => {
         if (events & (BEV.EOF | BEV.ERROR)) cancel(); // the client left during the handshake
@@ -376,7 +391,7 @@ export class WebSocketServer extends EventEmitter {
   #negotiate(
     fields: UpgradeRequestFields,
     request: AnyRequest,
-    signal: AbortSignal,
+    signal: () => AbortSignal,
     refuse: (rejection: HandshakeRejection) => void,
     accept: (responseHeaders: string[], protocol: string) => void,
   ): void {
@@ -408,7 +423,7 @@ export class WebSocketServer extends EventEmitter {
       origin: (headers.origin ?? headers['sec-websocket-origin']) as string | undefined,
       secure: false,
       req: request,
-      signal,
+      signal: signal(),
     };
     const refuseVerify = (code = 401, message?: string, extra: Record<string, string> = {}) =>
       refuse(
