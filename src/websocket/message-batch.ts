@@ -23,9 +23,13 @@ export function poolIndexOf(pool: Buffer): Uint32Array {
   return poolIndex;
 }
 
-/** The message of the entry at word `entry` of `index`. */
-export function poolMessage(pool: Buffer, index: Uint32Array, entry: number): Buffer {
-  return Buffer.from(pool.buffer, pool.byteOffset + index[entry]!, index[entry + 1]! & LENGTH_MASK);
+/**
+ * The message of the entry at word `entry` of `index`, in `memory` (the pool's ArrayBuffer, read
+ * once per batch by the caller: the getter costs as much as making the view) from `base` (its
+ * byteOffset).
+ */
+export function poolMessage(memory: ArrayBuffer, base: number, index: Uint32Array, entry: number): Buffer {
+  return Buffer.from(memory, base + index[entry]!, index[entry + 1]! & LENGTH_MASK);
 }
 
 export function isBinaryEntry(index: Uint32Array, entry: number): boolean {

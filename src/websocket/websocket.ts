@@ -541,12 +541,14 @@ export class WebSocket extends EventEmitter {
    */
   #onBatch(pool: Buffer, count: number, indexAt: number): void {
     const index = poolIndexOf(pool);
+    const memory = pool.buffer as ArrayBuffer;
+    const base = pool.byteOffset;
     const end = (indexAt >>> 2) + 2 * count;
     for (let entry = indexAt >>> 2; entry < end; entry += 2) {
       if (this.#held !== null || this.#paused) {
         this.#hold(
           NativeEvent.Message,
-          poolMessage(pool, index, entry),
+          poolMessage(memory, base, index, entry),
           isBinaryEntry(index, entry),
           undefined,
         );
@@ -554,12 +556,12 @@ export class WebSocket extends EventEmitter {
       }
       if (this.#readyState === CLOSED) return;
       try {
-        this.#emitMessage(poolMessage(pool, index, entry), isBinaryEntry(index, entry));
+        this.#emitMessage(poolMessage(memory, base, index, entry), isBinaryEntry(index, entry));
       } catch (error) {
         for (let rest = entry + 2; rest < end; rest += 2) {
           this.#hold(
             NativeEvent.Message,
-            poolMessage(pool, index, rest),
+            poolMessage(memory, base, index, rest),
             isBinaryEntry(index, rest),
             undefined,
           );
