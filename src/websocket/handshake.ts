@@ -5,6 +5,9 @@ import { native } from '../native.ts';
 import { WebSocketError } from './errors.ts';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// What a field value may not hold (RFC 7230 §3.2): control characters but HTAB. Node's HTTP parser,
+// which ws relies on, refuses them (a NUL in a header would otherwise reach verifyClient).
+const CONTROL_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 // host [":" port] (RFC 7230 §5.4, RFC 3986 §3.2.2); a repeated Host arrives joined by ", " and fails.
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(:\d{1,5})?$/;
 const KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
@@ -65,6 +68,9 @@ export function parseHead(text: string, kind: 'request' | 'response'): HttpHead 
     const name = colon > 0 ? line.slice(0, colon) : '';
     if (!TOKEN.test(name)) throw badRequest(`malformed header line ${JSON.stringify(line.slice(0, 80))}`);
     const value = line.slice(colon + 1).trim();
+    if (CONTROL_IN_VALUE.test(value)) {
+      throw badRequest(`a control character in the value of header ${JSON.stringify(name)}`);
+    }
     rawHeaders.push(name, value);
     const key = name.toLowerCase();
     headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
