@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import WsClient from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from '../../src/websocket/index.ts';
+import { runChild } from '../loop/child.ts';
 import { checkNothingLeaksAfterEach, turns, waitFor } from '../helpers.ts';
 import { RawClient, WAIT_MS, closeCodeOf, frames } from './conformance/raw-client.ts';
 
@@ -236,6 +237,29 @@ describe('pause() races', () => {
     expect(peer.bufferedAmount).toBeGreaterThan(1024 * 1024);
     expect(sent).toBeLessThan(1024);
     expect(received.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('listeners that always throw (in a child, with an uncaughtException handler)', () => {
+  it("'message', 'ping' and 'close' throwing every time: each event once, in order, each exception once, and an end", async () => {
+    const result = await runChild('../../websocket/fixtures/throwing-everywhere.mjs', [], 20_000);
+    expect(result.stderr).toBe('');
+    const outcome = JSON.parse(result.stdout.trim()) as Record<string, string[]>;
+    const m = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    const n = Array.from({ length: 5 }, (_, i) => `n${i}`);
+    const events = [...m, 'ping', ...n, 'after'];
+    expect(outcome.delivered).toEqual([...events, 'close 1000']);
+    expect(outcome.uncaught).toEqual([
+      ...events.map((event) => (event === 'ping' ? 'ping' : `message ${event}`)),
+      'close',
+    ]);
+    // The pong answers the ping when it is parsed, which may be before the messages held ahead of
+    // it are delivered; the replies keep their order, and the close frame comes last.
+    expect(outcome.frames!.filter((frame) => frame !== 'pong p')).toEqual([
+      ...[...m, ...n, 'after'].map((text) => `echo ${text}`),
+      'op8',
+    ]);
+    expect(outcome.frames!.filter((frame) => frame === 'pong p')).toHaveLength(1);
   });
 });
 
