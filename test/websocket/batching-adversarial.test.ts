@@ -240,6 +240,44 @@ describe('pause() races', () => {
   });
 });
 
+describe('cork() with the socket closing inside', () => {
+  it('terminate() inside: what was sent first still leaves, then the TCP close; uncorking a released socket is a no-op', async () => {
+    const { port, sockets } = await serverWith(() => {});
+    const [client] = await rawClients(port, sockets, 1);
+    const ws = sockets[0]!;
+    const result = ws.cork(() => {
+      ws.send('a');
+      ws.send('b');
+      ws.terminate();
+      return 'returned';
+    });
+    expect(result).toBe('returned');
+    const { bytes } = await client!.readUntilTcpClose();
+    expect(bytes).toEqual(Buffer.from([0x81, 1, 0x61, 0x81, 1, 0x62]));
+  });
+
+  it("close() inside: the frames before it, the close frame, nothing after; cork() in 'close' just runs", async () => {
+    const { port, sockets } = await serverWith(() => {});
+    const [client] = await rawClients(port, sockets, 1);
+    const ws = sockets[0]!;
+    const errors: string[] = [];
+    let inClose: unknown;
+    ws.on('close', () => (inClose = ws.cork(() => 'ran in close')));
+    ws.cork(() => {
+      ws.send('a');
+      ws.close(4000);
+      ws.send('b', (error) => errors.push(error ? 'failed' : 'sent'));
+    });
+    const closeFrame = await client!.waitForCloseFrame();
+    expect(closeFrame.before.map((message) => message.data.toString())).toEqual(['a']);
+    expect(closeCodeOf(closeFrame)).toBe(4000);
+    await client!.send(frames.close(4000));
+    await waitFor(() => inClose !== undefined, WAIT_MS, "'close'");
+    expect(inClose).toBe('ran in close');
+    expect(errors).toEqual(['failed']);
+  });
+});
+
 describe('listeners that always throw (in a child, with an uncaughtException handler)', () => {
   it("'message', 'ping' and 'close' throwing every time: each event once, in order, each exception once, and an end", async () => {
     const result = await runChild('../../websocket/fixtures/throwing-everywhere.mjs', [], 20_000);
