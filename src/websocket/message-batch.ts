@@ -12,13 +12,14 @@ let poolIndex: Uint32Array = new Uint32Array(0);
 
 /** The pool's bytes as 32-bit words; an entry at byte `indexAt` is at word `indexAt / 4`. */
 export function poolIndexOf(pool: Buffer): Uint32Array {
+  // The addon's Buffers start their own ArrayBuffer, so the words are aligned. Were they not, the
+  // words are copied for this batch only: a copy kept would miss the later batches of the pool.
+  if (pool.byteOffset % 4 !== 0) {
+    return new Uint32Array(Uint8Array.prototype.slice.call(pool, 0, pool.length & ~3).buffer);
+  }
   if (pool.buffer !== indexedPool) {
     indexedPool = pool.buffer;
-    // The addon's Buffers start their own ArrayBuffer, so the words are aligned; copied if not.
-    poolIndex =
-      pool.byteOffset % 4 === 0
-        ? new Uint32Array(pool.buffer, pool.byteOffset, pool.length >>> 2)
-        : new Uint32Array(Uint8Array.prototype.slice.call(pool, 0, pool.length & ~3).buffer);
+    poolIndex = new Uint32Array(pool.buffer, pool.byteOffset, pool.length >>> 2);
   }
   return poolIndex;
 }
