@@ -20,7 +20,11 @@ afterEach(async () => {
 async function echoServer(
   maxHeaderSize?: number,
 ): Promise<{ port: number; errors: string[]; sockets: WebSocket[] }> {
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', maxHeaderSize });
+  const server = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    ...(maxHeaderSize === undefined ? {} : { maxHeaderSize }),
+  });
   const errors: string[] = [];
   const sockets: WebSocket[] = [];
   server.on('wsClientError', (error: Error & { code?: string }) => errors.push(error.code ?? '?'));
@@ -106,7 +110,12 @@ describe('odd bytes and many headers', () => {
     const { port, errors } = await echoServer();
     const statusFor = async (value: string, key?: string) => {
       const client = await rawClient(port);
-      await client.send(Buffer.from(handshakeRequest({ key, headers: { 'X-Odd': value } }).text, 'latin1'));
+      await client.send(
+        Buffer.from(
+          handshakeRequest({ ...(key === undefined ? {} : { key }), headers: { 'X-Odd': value } }).text,
+          'latin1',
+        ),
+      );
       const status = (await client.readResponseHead()).statusCode;
       client.destroy();
       return status;
