@@ -214,6 +214,32 @@ describe('pause() races', () => {
     expect(events).toEqual(['m0', 'm1', 'm2', 'close 4002']);
   });
 
+  it("a protocol error held behind paused messages: after resume(), the messages, then 'error', 1002 and 'close'", async () => {
+    const events: string[] = [];
+    const { port, sockets } = await serverWith((ws) => {
+      ws.on('message', (data: Buffer) => {
+        events.push(data.toString());
+        if (data.toString() === 'm0') ws.pause();
+      });
+      ws.on('error', (error: Error & { code?: string }) => events.push(`error ${error.code}`));
+      ws.on('close', (code: number) => events.push(`close ${code}`));
+    });
+    const [client] = await rawClients(port, sockets, 1);
+    // A reserved opcode (3) is a protocol error.
+    const bad = Buffer.from([0x83, 0x80, 0, 0, 0, 0]);
+    await client!.send(Buffer.concat([frames.text('m0'), frames.text('m1'), bad, frames.text('never')]));
+    await waitFor(() => events.length === 1, WAIT_MS, 'm0');
+    await turns(10);
+    expect(client!.unread.length).toBe(0); // nothing answered while the error is held
+    sockets[0]!.resume();
+    expect(closeCodeOf(await client!.waitForCloseFrame())).toBe(1002);
+    client!.destroy();
+    await waitFor(() => events.length === 4, WAIT_MS, "'close'");
+    expect(events.slice(0, 2)).toEqual(['m0', 'm1']);
+    expect(events[2]).toMatch(/^error WS_ERR_/);
+    expect(events[3]).toBe('close 1002');
+  });
+
   it('a peer that keeps sending while paused is not read: its own queue grows, the server delivers nothing', async () => {
     const received: number[] = [];
     const { port } = await serverWith((ws) => {
