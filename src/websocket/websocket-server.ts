@@ -256,10 +256,6 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /**
-   * Stops accepting; open connections stay open (as in ws 8). Handshakes in progress and refused
-   * connections still lingering are closed at once, so nothing of the server keeps the process alive.
-   */
-  /**
    * Sends one message to every socket of this server subscribed to `topic`: framed once, written
    * from native code with no JavaScript per subscriber. A subscriber with more than its
    * backpressureBytes queued is skipped (and counts it in skippedPublishes); closing sockets are
@@ -269,6 +265,10 @@ export class WebSocketServer extends EventEmitter {
     return publish(this.#topicScope, topic, data, options);
   }
 
+  /**
+   * Stops accepting; open connections stay open (as in ws 8). Handshakes in progress and refused
+   * connections still lingering are closed at once, so nothing of the server keeps the process alive.
+   */
   close(callback?: (error?: Error) => void): void {
     if (this.#closed) {
       if (callback !== undefined) {
