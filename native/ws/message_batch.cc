@@ -35,6 +35,10 @@ bool MessageBatch::Reserve(Napi::Env env, size_t bytes) {
   pool_ = Napi::Reference<Napi::Buffer<uint8_t>>::New(pool, 1);
   pool_data_ = pool.Data();
   pool_size_ = pool.Length();
+  // A message's `buffer` is the whole pool: what it shows beyond the messages (the padding, the
+  // unused rest) must not be stale heap memory. Other messages of the thread are visible there, as
+  // in Node's own Buffer pool.
+  std::memset(pool_data_, 0, pool_size_);
   pool_used_ = 0;
   return true;
 }

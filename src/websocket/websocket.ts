@@ -347,7 +347,7 @@ export class WebSocket extends EventEmitter {
     }
     // A failed handshake is reporting its 'error' or 'close': that 'close' is the only one.
     if (this.#connection === null) return;
-    this.#finish(true);
+    this.#finish(true, false);
   }
 
   /**
@@ -724,9 +724,26 @@ export class WebSocket extends EventEmitter {
     this.#closeTimer = setTimeout(() => this.#finish(true), this.#limits.closeTimeout);
   }
 
-  /** Frees the connection and reports 'close'; later on the next tick when we dropped it ourselves. */
-  #finish(fromUser: boolean): void {
+  /**
+   * Frees the connection and reports 'close'; later on the next tick when we dropped it ourselves.
+   * Events read but held behind a pause are delivered first, as ws reads what the socket still
+   * holds when it closes (so the peer's close code is not lost); terminate() drops them.
+   */
+  #finish(fromUser: boolean, deliverHeld = true): void {
     if (this.#readyState === CLOSED) return;
+    const errors = new ListenerErrors();
+    const held = this.#held;
+    if (deliverHeld && held !== null) {
+      this.#held = null;
+      for (let i = this.#heldNext; i < held.length && this.#readyState !== CLOSED; i += 4) {
+        errors.run(() => this.#onStreamEvent(held[i] as number, held[i + 1], held[i + 2], held[i + 3]));
+      }
+      // A listener ended the socket meanwhile: that 'close' was the one.
+      if (this.#readyState === CLOSED) {
+        errors.rethrow();
+        return;
+      }
+    }
     this.#readyState = CLOSED;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
@@ -748,6 +765,7 @@ export class WebSocket extends EventEmitter {
     };
     if (fromUser) process.nextTick(report);
     else report();
+    errors.rethrow();
   }
 
   #sendControl(

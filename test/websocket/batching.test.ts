@@ -285,6 +285,49 @@ describe('the end of the stream in the same read as messages', () => {
   });
 });
 
+describe('held events when the connection ends', () => {
+  it("closeTimeout while paused: the held message and the peer's close code are delivered before 'close'", async () => {
+    const events: string[] = [];
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', closeTimeout: 300 });
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    server.on('connection', (ws: WebSocket) => {
+      ws.on('message', (data: Buffer) => {
+        events.push(data.toString());
+        if (data.toString() === 'm0') {
+          ws.pause();
+          ws.close(4000);
+        }
+      });
+      ws.on('close', (code: number) => events.push(`close ${code}`));
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const client = await RawClient.open((server.address() as { port: number }).port);
+    cleanups.push(() => client.destroy());
+    await client.send(Buffer.concat([frames.text('m0'), frames.text('m1'), frames.close(4001)]));
+    expect(closeCodeOf(await client.waitForCloseFrame())).toBe(4000);
+    client.destroy();
+    await waitFor(() => events.some((event) => event.startsWith('close')), WAIT_MS, "'close'");
+    expect(events).toEqual(['m0', 'm1', 'close 4001']);
+  });
+
+  it('terminate() while paused drops what is held', async () => {
+    const events: string[] = [];
+    const { client, ws } = await connect((socket) => {
+      socket.on('message', (data: Buffer) => {
+        events.push(data.toString());
+        if (data.toString() === 'm0') socket.pause();
+      });
+      socket.on('close', (code: number) => events.push(`close ${code}`));
+    });
+    await client.send(batchOf(texts('m', 3)));
+    await waitFor(() => events.length === 1, WAIT_MS, 'm0');
+    ws().terminate();
+    await waitFor(() => events.length === 2, WAIT_MS, "'close'");
+    await turns(5);
+    expect(events).toEqual(['m0', 'close 1006']);
+  });
+});
+
 describe('a listener that throws in the middle of a batch', () => {
   it('reaches the process once; every message is still delivered in order, and the connection goes on', async () => {
     const result = await runChild('../../websocket/fixtures/throwing-message-listener.mjs', [], 20_000);
