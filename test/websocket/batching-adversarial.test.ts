@@ -5,20 +5,16 @@
 // worker whose server is terminated mid-traffic.
 import { Worker } from 'node:worker_threads';
 import WsClient from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from '../../src/websocket/index.ts';
 import { runChild } from '../loop/child.ts';
 import { checkNothingLeaksAfterEach, turns, waitFor } from '../helpers.ts';
 import { RawClient, WAIT_MS, closeCodeOf, frames } from './conformance/raw-client.ts';
+import { deferCleanups } from './batch-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-  await turns(3);
-});
+const cleanups = deferCleanups();
 
 async function serverWith(
   onConnection: (ws: WebSocket, server: WebSocketServer) => void,

@@ -4,7 +4,7 @@
 // in, terminate() dropping the rest, close() letting the rest through (as ws does) while nothing is
 // sent after the close frame, and a throwing listener losing nothing. The raw client writes each
 // batch of frames in one write, so the server reads it in one read.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBase } from '../../src/index.ts';
 import { WebSocket, WebSocketServer } from '../../src/websocket/index.ts';
 import { runChild } from '../loop/child.ts';
@@ -17,18 +17,11 @@ import {
   OPCODE,
   parseServerFrames,
 } from './conformance/raw-client.ts';
+import { batchOf, deferCleanups, texts } from './batch-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
-const texts = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
-const batchOf = (messages: string[]) => Buffer.concat(messages.map((text) => frames.text(text)));
-
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-  await turns(3);
-});
+const cleanups = deferCleanups();
 
 /** A server with one expected connection, handed to `onConnection`; resolves with a raw client. */
 async function connect(

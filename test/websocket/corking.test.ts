@@ -3,7 +3,7 @@
 // and the close frame; a lone send outside a batch still goes out at once, and a send to another
 // connection during the batch is not held. The raw client writes each batch of frames in one
 // write, so the server reads it in one read; `stats().writeThroughs` counts the server's writes.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBase } from '../../src/index.ts';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/websocket/index.ts';
 import { checkNothingLeaksAfterEach, turns, waitFor } from '../helpers.ts';
@@ -15,21 +15,14 @@ import {
   OPCODE,
   parseServerFrames,
 } from './conformance/raw-client.ts';
+import { batchOf, deferCleanups, texts } from './batch-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
 const writeThroughs = () => EventBase.default().stats().writeThroughs;
 const callbacks = () => EventBase.default().stats().callbacks;
-const texts = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
-/** Client frames for `messages`, concatenated: written in one write, they arrive in one read. */
-const batchOf = (messages: string[]) => Buffer.concat(messages.map((text) => frames.text(text)));
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-  await turns(3);
-});
+const cleanups = deferCleanups();
 
 /** A server whose connections get `onConnection`; resolves with its port and accepted sockets. */
 async function startServer(

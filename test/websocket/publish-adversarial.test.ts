@@ -2,19 +2,15 @@
 // and the server closed by a listener in the same pass after publishing, publishes from 'close'
 // listeners, and frames over 64 KiB (held by reference, flushed early) mixed with small ones for a
 // subscriber that is also the sender. Raw loopback clients check the exact bytes on the wire.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from '../../src/websocket/index.ts';
 import { checkNothingLeaksAfterEach, turns, waitFor } from '../helpers.ts';
 import { RawClient, WAIT_MS, closeCodeOf, frames } from './conformance/raw-client.ts';
+import { deferCleanups } from './batch-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-  await turns(3);
-});
+const cleanups = deferCleanups();
 
 async function roomOf(
   count: number,

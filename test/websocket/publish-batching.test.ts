@@ -4,10 +4,10 @@
 // forgotten by the pass's end. `stats().writeThroughs` counts the server's writes; raw loopback
 // clients check the bytes on the wire.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBase } from '../../src/index.ts';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/websocket/index.ts';
-import { checkNothingLeaksAfterEach, nextTurn, turns, waitFor } from '../helpers.ts';
+import { checkNothingLeaksAfterEach, nextTurn, waitFor } from '../helpers.ts';
 import {
   RawClient,
   WAIT_MS,
@@ -17,6 +17,7 @@ import {
   OPCODE,
   parseServerFrames,
 } from './conformance/raw-client.ts';
+import { deferCleanups } from './batch-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
@@ -25,12 +26,7 @@ const liveWebSockets = () => EventBase.default().stats().liveWebSockets;
 /** The bytes of an unmasked server text frame with a payload under 126 bytes. */
 const frameBytes = (text: string) => 2 + Buffer.byteLength(text);
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-  await turns(3);
-});
+const cleanups = deferCleanups();
 
 /**
  * A server with `count` raw clients connected, every server socket subscribed to 'room' and set up
