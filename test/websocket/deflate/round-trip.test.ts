@@ -4,74 +4,14 @@
 // smaller ones and `compress: false` ones plain, and every message arrives byte for byte, in order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkNothingLeaksAfterEach } from '../../helpers.ts';
-import {
-  compressibleBinary,
-  compressibleText,
-  IMPL,
-  randomBinary,
-  startServer,
-  type Recorded,
-  type Server,
-} from './deflate-fixtures.ts';
-import { dataFrames, startWireTap, type TappedFrame, type WireTap } from './wire-tap.ts';
+import { compressibleBinary, compressibleText, randomBinary } from './deflate-fixtures.ts';
+import { framesSince, link, mark, unlink, type Link } from './tapped-link.ts';
+import type { TappedFrame } from './wire-tap.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
 const THRESHOLD = 1024; // the default
 const SIZES = [0, 1, THRESHOLD - 1, THRESHOLD, THRESHOLD + 1, 64 * 1024, 8 * 1024 * 1024];
-
-interface Link {
-  server: Server;
-  tap: WireTap;
-  client: Recorded;
-  side: Recorded;
-}
-
-/**
- * ws applies the threshold only without context takeover (with it, ws compresses every message);
- * a DEFLATE_IMPL=ws run checks these tests' expectations with takeover off both ways.
- */
-function forWs(deflate: object | boolean): object | boolean {
-  if (IMPL !== 'ws' || deflate === false) return deflate;
-  return { ...(deflate === true ? {} : deflate), serverNoContextTakeover: true, clientNoContextTakeover: true };
-}
-
-async function link(
-  serverDeflate: object | boolean,
-  clientDeflate: object | boolean,
-  echo = true,
-): Promise<Link> {
-  const server = await startServer({
-    perMessageDeflate: forWs(serverDeflate),
-    maxPayload: 64 * 1024 * 1024,
-    echo,
-  });
-  const tap = await startWireTap(server.port);
-  const client = await server.connect(forWs(clientDeflate), { port: tap.port });
-  return { server, tap, client, side: await server.side(0) };
-}
-
-async function unlink(current: Link | undefined): Promise<void> {
-  await current?.server.close();
-  await current?.tap.close();
-}
-
-/** The data frames each way that came after the first `since` ones. */
-function framesSince(tap: WireTap, since: { toServer: number; toClient: number }) {
-  const connection = tap.connections[0]!;
-  return {
-    toServer: dataFrames(connection.toServer).slice(since.toServer),
-    toClient: dataFrames(connection.toClient).slice(since.toClient),
-  };
-}
-
-function mark(tap: WireTap) {
-  const connection = tap.connections[0]!;
-  return {
-    toServer: dataFrames(connection.toServer).length,
-    toClient: dataFrames(connection.toClient).length,
-  };
-}
 
 function expectOneFrame(frames: TappedFrame[], compressed: boolean, masked: boolean): TappedFrame {
   expect(frames.length, 'frames carrying the message').toBe(1);
