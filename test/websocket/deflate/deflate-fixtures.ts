@@ -103,12 +103,10 @@ export async function openClient(
   url: string,
   perMessageDeflate: PerMessageDeflateOptions | boolean,
   impl: Implementation = IMPL,
+  more: { maxPayload?: number } = {},
 ): Promise<Recorded> {
-  const ws = (
-    impl === 'ws'
-      ? new WsWebSocket(url, { perMessageDeflate: perMessageDeflate as never })
-      : new WebSocket(url, { perMessageDeflate } as never)
-  ) as unknown as Peer;
+  const options = { perMessageDeflate, ...more } as never;
+  const ws = (impl === 'ws' ? new WsWebSocket(url, options) : new WebSocket(url, options)) as unknown as Peer;
   const recorded = record(ws);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

@@ -23,7 +23,7 @@ export interface TappedFrame {
 const KEPT_PAYLOAD = 4096;
 
 /** Parses a stream of frames that starts with an HTTP head (skipped); reads incrementally. */
-class FrameReader {
+export class FrameReader {
   readonly frames: TappedFrame[] = [];
   #chunks: Buffer[] = [];
   #buffered = 0;
