@@ -170,7 +170,7 @@ export function compressibleText(length: number, seed = 1): string {
   let state = seed;
   while (bytes < length) {
     state = (state * 1103515245 + 12345) & 0x7fffffff;
-    const word = `${words[state % words.length]} `;
+    const word = `${words[(state >> 16) % words.length]} `;
     parts.push(word);
     bytes += Buffer.byteLength(word);
   }
