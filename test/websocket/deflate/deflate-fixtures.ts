@@ -36,6 +36,8 @@ export interface Received {
 /** One end of a connection and everything it reported. */
 export interface Recorded {
   ws: Peer;
+  /** A server side's request path. */
+  url?: string;
   messages: Received[];
   pings: Buffer[];
   errors: Array<Error & { code?: string }>;
@@ -88,7 +90,7 @@ export interface Server {
   /** Opens a client of `impl` (default IMPL) to `port` (default this server's). */
   connect(
     perMessageDeflate: PerMessageDeflateOptions | boolean,
-    { impl, port }?: { impl?: Implementation; port?: number },
+    { impl, port, path }?: { impl?: Implementation; port?: number; path?: string },
   ): Promise<Recorded>;
   /** Drops whatever is open, closes the server and waits until nothing of ours is alive. */
   close(): Promise<void>;
@@ -124,8 +126,9 @@ export async function startServer(options: ServerOptions = {}, impl: Implementat
   ) as unknown as Server['wss'] & { address(): { port: number } };
   const accepted: Recorded[] = [];
   const clients: Recorded[] = [];
-  wss.on('connection', (ws: Peer) => {
+  wss.on('connection', (ws: Peer, request: { url?: string }) => {
     const side = record(ws);
+    side.url = request.url;
     accepted.push(side);
     if (echo) ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
   });
@@ -143,8 +146,8 @@ export async function startServer(options: ServerOptions = {}, impl: Implementat
       await waitFor(() => accepted.length > index, WAIT_MS, `server-side connection ${index}`);
       return accepted[index]!;
     },
-    async connect(perMessageDeflate, { impl: clientImpl = IMPL, port: to = port } = {}) {
-      const client = await openClient(`ws://127.0.0.1:${to}/`, perMessageDeflate, clientImpl);
+    async connect(perMessageDeflate, { impl: clientImpl = IMPL, port: to = port, path = '/' } = {}) {
+      const client = await openClient(`ws://127.0.0.1:${to}${path}`, perMessageDeflate, clientImpl);
       clients.push(client);
       return client;
     },
