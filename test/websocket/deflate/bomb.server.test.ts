@@ -14,7 +14,7 @@ checkNothingLeaksAfterEach({ fds: true });
 const MAX_PAYLOAD = 1024 * 1024;
 
 let server: Server;
-let clients: RawClient[] = [];
+const clients: RawClient[] = [];
 
 beforeEach(async () => {
   server = await startServer({ perMessageDeflate: true, maxPayload: MAX_PAYLOAD });
@@ -113,9 +113,7 @@ describe('our server, maxPayload 1 MiB, against zip bombs', () => {
       const payload = bomb.subarray(i * 512, (i + 1) * 512);
       const fin = i === pieces - 1;
       bytes.push(
-        i === 0
-          ? frames.binary(payload, { rsv1: true, fin })
-          : frames.continuation(payload, { fin }),
+        i === 0 ? frames.binary(payload, { rsv1: true, fin }) : frames.continuation(payload, { fin }),
       );
     }
     await client.send(Buffer.concat(bytes));

@@ -37,7 +37,7 @@ export interface Received {
 export interface Recorded {
   ws: Peer;
   /** A server side's request path. */
-  url?: string;
+  url?: string | undefined;
   messages: Received[];
   pings: Buffer[];
   errors: Array<Error & { code?: string }>;
@@ -121,9 +121,9 @@ export async function openClient(
 export async function startServer(options: ServerOptions = {}, impl: Implementation = IMPL): Promise<Server> {
   const { echo = true, ...serverOptions } = options;
   const settings = { port: 0, host: '127.0.0.1', ...serverOptions };
-  const wss = (
-    impl === 'ws' ? new WsWebSocketServer(settings as never) : new WebSocketServer(settings as never)
-  ) as unknown as Server['wss'] & { address(): { port: number } };
+  const wss = (impl === 'ws'
+    ? new WsWebSocketServer(settings as never)
+    : new WebSocketServer(settings as never)) as unknown as Server['wss'] & { address(): { port: number } };
   const accepted: Recorded[] = [];
   const clients: Recorded[] = [];
   wss.on('connection', (ws: Peer, request: { url?: string }) => {

@@ -16,7 +16,11 @@ const OP = { CONTINUATION: 0, TEXT: 1, BINARY: 2, PING: 9 } as const;
 function sendFragments(
   sender: Recorded,
   parts: Array<Buffer | string>,
-  { binary = false, compress, pings = [] as string[] }: { binary?: boolean; compress?: boolean; pings?: string[] } = {},
+  {
+    binary = false,
+    compress,
+    pings = [] as string[],
+  }: { binary?: boolean; compress?: boolean; pings?: string[] } = {},
 ): void {
   parts.forEach((part, i) => {
     const last = i === parts.length - 1;
@@ -79,7 +83,9 @@ describe('fragmented messages with compression agreed', () => {
       expect(pings.map(String)).toEqual(['p1', 'p2']);
       expect(shape(frames)).toEqual(expectedFrames(OP.TEXT, 3, true, true));
       // The message's bytes really shrank.
-      const payload = frames.filter((frame) => frame.opcode < 8).reduce((sum, frame) => sum + frame.length, 0);
+      const payload = frames
+        .filter((frame) => frame.opcode < 8)
+        .reduce((sum, frame) => sum + frame.length, 0);
       expect(payload).toBeLessThan(8500 / 2);
     });
 
@@ -97,7 +103,9 @@ describe('fragmented messages with compression agreed', () => {
       const { message, frames } = await roundTrip(from, parts, { pings: ['a', 'b'] });
       expect(message.data.toString()).toBe(parts.join(''));
       expect(shape(frames)).toEqual(expectedFrames(OP.TEXT, 3, false, true));
-      expect(frames.filter((frame) => frame.opcode < 8).map((frame) => frame.length)).toEqual([5, 5000, 5000]);
+      expect(frames.filter((frame) => frame.opcode < 8).map((frame) => frame.length)).toEqual([
+        5, 5000, 5000,
+      ]);
     });
 
     it(`from the ${from}: compress: false on the first fragment sends the whole message plain`, async () => {

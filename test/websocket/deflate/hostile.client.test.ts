@@ -21,7 +21,7 @@ const MAX_PAYLOAD = 1024 * 1024;
 const OP = { CONTINUATION: 0, TEXT: 1, BINARY: 2, PING: 9 } as const;
 
 let server: RawDeflateServer;
-let clients: Recorded[] = [];
+const clients: Recorded[] = [];
 
 beforeEach(async () => {
   server = await startRawDeflateServer();
@@ -109,7 +109,11 @@ describe('our client against a hostile server', () => {
     const { client, peer } = await connect();
     const invalid = Buffer.concat([Buffer.from(TEXT), Buffer.from([0xed, 0xa0, 0x80])]); // a surrogate
     peer.write(serverFrame(OP.TEXT, compressMessage(invalid), { rsv1: true }));
-    expect(await outcome(client, peer)).toEqual({ closeCode: 1007, errors: ['WS_ERR_INVALID_UTF8'], delivered: [] });
+    expect(await outcome(client, peer)).toEqual({
+      closeCode: 1007,
+      errors: ['WS_ERR_INVALID_UTF8'],
+      delivered: [],
+    });
   });
 
   it('RSV1 on a continuation frame: 1002, WS_ERR_UNEXPECTED_RSV_1', async () => {
@@ -117,19 +121,31 @@ describe('our client against a hostile server', () => {
     const compressed = compressMessage(TEXT);
     peer.write(serverFrame(OP.TEXT, compressed.subarray(0, 8), { rsv1: true, fin: false }));
     peer.write(serverFrame(OP.CONTINUATION, compressed.subarray(8), { rsv1: true }));
-    expect(await outcome(client, peer)).toEqual({ closeCode: 1002, errors: ['WS_ERR_UNEXPECTED_RSV_1'], delivered: [] });
+    expect(await outcome(client, peer)).toEqual({
+      closeCode: 1002,
+      errors: ['WS_ERR_UNEXPECTED_RSV_1'],
+      delivered: [],
+    });
   });
 
   it('RSV1 on a ping: 1002, WS_ERR_UNEXPECTED_RSV_1', async () => {
     const { client, peer } = await connect();
     peer.write(serverFrame(OP.PING, Buffer.from('hi'), { rsv1: true }));
-    expect(await outcome(client, peer)).toEqual({ closeCode: 1002, errors: ['WS_ERR_UNEXPECTED_RSV_1'], delivered: [] });
+    expect(await outcome(client, peer)).toEqual({
+      closeCode: 1002,
+      errors: ['WS_ERR_UNEXPECTED_RSV_1'],
+      delivered: [],
+    });
   });
 
   it('RSV1 from a server that did not agree permessage-deflate: 1002, WS_ERR_UNEXPECTED_RSV_1', async () => {
     const { client, peer } = await connect('');
     peer.write(serverFrame(OP.TEXT, compressMessage(TEXT), { rsv1: true }));
-    expect(await outcome(client, peer)).toEqual({ closeCode: 1002, errors: ['WS_ERR_UNEXPECTED_RSV_1'], delivered: [] });
+    expect(await outcome(client, peer)).toEqual({
+      closeCode: 1002,
+      errors: ['WS_ERR_UNEXPECTED_RSV_1'],
+      delivered: [],
+    });
   });
 });
 
@@ -149,7 +165,12 @@ describe('our client inflates with the context the server agreed to keep', () =>
     peer.write(serverFrame(OP.TEXT, Buffer.from('plain after'))); // uncompressed: the context is kept
     peer.write(serverFrame(OP.TEXT, compressMessage(`${second}!`, first + second), { rsv1: true }));
     const received = await client.nextMessages(4);
-    expect(received.map((message) => message.data.toString())).toEqual([first, second, 'plain after', `${second}!`]);
+    expect(received.map((message) => message.data.toString())).toEqual([
+      first,
+      second,
+      'plain after',
+      `${second}!`,
+    ]);
     expect(client.errors).toEqual([]);
   });
 

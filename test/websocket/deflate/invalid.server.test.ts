@@ -12,7 +12,7 @@ import { compressibleText, randomText, startServer, type Server } from './deflat
 checkNothingLeaksAfterEach({ fds: true });
 
 let server: Server;
-let clients: RawClient[] = [];
+const clients: RawClient[] = [];
 
 beforeEach(async () => {
   server = await startServer({ perMessageDeflate: true });
@@ -86,14 +86,22 @@ describe('our server refuses invalid compressed messages', () => {
     const client = await rawClient();
     const invalid = Buffer.concat([Buffer.from(TEXT), Buffer.from([0xc3, 0x28]), Buffer.from(TEXT)]);
     await client.send(frames.text(compressMessage(invalid), { rsv1: true }));
-    expect(await outcome(client)).toEqual({ closeCode: 1007, errors: ['WS_ERR_INVALID_UTF8'], delivered: [] });
+    expect(await outcome(client)).toEqual({
+      closeCode: 1007,
+      errors: ['WS_ERR_INVALID_UTF8'],
+      delivered: [],
+    });
   });
 
   it('text that inflates to a truncated UTF-8 sequence at its end: 1007, WS_ERR_INVALID_UTF8', async () => {
     const client = await rawClient();
     const truncated = Buffer.concat([Buffer.from(TEXT), Buffer.from('€').subarray(0, 2)]);
     await client.send(frames.text(compressMessage(truncated), { rsv1: true }));
-    expect(await outcome(client)).toEqual({ closeCode: 1007, errors: ['WS_ERR_INVALID_UTF8'], delivered: [] });
+    expect(await outcome(client)).toEqual({
+      closeCode: 1007,
+      errors: ['WS_ERR_INVALID_UTF8'],
+      delivered: [],
+    });
   });
 
   it('binary that inflates to invalid UTF-8 is delivered as it is', async () => {
@@ -110,19 +118,31 @@ describe('our server refuses invalid compressed messages', () => {
     const compressed = compressMessage(TEXT);
     await client.send(frames.text(compressed.subarray(0, 20), { rsv1: true, fin: false }));
     await client.send(frames.continuation(compressed.subarray(20), { rsv1: true }));
-    expect(await outcome(client)).toEqual({ closeCode: 1002, errors: ['WS_ERR_UNEXPECTED_RSV_1'], delivered: [] });
+    expect(await outcome(client)).toEqual({
+      closeCode: 1002,
+      errors: ['WS_ERR_UNEXPECTED_RSV_1'],
+      delivered: [],
+    });
   });
 
   it('RSV1 on a ping: 1002, WS_ERR_UNEXPECTED_RSV_1', async () => {
     const client = await rawClient();
     await client.send(frames.ping(compressMessage('ping'), { rsv1: true }));
-    expect(await outcome(client)).toEqual({ closeCode: 1002, errors: ['WS_ERR_UNEXPECTED_RSV_1'], delivered: [] });
+    expect(await outcome(client)).toEqual({
+      closeCode: 1002,
+      errors: ['WS_ERR_UNEXPECTED_RSV_1'],
+      delivered: [],
+    });
   });
 
   it('RSV1 from a client that did not offer permessage-deflate: 1002, WS_ERR_UNEXPECTED_RSV_1', async () => {
     const client = await rawClient(null);
     await client.send(frames.text(compressMessage(TEXT), { rsv1: true }));
-    expect(await outcome(client)).toEqual({ closeCode: 1002, errors: ['WS_ERR_UNEXPECTED_RSV_1'], delivered: [] });
+    expect(await outcome(client)).toEqual({
+      closeCode: 1002,
+      errors: ['WS_ERR_UNEXPECTED_RSV_1'],
+      delivered: [],
+    });
   });
 });
 

@@ -21,9 +21,13 @@ function digest(data: Buffer): string {
 function expectOneFrame(frames: TappedFrame[], compressed: boolean, masked: boolean): TappedFrame {
   expect(frames.length, 'frames carrying the message').toBe(1);
   const [frame] = frames;
-  expect({ fin: frame!.fin, rsv1: frame!.rsv1, rsv2: frame!.rsv2, rsv3: frame!.rsv3, masked: frame!.masked }).toEqual(
-    { fin: true, rsv1: compressed, rsv2: false, rsv3: false, masked },
-  );
+  expect({
+    fin: frame!.fin,
+    rsv1: frame!.rsv1,
+    rsv2: frame!.rsv2,
+    rsv3: frame!.rsv3,
+    masked: frame!.masked,
+  }).toEqual({ fin: true, rsv1: compressed, rsv2: false, rsv3: false, masked });
   return frame!;
 }
 
@@ -145,7 +149,9 @@ describe('our client and our server with perMessageDeflate: true (threshold 1024
     const large = (data: string | Buffer) => Buffer.byteLength(data) >= THRESHOLD;
     expect(frames.toServer.map((frame) => frame.rsv1)).toEqual(sent.map(large));
     const compressedOwn = own.filter((data, i) => i % 2 === 0 && large(data)).length;
-    expect(frames.toClient.filter((frame) => frame.rsv1)).toHaveLength(sent.filter(large).length + compressedOwn);
+    expect(frames.toClient.filter((frame) => frame.rsv1)).toHaveLength(
+      sent.filter(large).length + compressedOwn,
+    );
   });
 });
 

@@ -15,7 +15,9 @@ export async function expectEchoes(client: Recorded, messages: Array<Buffer | st
   const before = client.messages.length;
   for (const message of messages) client.ws.send(message);
   const echoed = (await client.nextMessages(before + messages.length)).slice(before);
-  expect(echoed.map((message) => message.isBinary)).toEqual(messages.map((message) => typeof message !== 'string'));
+  expect(echoed.map((message) => message.isBinary)).toEqual(
+    messages.map((message) => typeof message !== 'string'),
+  );
   // Buffer.equals per message: a deep toEqual over every byte is far too slow for the sweeps.
   expect(echoed.map((message, i) => message.data.equals(Buffer.from(messages[i]!)))).toEqual(
     messages.map(() => true),
@@ -23,7 +25,11 @@ export async function expectEchoes(client: Recorded, messages: Array<Buffer | st
 }
 
 /** Runs `task` over `items`, `width` at a time; resolves when all are done (rejects on the first failure). */
-export async function inBatches<T>(items: T[], width: number, task: (item: T, index: number) => Promise<void>) {
+export async function inBatches<T>(
+  items: T[],
+  width: number,
+  task: (item: T, index: number) => Promise<void>,
+) {
   for (let start = 0; start < items.length; start += width) {
     await Promise.all(items.slice(start, start + width).map((item, offset) => task(item, start + offset)));
   }

@@ -23,13 +23,18 @@ interface Case {
 const cases: Case[] = [];
 for (const serverNoContextTakeover of [false, true]) {
   for (const clientNoContextTakeover of [false, true]) {
-    for (const windowBits of [15, 9] as const) cases.push({ serverNoContextTakeover, clientNoContextTakeover, windowBits });
+    for (const windowBits of [15, 9] as const)
+      cases.push({ serverNoContextTakeover, clientNoContextTakeover, windowBits });
   }
 }
 
 /** The same options on both ends (the server's answer then agrees with the client's offer). */
 function deflateOptions({ serverNoContextTakeover, clientNoContextTakeover, windowBits }: Case) {
-  const options: PerMessageDeflateOptions = { threshold: 0, serverMaxWindowBits: windowBits, clientMaxWindowBits: windowBits };
+  const options: PerMessageDeflateOptions = {
+    threshold: 0,
+    serverMaxWindowBits: windowBits,
+    clientMaxWindowBits: windowBits,
+  };
   if (serverNoContextTakeover) options.serverNoContextTakeover = true;
   if (clientNoContextTakeover) options.clientNoContextTakeover = true;
   return options;
@@ -37,7 +42,10 @@ function deflateOptions({ serverNoContextTakeover, clientNoContextTakeover, wind
 
 /** Two compressed frames of the same message: the second much smaller with takeover, identical without. */
 function expectRepeat(frames: TappedFrame[], noContextTakeover: boolean, what: string): void {
-  expect(frames.map((frame) => frame.rsv1), `${what}: RSV1`).toEqual([true, true, true]);
+  expect(
+    frames.map((frame) => frame.rsv1),
+    `${what}: RSV1`,
+  ).toEqual([true, true, true]);
   const [first, second, third] = frames;
   if (noContextTakeover) {
     expect(second!.length, `${what}: the repeat's size`).toBe(first!.length);
@@ -82,7 +90,11 @@ describe.each([
   it.each(cases.map((each) => [JSON.stringify(each), each] as const))(
     '%s: repeats shrink with takeover and repeat byte for byte without',
     async (_case, each) => {
-      const { toServer, toClient, extensions } = await sendThriceAndTap(serverImpl, clientImpl, deflateOptions(each));
+      const { toServer, toClient, extensions } = await sendThriceAndTap(
+        serverImpl,
+        clientImpl,
+        deflateOptions(each),
+      );
       expect(extensions).toMatch(/^permessage-deflate\b/);
       expectRepeat(toServer, each.clientNoContextTakeover, 'client to server');
       expectRepeat(toClient, each.serverNoContextTakeover, 'server to client');

@@ -15,7 +15,11 @@ export interface Link {
  */
 export function forWs(deflate: object | boolean): object | boolean {
   if (IMPL !== 'ws' || deflate === false) return deflate;
-  return { ...(deflate === true ? {} : deflate), serverNoContextTakeover: true, clientNoContextTakeover: true };
+  return {
+    ...(deflate === true ? {} : deflate),
+    serverNoContextTakeover: true,
+    clientNoContextTakeover: true,
+  };
 }
 
 export async function link(
@@ -54,7 +58,6 @@ export function mark(tap: WireTap) {
     toClient: dataFrames(connection.toClient).length,
   };
 }
-
 
 /** Every frame each way, control frames included, from the given counts on (see `markAll`). */
 export function allFramesSince(tap: WireTap, since: { toServer: number; toClient: number }) {
