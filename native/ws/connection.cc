@@ -383,7 +383,9 @@ bool WebSocketConnection::WriteCompressedFrame(Napi::Env env, uint8_t opcode, bo
 }
 
 size_t WebSocketConnection::QueuedBytes() const {
-  return evbuffer_get_length(bufferevent_get_output(bufferevent_->bev())) + cork_.length();
+  size_t waiting = after_fragments_ != nullptr ? evbuffer_get_length(after_fragments_) : 0;
+  return evbuffer_get_length(bufferevent_get_output(bufferevent_->bev())) + cork_.length() +
+         waiting;
 }
 
 Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) {
