@@ -149,3 +149,28 @@ describe('fragmented messages with compression agreed', () => {
     });
   }
 });
+
+describe('closing right after compressed sends', () => {
+  for (const from of ['client', 'server'] as const) {
+    it(`from the ${from}: an 8 MiB compressed message and a fragmented one, then close(): both arrive before the close`, async () => {
+      const current = await link(true, true, false);
+      try {
+        const { client, side } = current;
+        const [sender, receiver] = from === 'client' ? [client, side] : [side, client];
+        const big = compressibleText(8 * 1024 * 1024, 3);
+        const parts = [compressibleBinary(5000), compressibleBinary(3000)];
+        sender.ws.send(big);
+        sendFragments(sender, parts, { binary: true });
+        sender.ws.close(1000, 'done');
+        await waitFor(() => receiver.closes.length === 1, WAIT_MS, "the receiver's close");
+        expect(receiver.messages).toHaveLength(2);
+        expect(receiver.messages[0]!.data.toString() === big).toBe(true);
+        expect(receiver.messages[1]!.data.equals(Buffer.concat(parts))).toBe(true);
+        expect(receiver.closes).toEqual([{ code: 1000, reason: 'done' }]);
+        expect([...sender.errors, ...receiver.errors]).toEqual([]);
+      } finally {
+        await unlink(current);
+      }
+    });
+  }
+});

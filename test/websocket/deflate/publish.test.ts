@@ -171,4 +171,24 @@ describe('publish to subscribers with different compression agreements', () => {
       );
     }
   });
+  it('a publish while a subscriber is in the middle of a compressed fragmented send lands after that message', async () => {
+    const { wss, clients, sides } = await subscribed({ threshold: 64 });
+    const parts = [compressibleText(3000, 1), compressibleText(2000, 2), compressibleText(1000, 3)];
+    const news = [compressibleText(1500, 4), 'short news'];
+    // Every server side starts a fragmented message; publishes come between its fragments.
+    for (const side of sides) side.ws.send(parts[0]!, { fin: false });
+    wss.publish(TOPIC, news[0]!);
+    for (const side of sides) side.ws.send(parts[1]!, { fin: false });
+    wss.publish(TOPIC, news[1]!);
+    for (const side of sides) side.ws.send(parts[2]!, { fin: true });
+    sides.forEach((side, index) => side.ws.send(`after ${index}`));
+    for (const [index, client] of clients.entries()) {
+      const received = await client.nextMessages(4);
+      expect(
+        received.map((message) => message.data.toString()),
+        `subscriber ${index} ${JSON.stringify(subscribers[index])}`,
+      ).toEqual([parts.join(''), ...news, `after ${index}`]);
+      expect(client.errors).toEqual([]);
+    }
+  });
 });
