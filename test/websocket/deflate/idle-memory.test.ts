@@ -121,7 +121,9 @@ describe('memory of 1,000 idle compressed server-side connections', () => {
       const started = Date.now();
       const measured = await measure({}, 'permessage-deflate');
       const context = JSON.stringify(measured);
-      expect(measured.mallocPerConnection, context).toBeLessThan(450 * KiB);
+      // zlib's two contexts are 285 + 42 KiB; 400 KiB leaves room for allocator overhead, not for
+      // another buffer of 64 KiB or more kept per connection.
+      expect(measured.mallocPerConnection, context).toBeLessThan(400 * KiB);
       expect(measured.rssPerConnection, context).toBeLessThan(450 * KiB);
       // 1,000 connections' contexts (over 300 MiB) freed: what is left is noise.
       expect(measured.mallocLeftAfterClose, context).toBeLessThan(8 * 1024 * KiB);
