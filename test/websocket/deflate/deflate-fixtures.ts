@@ -76,6 +76,8 @@ export function record(ws: Peer): Recorded {
 export interface ServerOptions {
   perMessageDeflate?: PerMessageDeflateOptions | boolean;
   maxPayload?: number;
+  /** Ours only: a subscriber over this many queued bytes is skipped by publish. */
+  backpressureBytes?: number;
   /** Send every message back as it came (default true). */
   echo?: boolean;
 }
