@@ -1,10 +1,11 @@
-// The compressed messages of RFC 7692 §7.2.3, byte for byte, sent to our server by a raw client:
-// each inflates to "Hello" — one block, fragmented, sharing the window with the previous message,
-// a stored block, BFINAL set, two blocks in one message.
+// The compressed messages of RFC 7692 §7.2.3, byte for byte, sent to our server by a raw client
+// and to our client by a raw server: each inflates to "Hello" — one block, fragmented, sharing the
+// window with the previous message, a stored block, BFINAL set, two blocks in one message.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkNothingLeaksAfterEach } from '../../helpers.ts';
+import { checkNothingLeaksAfterEach, waitFor } from '../../helpers.ts';
 import { frames, RawClient } from '../conformance/raw-client.ts';
-import { startServer, type Server } from './deflate-fixtures.ts';
+import { serverFrame, startRawDeflateServer } from './compressed-frames.ts';
+import { openClient, startServer, WAIT_MS, type Server } from './deflate-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
@@ -84,5 +85,38 @@ describe('RFC 7692 §7.2.3 examples against our server', () => {
   it('§7.2.3.5: two deflate blocks in one message', async () => {
     const twoBlocks = bytes(0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00);
     expect(await sendAndRead([[frames.text(twoBlocks, { rsv1: true })]])).toEqual(['Hello']);
+  });
+});
+
+describe('RFC 7692 §7.2.3 examples received by our client', () => {
+  it('each example from a raw server inflates to "Hello", BFINAL and shared window included', async () => {
+    const raw = await startRawDeflateServer();
+    try {
+      const opening = openClient(`ws://127.0.0.1:${raw.port}/`, true);
+      const peer = await raw.accept('permessage-deflate');
+      const client = await opening;
+      const payloads = [
+        HELLO,
+        bytes(0xf2, 0x00, 0x11, 0x00, 0x00), // §7.2.3.2, referring back into the previous message
+        bytes(0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00), // §7.2.3.3
+        bytes(0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00), // §7.2.3.5
+        bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00), // §7.2.3.4, BFINAL set
+        HELLO,
+      ];
+      for (const payload of payloads) peer.write(serverFrame(0x1, payload, { rsv1: true }));
+      await waitFor(
+        () => client.messages.length === payloads.length || client.closes.length > 0,
+        WAIT_MS,
+        'the messages',
+      );
+      expect({
+        messages: client.messages.map((message) => message.data.toString()),
+        errors: client.errors.map((error) => error.code),
+      }).toEqual({ messages: payloads.map(() => 'Hello'), errors: [] });
+      client.ws.terminate();
+      await waitFor(() => client.closes.length === 1, WAIT_MS, 'the client to close');
+    } finally {
+      await raw.close();
+    }
   });
 });
