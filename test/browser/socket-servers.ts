@@ -1,0 +1,223 @@
+// The server side of the WebSocket browser tests: one port serving the test page over HTTP and
+// WebSockets (our WebSocketServer with httpFallback, or ws's over a Node http server as the
+// reference), a wire tap in front of the WebSockets, and a record of every connection as the server
+// saw it. What a connection does depends on its path:
+//   /echo           sends every message back as it came (text as text, binary as binary);
+//   /burst          sends BURST_MESSAGES at once, then waits;
+//   /server-closes  sends one large compressible text, then closes with SERVER_CLOSE.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer as WsReferenceServer } from 'ws';
+import type { PerMessageDeflateOptions } from '../../src/websocket/deflate/options.ts';
+import { WebSocketServer, type WebSocketServerOptions } from '../../src/websocket/index.ts';
+import { waitFor } from '../helpers.ts';
+import { digestOf, SOCKET_PAGE_HTML, type MessageDigest } from './socket-page.ts';
+import { WireTap } from './wire-tap.ts';
+
+export type Implementation = 'ours' | 'ws';
+
+/**
+ * The server under test: ours, or with BUFFEREVENT_BROWSER_SERVER=ws the ws package's (the reference
+ * the tests were checked against; a test that fails against ours and passes against ws points at
+ * our implementation, not at the browser).
+ */
+export const IMPLEMENTATION: Implementation = process.env.BUFFEREVENT_BROWSER_SERVER === 'ws' ? 'ws' : 'ours';
+
+/** The default perMessageDeflate threshold of both servers. */
+export const THRESHOLD = 1024;
+
+/**
+ * Whether the server under test sends a message of `size` bytes compressed once compression was
+ * agreed. Ours: from the threshold on. ws applies its threshold only without server context takeover
+ * and otherwise compresses every message (its sender.js), which the reference run allows for.
+ */
+export function serverCompresses(size: number, { serverContextTakeover = true } = {}): boolean {
+  return size >= THRESHOLD || (IMPLEMENTATION === 'ws' && serverContextTakeover);
+}
+
+/**
+ * The code of the server-side 'close' after the server closed the connection for a protocol error
+ * with `code`: ours reports the code it sent; ws reports 1006 (it stops reading, so it never sees
+ * the browser's answering close frame).
+ */
+export function serverCloseCodeAfterError(code: number): number {
+  return IMPLEMENTATION === 'ws' ? 1006 : code;
+}
+
+export interface ServerOptions {
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
+  maxPayload?: number;
+}
+
+export interface ServerSideConnection {
+  path: string;
+  /** The Sec-WebSocket-Extensions header of the browser's request, undefined without one. */
+  offer: string | undefined;
+  /** What the server-side socket's `extensions` says. */
+  extensions: string;
+  received: MessageDigest[];
+  sent: MessageDigest[];
+  errors: Array<{ code: string | undefined }>;
+  close: { code: number; reason: string } | undefined;
+}
+
+export const SERVER_CLOSE = { code: 4001, reason: 'server closes: ✓ done' } as const;
+export const SERVER_CLOSE_MESSAGE_SIZE = 64 * 1024;
+
+/** Sizes around the default threshold (1024) and well above it. */
+const BURST_SIZES = [1, 100, 1023, 1024, 2048, 65536];
+const PHRASE = 'a message the server made, compressed when agreed and at least threshold bytes. ';
+
+/** 192 messages: every size as text and binary, compressible and random, in a fixed order. */
+export const BURST_MESSAGES = Array.from({ length: 192 }, (_, i) => ({
+  size: BURST_SIZES[i % BURST_SIZES.length]!,
+  binary: Math.floor(i / BURST_SIZES.length) % 2 === 1,
+  random: Math.floor(i / (2 * BURST_SIZES.length)) % 2 === 1,
+}));
+
+function burstPayload(index: number, size: number, random: boolean): Buffer {
+  if (random) return Buffer.from(randomBytes(size).toString('base64').slice(0, size));
+  return Buffer.from(`#${index} ${PHRASE}`.repeat(Math.ceil(size / PHRASE.length) + 1).slice(0, size));
+}
+
+interface ServerSocket {
+  extensions: string;
+  send(data: Buffer | string, options?: { binary?: boolean }): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown;
+}
+
+export class SocketServer {
+  readonly connections: ServerSideConnection[] = [];
+  readonly #sockets = new Set<ServerSocket>();
+
+  private constructor(
+    private readonly http: Server,
+    private readonly stopServer: () => Promise<void>,
+    /** Where the page is served. */
+    readonly pageUrl: string,
+    readonly tap: WireTap,
+  ) {}
+
+  static async start(implementation: Implementation, options: ServerOptions): Promise<SocketServer> {
+    const http = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(SOCKET_PAGE_HTML);
+    });
+    let port: number;
+    let stopServer: () => Promise<void>;
+    let onConnection: (
+      listener: (
+        ws: ServerSocket,
+        request: IncomingMessage | { url: string; headers: Record<string, string> },
+      ) => void,
+    ) => void;
+    if (implementation === 'ours') {
+      const wss = new WebSocketServer({
+        port: 0,
+        host: '127.0.0.1',
+        httpFallback: http,
+        ...(options as WebSocketServerOptions),
+      });
+      port = (wss.address() as { port: number }).port;
+      stopServer = () => new Promise((resolve) => wss.close(() => resolve()));
+      onConnection = (listener) =>
+        wss.on('connection', (ws, request) =>
+          listener(ws as unknown as ServerSocket, request as IncomingMessage),
+        );
+    } else {
+      const wss = new WsReferenceServer({ server: http, ...(options as object) });
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+      port = (http.address() as AddressInfo).port;
+      stopServer = async () => {
+        await new Promise((resolve) => wss.close(resolve));
+        http.closeAllConnections();
+        await new Promise((resolve) => http.close(resolve));
+      };
+      onConnection = (listener) =>
+        wss.on('connection', (ws, request) => listener(ws as unknown as ServerSocket, request));
+    }
+    const tap = await WireTap.start(port);
+    const server = new SocketServer(http, stopServer, `http://127.0.0.1:${port}/`, tap);
+    onConnection((ws, request) =>
+      server.#serve(ws, request.url ?? '', request.headers['sec-websocket-extensions']),
+    );
+    return server;
+  }
+
+  /** The URL of a WebSocket with the given behaviour, through the wire tap. */
+  url(path: '/echo' | '/burst' | '/server-closes'): string {
+    return `ws://127.0.0.1:${this.tap.port}${path}`;
+  }
+
+  /** The newest connection, once the server has it (and there are `count` in all). */
+  async connection(count: number): Promise<ServerSideConnection> {
+    await waitFor(() => this.connections.length >= count, 20_000, `server-side connection #${count}`);
+    return this.connections[count - 1]!;
+  }
+
+  async closedConnection(count: number): Promise<ServerSideConnection> {
+    const connection = await this.connection(count);
+    await waitFor(() => connection.close !== undefined, 20_000, `the server-side 'close' of #${count}`);
+    return connection;
+  }
+
+  /** Waits until the server has received `count` messages on `connection`. */
+  async receivedOn(connection: ServerSideConnection, count: number): Promise<MessageDigest[]> {
+    await waitFor(
+      () => connection.received.length >= count || connection.close !== undefined,
+      60_000,
+      `${count} messages at the server`,
+    );
+    return connection.received;
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.#sockets) ws.terminate();
+    await this.stopServer();
+    await this.tap.stop();
+    this.http.close();
+  }
+
+  #serve(ws: ServerSocket, url: string, offer: string | string[] | undefined): void {
+    this.#sockets.add(ws);
+    const connection: ServerSideConnection = {
+      path: url,
+      offer: Array.isArray(offer) ? offer.join(', ') : offer,
+      extensions: ws.extensions,
+      received: [],
+      sent: [],
+      errors: [],
+      close: undefined,
+    };
+    this.connections.push(connection);
+    ws.on('error', (error) => connection.errors.push({ code: error.code }));
+    ws.on('close', (code, reason) => {
+      this.#sockets.delete(ws);
+      connection.close = { code, reason: reason.toString() };
+    });
+    ws.on('message', (data, isBinary) => {
+      connection.received.push(digestOf(data, isBinary));
+      if (url === '/echo') {
+        ws.send(data, { binary: isBinary });
+        connection.sent.push(digestOf(data, isBinary));
+      }
+    });
+    const send = (payload: Buffer, binary: boolean): void => {
+      ws.send(binary ? payload : payload.toString(), { binary });
+      connection.sent.push(digestOf(payload, binary));
+    };
+    if (url === '/burst') {
+      BURST_MESSAGES.forEach(({ size, binary, random }, index) =>
+        send(burstPayload(index, size, random), binary),
+      );
+    } else if (url === '/server-closes') {
+      send(burstPayload(0, SERVER_CLOSE_MESSAGE_SIZE, false), false);
+      ws.close(SERVER_CLOSE.code, SERVER_CLOSE.reason);
+    }
+  }
+}

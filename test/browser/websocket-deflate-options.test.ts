@@ -1,0 +1,139 @@
+// Chromium against our WebSocketServer with perMessageDeflate options that change what is agreed
+// or sent: no context takeover on either side with small windows (each message compressed on its
+// own, so equal messages cost equal bytes on the wire), and threshold 0 (every message compressed,
+// the empty one included).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PerMessageDeflateOptions } from '../../src/websocket/deflate/options.ts';
+import { checkNothingLeaksAfterEach } from '../helpers.ts';
+import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
+import { PageSocket, type MessageSpec } from './socket-page.ts';
+import { IMPLEMENTATION, SocketServer } from './socket-servers.ts';
+import type { TappedMessage } from './wire-tap.ts';
+
+const browser = browserForFile();
+checkNothingLeaksAfterEach();
+screenshotFailuresAndCloseContexts('websocket-deflate-options');
+
+/** 120 messages sent at once: repeating sizes, text and binary, mostly repetitive. */
+const SIZES = [0, 1, 100, 1023, 1024, 5000, 40_000];
+const LOOP: MessageSpec[] = Array.from({ length: 120 }, (_, i) => ({
+  binary: Math.floor(i / SIZES.length) % 2 === 1,
+  size: SIZES[i % SIZES.length]!,
+  kind: SIZES[i % SIZES.length] === 5000 ? 'repeatable' : i % 5 === 4 ? 'random' : 'compressible',
+}));
+const LARGE: MessageSpec[] = [
+  { binary: false, size: 4 * 1024 * 1024, kind: 'compressible' },
+  { binary: true, size: 4 * 1024 * 1024, kind: 'random' },
+];
+
+/** An extension header's name and parameters, in a fixed order (their order carries no meaning). */
+function parameters(header: string | undefined): string[] {
+  const [name, ...params] = (header ?? '').split(';').map((part) => part.trim());
+  return [name!, ...params.sort()];
+}
+
+/** The wire lengths of the messages that are not random, by type and size: equal ones share a key. */
+function wireLengthsByMessage(messages: TappedMessage[], specs: MessageSpec[]): Map<string, Set<number>> {
+  const lengths = new Map<string, Set<number>>();
+  specs.forEach((spec, i) => {
+    if (spec.kind === 'random') return;
+    const key = `${spec.binary ? 'binary' : 'text'} ${spec.size}`;
+    if (!lengths.has(key)) lengths.set(key, new Set());
+    lengths.get(key)!.add(messages[i]!.wireLength);
+  });
+  return lengths;
+}
+
+describe.each<{
+  title: string;
+  perMessageDeflate: PerMessageDeflateOptions;
+  answer: string;
+  serverCompresses: (size: number) => boolean;
+}>([
+  {
+    title: 'no context takeover either way, 10-bit windows',
+    perMessageDeflate: {
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: true,
+      serverMaxWindowBits: 10,
+      clientMaxWindowBits: 10,
+    },
+    answer:
+      'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=10',
+    serverCompresses: (size) => size >= 1024,
+  },
+  {
+    title: 'threshold 0, zlib level 9',
+    perMessageDeflate: { threshold: 0, zlibDeflateOptions: { level: 9, memLevel: 9 } },
+    answer: 'permessage-deflate',
+    serverCompresses: () => true,
+  },
+])('Chromium and our server with $title', { timeout: 180_000 }, (variant) => {
+  let server: SocketServer;
+  beforeAll(async () => {
+    server = await SocketServer.start(IMPLEMENTATION, { perMessageDeflate: variant.perMessageDeflate });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function open() {
+    const page = await freshPage(browser());
+    await page.goto(server.pageUrl);
+    const socket = await PageSocket.open(page, server.url('/echo'));
+    const count = server.tap.connections.length;
+    return { socket, count, connection: await server.connection(count) };
+  }
+
+  it('agrees on the parameters the server asked for', async () => {
+    const { socket, count, connection } = await open();
+    const answer = server.tap.connections[count - 1]!.toBrowser.header('sec-websocket-extensions');
+    expect(parameters(answer)).toEqual(parameters(variant.answer));
+    expect(socket.extensions).toBe(answer);
+    expect(connection.extensions).toBe('permessage-deflate');
+    expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
+    await server.closedConnection(count);
+  });
+
+  it('echoes many messages of every size sent at once, each exactly, in order', async () => {
+    const { socket, count, connection } = await open();
+    const sent = await socket.sendAll(LOOP);
+    expect(await socket.received(LOOP.length)).toEqual(sent);
+    expect(connection.received).toEqual(sent);
+    const wire = server.tap.connections[count - 1]!;
+    const up = wire.toServer.messages();
+    const down = wire.toBrowser.messages();
+    expect(up.map((message) => message.compressed)).toEqual(LOOP.map(() => true));
+    expect(down.map((message) => message.compressed)).toEqual(
+      LOOP.map((spec) => variant.serverCompresses(spec.size)),
+    );
+    if (variant.perMessageDeflate.serverNoContextTakeover === true) {
+      // Each message compressed on its own, in both directions: equal messages, equal wire bytes.
+      for (const [what, lengths] of wireLengthsByMessage(up, LOOP))
+        expect(lengths.size, `up: ${what}`).toBe(1);
+      for (const [what, lengths] of wireLengthsByMessage(down, LOOP))
+        expect(lengths.size, `down: ${what}`).toBe(1);
+      // And a pseudo-random message costs its size every time it comes again.
+      LOOP.forEach((spec, i) => {
+        if (spec.kind !== 'repeatable') return;
+        const what = `message #${i} (${JSON.stringify(spec)})`;
+        expect(up[i]!.wireLength, `up: ${what}`).toBeGreaterThan(spec.size / 2);
+        expect(down[i]!.wireLength, `down: ${what}`).toBeGreaterThan(spec.size / 2);
+      });
+    }
+    expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
+    expect((await server.closedConnection(count)).errors).toEqual([]);
+  });
+
+  it('echoes 4 MiB messages, repetitive and random, exactly', async () => {
+    const { socket, count, connection } = await open();
+    const sent = await socket.sendAll(LARGE);
+    expect(await socket.received(LARGE.length)).toEqual(sent);
+    expect(connection.received).toEqual(sent);
+    const down = server.tap.connections[count - 1]!.toBrowser.messages();
+    expect(down.map((message) => message.compressed)).toEqual([true, true]);
+    expect(down[0]!.wireLength).toBeLessThan(LARGE[0]!.size / 8);
+    expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
+    expect((await server.closedConnection(count)).errors).toEqual([]);
+  });
+});
