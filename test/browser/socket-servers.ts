@@ -4,13 +4,14 @@
 // saw it. What a connection does depends on its path:
 //   /echo           sends every message back as it came (text as text, binary as binary);
 //   /burst          sends BURST_MESSAGES at once, then waits;
-//   /server-closes  sends one large compressible text, then closes with SERVER_CLOSE.
+//   /server-closes  sends one large compressible text, then closes with SERVER_CLOSE;
+//   /subscribe      subscribes to the topic that publish() publishes to.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer as WsReferenceServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../../src/websocket/deflate/options.ts';
-import { WebSocketServer, type WebSocketServerOptions } from '../../src/websocket/index.ts';
+import { WebSocketServer, type WebSocket, type WebSocketServerOptions } from '../../src/websocket/index.ts';
 import { waitFor } from '../helpers.ts';
 import { digestOf, SOCKET_PAGE_HTML, type MessageDigest } from './socket-page.ts';
 import { WireTap } from './wire-tap.ts';
@@ -76,13 +77,15 @@ export const BURST_MESSAGES = Array.from({ length: 192 }, (_, i) => ({
   random: Math.floor(i / (2 * BURST_SIZES.length)) % 2 === 1,
 }));
 
-function burstPayload(index: number, size: number, random: boolean): Buffer {
+/** A message the server makes: base64 text of random bytes, or a phrase repeated (numbered). */
+export function serverPayload(index: number, size: number, random: boolean): Buffer {
   if (random) return Buffer.from(randomBytes(size).toString('base64').slice(0, size));
   return Buffer.from(`#${index} ${PHRASE}`.repeat(Math.ceil(size / PHRASE.length) + 1).slice(0, size));
 }
 
 interface ServerSocket {
   extensions: string;
+  bufferedAmount: number;
   send(data: Buffer | string, options?: { binary?: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
@@ -91,66 +94,113 @@ interface ServerSocket {
   on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown;
 }
 
+/** What differs between the two servers under test. */
+interface Backend {
+  port: number;
+  stop(): Promise<void>;
+  onConnection(listener: (ws: ServerSocket, url: string, offer: string | string[] | undefined) => void): void;
+  /** Publishes to the sockets of /subscribe (ws has no publish: it sends to each); the skipped count. */
+  publish(data: Buffer | string, binary: boolean, subscribers: Iterable<ServerSocket>): number;
+  subscribe(ws: ServerSocket): void;
+}
+
+const TOPIC = 'news';
+
+async function ourBackend(http: Server, options: ServerOptions): Promise<Backend> {
+  const wss = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    httpFallback: http,
+    ...(options as WebSocketServerOptions),
+  });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  return {
+    port: (wss.address() as { port: number }).port,
+    stop: () => new Promise((resolve) => wss.close(() => resolve())),
+    onConnection: (listener) =>
+      wss.on('connection', (ws, request) =>
+        listener(
+          ws as unknown as ServerSocket,
+          request.url ?? '',
+          request.headers['sec-websocket-extensions'],
+        ),
+      ),
+    publish: (data, binary) => wss.publish(TOPIC, data, { binary }).skipped,
+    subscribe: (ws) => (ws as unknown as WebSocket).subscribe(TOPIC),
+  };
+}
+
+async function wsBackend(http: Server, options: ServerOptions): Promise<Backend> {
+  const wss = new WsReferenceServer({ server: http, ...(options as object) });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    stop: async () => {
+      await new Promise((resolve) => wss.close(resolve));
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+    onConnection: (listener) =>
+      wss.on('connection', (ws, request) =>
+        listener(
+          ws as unknown as ServerSocket,
+          request.url ?? '',
+          request.headers['sec-websocket-extensions'],
+        ),
+      ),
+    publish: (data, binary, subscribers) => {
+      for (const ws of subscribers) ws.send(data, { binary });
+      return 0;
+    },
+    subscribe: () => {},
+  };
+}
+
 export class SocketServer {
   readonly connections: ServerSideConnection[] = [];
   readonly #sockets = new Set<ServerSocket>();
+  readonly #subscribers = new Map<ServerSocket, ServerSideConnection>();
 
   private constructor(
     private readonly http: Server,
-    private readonly stopServer: () => Promise<void>,
-    /** Where the page is served. */
-    readonly pageUrl: string,
+    private readonly backend: Backend,
     readonly tap: WireTap,
-  ) {}
+  ) {
+    backend.onConnection((ws, url, offer) => this.#serve(ws, url, offer));
+  }
 
   static async start(implementation: Implementation, options: ServerOptions): Promise<SocketServer> {
     const http = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end(SOCKET_PAGE_HTML);
     });
-    let port: number;
-    let stopServer: () => Promise<void>;
-    let onConnection: (
-      listener: (
-        ws: ServerSocket,
-        request: IncomingMessage | { url: string; headers: Record<string, string> },
-      ) => void,
-    ) => void;
-    if (implementation === 'ours') {
-      const wss = new WebSocketServer({
-        port: 0,
-        host: '127.0.0.1',
-        httpFallback: http,
-        ...(options as WebSocketServerOptions),
-      });
-      port = (wss.address() as { port: number }).port;
-      stopServer = () => new Promise((resolve) => wss.close(() => resolve()));
-      onConnection = (listener) =>
-        wss.on('connection', (ws, request) =>
-          listener(ws as unknown as ServerSocket, request as IncomingMessage),
-        );
-    } else {
-      const wss = new WsReferenceServer({ server: http, ...(options as object) });
-      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-      port = (http.address() as AddressInfo).port;
-      stopServer = async () => {
-        await new Promise((resolve) => wss.close(resolve));
-        http.closeAllConnections();
-        await new Promise((resolve) => http.close(resolve));
-      };
-      onConnection = (listener) =>
-        wss.on('connection', (ws, request) => listener(ws as unknown as ServerSocket, request));
-    }
-    const tap = await WireTap.start(port);
-    const server = new SocketServer(http, stopServer, `http://127.0.0.1:${port}/`, tap);
-    onConnection((ws, request) =>
-      server.#serve(ws, request.url ?? '', request.headers['sec-websocket-extensions']),
+    const backend = await (implementation === 'ours' ? ourBackend : wsBackend)(http, options);
+    return new SocketServer(http, backend, await WireTap.start(backend.port));
+  }
+
+  /** Where the page is served. */
+  get pageUrl(): string {
+    return `http://127.0.0.1:${this.backend.port}/`;
+  }
+
+  /**
+   * Publishes to every socket of /subscribe (recorded as sent on each) once they have written all
+   * they had queued, so that none is over backpressureBytes (publish skips those). Resolves with
+   * the number of subscribers skipped all the same.
+   */
+  async publish(payload: Buffer, binary: boolean): Promise<number> {
+    const subscribers = [...this.#subscribers.keys()];
+    await waitFor(
+      () => subscribers.every((ws) => ws.bufferedAmount === 0),
+      60_000,
+      'the subscribers to drain',
     );
-    return server;
+    for (const connection of this.#subscribers.values()) connection.sent.push(digestOf(payload, binary));
+    return this.backend.publish(binary ? payload : payload.toString(), binary, subscribers);
   }
 
   /** The URL of a WebSocket with the given behaviour, through the wire tap. */
-  url(path: '/echo' | '/burst' | '/server-closes'): string {
+  url(path: '/echo' | '/burst' | '/server-closes' | '/subscribe'): string {
     return `ws://127.0.0.1:${this.tap.port}${path}`;
   }
 
@@ -166,19 +216,9 @@ export class SocketServer {
     return connection;
   }
 
-  /** Waits until the server has received `count` messages on `connection`. */
-  async receivedOn(connection: ServerSideConnection, count: number): Promise<MessageDigest[]> {
-    await waitFor(
-      () => connection.received.length >= count || connection.close !== undefined,
-      60_000,
-      `${count} messages at the server`,
-    );
-    return connection.received;
-  }
-
   async stop(): Promise<void> {
     for (const ws of this.#sockets) ws.terminate();
-    await this.stopServer();
+    await this.backend.stop();
     await this.tap.stop();
     this.http.close();
   }
@@ -198,6 +238,7 @@ export class SocketServer {
     ws.on('error', (error) => connection.errors.push({ code: error.code }));
     ws.on('close', (code, reason) => {
       this.#sockets.delete(ws);
+      this.#subscribers.delete(ws);
       connection.close = { code, reason: reason.toString() };
     });
     ws.on('message', (data, isBinary) => {
@@ -213,10 +254,13 @@ export class SocketServer {
     };
     if (url === '/burst') {
       BURST_MESSAGES.forEach(({ size, binary, random }, index) =>
-        send(burstPayload(index, size, random), binary),
+        send(serverPayload(index, size, random), binary),
       );
+    } else if (url === '/subscribe') {
+      this.backend.subscribe(ws);
+      this.#subscribers.set(ws, connection);
     } else if (url === '/server-closes') {
-      send(burstPayload(0, SERVER_CLOSE_MESSAGE_SIZE, false), false);
+      send(serverPayload(0, SERVER_CLOSE_MESSAGE_SIZE, false), false);
       ws.close(SERVER_CLOSE.code, SERVER_CLOSE.reason);
     }
   }

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkNothingLeaksAfterEach } from '../helpers.ts';
 import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
 import { PageSocket, type MessageSpec } from './socket-page.ts';
-import { BURST_MESSAGES, IMPLEMENTATION, serverCompresses, SocketServer } from './socket-servers.ts';
+import {
+  BURST_MESSAGES,
+  IMPLEMENTATION,
+  serverCompresses,
+  serverPayload,
+  SocketServer,
+} from './socket-servers.ts';
 import type { TappedConnection } from './wire-tap.ts';
 
 const browser = browserForFile();
@@ -173,5 +179,32 @@ describe.each([
     );
     expect(tapped(server, count).toBrowser.controlFrames()).toEqual([]);
     await closeNormally(server, socket, count);
+  });
+
+  it('delivers what the server publishes to every subscribed socket, each exactly, in order', async () => {
+    const page = await openPage(server);
+    const subscribers = [];
+    for (let i = 0; i < 3; i++) {
+      const socket = await PageSocket.open(page, server.url('/subscribe'));
+      opened++;
+      subscribers.push({ socket, count: opened, connection: await server.connection(opened) });
+    }
+    const published = [100, 1023, 1024, 2048, 64 * 1024, 4 * MiB].flatMap((size) =>
+      [false, true].flatMap((binary) => [false, true].map((random) => ({ size, binary, random }))),
+    );
+    for (const [i, { size, binary, random }] of published.entries()) {
+      expect(await server.publish(serverPayload(i, size, random), binary), `#${i} skipped`).toBe(0);
+    }
+    for (const { socket, count, connection } of subscribers) {
+      expect(connection.sent).toHaveLength(published.length);
+      expect(await socket.received(published.length)).toEqual(connection.sent);
+      expect(
+        tapped(server, count)
+          .toBrowser.messages()
+          .map((message) => message.compressed),
+      ).toEqual(published.map(({ size }) => compression && serverCompresses(size)));
+    }
+    expect(subscribers[1]!.connection.sent).toEqual(subscribers[0]!.connection.sent);
+    for (const { socket, count } of subscribers) await closeNormally(server, socket, count);
   });
 });
