@@ -4,6 +4,7 @@
 // saw it. What a connection does depends on its path:
 //   /echo           sends every message back as it came (text as text, binary as binary);
 //   /burst          sends BURST_MESSAGES at once, then waits;
+//   /fragments      sends FRAGMENTED_MESSAGES, a ping after each one's first fragment;
 //   /server-closes  sends one large compressible text, then closes with SERVER_CLOSE;
 //   /subscribe      subscribes to the topic that publish() publishes to.
 import { randomBytes } from 'node:crypto';
@@ -83,10 +84,42 @@ export function serverPayload(index: number, size: number, random: boolean): Buf
   return Buffer.from(`#${index} ${PHRASE}`.repeat(Math.ceil(size / PHRASE.length) + 1).slice(0, size));
 }
 
+/**
+ * What /fragments sends, each message in fragments with a ping after the first: whether the server
+ * compresses one is decided by its first fragment's size.
+ */
+export const FRAGMENTED_MESSAGES = [
+  {
+    binary: false,
+    fragments: [
+      { size: 4096, random: false },
+      { size: 4096, random: false },
+      { size: 10, random: false },
+    ],
+  },
+  {
+    binary: true,
+    fragments: [
+      { size: 100, random: false },
+      { size: 65536, random: false },
+      { size: 65536, random: true },
+    ],
+  },
+  {
+    binary: true,
+    fragments: [
+      { size: 20_000, random: true },
+      { size: 0, random: true },
+      { size: 20_000, random: true },
+    ],
+  },
+];
+
 interface ServerSocket {
   extensions: string;
   bufferedAmount: number;
-  send(data: Buffer | string, options?: { binary?: boolean }): void;
+  send(data: Buffer | string, options?: { binary?: boolean; fin?: boolean }): void;
+  ping(data: string): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
@@ -200,7 +233,7 @@ export class SocketServer {
   }
 
   /** The URL of a WebSocket with the given behaviour, through the wire tap. */
-  url(path: '/echo' | '/burst' | '/server-closes' | '/subscribe'): string {
+  url(path: '/echo' | '/burst' | '/fragments' | '/server-closes' | '/subscribe'): string {
     return `ws://127.0.0.1:${this.tap.port}${path}`;
   }
 
@@ -256,6 +289,16 @@ export class SocketServer {
       BURST_MESSAGES.forEach(({ size, binary, random }, index) =>
         send(serverPayload(index, size, random), binary),
       );
+    } else if (url === '/fragments') {
+      for (const { binary, fragments } of FRAGMENTED_MESSAGES) {
+        const payloads = fragments.map(({ size, random }, i) => serverPayload(i, size, random));
+        payloads.forEach((payload, i) => {
+          const fin = i === payloads.length - 1;
+          ws.send(binary ? payload : payload.toString(), { binary, fin });
+          if (i === 0) ws.ping('between fragments');
+        });
+        connection.sent.push(digestOf(Buffer.concat(payloads), binary));
+      }
     } else if (url === '/subscribe') {
       this.backend.subscribe(ws);
       this.#subscribers.set(ws, connection);
