@@ -2,12 +2,13 @@
 // or sent: no context takeover on either side with small windows (each message compressed on its
 // own, so equal messages cost equal bytes on the wire), and threshold 0 (every message compressed,
 // the empty one included).
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PerMessageDeflateOptions } from '../../src/websocket/deflate/options.ts';
 import { checkNothingLeaksAfterEach } from '../helpers.ts';
 import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
 import { PageSocket, type MessageSpec } from './socket-page.ts';
-import { IMPLEMENTATION, SocketServer } from './socket-servers.ts';
+import { IMPLEMENTATION, serverPayload, SocketServer } from './socket-servers.ts';
 import type { TappedMessage } from './wire-tap.ts';
 
 const browser = browserForFile();
@@ -77,12 +78,21 @@ describe.each<{
     await server?.stop();
   });
 
-  async function open() {
-    const page = await freshPage(browser());
-    await page.goto(server.pageUrl);
-    const socket = await PageSocket.open(page, server.url('/echo'));
+  async function open(page?: Page, path: '/echo' | '/subscribe' = '/echo') {
+    if (page === undefined) {
+      page = await freshPage(browser());
+      await page.goto(server.pageUrl);
+    }
+    const socket = await PageSocket.open(page, server.url(path));
     const count = server.tap.connections.length;
     return { socket, count, connection: await server.connection(count) };
+  }
+
+  async function closeAll(sockets: Array<{ socket: PageSocket; count: number }>): Promise<void> {
+    for (const { socket, count } of sockets) {
+      expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
+      expect((await server.closedConnection(count)).errors).toEqual([]);
+    }
   }
 
   it('agrees on the parameters the server asked for', async () => {
@@ -135,5 +145,46 @@ describe.each<{
     expect(down[0]!.wireLength).toBeLessThan(LARGE[0]!.size / 8);
     expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
     expect((await server.closedConnection(count)).errors).toEqual([]);
+  });
+
+  it('echoes on 12 sockets of one page at once, each message exactly, in order', async () => {
+    const page = await freshPage(browser());
+    await page.goto(server.pageUrl);
+    const sockets = [];
+    for (let i = 0; i < 12; i++) sockets.push(await open(page));
+    const specs = (n: number) => LOOP.slice(n, n + 30);
+    // All sockets send and receive at the same time: the server's (de)compressors interleave.
+    const sent = await Promise.all(sockets.map(({ socket }, n) => socket.sendAll(specs(n))));
+    for (const [n, { socket, connection }] of sockets.entries()) {
+      expect(await socket.received(specs(n).length), `socket #${n}`).toEqual(sent[n]);
+      expect(connection.received, `socket #${n}`).toEqual(sent[n]);
+    }
+    await closeAll(sockets);
+  });
+
+  it('delivers what the server publishes to every subscriber exactly, in order', async () => {
+    const page = await freshPage(browser());
+    await page.goto(server.pageUrl);
+    const subscribers = [];
+    for (let i = 0; i < 4; i++) subscribers.push(await open(page, '/subscribe'));
+    // Repeated payloads too: with context takeover each subscriber's compressor remembers them.
+    const published = [0, 1, 100, 1024, 5000, 5000, 40_000, 1024, 5000].map((size, i) => ({
+      payload: serverPayload(i % 3, size, i % 4 === 3),
+      binary: i % 2 === 1,
+    }));
+    for (const [i, { payload, binary }] of published.entries()) {
+      expect(await server.publish(payload, binary), `#${i} skipped`).toBe(0);
+    }
+    for (const { socket, count, connection } of subscribers) {
+      expect(await socket.received(published.length)).toEqual(connection.sent);
+      expect(connection.sent.map(({ length }) => length)).toEqual(
+        published.map(({ payload }) => payload.length),
+      );
+      const down = server.tap.connections[count - 1]!.toBrowser.messages();
+      expect(down.map((message) => message.compressed)).toEqual(
+        published.map(({ payload }) => variant.serverCompresses(payload.length)),
+      );
+    }
+    await closeAll(subscribers);
   });
 });
