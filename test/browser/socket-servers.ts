@@ -10,12 +10,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
 import { WebSocketServer as WsReferenceServer } from 'ws';
 import type { PerMessageDeflateOptions } from '../../src/websocket/deflate/options.ts';
 import { WebSocketServer, type WebSocket, type WebSocketServerOptions } from '../../src/websocket/index.ts';
 import { waitFor } from '../helpers.ts';
-import { digestOf, SOCKET_PAGE_HTML, type MessageDigest } from './socket-page.ts';
-import { WireTap } from './wire-tap.ts';
+import { digestOf, PageSocket, SOCKET_PAGE_HTML, type MessageDigest } from './socket-page.ts';
+import { WireTap, type TappedConnection } from './wire-tap.ts';
 
 export type Implementation = 'ours' | 'ws';
 
@@ -52,8 +53,18 @@ export interface ServerOptions {
   maxPayload?: number;
 }
 
+export type SocketPath = '/echo' | '/burst' | '/fragments' | '/server-closes' | '/subscribe';
+
+/** A WebSocket the page opened, as the page, the server and the wire tap saw it. */
+export interface OpenedSocket {
+  socket: PageSocket;
+  connection: ServerSideConnection;
+  wire: TappedConnection;
+}
+
 export interface ServerSideConnection {
-  path: string;
+  /** The request's path and query. */
+  url: string;
   /** The Sec-WebSocket-Extensions header of the browser's request, undefined without one. */
   offer: string | undefined;
   /** What the server-side socket's `extensions` says. */
@@ -193,6 +204,7 @@ export class SocketServer {
   readonly connections: ServerSideConnection[] = [];
   readonly #sockets = new Set<ServerSocket>();
   readonly #subscribers = new Map<ServerSocket, ServerSideConnection>();
+  #opened = 0;
 
   private constructor(
     private readonly http: Server,
@@ -232,20 +244,26 @@ export class SocketServer {
     return this.backend.publish(binary ? payload : payload.toString(), binary, subscribers);
   }
 
-  /** The URL of a WebSocket with the given behaviour, through the wire tap. */
-  url(path: '/echo' | '/burst' | '/fragments' | '/server-closes' | '/subscribe'): string {
-    return `ws://127.0.0.1:${this.tap.port}${path}`;
+  /**
+   * Opens a WebSocket with the given behaviour in `page`, through the wire tap, under a URL of its
+   * own (so the server's and the tap's records of it are found by URL, not by counting).
+   */
+  async open(page: Page, path: SocketPath): Promise<OpenedSocket> {
+    const target = `${path}?socket=${++this.#opened}`;
+    const socket = await PageSocket.open(page, `ws://127.0.0.1:${this.tap.port}${target}`);
+    await waitFor(() => this.connections.some((c) => c.url === target), 20_000, `the server's ${target}`);
+    const wire = this.tap.connections.find((c) => c.toServer.head.startsWith(`GET ${target} `));
+    if (wire === undefined) throw new Error(`the wire tap did not see ${target}`);
+    return { socket, connection: this.connections.find((c) => c.url === target)!, wire };
   }
 
-  /** The newest connection, once the server has it (and there are `count` in all). */
-  async connection(count: number): Promise<ServerSideConnection> {
-    await waitFor(() => this.connections.length >= count, 20_000, `server-side connection #${count}`);
-    return this.connections[count - 1]!;
-  }
-
-  async closedConnection(count: number): Promise<ServerSideConnection> {
-    const connection = await this.connection(count);
-    await waitFor(() => connection.close !== undefined, 20_000, `the server-side 'close' of #${count}`);
+  /** `connection` once the server has emitted its 'close'. */
+  async closed(connection: ServerSideConnection): Promise<ServerSideConnection> {
+    await waitFor(
+      () => connection.close !== undefined,
+      20_000,
+      `the server-side 'close' of ${connection.url}`,
+    );
     return connection;
   }
 
@@ -258,8 +276,9 @@ export class SocketServer {
 
   #serve(ws: ServerSocket, url: string, offer: string | string[] | undefined): void {
     this.#sockets.add(ws);
+    const path = url.split('?')[0];
     const connection: ServerSideConnection = {
-      path: url,
+      url,
       offer: Array.isArray(offer) ? offer.join(', ') : offer,
       extensions: ws.extensions,
       received: [],
@@ -276,7 +295,7 @@ export class SocketServer {
     });
     ws.on('message', (data, isBinary) => {
       connection.received.push(digestOf(data, isBinary));
-      if (url === '/echo') {
+      if (path === '/echo') {
         ws.send(data, { binary: isBinary });
         connection.sent.push(digestOf(data, isBinary));
       }
@@ -285,11 +304,11 @@ export class SocketServer {
       ws.send(binary ? payload : payload.toString(), { binary });
       connection.sent.push(digestOf(payload, binary));
     };
-    if (url === '/burst') {
+    if (path === '/burst') {
       BURST_MESSAGES.forEach(({ size, binary, random }, index) =>
         send(serverPayload(index, size, random), binary),
       );
-    } else if (url === '/fragments') {
+    } else if (path === '/fragments') {
       for (const { binary, fragments } of FRAGMENTED_MESSAGES) {
         const payloads = fragments.map(({ size, random }, i) => serverPayload(i, size, random));
         payloads.forEach((payload, i) => {
@@ -299,10 +318,10 @@ export class SocketServer {
         });
         connection.sent.push(digestOf(Buffer.concat(payloads), binary));
       }
-    } else if (url === '/subscribe') {
+    } else if (path === '/subscribe') {
       this.backend.subscribe(ws);
       this.#subscribers.set(ws, connection);
-    } else if (url === '/server-closes') {
+    } else if (path === '/server-closes') {
       send(serverPayload(0, SERVER_CLOSE_MESSAGE_SIZE, false), false);
       ws.close(SERVER_CLOSE.code, SERVER_CLOSE.reason);
     }

@@ -4,13 +4,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkNothingLeaksAfterEach } from '../helpers.ts';
 import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
-import { PageSocket, type MessageSpec } from './socket-page.ts';
+import type { MessageSpec } from './socket-page.ts';
 import {
   IMPLEMENTATION,
   SERVER_CLOSE,
   serverCloseCodeAfterError,
   SERVER_CLOSE_MESSAGE_SIZE,
   SocketServer,
+  type OpenedSocket,
+  type SocketPath,
 } from './socket-servers.ts';
 
 const browser = browserForFile();
@@ -39,28 +41,25 @@ describe.each([
     await limited?.stop();
   });
 
-  async function open(on: SocketServer, path: '/echo' | '/server-closes') {
+  async function open(on: SocketServer, path: SocketPath): Promise<OpenedSocket> {
     const page = await freshPage(browser());
     await page.goto(on.pageUrl);
-    const socket = await PageSocket.open(page, on.url(path));
-    const count = on.tap.connections.length;
-    return { socket, count, connection: await on.connection(count) };
+    return on.open(page, path);
   }
 
   it('the page sees the server’s close code and reason after its last message', async () => {
-    const { socket, count, connection } = await open(server, '/server-closes');
+    const { socket, connection, wire } = await open(server, '/server-closes');
     const received = await socket.received(1);
     expect(received).toEqual(connection.sent);
     expect(received[0]).toMatchObject({ binary: false, length: SERVER_CLOSE_MESSAGE_SIZE });
     expect(await socket.closed()).toEqual({ ...SERVER_CLOSE, wasClean: true });
     // Chromium answers with the same code (and no message after the server's close frame).
-    expect((await server.closedConnection(count)).close).toEqual({
+    expect((await server.closed(connection)).close).toEqual({
       code: SERVER_CLOSE.code,
       reason: expect.any(String),
     });
     expect(connection.errors).toEqual([]);
 
-    const wire = server.tap.connections[count - 1]!;
     expect(wire.toBrowser.messages().map((message) => message.compressed)).toEqual([compression]);
     // Control frames never carry RSV1, compressed traffic or not.
     expect(wire.toBrowser.controlFrames().map(({ opcode, rsv1 }) => ({ opcode, rsv1 }))).toEqual([
@@ -73,7 +72,7 @@ describe.each([
   });
 
   it('the server sees the page’s close code and reason after its messages', async () => {
-    const { socket, count, connection } = await open(server, '/echo');
+    const { socket, connection, wire } = await open(server, '/echo');
     const sent = await socket.sendAll([
       { binary: false, size: 2048, kind: 'compressible' },
       { binary: true, size: 64 * 1024, kind: 'random' },
@@ -81,11 +80,10 @@ describe.each([
     ]);
     const reason = 'page leaves: ✓';
     expect(await socket.close(4002, reason)).toEqual({ code: 4002, reason, wasClean: true });
-    const closed = await server.closedConnection(count);
+    const closed = await server.closed(connection);
     expect(closed.close).toEqual({ code: 4002, reason });
     expect(closed.received).toEqual(sent);
     expect(connection.errors).toEqual([]);
-    const wire = server.tap.connections[count - 1]!;
     expect(wire.toServer.messages().map((message) => message.compressed)).toEqual(
       sent.map(() => compression),
     );
@@ -108,18 +106,18 @@ describe.each([
       spec: { binary: true, size: MAX_PAYLOAD + 1, kind: 'compressible' },
     },
   ])('refuses a message over maxPayload with 1009: $what', async ({ spec }) => {
-    const { socket, count, connection } = await open(limited, '/echo');
+    const { socket, connection, wire } = await open(limited, '/echo');
     const small = await socket.sendAll([{ binary: false, size: 100, kind: 'compressible' }]);
     expect(await socket.received(1)).toEqual(small);
     await socket.sendAll([spec]);
     const close = await socket.closed();
     expect(close.code).toBe(1009);
-    const closed = await limited.closedConnection(count);
+    const closed = await limited.closed(connection);
     expect(closed.close?.code).toBe(serverCloseCodeAfterError(1009));
     expect(closed.received).toEqual(small);
     expect(connection.errors).toEqual([{ code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }]);
     if (compression) {
-      const refused = limited.tap.connections[count - 1]!.toServer.messages()[1];
+      const refused = wire.toServer.messages()[1];
       expect(refused?.compressed).toBe(true);
       if (spec.kind === 'compressible') expect(refused?.wireLength).toBeLessThan(MAX_PAYLOAD);
     }
@@ -127,7 +125,7 @@ describe.each([
 
   it('accepts messages of exactly maxPayload bytes (random ones a little smaller)', async () => {
     // Compressed, random bytes grow a little on the wire, where maxPayload applies too.
-    const { socket, count } = await open(limited, '/echo');
+    const { socket, connection } = await open(limited, '/echo');
     const sent = await socket.sendAll([
       { binary: false, size: MAX_PAYLOAD, kind: 'compressible' },
       { binary: true, size: MAX_PAYLOAD, kind: 'compressible' },
@@ -136,7 +134,7 @@ describe.each([
     ]);
     expect(await socket.received(sent.length)).toEqual(sent);
     expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
-    const closed = await limited.closedConnection(count);
+    const closed = await limited.closed(connection);
     expect(closed.received).toEqual(sent);
     expect(closed.errors).toEqual([]);
   });

@@ -7,8 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PerMessageDeflateOptions } from '../../src/websocket/deflate/options.ts';
 import { checkNothingLeaksAfterEach } from '../helpers.ts';
 import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
-import { PageSocket, type MessageSpec } from './socket-page.ts';
-import { IMPLEMENTATION, serverCompresses, serverPayload, SocketServer } from './socket-servers.ts';
+import type { MessageSpec } from './socket-page.ts';
+import {
+  IMPLEMENTATION,
+  serverCompresses,
+  serverPayload,
+  SocketServer,
+  type OpenedSocket,
+} from './socket-servers.ts';
 import type { TappedMessage } from './wire-tap.ts';
 
 const browser = browserForFile();
@@ -86,39 +92,34 @@ describe.each<{
     await server?.stop();
   });
 
-  async function open(page?: Page, path: '/echo' | '/subscribe' = '/echo') {
-    if (page === undefined) {
-      page = await freshPage(browser());
-      await page.goto(server.pageUrl);
-    }
-    const socket = await PageSocket.open(page, server.url(path));
-    const count = server.tap.connections.length;
-    return { socket, count, connection: await server.connection(count) };
+  async function newPage(): Promise<Page> {
+    const page = await freshPage(browser());
+    await page.goto(server.pageUrl);
+    return page;
   }
 
-  async function closeAll(sockets: Array<{ socket: PageSocket; count: number }>): Promise<void> {
-    for (const { socket, count } of sockets) {
+  async function closeAll(sockets: OpenedSocket[]): Promise<void> {
+    for (const { socket, connection } of sockets) {
       expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
-      expect((await server.closedConnection(count)).errors).toEqual([]);
+      expect((await server.closed(connection)).errors).toEqual([]);
     }
   }
 
   it('agrees on the parameters the server asked for', async () => {
-    const { socket, count, connection } = await open();
-    const answer = server.tap.connections[count - 1]!.toBrowser.header('sec-websocket-extensions');
+    const { socket, connection, wire } = await server.open(await newPage(), '/echo');
+    const answer = wire.toBrowser.header('sec-websocket-extensions');
     expect(parameters(answer)).toEqual(parameters(variant.answer));
     expect(socket.extensions).toBe(answer);
     expect(connection.extensions).toBe('permessage-deflate');
     expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
-    await server.closedConnection(count);
+    await server.closed(connection);
   });
 
   it('echoes many messages of every size sent at once, each exactly, in order', async () => {
-    const { socket, count, connection } = await open();
+    const { socket, connection, wire } = await server.open(await newPage(), '/echo');
     const sent = await socket.sendAll(LOOP);
     expect(await socket.received(LOOP.length)).toEqual(sent);
     expect(connection.received).toEqual(sent);
-    const wire = server.tap.connections[count - 1]!;
     const up = wire.toServer.messages();
     const down = wire.toBrowser.messages();
     expect(up.map((message) => message.compressed)).toEqual(LOOP.map(() => true));
@@ -140,26 +141,25 @@ describe.each<{
       });
     }
     expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
-    expect((await server.closedConnection(count)).errors).toEqual([]);
+    expect((await server.closed(connection)).errors).toEqual([]);
   });
 
   it('echoes 4 MiB messages, repetitive and random, exactly', async () => {
-    const { socket, count, connection } = await open();
+    const { socket, connection, wire } = await server.open(await newPage(), '/echo');
     const sent = await socket.sendAll(LARGE);
     expect(await socket.received(LARGE.length)).toEqual(sent);
     expect(connection.received).toEqual(sent);
-    const down = server.tap.connections[count - 1]!.toBrowser.messages();
+    const down = wire.toBrowser.messages();
     expect(down.map((message) => message.compressed)).toEqual([true, true]);
     expect(down[0]!.wireLength).toBeLessThan(LARGE[0]!.size / 8);
     expect(await socket.close(1000, '')).toEqual({ code: 1000, reason: '', wasClean: true });
-    expect((await server.closedConnection(count)).errors).toEqual([]);
+    expect((await server.closed(connection)).errors).toEqual([]);
   });
 
   it('echoes on 12 sockets of one page at once, each message exactly, in order', async () => {
-    const page = await freshPage(browser());
-    await page.goto(server.pageUrl);
-    const sockets = [];
-    for (let i = 0; i < 12; i++) sockets.push(await open(page));
+    const page = await newPage();
+    const sockets: OpenedSocket[] = [];
+    for (let i = 0; i < 12; i++) sockets.push(await server.open(page, '/echo'));
     const specs = (n: number) => LOOP.slice(n, n + 30);
     // All sockets send and receive at the same time: the server's (de)compressors interleave.
     const sent = await Promise.all(sockets.map(({ socket }, n) => socket.sendAll(specs(n))));
@@ -171,10 +171,9 @@ describe.each<{
   });
 
   it('delivers what the server publishes to every subscriber exactly, in order', async () => {
-    const page = await freshPage(browser());
-    await page.goto(server.pageUrl);
-    const subscribers = [];
-    for (let i = 0; i < 4; i++) subscribers.push(await open(page, '/subscribe'));
+    const page = await newPage();
+    const subscribers: OpenedSocket[] = [];
+    for (let i = 0; i < 4; i++) subscribers.push(await server.open(page, '/subscribe'));
     // Repeated payloads too: with context takeover each subscriber's compressor remembers them.
     const published = [0, 1, 100, 1024, 5000, 5000, 40_000, 1024, 5000].map((size, i) => ({
       payload: serverPayload(i % 3, size, i % 4 === 3),
@@ -183,12 +182,12 @@ describe.each<{
     for (const [i, { payload, binary }] of published.entries()) {
       expect(await server.publish(payload, binary), `#${i} skipped`).toBe(0);
     }
-    for (const { socket, count, connection } of subscribers) {
+    for (const { socket, connection, wire } of subscribers) {
       expect(await socket.received(published.length)).toEqual(connection.sent);
       expect(connection.sent.map(({ length }) => length)).toEqual(
         published.map(({ payload }) => payload.length),
       );
-      const down = server.tap.connections[count - 1]!.toBrowser.messages();
+      const down = wire.toBrowser.messages();
       expect(down.map((message) => message.compressed)).toEqual(
         published.map(({ payload }) => variant.serverCompresses(payload.length)),
       );

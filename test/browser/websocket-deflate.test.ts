@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkNothingLeaksAfterEach } from '../helpers.ts';
 import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
-import { PageSocket, type MessageSpec } from './socket-page.ts';
+import type { MessageSpec } from './socket-page.ts';
 import {
   BURST_MESSAGES,
   FRAGMENTED_MESSAGES,
@@ -13,8 +13,9 @@ import {
   serverCompresses,
   serverPayload,
   SocketServer,
+  type OpenedSocket,
+  type SocketPath,
 } from './socket-servers.ts';
-import type { TappedConnection } from './wire-tap.ts';
 
 const browser = browserForFile();
 checkNothingLeaksAfterEach();
@@ -39,17 +40,11 @@ async function openPage(server: SocketServer) {
   return page;
 }
 
-/** The tapped connection the browser opened as the `count`-th one. */
-function tapped(server: SocketServer, count: number): TappedConnection {
-  const connection = server.tap.connections[count - 1];
-  expect(connection, `tapped connection #${count}`).toBeDefined();
-  return connection!;
-}
-
 /** Closes the page's socket normally and waits for the server to see it. */
-async function closeNormally(server: SocketServer, socket: PageSocket, count: number): Promise<void> {
+async function closeNormally(server: SocketServer, { socket, connection }: OpenedSocket): Promise<void> {
   expect(await socket.close(1000, 'done')).toEqual({ code: 1000, reason: 'done', wasClean: true });
-  expect((await server.closedConnection(count)).close).toEqual({ code: 1000, reason: 'done' });
+  expect((await server.closed(connection)).close).toEqual({ code: 1000, reason: 'done' });
+  expect(connection.errors).toEqual([]);
 }
 
 describe.each([
@@ -57,7 +52,6 @@ describe.each([
   { compression: false, title: 'no compression' },
 ])('Chromium and our server, $title', { timeout: 180_000 }, ({ compression }) => {
   let server: SocketServer;
-  let opened = 0;
   beforeAll(async () => {
     server = await SocketServer.start(IMPLEMENTATION, { perMessageDeflate: compression });
   });
@@ -65,16 +59,13 @@ describe.each([
     await server?.stop();
   });
 
-  async function open(path: '/echo' | '/burst' | '/fragments') {
-    const page = await openPage(server);
-    const socket = await PageSocket.open(page, server.url(path));
-    opened++;
-    return { socket, count: opened, connection: await server.connection(opened) };
+  async function open(path: SocketPath): Promise<OpenedSocket> {
+    return server.open(await openPage(server), path);
   }
 
   it('both ends agree on what the handshake said', async () => {
-    const { socket, count, connection } = await open('/echo');
-    const wire = tapped(server, count);
+    const opened = await open('/echo');
+    const { socket, connection, wire } = opened;
     // Chromium always offers; the server answers according to its option.
     expect(connection.offer).toBe(CHROMIUM_OFFER);
     expect(wire.toServer.header('sec-websocket-extensions')).toBe(CHROMIUM_OFFER);
@@ -89,11 +80,12 @@ describe.each([
       expect(socket.extensions).toBe('');
       expect(connection.extensions).toBe('');
     }
-    await closeNormally(server, socket, count);
+    await closeNormally(server, opened);
   });
 
   it('echoes text and binary of every size and kind, each exactly, in order', async () => {
-    const { socket, count, connection } = await open('/echo');
+    const opened = await open('/echo');
+    const { socket, connection, wire } = opened;
     const sent = await socket.sendAll(EVERY_KIND);
     expect(sent.map(({ binary, length }) => ({ binary, length }))).toEqual(
       EVERY_KIND.map(({ binary, size }) => ({ binary, length: size })),
@@ -103,7 +95,6 @@ describe.each([
     expect(connection.received).toEqual(sent);
     expect(connection.sent).toEqual(sent);
 
-    const wire = tapped(server, count);
     const up = wire.toServer.messages();
     const down = wire.toBrowser.messages();
     expect(up).toHaveLength(EVERY_KIND.length);
@@ -126,11 +117,12 @@ describe.each([
       }
     });
     expect([...wire.toServer.frames, ...wire.toBrowser.frames].filter((f) => f.rsv2 || f.rsv3)).toEqual([]);
-    await closeNormally(server, socket, count);
+    await closeNormally(server, opened);
   });
 
   it('echoes 200 messages sent at once, in order, each exactly', async () => {
-    const { socket, count, connection } = await open('/echo');
+    const opened = await open('/echo');
+    const { socket, connection, wire } = opened;
     const sizes = [1500, 100, 3000, REPEATED_SIZE, 1024, 1023];
     const specs: MessageSpec[] = Array.from({ length: 200 }, (_, i) => {
       const size = sizes[i % sizes.length]!;
@@ -141,7 +133,6 @@ describe.each([
     expect(await socket.received(specs.length)).toEqual(sent);
     expect(connection.received).toEqual(sent);
 
-    const wire = tapped(server, count);
     const up = wire.toServer.messages();
     const down = wire.toBrowser.messages();
     expect(up.map((message) => message.compressed)).toEqual(specs.map(() => compression));
@@ -164,30 +155,31 @@ describe.each([
         else expect(messages[i]!.wireLength, what).toBeLessThan(REPEATED_SIZE / 10);
       }
     }
-    await closeNormally(server, socket, count);
+    await closeNormally(server, opened);
   });
 
   it('delivers what the server sends unasked, compressed from the threshold on, in order', async () => {
-    const { socket, count, connection } = await open('/burst');
+    const opened = await open('/burst');
+    const { socket, connection, wire } = opened;
     const received = await socket.received(BURST_MESSAGES.length);
     expect(connection.sent).toHaveLength(BURST_MESSAGES.length);
     expect(received).toEqual(connection.sent);
 
-    const down = tapped(server, count).toBrowser.messages();
+    const down = wire.toBrowser.messages();
     expect(down.map(({ opcode, compressed }) => ({ opcode, compressed }))).toEqual(
       BURST_MESSAGES.map(({ binary, size }) => ({
         opcode: binary ? 2 : 1,
         compressed: compression && serverCompresses(size),
       })),
     );
-    expect(tapped(server, count).toBrowser.controlFrames()).toEqual([]);
-    await closeNormally(server, socket, count);
+    expect(wire.toBrowser.controlFrames()).toEqual([]);
+    await closeNormally(server, opened);
   });
 
   it('delivers messages the server sends in fragments, compressed by their first fragment', async () => {
-    const { socket, count, connection } = await open('/fragments');
+    const opened = await open('/fragments');
+    const { socket, connection, wire } = opened;
     expect(await socket.received(FRAGMENTED_MESSAGES.length)).toEqual(connection.sent);
-    const wire = tapped(server, count);
     expect(wire.toBrowser.messages()).toEqual(
       FRAGMENTED_MESSAGES.map(({ binary, fragments }) => ({
         opcode: binary ? 2 : 1,
@@ -207,33 +199,27 @@ describe.each([
       FRAGMENTED_MESSAGES.map(() => ({ opcode: PONG, rsv1: false })),
     );
     expect(wire.toBrowser.frames[1]!.opcode).toBe(PING);
-    await closeNormally(server, socket, count);
+    await closeNormally(server, opened);
   });
 
   it('delivers what the server publishes to every subscribed socket, each exactly, in order', async () => {
     const page = await openPage(server);
-    const subscribers = [];
-    for (let i = 0; i < 3; i++) {
-      const socket = await PageSocket.open(page, server.url('/subscribe'));
-      opened++;
-      subscribers.push({ socket, count: opened, connection: await server.connection(opened) });
-    }
+    const subscribers: OpenedSocket[] = [];
+    for (let i = 0; i < 3; i++) subscribers.push(await server.open(page, '/subscribe'));
     const published = [100, 1023, 1024, 2048, 64 * 1024, 4 * MiB].flatMap((size) =>
       [false, true].flatMap((binary) => [false, true].map((random) => ({ size, binary, random }))),
     );
     for (const [i, { size, binary, random }] of published.entries()) {
       expect(await server.publish(serverPayload(i, size, random), binary), `#${i} skipped`).toBe(0);
     }
-    for (const { socket, count, connection } of subscribers) {
+    for (const { socket, connection, wire } of subscribers) {
       expect(connection.sent).toHaveLength(published.length);
       expect(await socket.received(published.length)).toEqual(connection.sent);
-      expect(
-        tapped(server, count)
-          .toBrowser.messages()
-          .map((message) => message.compressed),
-      ).toEqual(published.map(({ size }) => compression && serverCompresses(size)));
+      expect(wire.toBrowser.messages().map((message) => message.compressed)).toEqual(
+        published.map(({ size }) => compression && serverCompresses(size)),
+      );
     }
     expect(subscribers[1]!.connection.sent).toEqual(subscribers[0]!.connection.sent);
-    for (const { socket, count } of subscribers) await closeNormally(server, socket, count);
+    for (const subscriber of subscribers) await closeNormally(server, subscriber);
   });
 });
