@@ -17,12 +17,14 @@ export interface MessageDigest {
  * What a message sent by the page is: text or ArrayBuffer, of `size` bytes (UTF-8 for text), made of
  * a repeated phrase ('compressible'), random bytes, or pseudo-random bytes that depend only on the
  * size and type ('repeatable': incompressible on its own, almost free when sent again with context
- * takeover).
+ * takeover), or `randomPart` random bytes followed by the repeated phrase ('mixed': large on the
+ * wire, then far larger once inflated).
  */
 export interface MessageSpec {
   binary: boolean;
   size: number;
-  kind: 'compressible' | 'random' | 'repeatable';
+  kind: 'compressible' | 'random' | 'repeatable' | 'mixed';
+  randomPart?: number;
 }
 
 export interface PageClose {
@@ -89,7 +91,15 @@ function randomText(size) {
   return parts.join('');
 }
 
-function makeMessage({ binary, size, kind }) {
+function makeMessage({ binary, size, kind, randomPart }) {
+  if (kind === 'mixed') {
+    const head = makeMessage({ binary, size: randomPart, kind: 'random' }).bytes;
+    const tail = makeMessage({ binary, size: size - randomPart, kind: 'compressible' }).bytes;
+    const bytes = new Uint8Array(size);
+    bytes.set(head);
+    bytes.set(tail, head.length);
+    return { data: binary ? bytes.buffer : new TextDecoder().decode(bytes), bytes };
+  }
   if (binary) {
     const bytes =
       kind === 'random' ? randomBytes(size)

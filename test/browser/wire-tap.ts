@@ -38,8 +38,8 @@ export class FrameLog {
   #pending = Buffer.alloc(0);
   #payloadLeft = 0;
 
-  /** The data messages, complete ones only, in order. */
-  messages(): TappedMessage[] {
+  /** The data messages in order: complete ones, and with `unfinished` the last one's frames so far. */
+  messages({ unfinished = false } = {}): TappedMessage[] {
     const messages: TappedMessage[] = [];
     let current: TappedMessage | undefined;
     for (const frame of this.frames) {
@@ -62,6 +62,7 @@ export class FrameLog {
         current = undefined;
       }
     }
+    if (unfinished && current !== undefined) messages.push(current);
     return messages;
   }
 
