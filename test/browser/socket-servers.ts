@@ -82,11 +82,15 @@ export const SERVER_CLOSE_MESSAGE_SIZE = 64 * 1024;
 const BURST_SIZES = [1, 100, 1023, 1024, 2048, 65536];
 const PHRASE = 'a message the server made, compressed when agreed and at least threshold bytes. ';
 
-/** 192 messages: every size as text and binary, compressible and random, in a fixed order. */
+/**
+ * 192 messages: every size as text and binary, compressible and random, in a fixed order; every
+ * fifth sent with `compress: false`.
+ */
 export const BURST_MESSAGES = Array.from({ length: 192 }, (_, i) => ({
   size: BURST_SIZES[i % BURST_SIZES.length]!,
   binary: Math.floor(i / BURST_SIZES.length) % 2 === 1,
   random: Math.floor(i / (2 * BURST_SIZES.length)) % 2 === 1,
+  compress: i % 5 !== 4,
 }));
 
 /** A message the server makes: base64 text of random bytes, or a phrase repeated (numbered). */
@@ -129,7 +133,7 @@ export const FRAGMENTED_MESSAGES = [
 interface ServerSocket {
   extensions: string;
   bufferedAmount: number;
-  send(data: Buffer | string, options?: { binary?: boolean; fin?: boolean }): void;
+  send(data: Buffer | string, options?: { binary?: boolean; fin?: boolean; compress?: boolean }): void;
   ping(data: string): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
@@ -300,13 +304,13 @@ export class SocketServer {
         connection.sent.push(digestOf(data, isBinary));
       }
     });
-    const send = (payload: Buffer, binary: boolean): void => {
-      ws.send(binary ? payload : payload.toString(), { binary });
+    const send = (payload: Buffer, binary: boolean, compress = true): void => {
+      ws.send(binary ? payload : payload.toString(), { binary, compress });
       connection.sent.push(digestOf(payload, binary));
     };
     if (path === '/burst') {
-      BURST_MESSAGES.forEach(({ size, binary, random }, index) =>
-        send(serverPayload(index, size, random), binary),
+      BURST_MESSAGES.forEach(({ size, binary, random, compress }, index) =>
+        send(serverPayload(index, size, random), binary, compress),
       );
     } else if (path === '/fragments') {
       for (const { binary, fragments } of FRAGMENTED_MESSAGES) {

@@ -158,7 +158,7 @@ describe.each([
     await closeNormally(server, opened);
   });
 
-  it('delivers what the server sends unasked, compressed from the threshold on, in order', async () => {
+  it('delivers what the server sends unasked, compressed from the threshold on unless told not to, in order', async () => {
     const opened = await open('/burst');
     const { socket, connection, wire } = opened;
     const received = await socket.received(BURST_MESSAGES.length);
@@ -167,9 +167,9 @@ describe.each([
 
     const down = wire.toBrowser.messages();
     expect(down.map(({ opcode, compressed }) => ({ opcode, compressed }))).toEqual(
-      BURST_MESSAGES.map(({ binary, size }) => ({
+      BURST_MESSAGES.map(({ binary, size, compress }) => ({
         opcode: binary ? 2 : 1,
-        compressed: compression && serverCompresses(size),
+        compressed: compression && compress && serverCompresses(size),
       })),
     );
     expect(wire.toBrowser.controlFrames()).toEqual([]);
