@@ -76,7 +76,8 @@ export interface ServerSideConnection {
 }
 
 export const SERVER_CLOSE = { code: 4001, reason: 'server closes: ✓ done' } as const;
-export const SERVER_CLOSE_MESSAGE_SIZE = 64 * 1024;
+/** Large enough that the close frame is queued behind much compressed output. */
+export const SERVER_CLOSE_MESSAGE_SIZE = 4 * 1024 * 1024;
 
 /** Sizes around the default threshold (1024) and well above it. */
 const BURST_SIZES = [1, 100, 1023, 1024, 2048, 65536];

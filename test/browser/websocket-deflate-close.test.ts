@@ -72,6 +72,17 @@ describe.each([
     ]);
   });
 
+  it('the page closes while the server’s messages are still arriving: both see its code', async () => {
+    const { socket, connection } = await open(server, '/burst');
+    const reason = 'enough';
+    // The server answers the close frame after what it had queued; the page drops those messages.
+    expect(await socket.close(4003, reason)).toEqual({ code: 4003, reason, wasClean: true });
+    const closed = await server.closed(connection);
+    expect(closed.close).toEqual({ code: 4003, reason });
+    expect(closed.errors).toEqual([]);
+    expect(closed.sent.length).toBeGreaterThan(0);
+  });
+
   it('the server sees the page’s close code and reason after its messages', async () => {
     const { socket, connection, wire } = await open(server, '/echo');
     const sent = await socket.sendAll([
