@@ -81,7 +81,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // Calls the dispatcher; false when the connection was closed or paused by the callback.
   bool Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args);
   bool CheckUsable(Napi::Env env);
-  // bufferedAmount: the output plus what the cork holds.
+  // bufferedAmount: the output plus what the cork holds and the publishes waiting for the end of
+  // a fragmented message.
   size_t QueuedBytes() const;
   // Frames and queues one frame (masked for a client); `payload_owner` lets a server keep a large
   // payload by reference instead of copying it. RSV1 marks a compressed message's first frame.

@@ -90,6 +90,7 @@ class MessageInflater {
   DeflateResult Decompress(const uint8_t* data, size_t length, bool last, evbuffer* out,
                            std::string* error);
 
+  const DecompressSettings& settings() const { return settings_; }
   bool holds_context() const { return stream_ != nullptr; }
   uint64_t message_output() const { return message_output_; }
 

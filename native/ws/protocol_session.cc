@@ -86,7 +86,7 @@ bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
     // The parser refuses control frames over 125 bytes before any payload arrives.
     std::copy(data, data + length, control_ + control_length_);
     control_length_ += length;
-  } else if (message_compressed_) {
+  } else if (message_compressed_ && !inflater_->settings().no_context_takeover) {
     return Inflate(data, length, false);
   } else {
     message_.insert(message_.end(), data, data + length);
@@ -97,7 +97,16 @@ bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
 bool ProtocolSession::OnFrameEnd() {
   if (IsControlOpcode(frame_opcode_)) return DeliverControl();
   if (!frame_fin_) return true;
-  if (message_compressed_ && !Inflate(nullptr, 0, true)) return false;
+  if (message_compressed_) {
+    if (!inflater_->settings().no_context_takeover) {
+      if (!Inflate(nullptr, 0, true)) return false;
+    } else {
+      // message_ holds the whole compressed message: it is replaced by what it inflates to.
+      std::vector<uint8_t> compressed;
+      compressed.swap(message_);
+      if (!Inflate(compressed.data(), compressed.size(), true)) return false;
+    }
+  }
   return DeliverMessage();
 }
 

@@ -58,6 +58,10 @@ class ProtocolSession final : private FrameHandler {
 
   // permessage-deflate was agreed: a data message whose first frame has RSV1 is inflated with
   // these settings (maxPayload then bounds the inflated size too). Call before the first Feed.
+  // With context takeover a message is inflated as its pieces arrive (the connection keeps its
+  // context anyway), so a bad one fails early. Without, it is kept compressed until its last
+  // frame and inflated in one step: a zlib context is then held only inside that call, never
+  // between reads, so no number of connections in the middle of a message holds more than one.
   void EnableInflate(DecompressSettings settings, ZlibContextPool* pool);
   bool inflates() const { return inflater_ != nullptr; }
 
