@@ -3,6 +3,7 @@
 // 1009 — over it on the wire across frames, or (compressed) only once inflated, even in a later
 // frame than the first — while messages of exactly maxPayload pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PerMessageDeflateOptions } from '../../src/websocket/deflate/options.ts';
 import { checkNothingLeaksAfterEach } from '../helpers.ts';
 import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
 import type { MessageSpec } from './socket-page.ts';
@@ -24,18 +25,21 @@ const MiB = 1024 * 1024;
 const MAX_PAYLOAD = MiB;
 const CLOSE_FRAME = 0x8;
 
-describe.each([
-  { compression: true, title: 'permessage-deflate agreed' },
-  { compression: false, title: 'no compression' },
-])('closing between Chromium and our server, $title', { timeout: 120_000 }, ({ compression }) => {
+describe.each<{ title: string; perMessageDeflate: boolean | PerMessageDeflateOptions }>([
+  { title: 'permessage-deflate agreed', perMessageDeflate: true },
+  // Without context takeover the server inflates a message in one step once its last frame is in.
+  {
+    title: 'permessage-deflate without context takeover',
+    perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true },
+  },
+  { title: 'no compression', perMessageDeflate: false },
+])('closing between Chromium and our server, $title', { timeout: 120_000 }, ({ perMessageDeflate }) => {
+  const compression = perMessageDeflate !== false;
   let server: SocketServer;
   let limited: SocketServer;
   beforeAll(async () => {
-    server = await SocketServer.start(IMPLEMENTATION, { perMessageDeflate: compression });
-    limited = await SocketServer.start(IMPLEMENTATION, {
-      perMessageDeflate: compression,
-      maxPayload: MAX_PAYLOAD,
-    });
+    server = await SocketServer.start(IMPLEMENTATION, { perMessageDeflate });
+    limited = await SocketServer.start(IMPLEMENTATION, { perMessageDeflate, maxPayload: MAX_PAYLOAD });
   });
   afterAll(async () => {
     await server?.stop();
