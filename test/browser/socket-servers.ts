@@ -31,12 +31,13 @@ export const IMPLEMENTATION: Implementation = process.env.BUFFEREVENT_BROWSER_SE
 export const THRESHOLD = 1024;
 
 /**
- * Whether the server under test sends a message of `size` bytes compressed once compression was
- * agreed. Ours: from the threshold on. ws applies its threshold only without server context takeover
- * and otherwise compresses every message (its sender.js), which the reference run allows for.
+ * Whether the server under test, with context takeover and the default threshold, sends a message
+ * of `size` bytes compressed once compression was agreed. Ours: from the threshold on. ws applies
+ * its threshold only without context takeover and otherwise compresses every message (its
+ * sender.js), which the reference run allows for.
  */
-export function serverCompresses(size: number, { serverContextTakeover = true } = {}): boolean {
-  return size >= THRESHOLD || (IMPLEMENTATION === 'ws' && serverContextTakeover);
+export function serverCompresses(size: number): boolean {
+  return size >= THRESHOLD || IMPLEMENTATION === 'ws';
 }
 
 /**

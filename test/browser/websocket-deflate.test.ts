@@ -1,7 +1,8 @@
 // Chromium against our WebSocketServer, with permessage-deflate agreed and without: what each end
 // says was agreed, and text and binary messages both ways — tiny, around and above the compression
-// threshold, 4 MiB, repetitive and random — arriving complete and in order. A wire tap between the two
-// shows what really travelled compressed (RSV1) and how many bytes it took.
+// threshold, 4 MiB, repetitive and random, echoed, sent in bursts, in fragments and published —
+// arriving complete and in order. A wire tap between the two shows what really travelled compressed
+// (RSV1 on a message's first frame) and how many bytes it took.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkNothingLeaksAfterEach } from '../helpers.ts';
 import { browserForFile, freshPage, screenshotFailuresAndCloseContexts } from './browser-helpers.ts';
