@@ -255,12 +255,28 @@ export class SocketServer {
    * own (so the server's and the tap's records of it are found by URL, not by counting).
    */
   async open(page: Page, path: SocketPath): Promise<OpenedSocket> {
-    const target = `${path}?socket=${++this.#opened}`;
+    const target = this.uniqueTarget(path);
     const socket = await PageSocket.open(page, `ws://127.0.0.1:${this.tap.port}${target}`);
-    await waitFor(() => this.connections.some((c) => c.url === target), 20_000, `the server's ${target}`);
+    const connection = await this.connectionFor(target);
     const wire = this.tap.connections.find((c) => c.toServer.head.startsWith(`GET ${target} `));
     if (wire === undefined) throw new Error(`the wire tap did not see ${target}`);
-    return { socket, connection: this.connections.find((c) => c.url === target)!, wire };
+    return { socket, connection, wire };
+  }
+
+  /** `path` with a query no other connection has. */
+  uniqueTarget(path: SocketPath): string {
+    return `${path}?socket=${++this.#opened}`;
+  }
+
+  /** The server's record of the connection to `target` (path and query), once it is open. */
+  async connectionFor(target: string): Promise<ServerSideConnection> {
+    await waitFor(() => this.connections.some((c) => c.url === target), 20_000, `the server's ${target}`);
+    return this.connections.find((c) => c.url === target)!;
+  }
+
+  /** Where a WebSocket client other than the page connects (directly, not through the tap). */
+  get directUrl(): string {
+    return `ws://127.0.0.1:${this.backend.port}`;
   }
 
   /** `connection` once the server has emitted its 'close'. */
