@@ -235,10 +235,12 @@ interface NativeModule {
   socketpair(): [number, number];
   dupSocket(fd: number): number;
   /** Frames once and writes to every subscriber of the topic in the scope: [delivered, skipped]. */
-  wsPublish(scope: number, topic: string, data: Buffer, binary: boolean): [number, number];
+  wsPublish(scope: number, topic: string, data: Buffer, binary: boolean, compress: boolean): [number, number];
   wsTopicCount(): number;
   /** glibc malloc's bytes in use and held free (memory tests and bench/ws-memory.mjs). */
   mallocStats(): { inUse: number; free: number };
+  /** permessage-deflate's zlib contexts on this thread; parks those idle for `parkIdleMs` first. */
+  wsZlibContexts(parkIdleMs?: number): { held: number; idle: number; created: number; parked: number };
   /** The request head (latin1, without the blank line), or HEAD_INCOMPLETE / HEAD_TOO_LARGE. */
   wsReadRequestHead(bufferevent: NativeBufferevent, maxHeaderSize: number, drain: boolean): string | 0 | 1;
   /** base64(SHA-1(key + the RFC 6455 GUID)). */

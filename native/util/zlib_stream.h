@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace node_bufferevent {
 
@@ -66,6 +67,31 @@ class ZlibStream {
   // data_type there), rather than inside one. A message that ends in the middle of a block is
   // truncated.
   bool AtBlockBoundary() const { return (stream_.data_type & 128) != 0; }
+
+  // The window of uncompressed data the stream holds (deflate: the input, inflate: the output),
+  // its most recent bytes, at most the window's size: the history a context with takeover needs
+  // to go on after a reset (SetDictionary). Call only between flushed messages.
+  bool GetDictionary(std::vector<uint8_t>* window) {
+    uInt length = 0;
+    bool deflating = direction_ == Direction::kDeflate;
+    if ((deflating ? deflateGetDictionary(&stream_, nullptr, &length)
+                   : inflateGetDictionary(&stream_, nullptr, &length)) != Z_OK) {
+      return false;
+    }
+    window->resize(length);
+    if (length == 0) return true;
+    return (deflating ? deflateGetDictionary(&stream_, window->data(), &length)
+                      : inflateGetDictionary(&stream_, window->data(), &length)) == Z_OK;
+  }
+  // Gives a freshly reset raw stream a window as history (zlib allows it for raw deflate before
+  // the first input, and for raw inflate at any time).
+  bool SetDictionary(const uint8_t* window, size_t length) {
+    if (length == 0) return true;
+    uInt size = static_cast<uInt>(length);
+    return (direction_ == Direction::kDeflate
+                ? deflateSetDictionary(&stream_, window, size)
+                : inflateSetDictionary(&stream_, window, size)) == Z_OK;
+  }
 
   void Reset() {
     if (!initialised_) return;
