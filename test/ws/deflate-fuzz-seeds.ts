@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { constants, deflateRawSync } from 'node:zlib';
-import { frame, OP } from './frames.ts';
+import { frame, KEY, OP } from './frames.ts';
 
 // The target's maxPayload and maxFragments tables.
 const maxPayloads = [0, 1, 16, 125, 1000, 4096, 70_000, 1 << 20];
@@ -71,6 +71,8 @@ interface ControlRecord {
   rsv1?: boolean;
 }
 
+const isMessage = (record: MessageRecord | ControlRecord): record is MessageRecord =>
+  record.kind === 'text' || record.kind === 'binary';
 const damages = { flip: 4, cut: 5, 'rsv1 on continuation': 6, 'add or empty': 7 } as const;
 
 const recordBytes = (record: MessageRecord | ControlRecord) => {
@@ -79,7 +81,7 @@ const recordBytes = (record: MessageRecord | ControlRecord) => {
   let head: number;
   let damage = 0;
   let repeat = 0;
-  if (record.kind === 'text' || record.kind === 'binary') {
+  if (isMessage(record)) {
     head =
       (record.kind === 'binary' ? 1 : 0) |
       (record.compressed === false ? 0 : 4) |
@@ -102,7 +104,7 @@ const syncFlushed = (data: string | Buffer, level = 6) => {
   return out.subarray(0, out.length - 4); // the 00 00 ff ff tail is not sent (RFC 7692 §7.2.1)
 };
 const compressed = (opcode: number, payload: Buffer, mask: boolean, fin = true) =>
-  frame({ opcode, payload, rsv1: true, fin, mask: mask ? undefined : false });
+  frame({ opcode, payload, rsv1: true, fin, mask: mask ? KEY : false });
 
 const rawStreams = (mask: boolean) => {
   const hello = hex('f2 48 cd c9 c9 07 00'); // RFC 7692 §7.2.3.1
@@ -112,8 +114,8 @@ const rawStreams = (mask: boolean) => {
   const twoBlocks = hex('f2 48 05 00 00 00 ff ff ca c9 c9 07 00'); // §7.2.3.5
   const text = (payload: Buffer, fin = true) => compressed(OP.TEXT, payload, mask, fin);
   const more = (payload: Buffer, fin = true) =>
-    frame({ opcode: OP.CONTINUATION, payload, fin, mask: mask ? undefined : false });
-  const ping = frame({ opcode: OP.PING, payload: 'p', mask: mask ? undefined : false });
+    frame({ opcode: OP.CONTINUATION, payload, fin, mask: mask ? KEY : false });
+  const ping = frame({ opcode: OP.PING, payload: 'p', mask: mask ? KEY : false });
   const long = syncFlushed('permessage-deflate '.repeat(400));
   return [
     Buffer.concat([text(hello), text(helloAgain)]),
