@@ -55,7 +55,7 @@ struct SentItem {
 class DeflatePeer {
  public:
   // Plaintext bytes per input at most, so one input stays fast while zip bombs stay possible.
-  static constexpr size_t kPlaintextBudget = size_t{1} << 20;
+  static constexpr size_t kPlaintextBudget = size_t{1} << 17;
 
   explicit DeflatePeer(const PeerSettings& settings)
       : settings_(settings), random_(settings.seed | 1) {
@@ -226,8 +226,10 @@ class DeflatePeer {
     char key[4];
     for (int i = 0; i < 4; ++i) key[i] = static_cast<char>(key_bits >> (8 * i));
     bytes_.append(key, 4);
-    for (size_t i = 0; i < payload.size(); ++i)
-      bytes_ += static_cast<char>(payload[i] ^ key[i & 3]);
+    size_t start = bytes_.size();
+    bytes_ += payload;
+    char* masked = bytes_.data() + start;
+    for (size_t i = 0; i < payload.size(); ++i) masked[i] ^= key[i & 3];
   }
 
   PeerSettings settings_;
