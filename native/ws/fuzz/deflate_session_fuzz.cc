@@ -15,8 +15,9 @@
 // deflate_peer.h compresses and frames, and the events must match what was sent (deflate_oracle.h).
 // Both modes: the stream is fed whole, then in random chunks with random pauses (the two runs
 // share one context pool, so the second one gets contexts back reset), and both must report
-// exactly the same events; a delivered message is within maxPayload and, when text, UTF-8;
-// nothing follows the close frame or the error; an error's close code is the one its code implies.
+// exactly the same events and make one zlib context between them; a delivered message is within
+// maxPayload and, when text, UTF-8; nothing follows the close frame or the error; an error's close
+// code is the one its code implies.
 #include <event2/buffer.h>
 
 #include <algorithm>
@@ -292,6 +293,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t input_size) {
   chunk_settings.seed = 0x9E3779B9u ^ input[2] ^ static_cast<uint32_t>(body_size << 8);
   std::vector<Event> whole = Run(stream, settings);
   std::vector<Event> chunks = Run(stream, chunk_settings);
+  // A session holds one inflate context at most and gives it back when it ends (without context
+  // takeover, after every message): both runs together never need a second one.
+  if (pool != nullptr && pool->created_count() > 1) Die("more than one inflate context was made");
   for (const std::vector<Event>* events : {&whole, &chunks}) {
     ws::fuzz::CheckErrorCloseCode(*events, stream);
     if (message_mode) {
