@@ -5,7 +5,7 @@ import { EventBase } from '../../../src/index.ts';
 import { liveCounts, waitFor } from '../../helpers.ts';
 import { RawClient, WAIT_MS, type HandshakeOptions } from './raw-client.ts';
 
-const IMPLEMENTATION = process.env.CONFORMANCE_IMPL === 'ws' ? 'ws' : 'bufferevent';
+export const IMPLEMENTATION = process.env.CONFORMANCE_IMPL === 'ws' ? 'ws' : 'bufferevent';
 
 const { WebSocketServer } =
   IMPLEMENTATION === 'ws' ? await import('ws') : await import('../../../src/websocket/index.ts');
@@ -24,6 +24,8 @@ export interface EchoServerOptions {
   closeTimeout?: number;
   path?: string;
   handleProtocols?: (protocols: Set<string>, request: unknown) => string | false;
+  /** Off unless given (as both servers default); the compression cases pass `threshold: 0`. */
+  perMessageDeflate?: boolean | Record<string, unknown>;
 }
 
 /** What the tests need of a server-side WebSocket, common to ours and ws's. */

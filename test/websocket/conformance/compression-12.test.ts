@@ -1,0 +1,86 @@
+// Autobahn 12.x (permessage-deflate, the default offer): messages of 16 bytes to 128 KiB, text and
+// binary, sent compressed one after the other (each the next slice of a corpus, as Autobahn sends
+// slices of real files), whole or cut into frames; each echo must come back compressed (RSV1 on its
+// first frame only), with back-references inside the 32 KiB window, and inflate to exactly what was
+// sent. Both directions keep their context (nothing in the offer or answer resets it), so the
+// server's decompressor must follow the client's context from message to message, and the client's
+// its. Message counts are smaller than Autobahn's 1000 so the group stays fast on a busy machine.
+import { describe, expect, it } from 'vitest';
+import { expectCleanClose } from './assertions.ts';
+import { CorpusCursor } from './deflate-corpus.ts';
+import { useDeflateEchoServer } from './deflate-session.ts';
+import { OPCODE } from './raw-client.ts';
+
+/** What browsers and ws's client offer: compression, and "you may limit my window". */
+const DEFAULT_OFFER = 'permessage-deflate; client_max_window_bits';
+
+/** [message size, message count, fragment size (0: one frame)], after Autobahn's MSG_SIZES. */
+const MESSAGE_PLANS: Array<[number, number, number]> = [
+  [16, 100, 0],
+  [64, 100, 0],
+  [256, 80, 0],
+  [1024, 50, 0],
+  [4096, 30, 0],
+  [8192, 20, 0],
+  [16384, 12, 0],
+  [32768, 8, 0],
+  [65536, 5, 0],
+  [131072, 4, 0],
+  [8192, 20, 256],
+  [16384, 12, 256],
+  [65536, 5, 256],
+  [131072, 4, 1024],
+  [131072, 4, 4096],
+  [131072, 4, 32768],
+];
+
+const { openDeflate, errorCodes } = useDeflateEchoServer();
+
+const GROUPS = [
+  { kind: 'text' as const, opcode: OPCODE.TEXT, group: '12.1' },
+  { kind: 'binary' as const, opcode: OPCODE.BINARY, group: '12.2' },
+];
+
+for (const { kind, opcode, group } of GROUPS) {
+  describe(`${group}: ${kind} messages with the default offer and context takeover`, () => {
+    MESSAGE_PLANS.forEach(([size, count, fragmentSize], i) => {
+      const cut = fragmentSize === 0 ? 'one frame each' : `cut into frames of ${fragmentSize} bytes`;
+      it(`${group}.${i + 1}: ${count} messages of ${size} bytes, ${cut}`, async () => {
+        const connection = await openDeflate(DEFAULT_OFFER, {});
+        const cursor = new CorpusCursor(kind);
+        for (let n = 0; n < count; n++) {
+          const data = cursor.next(size);
+          await connection.send(opcode, data, fragmentSize);
+          await connection.expectEcho(opcode, data);
+        }
+        await expectCleanClose(connection.client);
+        expect(await errorCodes()).toEqual([]);
+      });
+    });
+  });
+}
+
+describe('12.x: messages written back to back, before any echo is read', () => {
+  it('echoes 60 text messages of mixed sizes sent in one write, in order, each compressed', async () => {
+    const connection = await openDeflate(DEFAULT_OFFER, {});
+    const cursor = new CorpusCursor('text');
+    const sizes = Array.from({ length: 60 }, (_, i) => [16, 300, 5000, 70000][i % 4]!);
+    const sent = sizes.map((size) => cursor.next(size));
+    const encoded: Buffer[] = [];
+    for (const data of sent)
+      encoded.push(await connection.encode(OPCODE.TEXT, data, data.length > 4096 ? 1000 : 0));
+    await connection.client.send(Buffer.concat(encoded));
+    for (const data of sent) await connection.expectEcho(OPCODE.TEXT, data);
+    await expectCleanClose(connection.client);
+    expect(await errorCodes()).toEqual([]);
+  });
+
+  it('echoes an empty message and a 1-byte message between larger ones', async () => {
+    const connection = await openDeflate(DEFAULT_OFFER, {});
+    const cursor = new CorpusCursor('binary');
+    const sent = [cursor.next(2000), Buffer.alloc(0), cursor.next(1), Buffer.alloc(0), cursor.next(2000)];
+    for (const data of sent) await connection.send(OPCODE.BINARY, data);
+    for (const data of sent) await connection.expectEcho(OPCODE.BINARY, data);
+    await expectCleanClose(connection.client);
+  });
+});
