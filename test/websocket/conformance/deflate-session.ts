@@ -30,8 +30,11 @@ export interface DeflateConnection {
   encode(opcode: number, data: Buffer, fragmentSize?: number): Promise<Buffer>;
   /** Encodes and sends one message. */
   send(opcode: number, data: Buffer, fragmentSize?: number): Promise<void>;
-  /** Reads the next message and checks it is `data` as `opcode`, compressed as agreed. */
-  expectEcho(opcode: number, data: Buffer): Promise<void>;
+  /**
+   * Reads the next message and checks it is `data` as `opcode`, compressed as agreed (or sent
+   * plain, when `compressed` is false); returns its payload's size on the wire.
+   */
+  expectEcho(opcode: number, data: Buffer, compressed?: boolean): Promise<number>;
   /** Frees the zlib streams (the socket is the caller's). */
   dispose(): void;
 }
@@ -105,15 +108,19 @@ export async function openDeflate(
     async send(opcode, data, fragmentSize = 0) {
       await client.send(await encode(opcode, data, fragmentSize));
     },
-    async expectEcho(opcode, data) {
+    async expectEcho(opcode, data, compressed = true) {
       if (agreement === null || decompressor === undefined) throw new Error('compression was not agreed');
       const message = await client.readMessage();
       const frames = client.frames.slice(-message.frames);
       expect(
         frames.map((frame) => [frame.masked, frame.rsv1, frame.rsv2, frame.rsv3]),
-        'masked, RSV1, RSV2, RSV3 of each frame (RSV1 on the first frame only)',
-      ).toEqual(frames.map((_, i) => [false, i === 0, false, false]));
+        `masked, RSV1, RSV2, RSV3 of each frame (${compressed ? 'RSV1 on the first frame only' : 'sent plain'})`,
+      ).toEqual(frames.map((_, i) => [false, compressed && i === 0, false, false]));
       expect(message.opcode, 'opcode').toBe(opcode);
+      if (!compressed) {
+        expect(message.data.equals(data), 'the plain message equals what was sent').toBe(true);
+        return message.data.length;
+      }
       const reach = referenceReach(Buffer.concat([message.data, FLUSH_TAIL]));
       expect(reach.maxDistance, 'longest back-reference').toBeLessThanOrEqual(
         2 ** agreement.serverMaxWindowBits,
@@ -124,6 +131,7 @@ export async function openDeflate(
       const inflated = await decompressor.decompress(message.data);
       expect(inflated.length, 'inflated length').toBe(data.length);
       expect(inflated.equals(data), 'inflated bytes equal what was sent').toBe(true);
+      return message.data.length;
     },
     dispose() {
       compressor?.close();
