@@ -106,12 +106,34 @@ const DEFAULT_SERVER_CASES: OfferCase[] = [
     answer: {},
   },
   {
+    name: 'a quoted window value (a quoted-string is allowed, RFC 7692 §5.1)',
+    offer: 'permessage-deflate; server_max_window_bits="10"',
+    answer: { server_max_window_bits: '10' },
+  },
+  {
+    name: 'a window value with a leading zero (declined: §7.1.2.1 allows none)',
+    offer: 'permessage-deflate; server_max_window_bits=09, permessage-deflate',
+    answer: {},
+    ws: 400,
+  },
+  {
     name: 'two offers on two header lines, the first declined',
     offer: ['permessage-deflate; server_max_window_bits=8', 'permessage-deflate; server_max_window_bits=12'],
     answer: { server_max_window_bits: '12' },
     ws: { server_max_window_bits: '8' },
   },
 ];
+
+/** Offers RFC 7692 §7.1 does not allow: declined, the connection goes on uncompressed. */
+const INVALID_OFFER_CASES: OfferCase[] = [
+  ['server_max_window_bits=16', 'permessage-deflate; server_max_window_bits=16'],
+  ['client_max_window_bits=7', 'permessage-deflate; client_max_window_bits=7'],
+  ['server_max_window_bits without a value', 'permessage-deflate; server_max_window_bits'],
+  ['a value on server_no_context_takeover', 'permessage-deflate; server_no_context_takeover=1'],
+  ['an unknown parameter', 'permessage-deflate; client_max_window_bits; x_future_parameter'],
+  ['a parameter named twice', 'permessage-deflate; server_no_context_takeover; server_no_context_takeover'],
+  ['a header that breaks the grammar', 'permessage-deflate; =15'],
+].map(([what, offer]) => ({ name: `declines an offer with ${what}`, offer: offer!, answer: null, ws: 400 }));
 
 /** A server that resets both contexts and limits both windows. */
 const STRICT_SERVER = {
@@ -199,6 +221,10 @@ function runOfferCases(cases: OfferCase[], deflate: Record<string, unknown>): vo
 
 describe('13.x offers to a server with the default settings', () => {
   runOfferCases(DEFAULT_SERVER_CASES, {});
+});
+
+describe('13.x offers a server must decline', () => {
+  runOfferCases(INVALID_OFFER_CASES, {});
 });
 
 describe('13.x offers to a server that resets both contexts and limits both windows (10 and 11 bits)', () => {
