@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { expectCleanClose } from './assertions.ts';
 import { CorpusCursor } from './deflate-corpus.ts';
 import { useDeflateEchoServer } from './deflate-session.ts';
-import { IMPLEMENTATION } from './echo-server.ts';
 import { OPCODE } from './raw-client.ts';
 
 /** What browsers and ws's client offer: compression, and "you may limit my window". */
@@ -98,30 +97,4 @@ describe('12.x: the server keeps its context when it may', () => {
     expect(sizes[1], `echo sizes ${sizes.join(', ')}`).toBeLessThan(sizes[0]! / 4);
     await expectCleanClose(connection.client);
   });
-});
-
-// ws applies its threshold only to a sender without context takeover (with it, ws compresses every
-// message); this server applies it to every message, as its documentation says.
-describe('12.x with the default threshold (1024 bytes): smaller echoes are sent plain', () => {
-  const threshold = useDeflateEchoServer({ threshold: 1024 });
-
-  for (const { offer, plainBelowThreshold } of [
-    { offer: 'permessage-deflate; server_no_context_takeover', plainBelowThreshold: true },
-    { offer: DEFAULT_OFFER, plainBelowThreshold: IMPLEMENTATION !== 'ws' },
-  ]) {
-    it(`sends 1023 bytes ${plainBelowThreshold ? 'plain' : 'compressed'} and 1024 bytes compressed (offer "${offer}")`, async () => {
-      const connection = await threshold.openDeflate(
-        offer,
-        offer === DEFAULT_OFFER ? {} : { server_no_context_takeover: true },
-      );
-      const cursor = new CorpusCursor('binary');
-      const sent = [cursor.next(1023), cursor.next(1024), cursor.next(10), cursor.next(50_000)];
-      for (const data of sent) await connection.send(OPCODE.BINARY, data);
-      for (const data of sent) {
-        await connection.expectEcho(OPCODE.BINARY, data, data.length >= 1024 || !plainBelowThreshold);
-      }
-      await expectCleanClose(connection.client);
-      expect(await threshold.errorCodes()).toEqual([]);
-    });
-  }
 });
