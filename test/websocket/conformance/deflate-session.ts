@@ -26,6 +26,8 @@ export interface DeflateConnection {
   /** The permessage-deflate element of the answer, null when compression was declined. */
   answer: ExtensionElement | null;
   agreement: Agreement | null;
+  /** `data` compressed as agreed (the compressor's context moves on): a message's payload. */
+  compress(data: Buffer): Promise<Buffer>;
   /** The frames of `data` compressed as agreed, cut into frames of `fragmentSize` (0: one frame). */
   encode(opcode: number, data: Buffer, fragmentSize?: number): Promise<Buffer>;
   /** Encodes and sends one message. */
@@ -95,15 +97,18 @@ export async function openDeflate(
   const agreement = answer === null ? null : agreementOf(answer);
   const { compressor, decompressor } =
     agreement === null ? { compressor: undefined, decompressor: undefined } : codecs(agreement, clientResets);
-  const encode = async (opcode: number, data: Buffer, fragmentSize = 0) => {
+  const compress = (data: Buffer) => {
     if (compressor === undefined) throw new Error('compression was not agreed');
-    return compressedMessage(opcode, await compressor.compress(data), fragmentSize);
+    return compressor.compress(data);
   };
+  const encode = async (opcode: number, data: Buffer, fragmentSize = 0) =>
+    compressedMessage(opcode, await compress(data), fragmentSize);
   return {
     client,
     response,
     answer,
     agreement,
+    compress,
     encode,
     async send(opcode, data, fragmentSize = 0) {
       await client.send(await encode(opcode, data, fragmentSize));
