@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { expectCleanClose } from './assertions.ts';
 import { CorpusCursor } from './deflate-corpus.ts';
 import { useDeflateEchoServer } from './deflate-session.ts';
-import { OPCODE } from './raw-client.ts';
+import { bytewiseEdges, frames, OPCODE } from './raw-client.ts';
 
 /** What browsers and ws's client offer: compression, and "you may limit my window". */
 const DEFAULT_OFFER = 'permessage-deflate; client_max_window_bits';
@@ -95,6 +95,62 @@ describe('12.x: the server keeps its context when it may', () => {
       sizes.push(await connection.expectEcho(OPCODE.TEXT, data));
     }
     expect(sizes[1], `echo sizes ${sizes.join(', ')}`).toBeLessThan(sizes[0]! / 4);
+    await expectCleanClose(connection.client);
+  });
+});
+
+describe('12.x edges: sizes, writes and fragment shapes Autobahn does not send', () => {
+  it('echoes a 1 MiB text message and a 1 MiB binary message (64-bit lengths both ways)', async () => {
+    const connection = await openDeflate(DEFAULT_OFFER, {});
+    for (const [kind, opcode] of [
+      ['text', OPCODE.TEXT],
+      ['binary', OPCODE.BINARY],
+    ] as const) {
+      const cursor = new CorpusCursor(kind);
+      const data = Buffer.concat(Array.from({ length: 4 }, () => cursor.next(256 * 1024)));
+      await connection.send(opcode, data, 300_000);
+      await connection.expectEcho(opcode, data);
+    }
+    await expectCleanClose(connection.client);
+  });
+
+  it('echoes messages inflating to sizes around powers of two', async () => {
+    const connection = await openDeflate(DEFAULT_OFFER, {});
+    const cursor = new CorpusCursor('binary');
+    for (const size of [16383, 16384, 16385, 65535, 65536, 65537, 262143, 262144, 262145]) {
+      const data = cursor.next(size);
+      await connection.send(OPCODE.BINARY, data);
+      await connection.expectEcho(OPCODE.BINARY, data);
+    }
+    await expectCleanClose(connection.client);
+  });
+
+  it('inflates compressed messages written one byte per write at their edges, keeping the context', async () => {
+    const connection = await openDeflate(DEFAULT_OFFER, {});
+    const cursor = new CorpusCursor('text');
+    for (const size of [3000, 3000, 20_000]) {
+      const data = cursor.next(size);
+      const bytes = await connection.encode(OPCODE.TEXT, data, 1500);
+      await connection.client.send(bytes, bytewiseEdges(bytes.length, 40, 97));
+      await connection.expectEcho(OPCODE.TEXT, data);
+    }
+    await expectCleanClose(connection.client);
+  });
+
+  it('inflates a compressed message whose first and last frames are empty', async () => {
+    const connection = await openDeflate(DEFAULT_OFFER, {});
+    const data = new CorpusCursor('text').next(4000);
+    const payload = await connection.compress(data);
+    await connection.client.send(
+      Buffer.concat([
+        frames.text('', { fin: false, rsv1: true }),
+        frames.continuation(payload.subarray(0, 100), { fin: false }),
+        frames.continuation('', { fin: false }),
+        frames.continuation(payload.subarray(100), { fin: false }),
+        frames.continuation(''),
+      ]),
+    );
+    await connection.expectEcho(OPCODE.TEXT, data);
     await expectCleanClose(connection.client);
   });
 });
