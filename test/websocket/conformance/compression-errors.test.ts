@@ -99,6 +99,14 @@ describe('data that does not inflate', () => {
     expect(await errorCodes()).toEqual([INVALID_DATA_CODE]);
   });
 
+  it('fails a text message cut short inside a DEFLATE block with 1007', async () => {
+    const { client } = await openDeflate(OFFER, {});
+    const whole = deflated(asciiText(3000));
+    await client.send(frames.text(whole.subarray(0, whole.length >> 1), { rsv1: true }));
+    await expectClose(client, 1007);
+    expect(await errorCodes()).toEqual([INVALID_DATA_CODE]);
+  });
+
   it('fails after echoing the valid message before it, answering nothing after it', async () => {
     const connection = await openDeflate(OFFER, {});
     const valid = Buffer.from('valid');
