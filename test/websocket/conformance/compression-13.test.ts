@@ -169,6 +169,38 @@ const STRICT_SERVER_CASES: OfferCase[] = [
   },
 ];
 
+/** A server that refuses to reset its context or limit its window, and never limits the client's. */
+const REFUSING_SERVER = {
+  serverNoContextTakeover: false,
+  serverMaxWindowBits: false,
+  clientMaxWindowBits: false,
+};
+
+const REFUSING_SERVER_CASES: OfferCase[] = [
+  {
+    name: 'server_no_context_takeover asked: declined',
+    offer: 'permessage-deflate; server_no_context_takeover',
+    answer: null,
+    ws: 400,
+  },
+  {
+    name: 'server_max_window_bits asked: declined',
+    offer: 'permessage-deflate; server_max_window_bits=10',
+    answer: null,
+    ws: 400,
+  },
+  {
+    name: 'the first offer declined, the second accepted without naming the client window',
+    offer: 'permessage-deflate; server_no_context_takeover, permessage-deflate; client_max_window_bits=10',
+    answer: {},
+  },
+  {
+    name: 'the default offer: accepted as is',
+    offer: 'permessage-deflate; client_max_window_bits',
+    answer: {},
+  },
+];
+
 /** [message size, count, fragment size]: a few of 12.x's plans, text as Autobahn's 13.x sends. */
 const PLANS: Array<[number, number, number]> = [
   [64, 40, 0],
@@ -229,4 +261,8 @@ describe('13.x offers a server must decline', () => {
 
 describe('13.x offers to a server that resets both contexts and limits both windows (10 and 11 bits)', () => {
   runOfferCases(STRICT_SERVER_CASES, STRICT_SERVER);
+});
+
+describe('13.x offers to a server that refuses to reset or limit its side', () => {
+  runOfferCases(REFUSING_SERVER_CASES, REFUSING_SERVER);
 });

@@ -46,17 +46,17 @@ export interface Agreement {
 }
 
 /**
- * The agreement an answer states. `offeredClientBits`: the client_max_window_bits value of the
- * accepted offer, which bounds the client even when the answer does not repeat it.
+ * The agreement an answer states. A window the answer does not name is the full 15 bits: for the
+ * client too, whatever value its offer hinted (RFC 7692 §7.1.2.2).
  */
-export function agreementOf(answer: ExtensionElement, offeredClientBits = 15): Agreement {
+export function agreementOf(answer: ExtensionElement): Agreement {
   const bits = (value: string | true | undefined, otherwise: number) =>
     value === undefined || value === true ? otherwise : Number(value);
   return {
     serverNoContextTakeover: answer.params.server_no_context_takeover === true,
     clientNoContextTakeover: answer.params.client_no_context_takeover === true,
     serverMaxWindowBits: bits(answer.params.server_max_window_bits, 15),
-    clientMaxWindowBits: bits(answer.params.client_max_window_bits, offeredClientBits),
+    clientMaxWindowBits: bits(answer.params.client_max_window_bits, 15),
   };
 }
 
