@@ -5,6 +5,7 @@
 // sent. Both directions keep their context (nothing in the offer or answer resets it), so the
 // server's decompressor must follow the client's context from message to message, and the client's
 // its. Message counts are smaller than Autobahn's 1000 so the group stays fast on a busy machine.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { expectCleanClose } from './assertions.ts';
 import { CorpusCursor } from './deflate-corpus.ts';
@@ -121,6 +122,17 @@ describe('12.x edges: sizes, writes and fragment shapes Autobahn does not send',
       const data = cursor.next(size);
       await connection.send(OPCODE.BINARY, data);
       await connection.expectEcho(OPCODE.BINARY, data);
+    }
+    await expectCleanClose(connection.client);
+  });
+
+  it('echoes incompressible data (the compressed form is larger than the message)', async () => {
+    const connection = await openDeflate(DEFAULT_OFFER, {});
+    for (const size of [1, 100, 70_000]) {
+      const data = randomBytes(size);
+      await connection.send(OPCODE.BINARY, data);
+      const wireSize = await connection.expectEcho(OPCODE.BINARY, data);
+      expect(wireSize).toBeGreaterThanOrEqual(size);
     }
     await expectCleanClose(connection.client);
   });

@@ -201,6 +201,21 @@ const REFUSING_SERVER_CASES: OfferCase[] = [
   },
 ];
 
+/** A server on the smallest windows: its own 9 bits, the client's 8 (the client then makes only runs). */
+const SMALL_WINDOW_SERVER = { serverMaxWindowBits: 9, clientMaxWindowBits: 8 };
+const SMALL_WINDOW_CASES: OfferCase[] = [
+  {
+    name: 'the default offer: both windows named',
+    offer: 'permessage-deflate; client_max_window_bits',
+    answer: { server_max_window_bits: '9', client_max_window_bits: '8' },
+  },
+  {
+    name: 'larger windows offered: the smaller ones named',
+    offer: 'permessage-deflate; server_max_window_bits=12; client_max_window_bits=12',
+    answer: { server_max_window_bits: '9', client_max_window_bits: '8' },
+  },
+];
+
 /** [message size, count, fragment size]: a few of 12.x's plans, text as Autobahn's 13.x sends. */
 const PLANS: Array<[number, number, number]> = [
   [64, 40, 0],
@@ -265,4 +280,8 @@ describe('13.x offers to a server that resets both contexts and limits both wind
 
 describe('13.x offers to a server that refuses to reset or limit its side', () => {
   runOfferCases(REFUSING_SERVER_CASES, REFUSING_SERVER);
+});
+
+describe('13.x offers to a server on the smallest windows (9 bits its own, 8 the client)', () => {
+  runOfferCases(SMALL_WINDOW_CASES, SMALL_WINDOW_SERVER);
 });
