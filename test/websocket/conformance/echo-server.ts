@@ -5,10 +5,12 @@ import { EventBase } from '../../../src/index.ts';
 import { liveCounts, waitFor } from '../../helpers.ts';
 import { RawClient, WAIT_MS, type HandshakeOptions } from './raw-client.ts';
 
-const IMPLEMENTATION = process.env.CONFORMANCE_IMPL === 'ws' ? 'ws' : 'bufferevent';
+export const IMPLEMENTATION = process.env.CONFORMANCE_IMPL === 'ws' ? 'ws' : 'bufferevent';
 
 const { WebSocketServer } =
   IMPLEMENTATION === 'ws' ? await import('ws') : await import('../../../src/websocket/index.ts');
+
+const BROADCAST_TOPIC = 'everyone';
 
 /** The binding's live objects, with the native WebSocket connections the helpers do not count. */
 function liveObjects(): ReturnType<typeof liveCounts> & { webSockets: number } {
@@ -24,6 +26,13 @@ export interface EchoServerOptions {
   closeTimeout?: number;
   path?: string;
   handleProtocols?: (protocols: Set<string>, request: unknown) => string | false;
+  /** Off unless given (as both servers default); the compression cases pass `threshold: 0`. */
+  perMessageDeflate?: boolean | Record<string, unknown>;
+  /**
+   * Not a server option: every message goes to every open connection instead of back to its
+   * sender, by `wss.publish` to a topic all subscribe to (ws, which has no pub/sub: a send each).
+   */
+  broadcast?: boolean;
 }
 
 /** What the tests need of a server-side WebSocket, common to ours and ws's. */
@@ -33,6 +42,7 @@ interface ServerSideSocket {
   on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
   send(data: Buffer, options: { binary: boolean }): unknown;
   terminate(): void;
+  subscribe?(topic: string): boolean;
 }
 
 interface ServerUnderTest {
@@ -42,6 +52,7 @@ interface ServerUnderTest {
   address(): unknown;
   close(callback?: (error?: Error) => void): void;
   clients: Set<ServerSideSocket>;
+  publish?(topic: string, data: Buffer, options: { binary: boolean }): unknown;
 }
 
 export interface EchoServer {
@@ -58,11 +69,16 @@ export interface EchoServer {
 }
 
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const { broadcast = false, ...serverOptions } = options;
   const wss = new WebSocketServer({
     port: 0,
     host: '127.0.0.1',
-    ...options,
+    ...serverOptions,
   } as never) as unknown as ServerUnderTest;
+  const toAll = (data: Buffer, isBinary: boolean) => {
+    if (wss.publish) wss.publish(BROADCAST_TOPIC, data, { binary: isBinary });
+    else for (const client of wss.clients) client.send(data, { binary: isBinary });
+  };
   const server: EchoServer = {
     port: 0,
     errors: [],
@@ -80,7 +96,12 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     server.connections++;
     ws.on('error', (error) => server.errors.push(error));
     ws.on('close', (code, reason) => server.closes.push({ code, reason: reason.toString() }));
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    if (broadcast) {
+      ws.subscribe?.(BROADCAST_TOPIC);
+      ws.on('message', toAll);
+    } else {
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    }
   });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
