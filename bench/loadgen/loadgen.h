@@ -25,6 +25,10 @@ struct loadgen_options {
   int text_only;     /* ws-chat: every message is text (a relay that keeps no bytes, e.g. JSON) */
   double rate;       /* ws-chat: 0 (each sender keeps `depth` in flight), or messages per second
                         sent by all senders together on a fixed schedule (open loop) */
+  int json_payload;  /* ws-echo, ws-idle: every message is text, JSON-like (PATTERN_JSON) */
+  int deflate;       /* ws-echo, ws-idle: offer permessage-deflate, and require it */
+  int deflate_no_context_takeover; /* ... asking for no context takeover both ways */
+  int deflate_level;               /* zlib level of what this client compresses */
 };
 
 /* Reset by main.c when the measured window starts. */
@@ -37,6 +41,14 @@ struct loadgen_measured {
    * count the broadcasts that reached every client and each delivery's latency. */
   uint64_t broadcasts;
   struct latency_histogram delivery_latency;
+  /* --deflate only: data messages received compressed (RSV1) and not, the
+   * compressed payload bytes of the former, and what this client sent as
+   * plain and as compressed payload bytes. */
+  uint64_t compressed_messages;
+  uint64_t uncompressed_messages;
+  uint64_t compressed_bytes_in;
+  uint64_t plain_bytes_out;
+  uint64_t compressed_bytes_out;
 };
 
 /* Never reset: an error in the warm-up still counts. */

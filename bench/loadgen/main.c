@@ -37,6 +37,10 @@ static struct loadgen_options options = {
     .second_port = 0,
     .text_only = 0,
     .rate = 0,
+    .json_payload = 0,
+    .deflate = 0,
+    .deflate_no_context_takeover = 0,
+    .deflate_level = 1, /* the client's cost is not what is measured: keep it low */
 };
 
 static struct loadgen_state state;
@@ -201,6 +205,15 @@ static void report(void) {
   else
     printf("null");
   printf("}");
+  if (options.deflate) {
+    const struct loadgen_measured* m = &state.measured;
+    printf(
+        ",\"deflate\":{\"compressed_messages\":%llu,\"uncompressed_messages\":%llu,"
+        "\"compressed_bytes_in\":%llu,\"plain_bytes_out\":%llu,\"compressed_bytes_out\":%llu}",
+        (unsigned long long)m->compressed_messages, (unsigned long long)m->uncompressed_messages,
+        (unsigned long long)m->compressed_bytes_in, (unsigned long long)m->plain_bytes_out,
+        (unsigned long long)m->compressed_bytes_out);
+  }
   if (workload->report_json) workload->report_json(&state, stdout);
   printf("}\n");
   fflush(stdout);
@@ -226,7 +239,8 @@ static void usage(FILE* out) {
           "usage: loadgen --port N [--mode tcp-echo|ws-echo|ws-chat|ws-idle] [--host 127.0.0.1]\n"
           "               [--connections 100] [--depth 4] [--chunk-size 4096] [--duration 5]\n"
           "               [--warmup 1] [--path /echo|/chat] [--senders 4] [--second-port N]\n"
-          "               [--text-only] [--rate N]\n"
+          "               [--text-only] [--rate N] [--payload pattern|json] [--deflate]\n"
+          "               [--deflate-no-context-takeover] [--deflate-level 1]\n"
           "  --depth       chunks (messages) kept in flight per connection (ws-chat: per sender,\n"
           "                at most, with --rate; ws-idle: handshakes under way at once)\n"
           "  --chunk-size  bytes per chunk (WebSocket message payload)\n"
@@ -237,6 +251,15 @@ static void usage(FILE* out) {
           "  --text-only   ws-chat: text messages only (default: binary and text in turn)\n"
           "  --rate        ws-chat: messages per second from all senders together, on a fixed\n"
           "                schedule; latency counts from each message's scheduled time\n"
+          "  --payload     ws-echo, ws-idle: json sends JSON-like text messages only (default:\n"
+          "                pattern, binary and text in turn, bytes that do not compress)\n"
+          "  --deflate     ws-echo, ws-idle: offer permessage-deflate (client_max_window_bits)\n"
+          "                and fail unless the server agrees; compress every message sent\n"
+          "                (zlib --deflate-level, default 1), inflate and verify every one\n"
+          "                received; ws-idle then sends one message per connection and waits\n"
+          "                for its echo before holding the connection idle\n"
+          "  --deflate-no-context-takeover  --deflate, also offering server_ and\n"
+          "                client_no_context_takeover\n"
           "  ws-idle       opens --connections WebSocket connections (--depth handshakes at\n"
           "                once), reports handshakes/s, then holds them idle for --duration\n"
           "                (the measured window) and closes them; --warmup is not used\n");
@@ -289,6 +312,10 @@ static void parse_options(int argc, char** argv) {
       {"text-only", no_argument, NULL, 'T'},
       {"second-port", required_argument, NULL, 'Q'},
       {"rate", required_argument, NULL, 'R'},
+      {"payload", required_argument, NULL, 'J'},
+      {"deflate", no_argument, NULL, 'D'},
+      {"deflate-no-context-takeover", no_argument, NULL, 'N'},
+      {"deflate-level", required_argument, NULL, 'L'},
       {"help", no_argument, NULL, '?'},
       {NULL, 0, NULL, 0},
   };
@@ -338,6 +365,23 @@ static void parse_options(int argc, char** argv) {
       case 'R':
         options.rate = parse_rate(optarg);
         break;
+      case 'J':
+        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "pattern") != 0) {
+          fprintf(stderr, "loadgen: --payload must be pattern or json, got '%s'\n", optarg);
+          exit(64);
+        }
+        options.json_payload = strcmp(optarg, "json") == 0;
+        break;
+      case 'N':
+        options.deflate_no_context_takeover = 1;
+        options.deflate = 1; /* it implies --deflate */
+        break;
+      case 'D':
+        options.deflate = 1;
+        break;
+      case 'L':
+        options.deflate_level = (int)parse_integer(optarg, "--deflate-level", 0, 9);
+        break;
       default:
         usage(stderr);
         exit(64);
@@ -345,6 +389,11 @@ static void parse_options(int argc, char** argv) {
   }
   if (optind != argc || options.port == 0 || options.duration_s <= 0) {
     usage(stderr);
+    exit(64);
+  }
+  int echo_or_idle = strcmp(options.mode, "ws-echo") == 0 || strcmp(options.mode, "ws-idle") == 0;
+  if ((options.deflate || options.json_payload) && !echo_or_idle) {
+    fprintf(stderr, "loadgen: --deflate and --payload are for --mode ws-echo and ws-idle\n");
     exit(64);
   }
 }
