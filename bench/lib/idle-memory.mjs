@@ -31,15 +31,17 @@ function sample(pid) {
 
 /**
  * @param {{ name: string, command: string, args: string[] }} serverSpec
- * @param {{ connections: number, depth: number, hold: number, path?: string }} options
- *   `depth`: handshakes under way at once; `hold`: seconds the connections stay open idle
+ * @param {{ connections: number, depth: number, hold: number, path?: string, loadgen?: object }} options
+ *   `depth`: handshakes under way at once; `hold`: seconds the connections stay open idle;
+ *   `loadgen`: more runLoadgen options (say, `deflate` and the `chunkSize` of the one message each
+ *   connection then exchanges first)
  * @returns {Promise<{ name: string, error?: string, handshakesPerSecond?: number,
  *   kibPerConnection?: number, rssBeforeMiB?: number, rssHeldMiB?: number,
  *   serverCpuPercent?: number, serverWaitingPercent?: number, otherCpuPercent?: number,
  *   loadgenCpuPercent?: number,
  *   loadgen?: object }>}
  */
-export async function measureIdle(serverSpec, { connections, depth, hold, path = '/echo' }) {
+export async function measureIdle(serverSpec, { connections, depth, hold, path = '/echo', loadgen = {} }) {
   const { name } = serverSpec;
   process.stderr.write(`${name}: starting (idle connections)\n`);
   let server;
@@ -67,6 +69,7 @@ export async function measureIdle(serverSpec, { connections, depth, hold, path =
       duration: hold,
       warmup: 0,
       path,
+      ...loadgen,
       onMeasureStart: () => {
         opened = sample(server.pid);
         readTimer = setTimeout(
