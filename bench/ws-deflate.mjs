@@ -31,6 +31,8 @@ const ECHO_DEPTH = 16;
 const ECHO_MIN_WINDOW = { 65536: { warmup: 2, duration: 5 } };
 const IDLE_MESSAGE_SIZE = 1024; // at ws's and our default threshold: compressed both ways
 const IDLE_HANDSHAKES_AT_ONCE = 100;
+/** A load generator at or above this CPU % may be the limit, not the server. */
+const LOADGEN_LIMIT_PERCENT = 90;
 /** Other load above this during a window makes its numbers suspect (as bench/lib/summary.mjs). */
 const OTHER_CPU_LIMIT_PERCENT = 10;
 
@@ -135,7 +137,7 @@ function echoRow(size, name, m, ws) {
   return [
     formatSize(size),
     name,
-    formatNumber(m.loadgen.messages_per_s),
+    `${formatNumber(m.loadgen.messages_per_s)}${m.loadgenCpuPercent >= LOADGEN_LIMIT_PERCENT ? '†' : ''}`,
     formatNumber(m.mbPerSecond, 1),
     usable ? formatRatio(m.loadgen.messages_per_s, ws.loadgen.messages_per_s) : '–',
     `${formatNumber(perCpu(m))}${usable ? ` (${formatRatio(perCpu(m), perCpu(ws))})` : ''}`,
@@ -275,6 +277,8 @@ async function main() {
     markdownTable(IDLE_HEADERS, idleRows, { alignRight: [2, 3, 4, 5, 6, 7] }),
     '',
     `- ${pinning().note}.`,
+    `- † the load generator used ≥ ${LOADGEN_LIMIT_PERCENT}% of its core: it, not the server, may be the ` +
+      'limit (the per-server-CPU-second figure is not bound by it).',
     ...runNotesAll.map((note) => `- ${note}`),
     ...notes.map((note) => `- ${note}`),
   ];
