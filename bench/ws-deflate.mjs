@@ -10,7 +10,8 @@
 //   perMessageDeflate off (handshake only) for reference.
 // Prints a markdown section on stdout (progress on stderr), as every script bench/run.mjs runs.
 // Usage: node bench/ws-deflate.mjs [--duration 3] [--warmup 1] [--runs 1]
-//   [--deflate-idle-connections 1000] [--hold 2]
+//   [--deflate-idle-connections 1000] [--hold 2] [--plain-echo]
+//   --plain-echo: also the same echo with perMessageDeflate off, for what compression costs.
 import { parseArgs } from 'node:util';
 
 import { measureIdle } from './lib/idle-memory.mjs';
@@ -58,6 +59,7 @@ function readOptions() {
       // Not --idle-connections (10,000 for ws-speed): a compressed connection costs far more.
       'deflate-idle-connections': { type: 'string', default: '1000' },
       hold: { type: 'string', default: '2' },
+      'plain-echo': { type: 'boolean', default: false },
     },
   });
   const number = (name, { integer = false, zeroAllowed = false } = {}) => {
@@ -76,6 +78,7 @@ function readOptions() {
     runs: number('runs', { integer: true }),
     idleConnections: number('deflate-idle-connections', { integer: true }),
     hold: number('hold'),
+    plainEcho: values['plain-echo'] === true,
   };
 }
 
@@ -107,7 +110,7 @@ async function roundRobin(servers, runs, label, measureOne, value) {
 
 /** An echo run whose echoes were not all compressed did not measure compression: a failure. */
 function checkCompressed(m) {
-  if (m.error) return m;
+  if (m.error || !m.loadgen.deflate) return m;
   const { compressed_messages: compressed, uncompressed_messages: plain } = m.loadgen.deflate;
   if (plain > 0) return { ...m, error: `${plain} of ${compressed + plain} echoes came back uncompressed` };
   return m;
@@ -130,18 +133,18 @@ const ECHO_HEADERS = [
 
 const perCpu = (m) => m.loadgen.messages_per_s / (m.serverCpuPercent / 100);
 
-function echoRow(size, name, m, ws) {
-  if (m.error) return [formatSize(size), name, 'failed', ...ECHO_HEADERS.slice(3).map(() => '–')];
+function echoRow(label, name, m, ws) {
+  if (m.error) return [label, name, 'failed', ...ECHO_HEADERS.slice(3).map(() => '–')];
   const d = m.loadgen.deflate;
   const usable = ws && !ws.error;
   return [
-    formatSize(size),
+    label,
     name,
     `${formatNumber(m.loadgen.messages_per_s)}${m.loadgenCpuPercent >= LOADGEN_LIMIT_PERCENT ? '†' : ''}`,
     formatNumber(m.mbPerSecond, 1),
     usable ? formatRatio(m.loadgen.messages_per_s, ws.loadgen.messages_per_s) : '–',
     `${formatNumber(perCpu(m))}${usable ? ` (${formatRatio(perCpu(m), perCpu(ws))})` : ''}`,
-    formatNumber(m.loadgen.bytes / d.compressed_bytes_in, 1),
+    d ? formatNumber(m.loadgen.bytes / d.compressed_bytes_in, 1) : '–',
     formatNumber(m.latencyUs.p50 / 1000, 2),
     formatNumber(m.latencyUs.p99 / 1000, 2),
     formatNumber(m.serverCpuPercent),
@@ -200,7 +203,9 @@ async function main() {
   const runNotesAll = [];
 
   const echoRows = [];
-  for (const size of ECHO_SIZES) {
+  const echoSettings = options.plainEcho ? ['takeover', 'off'] : ['takeover'];
+  for (const [size, setting] of ECHO_SIZES.flatMap((size) => echoSettings.map((s) => [size, s]))) {
+    const label = `${formatSize(size)}${setting === 'off' ? ', deflate off' : ''}`;
     const loadgen = {
       mode: 'ws-echo',
       connections: ECHO_CONNECTIONS,
@@ -209,18 +214,18 @@ async function main() {
       duration: Math.max(duration, ECHO_MIN_WINDOW[size]?.duration ?? 0),
       warmup: Math.max(warmup, ECHO_MIN_WINDOW[size]?.warmup ?? 0),
       payload: 'json',
-      deflate: true,
+      ...SETTINGS[setting].loadgen,
     };
     const cells = await roundRobin(
       servers,
       runs,
-      `echo ${formatSize(size)}`,
-      async (server) => checkCompressed(await measureServer(specOf(server, 'takeover'), loadgen)),
+      `echo ${label}`,
+      async (server) => checkCompressed(await measureServer(specOf(server, setting), loadgen)),
       (m) => m.loadgen.messages_per_s,
     );
     const ws = cells.get(WS_NAME);
-    for (const server of servers) echoRows.push(echoRow(size, server.name, cells.get(server.name), ws));
-    runNotesAll.push(...runNotes(`echo ${formatSize(size)}`, cells));
+    for (const server of servers) echoRows.push(echoRow(label, server.name, cells.get(server.name), ws));
+    runNotesAll.push(...runNotes(`echo ${label}`, cells));
   }
 
   const idleRows = [];
@@ -265,7 +270,7 @@ async function main() {
       `(64 KiB: at least ${ECHO_MIN_WINDOW[65536].duration} s after ${ECHO_MIN_WINDOW[65536].warmup} s). MB/s ` +
       'counts inflated payload bytes (10^6); "echo compressed ×" is inflated ÷ compressed bytes of the ' +
       "server's echoes; latency is per message, from its frame queued to its last byte echoed; CPU % is " +
-      `of one core; RSS is the server's peak, in MiB. Idle: ${idleCount} connections to \`/echo\`, ` +
+      `of one core; RSS is the server's peak, in MiB${options.plainEcho ? '; "deflate off" rows: the same echo, the same bytes, uncompressed' : ''}. Idle: ${idleCount} connections to \`/echo\`, ` +
       `${IDLE_HANDSHAKES_AT_ONCE} opening at once, each sending one ${formatSize(IDLE_MESSAGE_SIZE)} ` +
       'compressed message and waiting for its compressed echo before it goes idle (none with ' +
       'perMessageDeflate off: handshake only); memory per connection = (server VmRSS during a ' +
