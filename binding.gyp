@@ -41,6 +41,7 @@
         "native/ws/frame_output.cc",
         "native/ws/output_cork.cc",
         "native/ws/topics.cc",
+        "native/ws/publication.cc",
         "native/ws/zlib_context_pool.cc",
         "native/ws/deflate_codec.cc",
         "native/ws/sha1.cc",

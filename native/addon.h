@@ -6,6 +6,7 @@
 
 #include "event_loop.h"
 #include "ws/message_batch.h"
+#include "ws/zlib_context_pool.h"
 
 namespace node_bufferevent {
 
@@ -33,6 +34,9 @@ class Addon {
   Napi::FunctionReference evbuffer_constructor;
   // The small WebSocket messages of the read being parsed, and the pool they are handed over in.
   ws::MessageBatch message_batch;
+  // Idle zlib contexts of permessage-deflate ends without context takeover (see
+  // ws/zlib_context_pool.h). Destroyed after every connection: instance data is finalized last.
+  ws::ZlibContextPool zlib_contexts;
 
  private:
   using Method = Napi::Value (Addon::*)(const Napi::CallbackInfo& info);

@@ -21,7 +21,8 @@ clang++ "${flags[@]}" native/ws/fuzz/frame_parser_fuzz.cc "${codec[@]}" $libeven
 clang++ "${flags[@]}" native/ws/fuzz/utf8_fuzz.cc native/ws/utf8.cc -o "$out/utf8_fuzz"
 # shellcheck disable=SC2086
 clang++ "${flags[@]}" native/ws/fuzz/connection_fuzz.cc native/ws/protocol_session.cc \
-  native/ws/close_frame.cc "${codec[@]}" $libevent -o "$out/connection_fuzz"
+  native/ws/close_frame.cc native/ws/deflate_codec.cc native/ws/zlib_context_pool.cc \
+  "${codec[@]}" $libevent -lz -o "$out/connection_fuzz"
 
 # Fresh seeds every run; what the fuzzer finds accumulates in the corpus directories.
 rm -rf "$out/seeds"

@@ -1,6 +1,7 @@
 // The only place the compiled addon is loaded. The declarations describe the native classes exactly;
 // the public classes in the other files validate arguments before calling them.
 import { createRequire } from 'node:module';
+import type { NativeDeflateSettings } from './websocket/deflate/agreement.ts';
 import path from 'node:path';
 import { BuffereventError } from './errors.ts';
 
@@ -178,6 +179,8 @@ export interface NativeWebSocketOptions {
   maxFragments: number;
   /** Publishes are skipped while more than this is queued. */
   backpressureBytes?: number;
+  /** permessage-deflate's codec settings, when it was agreed. */
+  deflate?: NativeDeflateSettings | undefined;
 }
 
 export declare class NativeWebSocketConnection {
@@ -186,7 +189,7 @@ export declare class NativeWebSocketConnection {
    * Frames and queues; returns the bytes queued afterwards, or -1 (nothing queued) when the bytes
    * queued plus the message would exceed `limit`.
    */
-  send(data: Buffer, opcode: number, fin: boolean, limit?: number): number;
+  send(data: Buffer, opcode: number, fin: boolean, limit?: number, compress?: boolean): number;
   bufferedAmount(): number;
   /** Starts holding frames; false when they are held already (a batch, another cork). */
   cork(): boolean;

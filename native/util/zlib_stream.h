@@ -82,6 +82,11 @@ class ZlibStream {
     }
   }
 
+  // Inflating: whether the last Process stopped between two DEFLATE blocks (zlib sets bit 7 of
+  // data_type there), rather than inside one. A message that ends in the middle of a block is
+  // truncated.
+  bool AtBlockBoundary() const { return (stream_.data_type & 128) != 0; }
+
   void Reset() {
     if (!initialised_) return;
     if (direction_ == Direction::kDeflate)

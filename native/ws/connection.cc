@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,12 +95,32 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   setsockopt(bufferevent_getfd(bufferevent_->bev()), IPPROTO_TCP, TCP_NODELAY, &no_delay,
              sizeof no_delay);
   napi_create_reference(env, info[1], 1, &bufferevent_ref_);
+  Napi::Value deflate = GetProperty(info[2].As<Napi::Object>(), "deflate");
+  if (!deflate.IsEmpty() && deflate.IsObject()) EnableDeflate(env, deflate.As<Napi::Object>());
   bufferevent_->SetDelegate(this);
   KeepOwnerAlive(true);  // an open connection lives until it is closed, referenced or not
   // Bytes that came with the handshake are parsed on the next pass, once JavaScript has set up.
   bufferevent_trigger(bufferevent_->bev(), EV_READ,
                       BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();
+}
+
+void WebSocketConnection::EnableDeflate(Napi::Env env, Napi::Object settings) {
+  // src/websocket/deflate/ checked these; the clamps only keep a stray value away from zlib.
+  auto bits = [&](const char* key) { return std::clamp(GetInt32(settings, key, 15), 9, 15); };
+  ZlibContextPool* pool = &Addon::Of(env).zlib_contexts;
+  CompressSettings compress;
+  compress.window_bits = bits("compressWindowBits");
+  compress.no_context_takeover = GetFlag(settings, "compressNoContextTakeover");
+  compress.level = std::clamp(GetInt32(settings, "level", -1), -1, 9);
+  compress.mem_level = std::clamp(GetInt32(settings, "memLevel", 8), 1, 9);
+  compress.strategy = std::clamp(GetInt32(settings, "strategy", 0), 0, 4);
+  deflater_ = std::make_unique<MessageDeflater>(compress, pool);
+  DecompressSettings decompress;
+  decompress.window_bits = bits("decompressWindowBits");
+  decompress.no_context_takeover = GetFlag(settings, "decompressNoContextTakeover");
+  session_.EnableInflate(decompress, pool);
+  deflate_threshold_ = GetNumber(settings, "threshold", 1024);
 }
 
 WebSocketConnection::~WebSocketConnection() {
@@ -123,6 +144,9 @@ void WebSocketConnection::ReleaseNative() {
     bufferevent->Close();
   }
   session_.ReleaseMemory();
+  deflater_.reset();
+  if (after_fragments_ != nullptr) evbuffer_free(after_fragments_);
+  after_fragments_ = nullptr;
   cork_.Release();
 }
 
@@ -279,10 +303,11 @@ bool WebSocketConnection::CheckUsable(Napi::Env env) {
 
 bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
                                      const uint8_t* payload, size_t length,
-                                     const Napi::Buffer<uint8_t>* payload_owner) {
+                                     const Napi::Buffer<uint8_t>* payload_owner, bool rsv1) {
   FrameSpec spec;
   spec.opcode = opcode;
   spec.fin = fin;
+  spec.rsv1 = rsv1;
   uint8_t key[4];
   if (client_) {
     if (!ThreadMaskKeys().Next(key)) return false;
@@ -314,15 +339,53 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
                                 info[3].As<Napi::Number>().DoubleValue()) {
     return Napi::Number::New(env, -1);
   }
-  if (!WriteFrame(env, opcode, fin, data.Data(), data.Length(), &data)) {
+  if (opcode == kText || opcode == kBinary) {
+    sending_compressed_ = deflater_ != nullptr && IsTruthy(info[4]) &&
+                          static_cast<double>(data.Length()) >= deflate_threshold_;
+  }
+  if (opcode <= kBinary && sending_compressed_) {
+    std::string error;
+    if (!WriteCompressedFrame(env, opcode, fin, data.Data(), data.Length(), &error)) {
+      return ThrowError(env, "WS_ERR_COMPRESSION_FAILED",
+                        "the message could not be compressed: " + error);
+    }
+  } else if (!WriteFrame(env, opcode, fin, data.Data(), data.Length(), &data)) {
     return ThrowError(env, "WS_ERR_SEND",
                       "the frame could not be queued (libevent refused the bytes)");
+  }
+  if (opcode <= kBinary) {
+    sending_fragments_ = !fin;
+    if (fin) SendAfterFragments();
   }
   return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
 }
 
+bool WebSocketConnection::WriteCompressedFrame(Napi::Env env, uint8_t opcode, bool fin,
+                                               const uint8_t* data, size_t length,
+                                               std::string* error) {
+  evbuffer* compressed = evbuffer_new();
+  if (compressed == nullptr) {
+    *error = "out of memory allocating a buffer";
+    return false;
+  }
+  bool written = deflater_->Compress(data, length, fin, compressed, error) == DeflateResult::kOk;
+  if (written) {
+    // One contiguous payload for framing (and masking, on a client): the compressed bytes are
+    // usually a fraction of the message.
+    size_t size = evbuffer_get_length(compressed);
+    const uint8_t* bytes = size > 0 ? evbuffer_pullup(compressed, -1) : nullptr;
+    written = (size == 0 || bytes != nullptr) &&
+              WriteFrame(env, opcode, fin, bytes, size, nullptr, opcode != kContinuation);
+    if (!written) *error = "the frame could not be queued (libevent refused the bytes)";
+  }
+  evbuffer_free(compressed);
+  return written;
+}
+
 size_t WebSocketConnection::QueuedBytes() const {
-  return evbuffer_get_length(bufferevent_get_output(bufferevent_->bev())) + cork_.length();
+  size_t waiting = after_fragments_ != nullptr ? evbuffer_get_length(after_fragments_) : 0;
+  return evbuffer_get_length(bufferevent_get_output(bufferevent_->bev())) + cork_.length() +
+         waiting;
 }
 
 Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) {

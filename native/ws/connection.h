@@ -8,12 +8,15 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "../buffer_event.h"
 #include "../event_loop.h"
 #include "../native_class.h"
 #include "../native_object.h"
+#include "deflate_codec.h"
 #include "output_cork.h"
 #include "protocol_session.h"
 #include "topics.h"
@@ -42,7 +45,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
   static Napi::Function Init(Napi::Env env);
   // new WebSocketConnection(owner, nativeBufferevent,
-  //                         { client, maxPayload, maxFragments, backpressureBytes })
+  //                         { client, maxPayload, maxFragments, backpressureBytes, deflate? })
+  // deflate, when permessage-deflate was agreed: { compressWindowBits, compressNoContextTakeover,
+  // level, memLevel, strategy, decompressWindowBits, decompressNoContextTakeover, threshold }
   explicit WebSocketConnection(const Napi::CallbackInfo& info);
   ~WebSocketConnection() override;
 
@@ -52,8 +57,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   bool WantsWriteCallback() const override { return drain_wanted_; }
   // A publish: skipped when more than backpressureBytes stay queued once what the connection holds
   // was sent, passed over once a close frame went either way; otherwise held until the end of the
-  // pass, with every other publish of the pass (connection_topics.cc).
-  Delivery Deliver(SharedFrame& frame) override;
+  // pass, with every other publish of the pass, or until the fragmented message being sent ends
+  // (connection_topics.cc). Compressed when permessage-deflate was agreed, as a send would be.
+  Delivery Deliver(Publication& publication) override;
   // The end of the pass: the held publishes, and what was sent behind them, leave in one writev.
   void WriteAtPassEnd() override;
 
@@ -75,15 +81,27 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // Calls the dispatcher; false when the connection was closed or paused by the callback.
   bool Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args);
   bool CheckUsable(Napi::Env env);
-  // bufferedAmount: the output plus what the cork holds.
+  // bufferedAmount: the output plus what the cork holds and the publishes waiting for the end of
+  // a fragmented message.
   size_t QueuedBytes() const;
   // Frames and queues one frame (masked for a client); `payload_owner` lets a server keep a large
-  // payload by reference instead of copying it.
+  // payload by reference instead of copying it. RSV1 marks a compressed message's first frame.
   bool WriteFrame(Napi::Env env, uint8_t opcode, bool fin, const uint8_t* payload, size_t length,
-                  const Napi::Buffer<uint8_t>* payload_owner);
+                  const Napi::Buffer<uint8_t>* payload_owner, bool rsv1 = false);
+  // Compresses one frame's worth of a message with deflater_ and queues it; false with *error
+  // when zlib failed or libevent refused the bytes.
+  bool WriteCompressedFrame(Napi::Env env, uint8_t opcode, bool fin, const uint8_t* data,
+                            size_t length, std::string* error);
+  void EnableDeflate(Napi::Env env, Napi::Object settings);
+  // Writes a publish's frame (shared or compressed for this connection) to `output`.
+  bool WritePublication(Publication& publication, evbuffer* output);
+  // A fragmented message ended: the publishes held behind it follow it.
+  void SendAfterFragments();
 
-  // send(data: Buffer, opcode, fin, limit) → bufferedAmount after queueing, or -1 when the message
-  // was not queued because the bytes queued plus its own would exceed `limit`
+  // send(data: Buffer, opcode, fin, limit, compress) → bufferedAmount after queueing, or -1 when
+  // the message was not queued because the bytes queued plus its own would exceed `limit`.
+  // `compress` asks for permessage-deflate; it applies when agreed and the message is at least the
+  // threshold, decided on a message's first frame (its continuations follow it).
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
   // cork() → true when it started holding (false inside a batch or another cork, which hold
@@ -109,6 +127,14 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   bool client_ = false;
   ProtocolSession session_;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends
+  // permessage-deflate's sending half, when agreed.
+  std::unique_ptr<MessageDeflater> deflater_;
+  double deflate_threshold_ = 0;
+  bool sending_compressed_ = false;  // the message being sent in fragments is compressed
+  bool sending_fragments_ = false;   // a message sent with fin false is still open
+  // Publishes that came while a fragmented message was open: they go out when it ends, since no
+  // other data frame may come between its frames. Exists only while it holds something.
+  evbuffer* after_fragments_ = nullptr;
 
   bool parsing_ = false;          // inside ParseInput: releasing must wait for it to return
   bool release_pending_ = false;  // Close() was asked for while parsing

@@ -8,6 +8,8 @@
 #include "../event_loop.h"
 #include "../util/napi_checked.h"
 #include "connection.h"
+#include "frame_writer.h"
+#include "publication.h"
 
 namespace node_bufferevent::ws {
 
@@ -23,7 +25,7 @@ constexpr size_t kEarlyFlushBytes = 64 * 1024;
 
 }  // namespace
 
-Delivery WebSocketConnection::Deliver(SharedFrame& frame) {
+Delivery WebSocketConnection::Deliver(Publication& publication) {
   if (closed() || bufferevent_ == nullptr || release_pending_ || session_.finished() ||
       session_.close_sent()) {
     return Delivery::kPassed;
@@ -35,6 +37,14 @@ Delivery WebSocketConnection::Deliver(SharedFrame& frame) {
       ++skipped_publishes_;
       return Delivery::kSkipped;
     }
+  }
+  if (sending_fragments_) {
+    if (after_fragments_ == nullptr) after_fragments_ = evbuffer_new();
+    if (after_fragments_ == nullptr || !WritePublication(publication, after_fragments_)) {
+      ++skipped_publishes_;
+      return Delivery::kSkipped;
+    }
+    return Delivery::kWritten;
   }
   // Held until the pass ends, behind whatever this connection holds already. Without
   // write-through, frames wait in the output for libevent's write event anyway: nothing to gain.
@@ -49,17 +59,8 @@ Delivery WebSocketConnection::Deliver(SharedFrame& frame) {
   bool held = output != nullptr;
   // Not held (no write-through, or no buffer could be allocated): queued, as libevent does.
   if (!held) output = bufferevent_get_output(bufferevent_->bev());
-  int status = 0;
-  if (frame.size() <= kCopiedFrameBytes) {
-    status = evbuffer_add(output, frame.data(), frame.size());
-  } else {
-    frame.Ref();
-    status =
-        evbuffer_add_reference(output, frame.data(), frame.size(), SharedFrame::Cleanup, &frame);
-    if (status != 0) frame.Unref();
-  }
-  if (status != 0) {
-    ++skipped_publishes_;  // libevent could not allocate: as good as over the cap
+  if (!WritePublication(publication, output)) {
+    ++skipped_publishes_;  // libevent or zlib could not allocate: as good as over the cap
     return Delivery::kSkipped;
   }
   if (!held) {
@@ -68,6 +69,55 @@ Delivery WebSocketConnection::Deliver(SharedFrame& frame) {
     cork_.Flush(bufferevent_);
   }
   return Delivery::kWritten;
+}
+
+bool WebSocketConnection::WritePublication(Publication& publication, evbuffer* output) {
+  SharedFrame* frame = &publication.plain();
+  if (deflater_ != nullptr && static_cast<double>(publication.length()) >= deflate_threshold_) {
+    if (deflater_->settings().no_context_takeover) {
+      // zlib failing leaves the uncompressed frame, which is always allowed.
+      if (SharedFrame* shared = publication.CompressedFor(deflater_->settings())) frame = shared;
+    } else if (!(sending_fragments_ && sending_compressed_)) {
+      // With context takeover the output depends on this connection's history: its own deflater
+      // compresses it (unless it is in the middle of a compressed message of the connection's).
+      evbuffer* compressed = evbuffer_new();
+      if (compressed == nullptr) return false;
+      std::string error;
+      bool written = deflater_->Compress(publication.payload(), publication.length(), true,
+                                         compressed, &error) == DeflateResult::kOk;
+      if (written) {
+        FrameSpec spec;
+        spec.opcode = publication.opcode();
+        spec.rsv1 = true;
+        uint8_t header[kMaxFrameHeaderSize];
+        size_t header_length = EncodeFrameHeader(spec, evbuffer_get_length(compressed), header);
+        written = header_length > 0 && evbuffer_add(output, header, header_length) == 0 &&
+                  evbuffer_add_buffer(output, compressed) == 0;
+      }
+      evbuffer_free(compressed);
+      return written;
+    }
+  }
+  if (frame->size() <= kCopiedFrameBytes)
+    return evbuffer_add(output, frame->data(), frame->size()) == 0;
+  frame->Ref();
+  if (evbuffer_add_reference(output, frame->data(), frame->size(), SharedFrame::Cleanup, frame) ==
+      0) {
+    return true;
+  }
+  frame->Unref();
+  return false;
+}
+
+void WebSocketConnection::SendAfterFragments() {
+  if (after_fragments_ == nullptr) return;
+  evbuffer* output = cork_.holder();
+  bool held = output != nullptr;
+  if (!held) output = bufferevent_get_output(bufferevent_->bev());
+  evbuffer_add_buffer(output, after_fragments_);
+  evbuffer_free(after_fragments_);
+  after_fragments_ = nullptr;
+  if (!held) loop()->MarkDirty();
 }
 
 void WebSocketConnection::WriteAtPassEnd() {

@@ -192,8 +192,15 @@ DeflateResult MessageInflater::Decompress(const uint8_t* data, size_t length, bo
   }
   DeflateResult result = Feed(data, length, out, error);
   // A stream the peer ended with a final block needs no tail (RFC 7692 §7.2.3.4 allows BFINAL).
-  if (result == DeflateResult::kOk && last && !stream_ended_)
+  if (result == DeflateResult::kOk && last && !stream_ended_) {
     result = Feed(kTail, sizeof kTail, out, error);
+    // The tail completes the empty stored block the peer's sync flush began. Inside a block it
+    // would be taken as data instead: the message was cut short.
+    if (result == DeflateResult::kOk && !stream_ended_ && !stream_->AtBlockBoundary()) {
+      *error = "the message ends inside a DEFLATE block (truncated compressed data)";
+      result = DeflateResult::kInvalidData;
+    }
+  }
   if (result != DeflateResult::kOk) {
     EndMessage(Context::kRelease);
   } else if (last) {

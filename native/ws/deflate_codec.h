@@ -33,6 +33,8 @@ struct CompressSettings {
   int mem_level = 8;     // 1..9
   int strategy = 0;      // Z_DEFAULT_STRATEGY .. Z_FIXED
   bool no_context_takeover = false;
+
+  bool operator==(const CompressSettings& other) const = default;
 };
 
 struct DecompressSettings {
@@ -56,6 +58,7 @@ class MessageDeflater {
   DeflateResult Compress(const uint8_t* data, size_t length, bool last, evbuffer* out,
                          std::string* error);
 
+  const CompressSettings& settings() const { return settings_; }
   // Whether a zlib context is held now (with no_context_takeover: only inside a message).
   bool holds_context() const { return stream_ != nullptr; }
   bool message_open() const { return message_open_; }
@@ -87,6 +90,7 @@ class MessageInflater {
   DeflateResult Decompress(const uint8_t* data, size_t length, bool last, evbuffer* out,
                            std::string* error);
 
+  const DecompressSettings& settings() const { return settings_; }
   bool holds_context() const { return stream_ != nullptr; }
   uint64_t message_output() const { return message_output_; }
 

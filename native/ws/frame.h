@@ -27,6 +27,7 @@ enum CloseCode : uint16_t {
   kCloseProtocolError = 1002,
   kCloseInvalidPayload = 1007,  // text that is not UTF-8
   kCloseMessageTooBig = 1009,
+  kCloseInternalError = 1011,  // the server could not go on (zlib out of memory)
 };
 
 struct FrameHeader {

@@ -1,8 +1,9 @@
-// The connection's receiving policy over FrameParser's callbacks: assembling messages, answering
-// pings, checking close frames and refusing reserved bits.
+// The connection's receiving policy over FrameParser's callbacks: assembling and inflating
+// messages, answering pings, checking close frames and the reserved bits.
 #include "protocol_session.h"
 
 #include <algorithm>
+#include <string>
 
 #include "close_frame.h"
 
@@ -17,6 +18,20 @@ constexpr size_t kRetainedCapacity = 1024 * 1024;
 constexpr uint64_t kMaxReservation = 1024 * 1024;
 
 }  // namespace
+
+ProtocolSession::~ProtocolSession() { ReleaseMemory(); }
+
+void ProtocolSession::EnableInflate(DecompressSettings settings, ZlibContextPool* pool) {
+  settings.max_output = max_payload_;
+  inflater_ = std::make_unique<MessageInflater>(settings, pool);
+}
+
+void ProtocolSession::ReleaseMemory() {
+  std::vector<uint8_t>().swap(message_);
+  inflater_.reset();
+  if (inflated_ != nullptr) evbuffer_free(inflated_);
+  inflated_ = nullptr;
+}
 
 ProtocolSession::Result ProtocolSession::Feed(evbuffer* input) {
   if (!finished()) {
@@ -35,8 +50,19 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
                  "a frame has RSV2 or RSV3 set, and no extension defines them"});
   }
   if (header.rsv1) {
-    return Fail({kCloseProtocolError, "WS_ERR_UNEXPECTED_RSV_1",
-                 "a frame has RSV1 set, and no extension that defines it was negotiated"});
+    if (inflater_ == nullptr) {
+      return Fail({kCloseProtocolError, "WS_ERR_UNEXPECTED_RSV_1",
+                   "a frame has RSV1 set, and no extension that defines it was negotiated"});
+    }
+    // RFC 7692 §6: RSV1 marks a compressed message on its first frame, and nowhere else.
+    if (IsControlOpcode(header.opcode)) {
+      return Fail({kCloseProtocolError, "WS_ERR_UNEXPECTED_RSV_1",
+                   "a control frame has RSV1 set; permessage-deflate never compresses them"});
+    }
+    if (header.opcode == kContinuation) {
+      return Fail({kCloseProtocolError, "WS_ERR_UNEXPECTED_RSV_1",
+                   "a continuation frame has RSV1 set; only a message's first frame may"});
+    }
   }
   frame_opcode_ = header.opcode;
   frame_fin_ = header.fin;
@@ -44,8 +70,13 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
     control_length_ = 0;
   } else if (header.opcode != kContinuation) {
     message_opcode_ = header.opcode;
+    message_compressed_ = header.rsv1;
     message_.clear();
-    if (header.fin) message_.reserve(std::min(header.payload_length, kMaxReservation));
+    if (message_compressed_) {
+      inflated_text_.Reset();
+    } else if (header.fin) {
+      message_.reserve(std::min(header.payload_length, kMaxReservation));
+    }
   }
   return true;
 }
@@ -55,6 +86,8 @@ bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
     // The parser refuses control frames over 125 bytes before any payload arrives.
     std::copy(data, data + length, control_ + control_length_);
     control_length_ += length;
+  } else if (message_compressed_ && !inflater_->settings().no_context_takeover) {
+    return Inflate(data, length, false);
   } else {
     message_.insert(message_.end(), data, data + length);
   }
@@ -64,7 +97,61 @@ bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
 bool ProtocolSession::OnFrameEnd() {
   if (IsControlOpcode(frame_opcode_)) return DeliverControl();
   if (!frame_fin_) return true;
+  if (message_compressed_) {
+    if (!inflater_->settings().no_context_takeover) {
+      if (!Inflate(nullptr, 0, true)) return false;
+    } else {
+      // message_ holds the whole compressed message: it is replaced by what it inflates to.
+      std::vector<uint8_t> compressed;
+      compressed.swap(message_);
+      if (!Inflate(compressed.data(), compressed.size(), true)) return false;
+    }
+  }
   return DeliverMessage();
+}
+
+bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
+  if (inflated_ == nullptr) inflated_ = evbuffer_new();
+  if (inflated_ == nullptr) {
+    return Fail({kCloseInternalError, "WS_ERR_COMPRESSION_FAILED",
+                 "out of memory allocating the inflate buffer"});
+  }
+  std::string reason;
+  DeflateResult result = inflater_->Decompress(data, length, last, inflated_, &reason);
+  if (size_t produced = evbuffer_get_length(inflated_); produced > 0) {
+    size_t start = message_.size();
+    message_.resize(start + produced);
+    evbuffer_remove(inflated_, message_.data() + start, produced);
+    // Checked as it comes out: a text that cannot be UTF-8 fails before the rest is inflated.
+    if (result == DeflateResult::kOk && message_opcode_ == kText &&
+        !inflated_text_.Feed(message_.data() + start, produced)) {
+      return Fail({kCloseInvalidPayload, "WS_ERR_INVALID_UTF8",
+                   "a compressed text message inflated to invalid UTF-8 (at byte " +
+                       std::to_string(inflated_text_.error_offset()) + ")"});
+    }
+  }
+  switch (result) {
+    case DeflateResult::kOk:
+      break;
+    case DeflateResult::kTooBig:
+      return Fail({kCloseMessageTooBig, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+                   "a compressed message inflates past maxPayload (" +
+                       std::to_string(max_payload_) + " bytes); nothing more was inflated"});
+    case DeflateResult::kInvalidData:
+      // RFC 7692 leaves the code open: 1007 (data not consistent with the message's type) for
+      // text, as Autobahn expects, and 1002 for binary, which has no content rules to break.
+      return Fail({message_opcode_ == kText ? kCloseInvalidPayload : kCloseProtocolError,
+                   "WS_ERR_INVALID_COMPRESSED_DATA",
+                   "a compressed message is not valid DEFLATE data: " + reason});
+    case DeflateResult::kFailed:
+      return Fail({kCloseInternalError, "WS_ERR_COMPRESSION_FAILED",
+                   "the message could not be inflated: " + reason});
+  }
+  if (last && message_opcode_ == kText && !inflated_text_.Complete()) {
+    return Fail({kCloseInvalidPayload, "WS_ERR_INVALID_UTF8",
+                 "a compressed text message ends inside a UTF-8 sequence"});
+  }
+  return true;
 }
 
 bool ProtocolSession::DeliverMessage() {

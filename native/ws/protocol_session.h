@@ -1,19 +1,23 @@
 // ProtocolSession: the receiving half of one WebSocket connection without Node or sockets. It
 // parses frames from an evbuffer with FrameParser and applies the connection's policy on top:
-// reserved bits (no extension is negotiated), message assembly, control frames (the automatic pong,
-// close payload checks), one protocol error at most, and nothing parsed after the peer's close
-// frame or an error. WebSocketConnection drives it from its bufferevent; the connection fuzzer
-// drives it from byte strings split at random points.
+// reserved bits (RSV1 marks a compressed message once permessage-deflate is agreed), message
+// assembly and inflating, control frames (the automatic pong, close payload checks), one protocol
+// error at most, and nothing parsed after the peer's close frame or an error. WebSocketConnection
+// drives it from its bufferevent; the connection fuzzer drives it from byte strings split at random
+// points.
 #pragma once
 
 #include <event2/buffer.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "deflate_codec.h"
 #include "frame.h"
 #include "frame_parser.h"
+#include "utf8.h"
 
 namespace node_bufferevent::ws {
 
@@ -47,7 +51,19 @@ class ProtocolSession final : private FrameHandler {
   };
 
   ProtocolSession(const FrameParserOptions& options, ProtocolSink* sink)
-      : parser_(options, this), sink_(sink) {}
+      : parser_(options, this), sink_(sink), max_payload_(options.limits.max_payload) {}
+  ~ProtocolSession();
+  ProtocolSession(const ProtocolSession&) = delete;
+  ProtocolSession& operator=(const ProtocolSession&) = delete;
+
+  // permessage-deflate was agreed: a data message whose first frame has RSV1 is inflated with
+  // these settings (maxPayload then bounds the inflated size too). Call before the first Feed.
+  // With context takeover a message is inflated as its pieces arrive (the connection keeps its
+  // context anyway), so a bad one fails early. Without, it is kept compressed until its last
+  // frame and inflated in one step: a zlib context is then held only inside that call, never
+  // between reads, so no number of connections in the middle of a message holds more than one.
+  void EnableInflate(DecompressSettings settings, ZlibContextPool* pool);
+  bool inflates() const { return inflater_ != nullptr; }
 
   // Parses frames from the start of `input` (which must own its chains, see FrameParser::Parse).
   // Once finished, every call discards whatever `input` holds: after a close frame or a protocol
@@ -58,8 +74,8 @@ class ProtocolSession final : private FrameHandler {
   void CloseSent() { close_sent_ = true; }
   bool finished() const { return failed_ || close_received_; }
   bool close_sent() const { return close_sent_; }
-  // Frees the assembly buffer (the connection is being released).
-  void ReleaseMemory() { std::vector<uint8_t>().swap(message_); }
+  // Frees the assembly buffer and the inflater (the connection is being released).
+  void ReleaseMemory();
 
  private:
   bool OnFrameStart(const FrameHeader& header) override;
@@ -67,6 +83,9 @@ class ProtocolSession final : private FrameHandler {
   bool OnFrameEnd() override;
 
   bool DeliverMessage();
+  // Inflates one piece of a compressed message into message_, checking text as it comes out;
+  // `last` ends the message.
+  bool Inflate(const uint8_t* data, size_t length, bool last);
   bool DeliverControl();
   // Reports a protocol error once and stops parsing for good.
   bool Fail(const ProtocolError& error);
@@ -77,10 +96,18 @@ class ProtocolSession final : private FrameHandler {
   // The message being assembled and the control frame being read.
   std::vector<uint8_t> message_;
   uint8_t message_opcode_ = 0;
+  bool message_compressed_ = false;
   uint8_t control_[125];
   size_t control_length_ = 0;
   uint8_t frame_opcode_ = 0;
   bool frame_fin_ = false;
+
+  // permessage-deflate's receiving half, when agreed; its output passes through inflated_ (made
+  // on first use) on its way into message_.
+  std::unique_ptr<MessageInflater> inflater_;
+  evbuffer* inflated_ = nullptr;
+  Utf8Validator inflated_text_;
+  uint64_t max_payload_;
 
   bool failed_ = false;          // a protocol error was reported
   bool close_received_ = false;  // the peer's close frame was reported

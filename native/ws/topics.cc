@@ -7,6 +7,7 @@
 #include "../event_loop.h"
 #include "../util/napi_checked.h"
 #include "frame.h"
+#include "publication.h"
 
 namespace node_bufferevent::ws {
 
@@ -66,13 +67,14 @@ void TopicRegistry::Remove(TopicSubscriber* subscriber, const std::string& topic
   if (entry->second.empty()) topics_.erase(entry);
 }
 
-PublishCounts TopicRegistry::Publish(uint32_t scope, const std::string& topic, SharedFrame& frame) {
+PublishCounts TopicRegistry::Publish(uint32_t scope, const std::string& topic,
+                                     Publication& publication) {
   PublishCounts counts;
   auto entry = topics_.find(Key(scope, topic));
   if (entry == topics_.end()) return counts;
   // Deliver never calls JavaScript, so the set cannot change while it is walked.
   for (TopicSubscriber* subscriber : entry->second) {
-    switch (subscriber->Deliver(frame)) {
+    switch (subscriber->Deliver(publication)) {
       case Delivery::kWritten:
         ++counts.delivered;
         break;
@@ -100,7 +102,11 @@ napi_value PublishFromJs(napi_env raw_env, napi_callback_info callback_info) {
   SharedFrame* frame = SharedFrame::Create(spec, data.Data(), data.Length());
   PublishCounts counts;
   if (frame != nullptr) {
-    counts = loop->topics().Publish(scope, topic, *frame);
+    {
+      Publication publication(frame, spec.opcode, data.Data(), data.Length(),
+                              &Addon::Of(env).zlib_contexts);
+      counts = loop->topics().Publish(scope, topic, publication);
+    }
     frame->Unref();
   }
   napi_value array = nullptr;

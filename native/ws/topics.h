@@ -18,6 +18,8 @@
 
 namespace node_bufferevent::ws {
 
+class Publication;
+
 // One published frame (header and payload in one heap block), reference-counted: each evbuffer that
 // holds a part of it by evbuffer_add_reference holds one reference, dropped by Cleanup.
 class SharedFrame {
@@ -48,7 +50,7 @@ enum class Delivery {
 // A connection that can subscribe. Deliver must not call JavaScript nor touch the registry.
 class TopicSubscriber {
  public:
-  virtual Delivery Deliver(SharedFrame& frame) = 0;
+  virtual Delivery Deliver(Publication& publication) = 0;
 
  protected:
   ~TopicSubscriber() = default;
@@ -76,7 +78,7 @@ class TopicRegistry {
   }
   // Leaves every topic; a topic left empty is removed. O(topics of the subscriber).
   void LeaveAll(TopicSubscriber* subscriber);
-  PublishCounts Publish(uint32_t scope, const std::string& topic, SharedFrame& frame);
+  PublishCounts Publish(uint32_t scope, const std::string& topic, Publication& publication);
   size_t TopicCount() const { return topics_.size(); }
 
  private:

@@ -17,6 +17,9 @@ import {
   systemError,
 } from './errors.ts';
 import { checkUpgradeResponse, parseHead } from './handshake.ts';
+import { codecSettings, type CodecSettings } from './deflate/agreement.ts';
+import { acceptServerResponse, formatOffer } from './deflate/negotiation.ts';
+import { resolveDeflateOptions, type PerMessageDeflateOptions } from './deflate/options.ts';
 import { SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
 import { RequestHeaders, parseClientUrl, type RedirectRequest } from './request-headers.ts';
 
@@ -50,8 +53,8 @@ export interface ClientOptions extends ConnectionLimits {
   localAddress?: string;
   /** Not supported: connections are made by libevent, not by an http.Agent; a truthy value throws. */
   agent?: unknown;
-  /** Accepted for ws compatibility; must be false or absent. */
-  perMessageDeflate?: boolean;
+  /** permessage-deflate (RFC 7692): offered when set (true for the defaults); off by default. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** The server's answer, as 'upgrade' and 'unexpected-response' listeners receive it. */
@@ -66,7 +69,12 @@ export interface UpgradeResponse {
 }
 
 interface ClientCallbacks {
-  upgraded(bufferevent: Bufferevent, protocol: string, response: UpgradeResponse): void;
+  upgraded(
+    bufferevent: Bufferevent,
+    protocol: string,
+    response: UpgradeResponse,
+    deflate: CodecSettings | null,
+  ): void;
   failed(error: Error, response: UpgradeResponse | null): void;
   /** A redirect is about to be followed; false when the WebSocket was closed meanwhile. */
   redirect(url: string, request: RedirectRequest): boolean;
@@ -78,7 +86,7 @@ const HEAD_END = '\r\n\r\n';
 const SUBPROTOCOL = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 type Outcome =
-  | { kind: 'upgraded'; response: UpgradeResponse; protocol: string }
+  | { kind: 'upgraded'; response: UpgradeResponse; protocol: string; deflate: CodecSettings | null }
   | { kind: 'failed'; error: Error; response: UpgradeResponse | null }
   | { kind: 'redirect'; location: string; response: UpgradeResponse };
 
@@ -103,12 +111,8 @@ export function connectClient(
       'WS_ERR_UNSUPPORTED_VERSION',
     );
   }
-  if (options.perMessageDeflate) {
-    throw new WebSocketError(
-      'perMessageDeflate is not supported yet; pass false',
-      'WS_ERR_UNSUPPORTED_OPTION',
-    );
-  }
+  const deflate = resolveDeflateOptions(options.perMessageDeflate, 'client');
+  const offer = deflate === null ? undefined : formatOffer(deflate);
   if (options.agent) {
     throw new WebSocketError(
       'the agent option is not supported: connections are made by libevent, not by an http.Agent (a proxy agent would be bypassed)',
@@ -200,7 +204,7 @@ export function connectClient(
       const upgraded = bufferevent!;
       bufferevent = null;
       upgraded.setCallbacks({});
-      callbacks.upgraded(upgraded, outcome.protocol, outcome.response);
+      callbacks.upgraded(upgraded, outcome.protocol, outcome.response, outcome.deflate);
     } else {
       release();
       callbacks.failed(outcome.error, outcome.response);
@@ -240,7 +244,14 @@ export function connectClient(
           body: Buffer.alloc(0),
         };
         if (response.statusCode === 101) {
-          return { kind: 'upgraded', response, protocol: checkUpgradeResponse(head, key, protocols) };
+          const protocol = checkUpgradeResponse(head, key, protocols);
+          const agreement = acceptServerResponse(head.headers['sec-websocket-extensions'], deflate);
+          return {
+            kind: 'upgraded',
+            response,
+            protocol,
+            deflate: agreement === null ? null : codecSettings(agreement, 'client', deflate!),
+          };
         }
         response.body = input.remove();
         const location = response.headers.location;
@@ -288,7 +299,7 @@ export function connectClient(
         },
         event: (_bev, events, error) => {
           if (events & BEV.CONNECTED) {
-            socket.write(headers.requestHead(target, key, protocols));
+            socket.write(headers.requestHead(target, key, protocols, offer));
             return;
           }
           if (events & BEV.EOF) {

@@ -202,8 +202,6 @@ export function checkUpgradeResponse(head: HttpHead, key: string, offered: strin
   if (protocol !== undefined && !offered.includes(protocol)) {
     throw fail(`the server chose subprotocol ${JSON.stringify(protocol)}, which was not offered`);
   }
-  if (head.headers['sec-websocket-extensions'] !== undefined) {
-    throw fail('the server named extensions, and none was offered');
-  }
+  // Its Sec-WebSocket-Extensions is checked against the offer by deflate/negotiation.ts.
   return protocol ?? '';
 }

@@ -134,11 +134,14 @@ export class RequestHeaders {
   }
 
   /** The whole request head for `url`. */
-  requestHead(url: URL, key: string, protocols: string[]): string {
+  /** `extensions`: the permessage-deflate offer, which replaces a user's Sec-WebSocket-Extensions. */
+  requestHead(url: URL, key: string, protocols: string[], extensions?: string): string {
     const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`];
     if (!this.#entries.has('host')) lines.push(`Host: ${url.host}`);
-    for (const [lower, { name, value }] of this.#entries)
-      if (!OWN.has(lower)) lines.push(`${name}: ${value}`);
+    for (const [lower, { name, value }] of this.#entries) {
+      if (OWN.has(lower) || (extensions !== undefined && lower === 'sec-websocket-extensions')) continue;
+      lines.push(`${name}: ${value}`);
+    }
     lines.push(
       'Upgrade: websocket',
       'Connection: Upgrade',
@@ -146,6 +149,7 @@ export class RequestHeaders {
       'Sec-WebSocket-Version: 13',
     );
     if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(', ')}`);
+    if (extensions !== undefined) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
     return `${lines.join('\r\n')}\r\n\r\n`;
   }
 }

@@ -27,6 +27,13 @@ import { readUpgradeRequest, type UpgradeRequest } from './upgrade-request.ts';
 import { newTopicScope, publish, type PublishOptions, type PublishResult } from './topics.ts';
 import type { WebSocketData } from './message-data.ts';
 import { attachServerSide, WebSocket } from './websocket.ts';
+import { codecSettings, type CodecSettings } from './deflate/agreement.ts';
+import { negotiateAsServer } from './deflate/negotiation.ts';
+import {
+  resolveDeflateOptions,
+  type DeflateOptions,
+  type PerMessageDeflateOptions,
+} from './deflate/options.ts';
 
 export type AnyRequest = IncomingMessage | UpgradeRequest;
 
@@ -60,7 +67,8 @@ export interface WebSocketServerOptions extends ConnectionLimits {
   noServer?: boolean;
   path?: string;
   clientTracking?: boolean;
-  perMessageDeflate?: boolean;
+  /** permessage-deflate (RFC 7692): off by default, as in ws; true for the defaults. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   handleProtocols?: (protocols: Set<string>, request: AnyRequest) => string | false;
   verifyClient?: VerifyClientCallbackSync | VerifyClientCallbackAsync;
 }
@@ -103,6 +111,8 @@ export class WebSocketServer extends EventEmitter {
   #lingering = new Set<Lingering>();
   #closed = false;
   readonly #topicScope = newTopicScope();
+  /** perMessageDeflate, checked; null: compression is declined. */
+  readonly #deflate: DeflateOptions | null;
   /** The 'close' listener of every tracked socket (see untrackOnClose). */
   readonly #untrack: (this: WebSocket) => void;
 
@@ -123,12 +133,7 @@ export class WebSocketServer extends EventEmitter {
         'WS_ERR_INVALID_OPTION',
       );
     }
-    if (options.perMessageDeflate) {
-      throw new WebSocketError(
-        'perMessageDeflate is not supported yet; pass false',
-        'WS_ERR_UNSUPPORTED_OPTION',
-      );
-    }
+    this.#deflate = resolveDeflateOptions(options.perMessageDeflate, 'server');
     if (options.httpFallback !== undefined && options.port === undefined && options.listener === undefined) {
       throw new WebSocketError('httpFallback needs the port or listener option', 'WS_ERR_INVALID_OPTION');
     }
@@ -236,7 +241,7 @@ export class WebSocketServer extends EventEmitter {
       (rejection) => {
         if (settle()) this.#refuseNodeSocket(socket, rejection, request);
       },
-      (responseHeaders, protocol) => {
+      (responseHeaders, protocol, deflate) => {
         if (!settle()) return;
         let bufferevent: Bufferevent;
         try {
@@ -250,7 +255,7 @@ export class WebSocketServer extends EventEmitter {
           this.#refuseNodeSocket(socket, refusal, request);
           return;
         }
-        this.#complete(bufferevent, responseHeaders, protocol, request, callback);
+        this.#complete(bufferevent, responseHeaders, protocol, deflate, request, callback);
       },
     );
   }
@@ -362,12 +367,12 @@ export class WebSocketServer extends EventEmitter {
             request,
             signal,
             (rejection) => refuse(rejection, request),
-            (responseHeaders, protocol) => {
+            (responseHeaders, protocol, deflate) => {
               if (finished) return; // timed out or the server closed while verifyClient was deciding
               end();
               bufferevent.setCallbacks({});
               if (waiting) bufferevent.enable(EV.READ);
-              this.#complete(bufferevent, responseHeaders, protocol, request, (ws) =>
+              this.#complete(bufferevent, responseHeaders, protocol, deflate, request, (ws) =>
                 this.emit('connection', ws, request),
               );
             },
@@ -393,7 +398,7 @@ export class WebSocketServer extends EventEmitter {
     request: AnyRequest,
     signal: () => AbortSignal,
     refuse: (rejection: HandshakeRejection) => void,
-    accept: (responseHeaders: string[], protocol: string) => void,
+    accept: (responseHeaders: string[], protocol: string, deflate: CodecSettings | null) => void,
   ): void {
     let key: string;
     let protocols: Set<string>;
@@ -411,7 +416,14 @@ export class WebSocketServer extends EventEmitter {
           : protocols.values().next().value;
         protocol = chosen === false || chosen === undefined ? undefined : chosen;
       }
-      accept(acceptHeaders(key, protocol), protocol ?? '');
+      const headers = acceptHeaders(key, protocol);
+      const deflate = negotiateAsServer(fields.headers['sec-websocket-extensions'], this.#deflate);
+      if (deflate.agreement === null) {
+        accept(headers, protocol ?? '', null);
+        return;
+      }
+      headers.push(`Sec-WebSocket-Extensions: ${deflate.response}`);
+      accept(headers, protocol ?? '', codecSettings(deflate.agreement, 'server', this.#deflate!));
     };
     const verify = this.options.verifyClient;
     if (verify === undefined) {
@@ -457,6 +469,7 @@ export class WebSocketServer extends EventEmitter {
     bufferevent: Bufferevent,
     responseHeaders: string[],
     protocol: string,
+    deflate: CodecSettings | null,
     request: AnyRequest,
     callback: ConnectionCallback,
   ): void {
@@ -465,7 +478,7 @@ export class WebSocketServer extends EventEmitter {
     this.emit('headers', head, request);
     bufferevent.write(`${head.join('\r\n')}\r\n\r\n`);
     const ws = new WebSocket(null);
-    ws[attachServerSide](bufferevent, protocol, this.#limits, this.#topicScope);
+    ws[attachServerSide](bufferevent, protocol, this.#limits, this.#topicScope, deflate);
     if (this.clients !== undefined) {
       this.clients.add(ws);
       ws.on('close', this.#untrack);

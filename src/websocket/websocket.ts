@@ -24,6 +24,7 @@ import {
 import { resolveLimits, type ResolvedLimits } from './options.ts';
 import { isBinaryEntry, poolIndexOf, poolMessage } from './message-batch.ts';
 import { checkTopic } from './topics.ts';
+import { EXTENSION_NAME, nativeDeflateSettings, type CodecSettings } from './deflate/agreement.ts';
 import type { RedirectRequest } from './request-headers.ts';
 import type { createWebSocketStream } from './stream.ts';
 import type { WebSocketServer } from './websocket-server.ts';
@@ -62,7 +63,10 @@ export interface SendOptions {
   binary?: boolean;
   /** false starts or continues a fragmented message; the send with fin true (default) ends it. */
   fin?: boolean;
-  /** Accepted for ws compatibility; compression is not negotiated yet. */
+  /**
+   * false sends the message uncompressed. Default true: compressed when permessage-deflate was
+   * agreed and the message is at least its threshold (decided on a message's first fragment).
+   */
   compress?: boolean;
   /** Accepted for ws compatibility; clients always mask, servers never do. */
   mask?: boolean;
@@ -119,6 +123,7 @@ export class WebSocket extends EventEmitter {
   // The peer's FIN came while our last frames were still queued: close once they are sent.
   #finishWhenSent = false;
   #fragmentedSend = false; // a message sent with fin false is still open
+  #deflated = false; // permessage-deflate was agreed
   #paused = false;
   // Events the native side reported that are not delivered yet, in stream order, four slots each
   // (event, a, b, c): what followed a pause() or a throwing listener in the same read. While any
@@ -156,7 +161,8 @@ export class WebSocket extends EventEmitter {
     if (address === null) return;
     const offered = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols];
     const { url, abort } = connectClient(address, offered, options ?? {}, this.#limits, {
-      upgraded: (bufferevent, protocol, response) => this.#onClientUpgraded(bufferevent, protocol, response),
+      upgraded: (bufferevent, protocol, response, deflate) =>
+        this.#onClientUpgraded(bufferevent, protocol, response, deflate),
       failed: (error, response) => this.#onClientFailed(error, response),
       redirect: (next, request) => this.#onRedirect(next, request),
       listensForRedirect: () => this.listenerCount('redirect') > 0,
@@ -171,12 +177,13 @@ export class WebSocket extends EventEmitter {
     protocol: string,
     limits: ResolvedLimits,
     topicScope: number,
+    deflate: CodecSettings | null,
   ): void {
     this.#isServer = true;
     this.#topicScope = topicScope;
     this.#limits = limits;
     this.#protocol = protocol;
-    this.#open(bufferevent, false);
+    this.#open(bufferevent, false, deflate);
   }
 
   /** What binary messages are delivered as; text messages are Buffers whatever it says (as ws). */
@@ -204,8 +211,9 @@ export class WebSocket extends EventEmitter {
     return this.#protocol;
   }
 
+  /** 'permessage-deflate' once compression was agreed, else '' (the names, as in ws). */
   get extensions(): string {
-    return '';
+    return this.#deflated ? EXTENSION_NAME : '';
   }
 
   get url(): string {
@@ -281,6 +289,7 @@ export class WebSocket extends EventEmitter {
     }
     const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
     const fin = options.fin !== false;
+    const compress = options.compress !== false;
     if (this.#readyState !== OPEN || this.#closeFrameSent) {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
@@ -288,11 +297,11 @@ export class WebSocket extends EventEmitter {
     if (isBlob(data) || this.#queue !== null) {
       this.#enqueue(async () => {
         const payload = isBlob(data) ? Buffer.from(await data.arrayBuffer()) : toBuffer(data);
-        this.#sendNow(payload, binary, fin, callback);
+        this.#sendNow(payload, binary, fin, compress, callback);
       });
       return 'ok';
     }
-    return this.#sendNow(toBuffer(data), binary, fin, callback);
+    return this.#sendNow(toBuffer(data), binary, fin, compress, callback);
   }
 
   ping(data?: WebSocketData | number | Callback, mask?: boolean | Callback, callback?: Callback): void {
@@ -390,7 +399,13 @@ export class WebSocket extends EventEmitter {
     if (this.#closeFrameReceived) this.#closeTcpAfterHandshake();
   }
 
-  #sendNow(payload: Buffer, binary: boolean, fin: boolean, callback: Callback | undefined): SendResult {
+  #sendNow(
+    payload: Buffer,
+    binary: boolean,
+    fin: boolean,
+    compress: boolean,
+    callback: Callback | undefined,
+  ): SendResult {
     const connection = this.#connection;
     if (connection === null || this.#closeFrameSent) {
       this.#failCallback(callback, this.#notOpenError());
@@ -399,7 +414,7 @@ export class WebSocket extends EventEmitter {
     const opcode = this.#fragmentedSend ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     // A fragmented message is never cut short: only its first frame is checked against the limit.
     const limit = this.#fragmentedSend ? undefined : this.#limits.maxBufferedBytes;
-    const queued = connection.send(payload, opcode, fin, limit);
+    const queued = connection.send(payload, opcode, fin, limit, compress);
     if (queued < 0) {
       this.#dropped++;
       this.#failCallback(
@@ -438,7 +453,7 @@ export class WebSocket extends EventEmitter {
     this.#queue = null;
   }
 
-  #open(bufferevent: Bufferevent, client: boolean): void {
+  #open(bufferevent: Bufferevent, client: boolean, deflate: CodecSettings | null): void {
     this.#connection = new native.WebSocketConnection(
       this,
       buffereventHandles.of(bufferevent, 'bufferevent'),
@@ -447,8 +462,10 @@ export class WebSocket extends EventEmitter {
         maxPayload: this.#limits.maxPayload,
         maxFragments: this.#limits.maxFragments,
         backpressureBytes: this.#limits.backpressureBytes,
+        deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
       },
     );
+    this.#deflated = deflate !== null;
     this.#readyState = OPEN;
   }
 
@@ -456,14 +473,19 @@ export class WebSocket extends EventEmitter {
    * The 101 was accepted. 'upgrade' comes while still CONNECTING (a close() there aborts the
    * handshake, as in ws); then OPEN and 'open'. A listener that throws does not stop the rest.
    */
-  #onClientUpgraded(bufferevent: Bufferevent, protocol: string, response: UpgradeResponse): void {
+  #onClientUpgraded(
+    bufferevent: Bufferevent,
+    protocol: string,
+    response: UpgradeResponse,
+    deflate: CodecSettings | null,
+  ): void {
     this.#abortConnect = () => bufferevent.free();
     this.#protocol = protocol;
     const errors = new ListenerErrors();
     errors.run(() => this.emit('upgrade', response));
     if (this.#readyState === CONNECTING) {
       this.#abortConnect = null;
-      this.#open(bufferevent, true);
+      this.#open(bufferevent, true, deflate);
       errors.run(() => this.emit('open'));
     }
     errors.rethrow();

@@ -31,10 +31,11 @@ export interface TestClient {
 export function connectClient(
   port: number,
   path: string,
-  options: { headers?: Record<string, string>; protocols?: string[] } = {},
+  options: { headers?: Record<string, string>; protocols?: string[]; perMessageDeflate?: boolean } = {},
 ): Promise<TestClient> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, options.protocols ?? [], {
     headers: options.headers ?? {},
+    perMessageDeflate: options.perMessageDeflate ?? false,
   });
   const messages: (string | Buffer)[] = [];
   let wake: (() => void) | null = null;

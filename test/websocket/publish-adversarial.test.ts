@@ -132,3 +132,42 @@ describe('large publishes', () => {
     }
   });
 });
+
+describe('a subscriber sending a fragmented message', () => {
+  it('gets the publishes of the meantime after its last fragment, never between its frames', async () => {
+    const { clients } = await roomOf(2, (ws, server, index) => {
+      if (index !== 0) return;
+      ws.on('message', (data: Buffer) => {
+        if (data.toString() === 'start') {
+          ws.send('part 1 ', { fin: false });
+          server.publish('room', 'news a');
+          ws.send('part 2 ', { fin: false });
+          server.publish('room', Buffer.alloc(2000, 0x42));
+        } else {
+          server.publish('room', 'news c');
+          ws.send('end', { fin: true });
+          server.publish('room', 'news d');
+        }
+      });
+    });
+    await clients[0]!.send(frames.text('start'));
+    // The other subscriber is not held back by the sender's open message.
+    const other = await clients[1]!.readMessages(2);
+    expect(other.map((message) => message.data.length)).toEqual([6, 2000]);
+    await clients[0]!.send(frames.text('finish'));
+    const messages = await clients[0]!.readMessages(5);
+    expect(
+      messages.map((message) => [
+        message.frames,
+        message.data.length > 100 ? 'B2000' : message.data.toString(),
+      ]),
+    ).toEqual([
+      [3, 'part 1 part 2 end'],
+      [1, 'news a'],
+      [1, 'B2000'],
+      [1, 'news c'],
+      [1, 'news d'],
+    ]);
+    expect(textsOf(await clients[1]!.readMessages(2))).toEqual(['news c', 'news d']);
+  });
+});

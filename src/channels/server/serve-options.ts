@@ -1,6 +1,7 @@
 // serve()'s options, their defaults and checks.
 import { BuffereventError } from '../../errors.ts';
 import { resolveLimits, type ConnectionLimits } from '../../websocket/options.ts';
+import { resolveDeflateOptions, type PerMessageDeflateOptions } from '../../websocket/deflate/options.ts';
 import { requireInteger } from '../../validate.ts';
 import type { ChannelLayer } from '../layers/channel-layer.ts';
 import { stderrLogger, type ChannelsLogger } from '../logger.ts';
@@ -35,6 +36,8 @@ export interface ServeOptions extends ConnectionLimits {
   rootPath?: string;
   /** Where failures are reported; default one line each on stderr. */
   logger?: ChannelsLogger;
+  /** permessage-deflate for the WebSockets, as WebSocketServer takes it. Default false. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 export interface ResolvedServeOptions {
@@ -48,6 +51,7 @@ export interface ResolvedServeOptions {
   rootPath: string;
   logger: ChannelsLogger;
   limits: ConnectionLimits;
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
 }
 
 /** serve()'s default largest message: an application server has no use for ws's 100 MiB. */
@@ -81,6 +85,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     if (options[key] !== undefined) limits[key] = options[key];
   }
   resolveLimits(limits); // checks them now, not at the first connection
+  resolveDeflateOptions(options.perMessageDeflate, 'server'); // the same: throws now
   return {
     host: options.host ?? '127.0.0.1',
     port: requireInteger(options.port ?? 8000, 'port', 0, 65535),
@@ -95,5 +100,6 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     rootPath: options.rootPath ?? '',
     logger,
     limits,
+    perMessageDeflate: options.perMessageDeflate ?? false,
   };
 }

@@ -107,6 +107,7 @@ export class ChannelsServer {
       httpFallback: this.httpServer,
       clientTracking: false,
       ...options.limits,
+      perMessageDeflate: options.perMessageDeflate,
       handleProtocols: (_offered, request) => this.#accepting.get(request)?.subprotocol ?? false,
       verifyClient: (info: VerifyClientInfo, done: VerifyClientDone) =>
         this.#handshake(application, info, done),

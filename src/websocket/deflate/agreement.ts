@@ -76,3 +76,28 @@ export function codecSettings(
     threshold: options.threshold,
   };
 }
+
+/** The flat shape the native connection takes its codec settings in (native/ws/connection.h). */
+export interface NativeDeflateSettings {
+  compressWindowBits: number;
+  compressNoContextTakeover: boolean;
+  level: number;
+  memLevel: number;
+  strategy: number;
+  decompressWindowBits: number;
+  decompressNoContextTakeover: boolean;
+  threshold: number;
+}
+
+export function nativeDeflateSettings(settings: CodecSettings): NativeDeflateSettings {
+  return {
+    compressWindowBits: settings.compress.windowBits,
+    compressNoContextTakeover: settings.compress.noContextTakeover,
+    level: settings.compress.level,
+    memLevel: settings.compress.memLevel,
+    strategy: settings.compress.strategy,
+    decompressWindowBits: settings.decompress.windowBits,
+    decompressNoContextTakeover: settings.decompress.noContextTakeover,
+    threshold: settings.threshold,
+  };
+}
