@@ -4,10 +4,10 @@
 // - compressed echo: the load generator (ws-echo --deflate --payload json) keeps 100 connections ×
 //   16 messages of JSON-like text in flight, at 1 KiB and 64 KiB; it compresses what it sends,
 //   inflates every echo and checks every byte;
-// - memory per idle compressed connection: N connections (ws-idle --deflate) each exchange one
-//   1 KiB compressed message, then stay idle while the server's VmRSS is read; with the default
-//   context takeover, with serverNoContextTakeover + clientNoContextTakeover, and with
-//   perMessageDeflate off (handshake only) for reference.
+// - memory per idle compressed connection: N connections (ws-idle --idle-echo --deflate) each
+//   exchange one 1 KiB compressed message, then stay idle while the server's VmRSS is read; with
+//   the default context takeover, with serverNoContextTakeover + clientNoContextTakeover, and with
+//   perMessageDeflate off (the same message, uncompressed) for reference.
 // Prints a markdown section on stdout (progress on stderr), as every script bench/run.mjs runs.
 // Usage: node bench/ws-deflate.mjs [--duration 3] [--warmup 1] [--runs 1]
 //   [--deflate-idle-connections 1000] [--hold 2] [--plain-echo]
@@ -29,11 +29,13 @@ const ECHO_DEPTH = 16;
  * seconds, so that size gets at least this much warm-up and window (else a connection can see no
  * echo in the whole window, which the load generator counts as stalled).
  */
-const ECHO_MIN_WINDOW = { 65536: { warmup: 2, duration: 5 } };
+const ECHO_MIN_WINDOW = { 65536: { warmup: 3, duration: 10 } };
 const IDLE_MESSAGE_SIZE = 1024; // at ws's and our default threshold: compressed both ways
 const IDLE_HANDSHAKES_AT_ONCE = 100;
 /** A load generator at or above this CPU % may be the limit, not the server. */
 const LOADGEN_LIMIT_PERCENT = 90;
+/** A server that waited longer than this for its core during a window gets a note. */
+const WAITING_NOTE_PERCENT = 10;
 /** Other load above this during a window makes its numbers suspect (as bench/lib/summary.mjs). */
 const OTHER_CPU_LIMIT_PERCENT = 10;
 
@@ -45,7 +47,7 @@ const SETTINGS = {
     serverArgs: ['--deflate-no-context-takeover'],
     loadgen: { deflate: true },
   },
-  off: { label: 'off (handshake only)', serverArgs: [], loadgen: {} },
+  off: { label: 'off', serverArgs: [], loadgen: {} },
 };
 
 /** Not strict: bench/run.mjs passes every script the same options, some meant for others. */
@@ -179,9 +181,17 @@ function idleRow(setting, name, m, offOfServer, ws) {
   ];
 }
 
-/** Failures and disturbed runs, one line each. */
+/** Failures, disturbed runs and the time each server waited for its core, one line each. */
 function runNotes(label, cells) {
   const notes = [];
+  const waiting = [...cells.values()].map((cell) =>
+    cell.error || !Number.isFinite(cell.serverWaitingPercent) ? '–' : cell.serverWaitingPercent.toFixed(0),
+  );
+  if (waiting.some((percent) => Number(percent) > WAITING_NOTE_PERCENT))
+    notes.push(
+      `${label}: server runnable but waiting for its CPU, % of the window (${[...cells.keys()].join(' / ')}): ` +
+        `${waiting.join(' / ')}`,
+    );
   for (const [name, cell] of cells) {
     if (cell.error) notes.push(`${label}, ${name}: FAILED: ${cell.error}`);
     const disturbed = cell.runs.filter((run) => run.otherCpuPercent > OTHER_CPU_LIMIT_PERCENT);
@@ -235,7 +245,12 @@ async function main() {
       connections: idleConnections,
       depth: IDLE_HANDSHAKES_AT_ONCE,
       hold,
-      loadgen: { ...SETTINGS[setting].loadgen, payload: 'json', chunkSize: IDLE_MESSAGE_SIZE },
+      loadgen: {
+        ...SETTINGS[setting].loadgen,
+        idleEcho: true,
+        payload: 'json',
+        chunkSize: IDLE_MESSAGE_SIZE,
+      },
     };
     const cells = await roundRobin(
       servers,
@@ -272,8 +287,8 @@ async function main() {
       "server's echoes; latency is per message, from its frame queued to its last byte echoed; CPU % is " +
       `of one core; RSS is the server's peak, in MiB${options.plainEcho ? '; "deflate off" rows: the same echo, the same bytes, uncompressed' : ''}. Idle: ${idleCount} connections to \`/echo\`, ` +
       `${IDLE_HANDSHAKES_AT_ONCE} opening at once, each sending one ${formatSize(IDLE_MESSAGE_SIZE)} ` +
-      'compressed message and waiting for its compressed echo before it goes idle (none with ' +
-      'perMessageDeflate off: handshake only); memory per connection = (server VmRSS during a ' +
+      'message of the same text, compressed (uncompressed with perMessageDeflate off), and waiting ' +
+      'for its echo before it goes idle; memory per connection = (server VmRSS during a ' +
       `${hold} s idle hold − VmRSS before) ÷ connections; "vs off" subtracts the same server's ` +
       'figure without perMessageDeflate.',
     '',

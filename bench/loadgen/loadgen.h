@@ -29,6 +29,7 @@ struct loadgen_options {
   int deflate;       /* ws-echo, ws-idle: offer permessage-deflate, and require it */
   int deflate_no_context_takeover; /* ... asking for no context takeover both ways */
   int deflate_level;               /* zlib level of what this client compresses */
+  int idle_echo; /* ws-idle: one message exchanged per connection before it goes idle */
 };
 
 /* Reset by main.c when the measured window starts. */

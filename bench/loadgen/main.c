@@ -41,6 +41,7 @@ static struct loadgen_options options = {
     .deflate = 0,
     .deflate_no_context_takeover = 0,
     .deflate_level = 1, /* the client's cost is not what is measured: keep it low */
+    .idle_echo = 0,
 };
 
 static struct loadgen_state state;
@@ -240,7 +241,7 @@ static void usage(FILE* out) {
           "               [--connections 100] [--depth 4] [--chunk-size 4096] [--duration 5]\n"
           "               [--warmup 1] [--path /echo|/chat] [--senders 4] [--second-port N]\n"
           "               [--text-only] [--rate N] [--payload pattern|json] [--deflate]\n"
-          "               [--deflate-no-context-takeover] [--deflate-level 1]\n"
+          "               [--deflate-no-context-takeover] [--deflate-level 1] [--idle-echo]\n"
           "  --depth       chunks (messages) kept in flight per connection (ws-chat: per sender,\n"
           "                at most, with --rate; ws-idle: handshakes under way at once)\n"
           "  --chunk-size  bytes per chunk (WebSocket message payload)\n"
@@ -256,10 +257,11 @@ static void usage(FILE* out) {
           "  --deflate     ws-echo, ws-idle: offer permessage-deflate (client_max_window_bits)\n"
           "                and fail unless the server agrees; compress every message sent\n"
           "                (zlib --deflate-level, default 1), inflate and verify every one\n"
-          "                received; ws-idle then sends one message per connection and waits\n"
-          "                for its echo before holding the connection idle\n"
+          "                received\n"
           "  --deflate-no-context-takeover  --deflate, also offering server_ and\n"
           "                client_no_context_takeover\n"
+          "  --idle-echo   ws-idle: each connection sends one --chunk-size text message and\n"
+          "                waits for its echo before it counts as open and goes idle\n"
           "  ws-idle       opens --connections WebSocket connections (--depth handshakes at\n"
           "                once), reports handshakes/s, then holds them idle for --duration\n"
           "                (the measured window) and closes them; --warmup is not used\n");
@@ -316,6 +318,7 @@ static void parse_options(int argc, char** argv) {
       {"deflate", no_argument, NULL, 'D'},
       {"deflate-no-context-takeover", no_argument, NULL, 'N'},
       {"deflate-level", required_argument, NULL, 'L'},
+      {"idle-echo", no_argument, NULL, 'E'},
       {"help", no_argument, NULL, '?'},
       {NULL, 0, NULL, 0},
   };
@@ -379,6 +382,9 @@ static void parse_options(int argc, char** argv) {
       case 'D':
         options.deflate = 1;
         break;
+      case 'E':
+        options.idle_echo = 1;
+        break;
       case 'L':
         options.deflate_level = (int)parse_integer(optarg, "--deflate-level", 0, 9);
         break;
@@ -394,6 +400,10 @@ static void parse_options(int argc, char** argv) {
   int echo_or_idle = strcmp(options.mode, "ws-echo") == 0 || strcmp(options.mode, "ws-idle") == 0;
   if ((options.deflate || options.json_payload) && !echo_or_idle) {
     fprintf(stderr, "loadgen: --deflate and --payload are for --mode ws-echo and ws-idle\n");
+    exit(64);
+  }
+  if (options.idle_echo && strcmp(options.mode, "ws-idle") != 0) {
+    fprintf(stderr, "loadgen: --idle-echo is for --mode ws-idle\n");
     exit(64);
   }
 }

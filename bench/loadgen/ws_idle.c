@@ -5,10 +5,10 @@
  * window opens and the connections are held idle for `duration` seconds: the
  * bench driver reads the server's memory meanwhile. Then all are closed. A
  * connection the server closes, or any message it sends, fails the run: an
- * idle connection must stay open and quiet. With --deflate each connection
- * first sends one compressed message of --chunk-size bytes (text: JSON-like
- * with --payload json) and counts as open once its echo came back whole, so
- * the server holds whatever one compressed exchange leaves it holding; this
+ * idle connection must stay open and quiet. With --idle-echo each connection
+ * first sends one text message of --chunk-size bytes (JSON-like with --payload
+ * json; compressed with --deflate) and counts as open once its echo came back
+ * whole, so the server holds whatever one exchange leaves it holding; this
  * client then drops its own zlib streams (it sends and expects nothing more). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@
 struct idle_connection {
   struct ws_connection ws; /* first: handlers cast back */
   uint64_t started_ns;     /* when connect() was called */
-  int awaiting_echo;       /* --deflate: its first message was sent, the echo is due */
+  int awaiting_echo;       /* --idle-echo: its first message was sent, the echo is due */
   uint64_t echo_bytes;     /* bytes of that echo received so far */
 };
 
@@ -35,7 +35,7 @@ static int refilling;    /* open_more is running: a failure inside it must not r
 static struct sockaddr_in server_address;
 static const char* request_path;
 static struct event* hold_timer;
-static uint8_t* first_message; /* --deflate: what every connection sends once */
+static uint8_t* first_message; /* --idle-echo: what every connection sends once */
 static int compressed_echoes;  /* ... and how many of its echoes came back compressed */
 
 /* The opening phase: from the first connect() to the last 101 (or failure). */
@@ -94,7 +94,7 @@ static void opened_one(struct loadgen_state* state) {
 static void on_open(struct ws_connection* ws) {
   struct idle_connection* conn = (struct idle_connection*)ws;
   latency_histogram_record(&handshake_latency, ws->last_receive_ns - conn->started_ns);
-  if (!ws->deflate) {
+  if (!ws->state->options->idle_echo) {
     opened_one(ws->state);
     return;
   }
@@ -162,13 +162,13 @@ static int ws_idle_start(struct loadgen_state* state) {
   request_path = options->path ? options->path : "/echo";
   connections = calloc((size_t)connection_count, sizeof *connections);
   hold_timer = evtimer_new(state->base, on_hold_done, NULL);
-  if (options->deflate) {
+  if (options->idle_echo) {
     pattern_init();
     first_message = malloc(options->chunk_size);
     if (first_message)
       pattern_copy(first_message_kind(options), 0, 0, first_message, options->chunk_size);
   }
-  if (!connections || !hold_timer || (options->deflate && !first_message)) {
+  if (!connections || !hold_timer || (options->idle_echo && !first_message)) {
     fprintf(stderr, "loadgen: out of memory\n");
     return -1;
   }
@@ -186,7 +186,7 @@ static void ws_idle_stop(struct loadgen_state* state) {
       pending++;
   if (pending)
     fprintf(stderr, "loadgen: %d connections never got an answer to the upgrade request%s\n",
-            pending, state->options->deflate ? " or their first message's echo" : "");
+            pending, state->options->idle_echo ? " or their first message's echo" : "");
   state->stalled += pending;
   if (!state->window_start_ns && next_to_open < connection_count)
     state->stalled += connection_count - next_to_open; /* never even started */
