@@ -38,6 +38,7 @@
         "native/ws/connection.cc",
         "native/ws/message_batch.cc",
         "native/ws/connection_topics.cc",
+        "native/ws/connection_deflate.cc",
         "native/ws/frame_output.cc",
         "native/ws/output_cork.cc",
         "native/ws/topics.cc",

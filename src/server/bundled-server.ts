@@ -217,6 +217,12 @@ export async function startBundledServer(options: BundledServerOptions): Promise
     logger: log,
     maxPayload: limits.maxMessageBytes,
     maxConnections: limits.maxConnections,
+    // Without context takeover either way, compression costs no zlib memory per connection:
+    // contexts are borrowed from a pool for one message at a time. Chat messages stay under the
+    // threshold; tail backlogs and bursts of lines are what it is for.
+    perMessageDeflate: config.compression
+      ? { serverNoContextTakeover: true, clientNoContextTakeover: true }
+      : false,
     reusePort: options.reusePort ?? false,
   }).catch(async (error: unknown) => {
     // Nothing may keep the process alive after a failed start (Redis clients reconnect forever).

@@ -87,6 +87,8 @@ export interface ServerConfig {
   readonly limits: LimitsConfig;
   /** Seconds a login session lasts. */
   readonly sessionMaxAge: number;
+  /** permessage-deflate with browsers (without context takeover: no zlib memory per connection). */
+  readonly compression: boolean;
 }
 
 export const DEFAULT_USERS_FILE = 'bufferevent-users.json';
@@ -143,6 +145,7 @@ const TOP_LEVEL_KEYS = [
   'secretKeyFile',
   'limits',
   'sessionMaxAge',
+  'compression',
 ] as const;
 const LOG_KEYS = ['path', 'title', 'users'];
 const LOG_ID = /^[A-Za-z0-9]{1,64}$/;
@@ -209,6 +212,12 @@ export function parseConfig(raw: unknown, { directory, configFile }: ParseConfig
       ? TWO_WEEKS_SECONDS
       : integerIn(issues, source.sessionMaxAge, 'sessionMaxAge', 60, 366 * 24 * 3600);
 
+  let compression = true;
+  if (source.compression !== undefined) {
+    if (typeof source.compression === 'boolean') compression = source.compression;
+    else issues.add('compression', `expected true or false, got ${describeValue(source.compression)}`);
+  }
+
   const config: ServerConfig = {
     configFile,
     host: host ?? '',
@@ -223,6 +232,7 @@ export function parseConfig(raw: unknown, { directory, configFile }: ParseConfig
     secretKeyFile: secretKeyFile == null ? null : resolvePath(secretKeyFile),
     limits: source.limits === undefined ? DEFAULT_LIMITS : limitsOf(issues, source.limits),
     sessionMaxAge: sessionMaxAge ?? TWO_WEEKS_SECONDS,
+    compression,
   };
   if (issues.issues.length > 0) {
     const name = configFile ?? 'config';

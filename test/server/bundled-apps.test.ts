@@ -172,3 +172,24 @@ describe('tail', () => {
     await waitFor(() => site.running.tail.stats().followers === 0);
   });
 });
+
+describe('compression', () => {
+  it('agrees permessage-deflate with a client that offers it and delivers a burst of lines intact', async () => {
+    const client = await openSocket(site, '/ws/tail/', await logIn(site, 'ann'), undefined, true);
+    clients.push(client);
+    expect(client.socket.extensions).toBe('permessage-deflate');
+    await next(client);
+    client.socket.send(JSON.stringify({ type: 'start', log: '1' }));
+    expect(await next(client)).toEqual({ type: 'started', log: '1', title: 'App' });
+    const burst = Array.from({ length: 300 }, (_, i) => `GET /items/${i} HTTP/1.1 200 ${'x'.repeat(i % 50)}`);
+    appendFileSync(site.appLog, `${burst.join('\n')}\n`);
+    const lines = () =>
+      ofType(client, 'items').flatMap((batch) =>
+        (batch.items as { type: string; text: string }[])
+          .filter((item) => item.type === 'line')
+          .map((item) => item.text),
+      );
+    await waitFor(() => lines().length === 2 + burst.length);
+    expect(lines()).toEqual(['first line', 'second line', ...burst]);
+  });
+});

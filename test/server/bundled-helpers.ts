@@ -162,8 +162,10 @@ export function openSocket(
   target: string,
   cookie: string | undefined,
   origin = siteOrigin(site),
+  perMessageDeflate = false,
 ): Promise<TestClient> {
   return connectClient(site.running.server.port, target, {
     headers: { origin, ...(cookie === undefined ? {} : { cookie }) },
+    perMessageDeflate,
   });
 }

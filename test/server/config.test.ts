@@ -47,6 +47,7 @@ describe('defaults', () => {
       secretKeyFile: null,
       limits: DEFAULT_LIMITS,
       sessionMaxAge: 1209600,
+      compression: true,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.limits)).toBe(true);
@@ -124,6 +125,7 @@ describe('each key refuses a bad value, naming its path', () => {
     ['limits', [], 'limits: expected an object, got a list'],
     ['logs', [], 'logs: expected an object of log files by id, got a list'],
     ['sessionMaxAge', 10, 'sessionMaxAge: expected an integer from 60 to 31622400, got 10'],
+    ['compression', 'on', 'compression: expected true or false, got "on"'],
   ])('%s = %j', (key, value, expected) => {
     expect(issuesOf({ [key]: value })).toEqual([expected]);
   });
@@ -230,7 +232,7 @@ describe('unknown keys', () => {
 
   it('a key nothing like a known one lists the known keys', () => {
     expect(issuesOf({ database: 'x' })).toEqual([
-      'database: unknown key (known: host, port, allowedOrigins, logs, usersFile, redis, workers, trustProxy, secretKey, secretKeyFile, limits, sessionMaxAge)',
+      'database: unknown key (known: host, port, allowedOrigins, logs, usersFile, redis, workers, trustProxy, secretKey, secretKeyFile, limits, sessionMaxAge, compression)',
     ]);
   });
 });
