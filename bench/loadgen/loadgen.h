@@ -115,4 +115,8 @@ void loadgen_fail(const struct loadgen_state* state, const char* format, ...)
 
 uint64_t loadgen_now_ns(void);
 
+/* Fills `options` from the command line (defaults for what it leaves out);
+ * prints the usage and exits with status 64 on a usage error. */
+void loadgen_parse_options(int argc, char** argv, struct loadgen_options* options);
+
 #endif
