@@ -29,6 +29,7 @@ declare namespace WebSocket {
   type Data = api.Data;
   type ClientOptions = api.ClientOptions;
   type ServerOptions = api.ServerOptions;
+  type PerMessageDeflateOptions = api.PerMessageDeflateOptions;
   type Event = api.WebSocketBaseEvent;
   type MessageEvent = api.WebSocketMessageEvent;
   type CloseEvent = api.WebSocketCloseEvent;
@@ -43,6 +44,8 @@ declare namespace WebSocket {
   type AnyRequest = api.AnyRequest;
   type LookupFunction = api.LookupFunction;
   type PublishOptions = api.PublishOptions;
+  type ZlibDeflateOptions = api.ZlibDeflateOptions;
+  type ZlibInflateOptions = api.ZlibInflateOptions;
   type PublishResult = api.PublishResult;
   type RedirectRequest = api.RedirectRequest;
   type WebSocketBaseEvent = api.WebSocketBaseEvent;

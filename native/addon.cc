@@ -43,6 +43,26 @@ napi_value MallocStats(napi_env env, napi_callback_info) {
   return result;
 }
 
+// wsZlibContexts(parkIdleMs?) → { held, idle, created, parked }: permessage-deflate's contexts on
+// this thread — held with takeover, idle in the pool, made so far — after parking (when a number
+// is given) those unused for that long; `parked` is how many were. For tests and benchmarks, which
+// cannot wait for the sweep. Not public API.
+napi_value ZlibContexts(napi_env env, napi_callback_info callback_info) {
+  Napi::CallbackInfo info(env, callback_info);
+  ws::ZlibContextPool& pool = Addon::Of(info.Env()).zlib_contexts;
+  size_t parked = 0;
+  if (info[0].IsNumber()) {
+    double idle_ms = info[0].As<Napi::Number>().DoubleValue();
+    if (idle_ms >= 0 && idle_ms < 1e15) parked = pool.ParkIdle(static_cast<uint64_t>(idle_ms));
+  }
+  Napi::Object result = Napi::Object::New(env);
+  SetProperty(result, "held", static_cast<double>(pool.holder_count()));
+  SetProperty(result, "idle", static_cast<double>(pool.idle_count()));
+  SetProperty(result, "created", static_cast<double>(pool.created_count()));
+  SetProperty(result, "parked", static_cast<double>(parked));
+  return result;
+}
+
 }  // namespace
 
 // The functions take the addon from the environment's instance data, which napi hands out without
@@ -67,6 +87,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       Function("wsPublish", ws::PublishFromJs),
       Function("wsTopicCount", ws::TopicCountFromJs),
       Function("mallocStats", MallocStats),
+      Function("wsZlibContexts", ZlibContexts),
       Function("wsReadRequestHead", ws::ReadRequestHeadFromJs),
       Function("wsAcceptKey", ws::AcceptKeyFromJs),
   };
@@ -123,6 +144,9 @@ EventLoop* Addon::Loop(Napi::Env env) {
     loop_ = EventLoop::Create(env, &error);
     if (loop_ == nullptr) {
       ThrowError(env, "ERR_LOOP_INIT", "cannot run libevent inside Node's loop: " + error);
+    } else {
+      EventLoop* loop = loop_;
+      zlib_contexts.SetSweepRequest([loop] { loop->ScheduleContextSweep(); });
     }
   }
   return loop_;

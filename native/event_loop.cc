@@ -16,6 +16,7 @@
 #include <fstream>
 #include <vector>
 
+#include "addon.h"
 #include "native_object.h"
 #include "ws/topics.h"
 
@@ -36,6 +37,10 @@ constexpr int kJsCallBudgetPerWakeup = 256;
 constexpr int kMaxPassesPerWakeup = 16;
 // The sentinel timer's period: long, so it costs one wakeup an hour.
 constexpr time_t kSentinelSeconds = 3600;
+// A permessage-deflate context with takeover unused this long is parked; the sweep looks this
+// often (so it is parked after 10 to 15 s of quiet).
+constexpr uint64_t kContextIdleSeconds = 10;
+constexpr time_t kContextSweepSeconds = 5;
 
 // The loop running a pass on this thread (each worker has its own loop and thread), for
 // NoteJsCallInPass.
@@ -237,6 +242,7 @@ void EventLoop::RunPassEndWrites() {
 }
 
 EventLoop::~EventLoop() {
+  if (sweep_event_ != nullptr) event_free(sweep_event_);
   if (sentinel_event_ != nullptr) event_free(sentinel_event_);
   if (kicker_event_ != nullptr) event_free(kicker_event_);
   if (dns_ != nullptr) evdns_base_free(dns_, 1);
@@ -355,7 +361,29 @@ LoopStats EventLoop::Stats() const {
 int EventLoop::UserEventsAdded() const {
   int idle = 0;
   for (const NativeObject* owner : idle_event_owners_) idle += owner->IdleAddedEvents();
+  // The context sweep is maintenance, not work: it must not keep the process alive.
+  if (sweep_event_ != nullptr && evtimer_pending(sweep_event_, nullptr)) idle++;
   return event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) - kInternalEvents - idle;
+}
+
+void EventLoop::ScheduleContextSweep() {
+  if (shutting_down_) return;
+  if (sweep_event_ == nullptr) {
+    sweep_event_ = evtimer_new(base_, OnContextSweep, this);
+    if (sweep_event_ == nullptr) return;  // out of memory: contexts stay live, as without parking
+    event_priority_set(sweep_event_, kPriorityQueues - 1);
+  }
+  if (evtimer_pending(sweep_event_, nullptr)) return;
+  timeval period{kContextSweepSeconds, 0};
+  evtimer_add(sweep_event_, &period);
+  MarkDirty();
+}
+
+void EventLoop::OnContextSweep(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<EventLoop*>(arg);
+  ws::ZlibContextPool& pool = Addon::Of(Napi::Env(self->env_)).zlib_contexts;
+  pool.ParkIdle(kContextIdleSeconds * 1000);
+  if (pool.holder_count() > 0) self->ScheduleContextSweep();
 }
 
 bool EventLoop::RunOnePass() {
@@ -457,6 +485,8 @@ void EventLoop::OnSentinel(evutil_socket_t, short, void*) {}
 void EventLoop::OnAsyncCleanup(napi_async_cleanup_hook_handle, void* arg) {
   auto* self = static_cast<EventLoop*>(arg);
   self->shutting_down_ = true;
+  // The pool outlives the loop (it is the addon's): it must not call a deleted loop.
+  Addon::Of(Napi::Env(self->env_)).zlib_contexts.SetSweepRequest(nullptr);
   std::vector<NativeObject*> remaining(self->objects_.begin(), self->objects_.end());
   for (NativeObject* object : remaining) {
     object->Close();

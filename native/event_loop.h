@@ -110,6 +110,10 @@ class EventLoop {
   void WriteAtPassEnd(PassEndWriter* writer);
   void ForgetPassEndWrite(PassEndWriter* writer);
 
+  // permessage-deflate contexts with takeover are parked once idle (ws/zlib_context_pool.h): a
+  // one-shot timer, armed while any is held, sweeps them. It never keeps the process alive.
+  void ScheduleContextSweep();
+
  private:
   EventLoop() = default;
   ~EventLoop();
@@ -130,6 +134,7 @@ class EventLoop {
   static void OnIdle(uv_idle_t* handle);
   static void OnKicker(evutil_socket_t fd, short what, void* arg);
   static void OnSentinel(evutil_socket_t fd, short what, void* arg);
+  static void OnContextSweep(evutil_socket_t fd, short what, void* arg);
   static void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
   static void OnHandleClosed(uv_handle_t* handle);
 
@@ -139,6 +144,7 @@ class EventLoop {
   evdns_base* dns_ = nullptr;
   event* kicker_event_ = nullptr;
   event* sentinel_event_ = nullptr;
+  event* sweep_event_ = nullptr;  // made on first use
   int kicker_fd_ = -1;
   int epoll_fd_ = -1;
   int timer_fd_ = -1;  // libevent's timerfd in its epoll set, or -1 if it could not be found

@@ -239,6 +239,8 @@ interface NativeModule {
   wsTopicCount(): number;
   /** glibc malloc's bytes in use and held free (memory tests and bench/ws-memory.mjs). */
   mallocStats(): { inUse: number; free: number };
+  /** permessage-deflate's zlib contexts on this thread; parks those idle for `parkIdleMs` first. */
+  wsZlibContexts(parkIdleMs?: number): { held: number; idle: number; created: number; parked: number };
   /** The request head (latin1, without the blank line), or HEAD_INCOMPLETE / HEAD_TOO_LARGE. */
   wsReadRequestHead(bufferevent: NativeBufferevent, maxHeaderSize: number, drain: boolean): string | 0 | 1;
   /** base64(SHA-1(key + the RFC 6455 GUID)). */

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace node_bufferevent::ws {
 
@@ -45,12 +46,36 @@ MessageDeflater::MessageDeflater(const CompressSettings& settings, ZlibContextPo
 
 MessageDeflater::~MessageDeflater() { ReleaseContext(); }
 
+bool MessageDeflater::Park() {
+  if (!stream_ || message_open_ || settings_.no_context_takeover) return false;
+  if (!stream_->GetDictionary(&parked_window_)) return false;
+  parked_ = true;
+  ReleaseContext();
+  return true;
+}
+
+bool MessageDeflater::TakeContext(std::string* error) {
+  stream_ = AcquireContext(pool_, Key(), error);
+  if (!stream_) return false;
+  if (parked_) {
+    // Failing to restore only costs ratio: output that does not refer to the window is still
+    // what the peer (which has it) can inflate.
+    stream_->SetDictionary(parked_window_.data(), parked_window_.size());
+    std::vector<uint8_t>().swap(parked_window_);
+    parked_ = false;
+  }
+  return true;
+}
+
 ZlibContextKey MessageDeflater::Key() const {
   return ZlibContextKey{ZlibStream::Direction::kDeflate, settings_.window_bits, settings_.level,
                         settings_.mem_level, settings_.strategy};
 }
 
-void MessageDeflater::ReleaseContext() { ReleaseToPool(pool_, Key(), std::move(stream_)); }
+void MessageDeflater::ReleaseContext() {
+  if (pool_ != nullptr) pool_->Forget(this);
+  ReleaseToPool(pool_, Key(), std::move(stream_));
+}
 
 DeflateResult MessageDeflater::Compress(const uint8_t* data, size_t length, bool last,
                                         evbuffer* out, std::string* error) {
@@ -66,10 +91,8 @@ DeflateResult MessageDeflater::Compress(const uint8_t* data, size_t length, bool
     return DeflateResult::kOk;
   }
   if (!last && length == 0) return DeflateResult::kOk;  // nothing to do, no context needed yet
-  if (!stream_) {
-    stream_ = AcquireContext(pool_, Key(), error);
-    if (!stream_) return DeflateResult::kFailed;
-  }
+  if (!stream_ && !TakeContext(error)) return DeflateResult::kFailed;
+  if (!settings_.no_context_takeover && pool_ != nullptr) pool_->Touch(this);
   // The last call's output goes through a scratch buffer so its tail can be left off: an evbuffer
   // can only be drained from the front. Moving the rest over moves whole chains, not bytes.
   evbuffer* target = last ? evbuffer_new() : out;
@@ -119,7 +142,32 @@ DeflateResult MessageDeflater::Compress(const uint8_t* data, size_t length, bool
 MessageInflater::MessageInflater(const DecompressSettings& settings, ZlibContextPool* pool)
     : settings_(settings), pool_(pool) {}
 
-MessageInflater::~MessageInflater() { ReleaseToPool(pool_, Key(), std::move(stream_)); }
+MessageInflater::~MessageInflater() { EndMessage(Context::kRelease); }
+
+bool MessageInflater::Park() {
+  if (!stream_ || settings_.no_context_takeover || message_input_ != 0) return false;
+  if (!stream_->GetDictionary(&parked_window_)) return false;
+  parked_ = true;
+  EndMessage(Context::kRelease);
+  return true;
+}
+
+bool MessageInflater::TakeContext(std::string* error) {
+  stream_ = AcquireContext(pool_, Key(), error);
+  if (!stream_) return false;
+  if (parked_) {
+    // Unlike the compressor's, this window is not optional: the peer's next message may refer
+    // to any of it.
+    bool restored = stream_->SetDictionary(parked_window_.data(), parked_window_.size());
+    std::vector<uint8_t>().swap(parked_window_);
+    parked_ = false;
+    if (!restored) {
+      *error = "zlib refused to restore the parked window";
+      return false;
+    }
+  }
+  return true;
+}
 
 ZlibContextKey MessageInflater::Key() const {
   return ZlibContextKey{ZlibStream::Direction::kInflate, settings_.window_bits, 0, 0, 0};
@@ -130,6 +178,7 @@ void MessageInflater::EndMessage(Context context) {
   message_output_ = 0;
   stream_ended_ = false;
   if (context == Context::kRelease) {
+    if (pool_ != nullptr) pool_->Forget(this);
     ReleaseToPool(pool_, Key(), std::move(stream_));
   } else if (context == Context::kReset && stream_) {
     stream_->Reset();
@@ -183,13 +232,11 @@ DeflateResult MessageInflater::Decompress(const uint8_t* data, size_t length, bo
     EndMessage(settings_.no_context_takeover ? Context::kRelease : Context::kKeep);
     return DeflateResult::kOk;
   }
-  if (!stream_) {
-    stream_ = AcquireContext(pool_, Key(), error);
-    if (!stream_) {
-      EndMessage(Context::kRelease);
-      return DeflateResult::kFailed;
-    }
+  if (!stream_ && !TakeContext(error)) {
+    EndMessage(Context::kRelease);
+    return DeflateResult::kFailed;
   }
+  if (!settings_.no_context_takeover && pool_ != nullptr) pool_->Touch(this);
   DeflateResult result = Feed(data, length, out, error);
   // A stream the peer ended with a final block needs no tail (RFC 7692 §7.2.3.4 allows BFINAL).
   if (result == DeflateResult::kOk && last && !stream_ended_) {

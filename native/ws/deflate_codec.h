@@ -3,8 +3,9 @@
 // With context takeover a codec keeps its zlib context (and so its history) for the connection's
 // life; without, it holds one only while a message is in progress, borrowed from a
 // ZlibContextPool (or made and freed, when it has no pool), so an idle connection costs no zlib
-// memory. Contexts are made lazily: a connection that never sends (or never receives) a
-// compressed message never allocates that side. No I/O, no JS: the connection drives it.
+// memory; with takeover, the pool may park it while idle (HistoryHolder, zlib_context_pool.h).
+// Contexts are made lazily: a connection that never sends (or never receives) a compressed message
+// never allocates that side. No I/O, no JS: the connection drives it.
 #pragma once
 
 #include <event2/buffer.h>
@@ -43,7 +44,7 @@ struct DecompressSettings {
   uint64_t max_output = 0;  // inflated bytes per message; 0 = no limit
 };
 
-class MessageDeflater {
+class MessageDeflater final : public HistoryHolder {
  public:
   // `pool` may be null (contexts are then made and freed by this codec); it must outlive it.
   MessageDeflater(const CompressSettings& settings, ZlibContextPool* pool);
@@ -58,6 +59,8 @@ class MessageDeflater {
   DeflateResult Compress(const uint8_t* data, size_t length, bool last, evbuffer* out,
                          std::string* error);
 
+  // With context takeover, between messages: the window is kept, the context given back.
+  bool Park() override;
   const CompressSettings& settings() const { return settings_; }
   // Whether a zlib context is held now (with no_context_takeover: only inside a message).
   bool holds_context() const { return stream_ != nullptr; }
@@ -66,6 +69,8 @@ class MessageDeflater {
  private:
   ZlibContextKey Key() const;
   void ReleaseContext();
+  // Takes a context for the next message: from the pool, with the parked window restored.
+  bool TakeContext(std::string* error);
 
   CompressSettings settings_;
   ZlibContextPool* pool_;
@@ -74,7 +79,7 @@ class MessageDeflater {
   bool message_has_input_ = false;
 };
 
-class MessageInflater {
+class MessageInflater final : public HistoryHolder {
  public:
   MessageInflater(const DecompressSettings& settings, ZlibContextPool* pool);
   ~MessageInflater();
@@ -90,12 +95,14 @@ class MessageInflater {
   DeflateResult Decompress(const uint8_t* data, size_t length, bool last, evbuffer* out,
                            std::string* error);
 
+  bool Park() override;
   const DecompressSettings& settings() const { return settings_; }
   bool holds_context() const { return stream_ != nullptr; }
   uint64_t message_output() const { return message_output_; }
 
  private:
   ZlibContextKey Key() const;
+  bool TakeContext(std::string* error);
   DeflateResult Feed(const uint8_t* data, size_t length, evbuffer* out, std::string* error);
   // What happens to the context when a message ends: kept with its history, reset, or given back.
   enum class Context : uint8_t { kKeep, kReset, kRelease };

@@ -1,5 +1,6 @@
 #include "zlib_context_pool.h"
 
+#include <chrono>
 #include <utility>
 
 namespace node_bufferevent::ws {
@@ -42,6 +43,49 @@ void ZlibContextPool::Release(const ZlibContextKey& key, std::unique_ptr<ZlibStr
   stream->Reset();
   slots_.push_back(Slot{key, {}});
   slots_.back().idle.push_back(std::move(stream));
+}
+
+uint64_t ZlibContextPool::NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void ZlibContextPool::Touch(HistoryHolder* holder) {
+  holder->last_used_ms_ = NowMs();
+  if (newest_ == holder) return;
+  bool listed = holder->listed_;
+  if (listed) Forget(holder);
+  holder->older_ = newest_;
+  holder->newer_ = nullptr;
+  if (newest_ != nullptr) newest_->newer_ = holder;
+  newest_ = holder;
+  if (oldest_ == nullptr) oldest_ = holder;
+  holder->listed_ = true;
+  ++holder_count_;
+  if (!listed && sweep_request_) sweep_request_();
+}
+
+void ZlibContextPool::Forget(HistoryHolder* holder) {
+  if (!holder->listed_) return;
+  (holder->newer_ != nullptr ? holder->newer_->older_ : newest_) = holder->older_;
+  (holder->older_ != nullptr ? holder->older_->newer_ : oldest_) = holder->newer_;
+  holder->newer_ = holder->older_ = nullptr;
+  holder->listed_ = false;
+  --holder_count_;
+}
+
+size_t ZlibContextPool::ParkIdle(uint64_t idle_ms) {
+  uint64_t now = NowMs();
+  size_t parked = 0;
+  // From the least recently used on; the first one used too recently ends the walk.
+  for (HistoryHolder* holder = oldest_; holder != nullptr;) {
+    if (now - holder->last_used_ms_ < idle_ms) break;
+    HistoryHolder* newer = holder->newer_;
+    if (holder->Park()) ++parked;
+    holder = newer;
+  }
+  return parked;
 }
 
 size_t ZlibContextPool::idle_count() const {

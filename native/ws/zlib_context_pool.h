@@ -13,12 +13,17 @@
 //   deflate, memLevel 8: windowBits 15: 284 704; 12: 170 016; 10: 157 728; 9: 155 680
 //   deflate windowBits 15 memLevel 9: 432 160; windowBits 9 memLevel 1: 74 400
 //   inflate: windowBits 15: 41 976; 12: 13 304; 10: 10 232; 9: 9 720
-// With context takeover a connection holds one of each for its life (~320 KiB at the defaults);
-// without it, an idle connection holds none.
+// Without context takeover an idle connection holds none. With it, a connection's contexts hold
+// the history its peer relies on (~320 KiB for both at the defaults), but only while it is busy:
+// a codec unused for a while is parked (HistoryHolder): its window, at most 2^windowBits bytes of
+// plain data (less when less went through), is copied out and the context given back here; the
+// next message takes a context again and restores the window as its dictionary, so the bytes on
+// the wire are as valid as if the context had been kept.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +44,31 @@ struct ZlibContextKey {
   bool operator==(const ZlibContextKey& other) const = default;
 };
 
+class ZlibContextPool;
+
+// A codec with context takeover, listed on its pool while it holds a context, least recently used
+// last, so that the idle ones can be parked.
+class HistoryHolder {
+ public:
+  // Parks the context (copies the window out, gives the context back, leaves the list); false
+  // when it cannot now (a message is in progress): it stays listed.
+  virtual bool Park() = 0;
+  bool parked() const { return parked_; }
+
+ protected:
+  ~HistoryHolder() = default;
+  // The window kept while parked, restored by the next message.
+  std::vector<uint8_t> parked_window_;
+  bool parked_ = false;
+
+ private:
+  friend class ZlibContextPool;
+  HistoryHolder* newer_ = nullptr;
+  HistoryHolder* older_ = nullptr;
+  bool listed_ = false;
+  uint64_t last_used_ms_ = 0;
+};
+
 class ZlibContextPool {
  public:
   // At most `max_idle_per_key` idle contexts of one key are kept; more are freed on release.
@@ -55,6 +85,17 @@ class ZlibContextPool {
   size_t idle_count() const;
   uint64_t created_count() const { return created_count_; }
 
+  // A holder used its context: it becomes the most recently used (listed if it was not).
+  void Touch(HistoryHolder* holder);
+  // Takes a holder off the list (it gave its context back, or is being destroyed).
+  void Forget(HistoryHolder* holder);
+  // Parks every holder unused for at least `idle_ms` that is between messages; how many were.
+  size_t ParkIdle(uint64_t idle_ms);
+  size_t holder_count() const { return holder_count_; }
+  // Called whenever a holder is listed: the event loop arms its sweep (ParkIdle) then.
+  void SetSweepRequest(std::function<void()> request) { sweep_request_ = std::move(request); }
+  static uint64_t NowMs();
+
   // A new context outside any pool (the codecs use it when they have no pool).
   static std::unique_ptr<ZlibStream> Create(const ZlibContextKey& key, std::string* error);
 
@@ -67,6 +108,10 @@ class ZlibContextPool {
   std::vector<Slot> slots_;
   size_t max_idle_per_key_;
   uint64_t created_count_ = 0;
+  HistoryHolder* newest_ = nullptr;
+  HistoryHolder* oldest_ = nullptr;
+  size_t holder_count_ = 0;
+  std::function<void()> sweep_request_;
 };
 
 }  // namespace node_bufferevent::ws

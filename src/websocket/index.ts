@@ -32,6 +32,7 @@ export { WebSocketError, WebSocketRangeError, WebSocketSyntaxError, WebSocketTyp
 export type { ClientOptions, LookupFunction, UpgradeResponse } from './client-handshake.ts';
 export type { RedirectRequest } from './request-headers.ts';
 export type { ConnectionLimits } from './options.ts';
+export type { PerMessageDeflateOptions, ZlibDeflateOptions, ZlibInflateOptions } from './deflate/options.ts';
 export { MAX_TOPIC_BYTES, type PublishOptions, type PublishResult } from './topics.ts';
 export type {
   Data,

@@ -1,7 +1,8 @@
 // CommonJS TypeScript in ws's oldest style: the module is the WebSocket class.
 import WebSocket = require('bufferevent/websocket');
 
-const wss = new WebSocket.Server({ port: 8080 });
+const compression: WebSocket.PerMessageDeflateOptions = { clientNoContextTakeover: true, threshold: 256 };
+const wss = new WebSocket.Server({ port: 8080, perMessageDeflate: compression });
 const other: WebSocket.Server = new WebSocket.WebSocketServer({ noServer: true });
 
 wss.on('connection', (ws: WebSocket) => {

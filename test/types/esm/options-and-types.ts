@@ -7,8 +7,21 @@ import WebSocket, {
   type ServerOptions,
 } from 'bufferevent/websocket';
 
-const serverOptions: ServerOptions = { port: 8081, maxPayload: 1024, clientTracking: true };
-const clientOptions: ClientOptions = { headers: { Cookie: 'a=b' }, handshakeTimeout: 1000 };
+const serverOptions: ServerOptions = {
+  port: 8081,
+  maxPayload: 1024,
+  clientTracking: true,
+  perMessageDeflate: {
+    threshold: 512,
+    serverNoContextTakeover: true,
+    zlibDeflateOptions: { level: 6, memLevel: 8 },
+  },
+};
+const clientOptions: ClientOptions = {
+  headers: { Cookie: 'a=b' },
+  handshakeTimeout: 1000,
+  perMessageDeflate: true,
+};
 
 const wss: WebSocketServer = new WebSocketServer(serverOptions, () => console.log('listening'));
 wss.on('headers', (headers, request) => headers.push(`X-Path: ${request.url}`));
