@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the WebSocket libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined) into build-fuzz/:
-# the frame parser, UTF-8 validation, and the whole receiving connection (ProtocolSession), and runs
+# the frame parser, UTF-8 validation, the whole receiving connection (ProtocolSession), and that
+# connection with permessage-deflate agreed (inflating, its limits and error codes), and runs
 # each for N seconds (default 20) from seeds written by test/ws/write-fuzz-seeds.ts, printing each
 # target's execution count. Usage: scripts/fuzz.sh [seconds]. Installs nothing; a crash stops the
 # script and leaves its input in build-fuzz/.
@@ -23,11 +24,16 @@ clang++ "${flags[@]}" native/ws/fuzz/utf8_fuzz.cc native/ws/utf8.cc -o "$out/utf
 clang++ "${flags[@]}" native/ws/fuzz/connection_fuzz.cc native/ws/protocol_session.cc \
   native/ws/close_frame.cc native/ws/deflate_codec.cc native/ws/zlib_context_pool.cc \
   "${codec[@]}" $libevent -lz -o "$out/connection_fuzz"
+# shellcheck disable=SC2086
+clang++ "${flags[@]}" native/ws/fuzz/deflate_session_fuzz.cc native/ws/protocol_session.cc \
+  native/ws/close_frame.cc native/ws/deflate_codec.cc native/ws/zlib_context_pool.cc \
+  "${codec[@]}" $libevent -lz -o "$out/deflate_session_fuzz"
 
 # Fresh seeds every run; what the fuzzer finds accumulates in the corpus directories.
 rm -rf "$out/seeds"
-npx vite-node test/ws/write-fuzz-seeds.ts "$out/seeds/frame_parser" "$out/seeds/utf8" "$out/seeds/connection"
-targets=(frame_parser utf8 connection)
+npx vite-node test/ws/write-fuzz-seeds.ts "$out/seeds/frame_parser" "$out/seeds/utf8" "$out/seeds/connection" \
+  "$out/seeds/deflate_session"
+targets=(frame_parser utf8 connection deflate_session)
 declare -A executions
 for target in "${targets[@]}"; do
   mkdir -p "$out/corpus/$target"

@@ -235,7 +235,7 @@ interface NativeModule {
   socketpair(): [number, number];
   dupSocket(fd: number): number;
   /** Frames once and writes to every subscriber of the topic in the scope: [delivered, skipped]. */
-  wsPublish(scope: number, topic: string, data: Buffer, binary: boolean): [number, number];
+  wsPublish(scope: number, topic: string, data: Buffer, binary: boolean, compress: boolean): [number, number];
   wsTopicCount(): number;
   /** glibc malloc's bytes in use and held free (memory tests and bench/ws-memory.mjs). */
   mallocStats(): { inUse: number; free: number };

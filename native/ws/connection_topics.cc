@@ -73,7 +73,8 @@ Delivery WebSocketConnection::Deliver(Publication& publication) {
 
 bool WebSocketConnection::WritePublication(Publication& publication, evbuffer* output) {
   SharedFrame* frame = &publication.plain();
-  if (deflater_ != nullptr && static_cast<double>(publication.length()) >= deflate_threshold_) {
+  if (deflater_ != nullptr && publication.compressible() &&
+      static_cast<double>(publication.length()) >= deflate_threshold_) {
     if (deflater_->settings().no_context_takeover) {
       // zlib failing leaves the uncompressed frame, which is always allowed.
       if (SharedFrame* shared = publication.CompressedFor(deflater_->settings())) frame = shared;

@@ -7,8 +7,13 @@
 namespace node_bufferevent::ws {
 
 Publication::Publication(SharedFrame* plain, uint8_t opcode, const uint8_t* payload, size_t length,
-                         ZlibContextPool* pool)
-    : plain_(plain), opcode_(opcode), payload_(payload), length_(length), pool_(pool) {
+                         ZlibContextPool* pool, bool compressible)
+    : plain_(plain),
+      opcode_(opcode),
+      payload_(payload),
+      length_(length),
+      pool_(pool),
+      compressible_(compressible) {
   plain_->Ref();
 }
 

@@ -19,8 +19,9 @@ namespace node_bufferevent::ws {
 class Publication {
  public:
   // `plain` is the uncompressed frame (this takes one reference); the payload must outlive this.
+  // `compressible` false: every subscriber gets the uncompressed frame.
   Publication(SharedFrame* plain, uint8_t opcode, const uint8_t* payload, size_t length,
-              ZlibContextPool* pool);
+              ZlibContextPool* pool, bool compressible);
   ~Publication();
   Publication(const Publication&) = delete;
   Publication& operator=(const Publication&) = delete;
@@ -29,6 +30,7 @@ class Publication {
   uint8_t opcode() const { return opcode_; }
   const uint8_t* payload() const { return payload_; }
   size_t length() const { return length_; }
+  bool compressible() const { return compressible_; }
 
   // The message compressed as one frame under `settings` (which must reset after each message),
   // made on the first call for those settings; null when zlib failed (the subscriber then gets the
@@ -41,6 +43,7 @@ class Publication {
   const uint8_t* payload_;
   size_t length_;
   ZlibContextPool* pool_;
+  bool compressible_;
   // Few distinct settings per process: a linear search is enough. A null frame records a failure.
   std::vector<std::pair<CompressSettings, SharedFrame*>> compressed_;
 };

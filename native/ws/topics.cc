@@ -104,7 +104,7 @@ napi_value PublishFromJs(napi_env raw_env, napi_callback_info callback_info) {
   if (frame != nullptr) {
     {
       Publication publication(frame, spec.opcode, data.Data(), data.Length(),
-                              &Addon::Of(env).zlib_contexts);
+                              &Addon::Of(env).zlib_contexts, IsTruthy(info[4]));
       counts = loop->topics().Publish(scope, topic, publication);
     }
     frame->Unref();

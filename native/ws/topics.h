@@ -88,7 +88,8 @@ class TopicRegistry {
   std::unordered_map<std::string, std::unordered_set<TopicSubscriber*>> topics_;
 };
 
-// The module functions: wsPublish(scope, topic, data: Buffer, binary) → [delivered, skipped], and
+// The module functions: wsPublish(scope, topic, data: Buffer, binary, compress) → [delivered,
+// skipped], and
 // wsTopicCount() → topics alive in this environment (for leak tests).
 napi_value PublishFromJs(napi_env env, napi_callback_info info);
 napi_value TopicCountFromJs(napi_env env, napi_callback_info info);

@@ -11,6 +11,8 @@ export const MAX_TOPIC_BYTES = 1024;
 export interface PublishOptions {
   /** Send a binary message; default: binary unless `data` is a string. */
   binary?: boolean;
+  /** false: every subscriber gets it uncompressed. Default true, as send's `compress`. */
+  compress?: boolean;
 }
 
 export interface PublishResult {
@@ -53,7 +55,8 @@ export function publish(
   }
   const bytes = toBuffer(data as Exclude<WebSocketData, Blob> | number | undefined);
   const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
-  const [delivered, skipped] = native.wsPublish(scope, name, bytes, binary);
+  const compress = options.compress !== false;
+  const [delivered, skipped] = native.wsPublish(scope, name, bytes, binary, compress);
   return { delivered, skipped };
 }
 

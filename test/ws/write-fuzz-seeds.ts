@@ -1,16 +1,20 @@
 // Writes the libFuzzer seed corpora (scripts/fuzz.sh runs it with vite-node): the frame streams of
 // fixtures.ts behind the config byte native/ws/fuzz/frame_parser_fuzz.cc decodes, the same streams
-// and some whole conversations behind the three config bytes of connection_fuzz.cc, and UTF-8 seeds.
+// and some whole conversations behind the three config bytes of connection_fuzz.cc, UTF-8 seeds,
+// and permessage-deflate streams for deflate_session_fuzz.cc (deflate-fuzz-seeds.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeDeflateSessionSeeds } from './deflate-fuzz-seeds.ts';
 import { fixtures, type Fixture } from './fixtures.ts';
 import { frame, OP } from './frames.ts';
 
-const [frameDir, utf8Dir, connectionDir] = process.argv.slice(2);
-if (!frameDir || !utf8Dir || !connectionDir) {
-  throw new Error('usage: write-fuzz-seeds.ts <frame-corpus-dir> <utf8-corpus-dir> <connection-corpus-dir>');
+const [frameDir, utf8Dir, connectionDir, deflateDir] = process.argv.slice(2);
+if (!frameDir || !utf8Dir || !connectionDir || !deflateDir) {
+  throw new Error(
+    'usage: write-fuzz-seeds.ts <frame-corpus-dir> <utf8-corpus-dir> <connection-corpus-dir> <deflate-session-corpus-dir>',
+  );
 }
-for (const dir of [frameDir, utf8Dir, connectionDir]) mkdirSync(dir, { recursive: true });
+for (const dir of [frameDir, utf8Dir, connectionDir, deflateDir]) mkdirSync(dir, { recursive: true });
 
 // The limit tables of both fuzz targets.
 const maxPayloads = [0, 16, 1000, 70_000];
@@ -109,7 +113,8 @@ const invalid = ['c0af', 'e080af', 'f08080af', 'eda080', 'f4908080', 'e282', 'f0
 [...utf8Seeds.map((text) => Buffer.from(text)), ...invalid.map((hex) => Buffer.from(hex, 'hex'))].forEach(
   (bytes, index) => writeFileSync(path.join(utf8Dir, `seed-${index}`), bytes),
 );
+const deflateSeeds = writeDeflateSessionSeeds(deflateDir);
 console.log(
-  `wrote ${fixtures.length} frame seeds, ${connectionSeeds} connection seeds and ` +
-    `${utf8Seeds.length + invalid.length} UTF-8 seeds`,
+  `wrote ${fixtures.length} frame seeds, ${connectionSeeds} connection seeds, ` +
+    `${utf8Seeds.length + invalid.length} UTF-8 seeds and ${deflateSeeds} deflate session seeds`,
 );

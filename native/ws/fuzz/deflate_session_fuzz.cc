@@ -1,0 +1,312 @@
+// libFuzzer target for ProtocolSession with permessage-deflate agreed: the receiving side's
+// inflating (with and without context takeover), its limits and its error codes. Five config
+// bytes, then the body:
+//   byte 0: bit 0 server role; bits 1-3 maxPayload (kMaxPayloads); bit 4 the inflater has no
+//           context takeover; bits 5-7 how often a callback pauses (0 never, 7 every time);
+//   byte 1: bits 0-2 the inflater's window bits (9 + value, at most 15); bits 3-5 the largest
+//           chunk, 1 << value bytes (or 1/128 of the stream); bit 6 no context pool (contexts made
+//           and freed per use); bit 7 message mode;
+//   byte 2: seed for the chunk sizes, pauses, masks and damage;
+//   byte 3: bits 0-1 maxFragments (kMaxFragments); bits 2-3 the peer's window bits (the
+//           inflater's, 9, one less than the inflater's, 15); bit 4 the peer keeps its history
+//           even when the inflater does not; bits 5-6 the peer's level (0, 1, 6, 9);
+//   byte 4: the peer's zlib strategy (value % 5).
+// Raw mode: the body is the peer's byte stream. Message mode: the body is a list of records that
+// deflate_peer.h compresses and frames, and the events must match what was sent (deflate_oracle.h).
+// Both modes: the stream is fed whole, then in random chunks with random pauses (the two runs
+// share one context pool, so the second one gets contexts back reset), and both must report
+// exactly the same events and make one zlib context between them; a delivered message is within
+// maxPayload and, when text, UTF-8; nothing follows the close frame or the error; an error's close
+// code is the one its code implies.
+#include <event2/buffer.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../protocol_session.h"
+#include "../zlib_context_pool.h"
+#include "deflate_oracle.h"
+#include "deflate_peer.h"
+
+namespace ws = node_bufferevent::ws;
+using Event = ws::reference::ConnectionEvent;
+using ws::fuzz::Die;
+
+namespace {
+
+// Limits the config bytes can choose; test/ws/deflate-fuzz-seeds.ts uses the same tables. The
+// small maxPayloads make "inflates past maxPayload" easy to reach.
+constexpr uint64_t kMaxPayloads[] = {0, 1, 16, 125, 1000, 4096, 70000, 1 << 20};
+constexpr uint32_t kMaxFragments[] = {0, 1, 3, 16};
+constexpr int kPeerLevels[] = {0, 1, 6, 9};
+// A header part not yet taken is at most 7 bytes (of a 64-bit length).
+constexpr size_t kMostBytesLeft = 7;
+constexpr size_t kConfigBytes = 5;
+
+class Xorshift {
+ public:
+  explicit Xorshift(uint32_t seed) : state_(seed | 1) {}
+  uint32_t Next() {
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 17;
+    state_ ^= state_ << 5;
+    return state_;
+  }
+
+ private:
+  uint32_t state_;
+};
+
+struct RunSettings {
+  ws::FrameParserOptions options;
+  ws::DecompressSettings inflate;
+  ws::ZlibContextPool* pool = nullptr;
+  unsigned pause_level = 0;  // 0..7: a callback pauses when (random & 7) < pause_level
+  size_t largest_chunk = 0;  // 0: the whole stream at once
+  uint32_t seed = 1;
+};
+
+// Records what the session reports, checking each event on its own as it comes.
+class Recorder final : public ws::ProtocolSink {
+ public:
+  Recorder(const RunSettings& settings, Xorshift* random) : settings_(settings), random_(random) {}
+
+  bool OnMessage(std::vector<uint8_t>& data, bool binary) override {
+    uint64_t max_payload = settings_.options.limits.max_payload;
+    if (max_payload > 0 && data.size() > max_payload) Die("a message over maxPayload delivered");
+    if (!binary && !ws::fuzz::IsUtf8(std::string(data.begin(), data.end()))) {
+      Die("a text message that is not UTF-8 delivered");
+    }
+    std::string bytes(data.begin(), data.end());
+    if (random_->Next() & 1) std::vector<uint8_t>().swap(data);  // the sink may take the bytes
+    return Report({binary ? Event::kBinary : Event::kText, bytes, 0, ""});
+  }
+  bool OnPing(const uint8_t* data, size_t length) override {
+    return Report({Event::kPing, std::string(data, data + length), 0, ""});
+  }
+  bool OnPong(const uint8_t* data, size_t length) override {
+    return Report({Event::kPong, std::string(data, data + length), 0, ""});
+  }
+  void OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) override {
+    Report({Event::kClose, std::string(reason, reason + reason_length), code, ""});
+    finals_++;
+  }
+  void OnError(const ws::ProtocolError& error) override {
+    Report({Event::kError, "", error.close_code, error.code});
+    finals_++;
+  }
+  void WritePong(const uint8_t* data, size_t length) override {
+    if (finals_ > 0) Die("pong written after the end");
+    events.push_back({Event::kPongWritten, std::string(data, data + length), 0, ""});
+  }
+
+  bool last_callback_paused() const { return last_paused_; }
+  int finals() const { return finals_; }
+  std::vector<Event> events;
+
+ private:
+  bool Report(Event event) {
+    if (finals_ > 0) Die("an event after the close frame or the error");
+    events.push_back(std::move(event));
+    last_paused_ = (random_->Next() & 7) < settings_.pause_level;
+    return !last_paused_;
+  }
+
+  const RunSettings& settings_;
+  Xorshift* random_;
+  int finals_ = 0;
+  bool last_paused_ = false;
+};
+
+// Drives the session like WebSocketConnection::ParseInput: after kStopped it feeds again.
+void FeedUntilDry(ws::ProtocolSession& session, evbuffer* input, const Recorder& recorder) {
+  for (;;) {
+    switch (session.Feed(input)) {
+      case ws::ProtocolSession::Result::kStopped:
+        if (!recorder.last_callback_paused()) Die("stopped without a callback asking");
+        continue;
+      case ws::ProtocolSession::Result::kNeedMore:
+        if (session.finished() || recorder.finals() > 0) Die("needs more after the end");
+        if (evbuffer_get_length(input) > kMostBytesLeft) Die("bytes stuck in the input");
+        return;
+      case ws::ProtocolSession::Result::kFinished:
+        if (!session.finished() || recorder.finals() != 1) Die("finished without one final event");
+        if (evbuffer_get_length(input) != 0) Die("input kept after the end");
+        return;
+    }
+  }
+}
+
+std::vector<Event> Run(const std::string& stream, const RunSettings& settings) {
+  Xorshift random(settings.seed);
+  Recorder recorder(settings, &random);
+  ws::ProtocolSession session(settings.options, &recorder);
+  session.EnableInflate(settings.inflate, settings.pool);
+  if (!session.inflates()) Die("EnableInflate did not enable inflating");
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(stream.data());
+  evbuffer* input = evbuffer_new();
+  size_t offset = 0;
+  do {
+    size_t piece = stream.size() - offset;
+    if (settings.largest_chunk > 0 && piece > 0) {
+      piece = std::min<size_t>(piece, 1 + random.Next() % settings.largest_chunk);
+    }
+    evbuffer* chain = evbuffer_new();
+    evbuffer_add(chain, data + offset, piece);
+    evbuffer_add_buffer(input, chain);
+    evbuffer_free(chain);
+    offset += piece;
+    FeedUntilDry(session, input, recorder);
+  } while (offset < stream.size());
+  evbuffer_free(input);
+  // Half the time the connection is released explicitly before the session goes.
+  if (random.Next() & 1) session.ReleaseMemory();
+  return recorder.events;
+}
+
+// KNOWN ISSUES, reported to the lead on 2026-12-06 (remove these once fixed; build with
+// -DDEFLATE_SESSION_FUZZ_STRICT to see them). Both need context takeover, where a message is
+// inflated read by read:
+//  1. ProtocolSession::Inflate checks UTF-8 only on output of a Decompress call that succeeded.
+//     Output inflated by a call that then fails (invalid data, past maxPayload) is not checked, so
+//     a text message fails with WS_ERR_INVALID_UTF8 or with the other error depending on where the
+//     reads split its compressed bytes. Only that pair of final errors may differ.
+//  2. zlib resolves a back reference from the output buffer of the current inflate() call without
+//     checking it against the window size; only references into earlier calls' output must be
+//     within the window. So a peer that compresses with a larger window than agreed is refused
+//     (WS_ERR_INVALID_COMPRESSED_DATA) or inflated correctly depending on the reads. Such a run
+//     may stop early with that error where the same run with a 32 KiB window goes on.
+bool KnownUtf8Difference(const std::vector<Event>& whole, const std::vector<Event>& chunks) {
+  if (whole.size() != chunks.size() || whole.empty() ||
+      !std::equal(whole.begin(), whole.end() - 1, chunks.begin())) {
+    return false;
+  }
+  auto other_error = [](const Event& event) {
+    return event.kind == Event::kError && (event.error == "WS_ERR_INVALID_COMPRESSED_DATA" ||
+                                           event.error == "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
+  };
+  auto utf8_error = [](const Event& event) {
+    return event.kind == Event::kError && event.error == std::string("WS_ERR_INVALID_UTF8");
+  };
+  return (utf8_error(whole.back()) && other_error(chunks.back())) ||
+         (other_error(whole.back()) && utf8_error(chunks.back()));
+}
+
+// `narrow` equals `wide` (the same run with a 32 KiB window), or stops early with invalid data.
+bool StoppedByWindow(const std::vector<Event>& narrow, const std::vector<Event>& wide) {
+  if (narrow == wide) return true;
+  if (narrow.empty() || narrow.back().error != std::string("WS_ERR_INVALID_COMPRESSED_DATA")) {
+    return false;
+  }
+  size_t before = narrow.size() - 1;
+  return wide.size() >= before && std::equal(narrow.begin(), narrow.end() - 1, wide.begin());
+}
+
+bool KnownDifference(const std::string& stream, const std::vector<Event>& whole,
+                     const std::vector<Event>& chunks, const RunSettings& whole_settings,
+                     const RunSettings& chunk_settings) {
+#ifdef DEFLATE_SESSION_FUZZ_STRICT
+  return false;
+#endif
+  if (whole_settings.inflate.no_context_takeover) return false;
+  if (KnownUtf8Difference(whole, chunks)) return true;
+  if (whole_settings.inflate.window_bits == 15) return false;
+  RunSettings wide_whole_settings = whole_settings;
+  RunSettings wide_chunk_settings = chunk_settings;
+  wide_whole_settings.inflate.window_bits = wide_chunk_settings.inflate.window_bits = 15;
+  std::vector<Event> wide_whole = Run(stream, wide_whole_settings);
+  std::vector<Event> wide_chunks = Run(stream, wide_chunk_settings);
+  return (wide_whole == wide_chunks || KnownUtf8Difference(wide_whole, wide_chunks)) &&
+         StoppedByWindow(whole, wide_whole) && StoppedByWindow(chunks, wide_chunks);
+}
+
+void Compare(const std::string& stream, const std::vector<Event>& whole,
+             const std::vector<Event>& chunks, const RunSettings& whole_settings,
+             const RunSettings& chunk_settings) {
+  if (whole == chunks || KnownDifference(stream, whole, chunks, whole_settings, chunk_settings)) {
+    return;
+  }
+  std::fprintf(stderr, "fed whole and in chunks, the session reports different events\n");
+  for (size_t i = 0; i < whole.size() || i < chunks.size(); ++i) {
+    if (i < whole.size()) {
+      std::fprintf(stderr, "  whole  %s\n", ws::fuzz::Describe(whole[i]).c_str());
+    }
+    if (i < chunks.size()) {
+      std::fprintf(stderr, "  chunks %s\n", ws::fuzz::Describe(chunks[i]).c_str());
+    }
+  }
+  ws::fuzz::Die("the same stream, other events");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t input_size) {
+  if (input_size < kConfigBytes) return 0;
+  const uint8_t* body = input + kConfigBytes;
+  size_t body_size = input_size - kConfigBytes;
+
+  RunSettings settings;
+  settings.options.role = (input[0] & 1) ? ws::Role::kServer : ws::Role::kClient;
+  settings.options.limits.max_payload = kMaxPayloads[(input[0] >> 1) & 7];
+  settings.options.limits.max_fragments = kMaxFragments[input[3] & 3];
+  settings.inflate.no_context_takeover = (input[0] >> 4) & 1;
+  settings.inflate.window_bits = std::min(9 + (input[1] & 7), 15);
+  const bool message_mode = input[1] >> 7;
+
+  ws::fuzz::PeerSettings peer;
+  peer.masks = settings.options.role == ws::Role::kServer;
+  const int inflater_bits = settings.inflate.window_bits;
+  const int peer_bits[] = {inflater_bits, 9, std::max(9, inflater_bits - 1), 15};
+  peer.window_bits = peer_bits[(input[3] >> 2) & 3];
+  peer.context_takeover = !settings.inflate.no_context_takeover || ((input[3] >> 4) & 1);
+  peer.level = kPeerLevels[(input[3] >> 5) & 3];
+  peer.strategy = input[4] % 5;
+  peer.seed = 0x2545F491u ^ input[2];
+
+  std::string stream;
+  std::vector<ws::fuzz::SentItem> sent;
+  if (message_mode) {
+    ws::fuzz::DeflatePeer builder(peer);
+    if (!builder.Build(body, body_size)) return 0;
+    stream = builder.bytes();
+    sent = builder.items();
+  } else {
+    stream.assign(reinterpret_cast<const char*>(body), body_size);
+  }
+
+  // One pool for both runs, as the addon has one per thread: the chunked run reuses contexts the
+  // whole run gave back. Without a pool, contexts are made and freed per use.
+  std::unique_ptr<ws::ZlibContextPool> pool;
+  if (!((input[1] >> 6) & 1)) pool = std::make_unique<ws::ZlibContextPool>(1 + input[2] % 3);
+  settings.pool = pool.get();
+
+  ws::fuzz::StreamInCheck() = &stream;
+  RunSettings chunk_settings = settings;
+  chunk_settings.pause_level = input[0] >> 5;
+  // At most a few hundred chunks: every read of a compressed piece allocates under ASan.
+  chunk_settings.largest_chunk = std::max(size_t{1} << ((input[1] >> 3) & 7), stream.size() / 128);
+  chunk_settings.seed = 0x9E3779B9u ^ input[2] ^ static_cast<uint32_t>(body_size << 8);
+  std::vector<Event> whole = Run(stream, settings);
+  std::vector<Event> chunks = Run(stream, chunk_settings);
+  // A session holds one inflate context at most and gives it back when it ends (without context
+  // takeover, after every message): both runs together never need a second one.
+  if (pool != nullptr && pool->created_count() > 1) Die("more than one inflate context was made");
+  for (const std::vector<Event>* events : {&whole, &chunks}) {
+    ws::fuzz::CheckErrorCloseCode(*events, stream);
+    if (message_mode) {
+      ws::fuzz::OracleSettings oracle{
+          settings.options.limits, !settings.inflate.no_context_takeover,
+          peer.window_bits > inflater_bits ||
+              (peer.context_takeover && settings.inflate.no_context_takeover)};
+      ws::fuzz::CheckAgainstSent(*events, sent, oracle);
+    }
+  }
+  Compare(stream, whole, chunks, settings, chunk_settings);
+  ws::fuzz::StreamInCheck() = nullptr;
+  return 0;
+}
