@@ -8,20 +8,22 @@ cd "$(dirname "$0")/.."
 for_tests=false
 [ "${1:-}" = "--for-tests" ] && for_tests=true
 
+# zlib's headers are for the benchmark's load generator (bench/build.sh links it with -lz).
 need_system_packages() {
-  ! pkg-config --atleast-version=2.1 libevent_core libevent_extra 2>/dev/null
+  ! pkg-config --atleast-version=2.1 libevent_core libevent_extra 2>/dev/null ||
+    ! pkg-config --exists zlib 2>/dev/null
 }
 
 if need_system_packages; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: installing libevent-dev and pkg-config with apt-get"
+    echo "bootstrap: installing libevent-dev, zlib1g-dev and pkg-config with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq libevent-dev pkg-config >/dev/null
+    apt-get install -y -qq libevent-dev zlib1g-dev pkg-config >/dev/null
   else
-    echo "bootstrap: libevent 2.1 development files are missing. Install them and run again:" >&2
-    echo "  Debian/Ubuntu: sudo apt-get install libevent-dev pkg-config" >&2
-    echo "  Fedora/RHEL:   sudo dnf install libevent-devel pkgconf-pkg-config" >&2
+    echo "bootstrap: libevent 2.1 or zlib development files are missing. Install them and run again:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install libevent-dev zlib1g-dev pkg-config" >&2
+    echo "  Fedora/RHEL:   sudo dnf install libevent-devel zlib-devel pkgconf-pkg-config" >&2
     exit 1
   fi
 fi

@@ -31,15 +31,24 @@ function sample(pid) {
 
 /**
  * @param {{ name: string, command: string, args: string[] }} serverSpec
- * @param {{ connections: number, depth: number, hold: number, path?: string }} options
- *   `depth`: handshakes under way at once; `hold`: seconds the connections stay open idle
+ * @param {{ connections: number, depth: number, hold: number, path?: string, loadgen?: object,
+ *   readAt?: number, laterReadAt?: number }} options
+ *   `depth`: handshakes under way at once; `hold`: seconds the connections stay open idle;
+ *   `readAt`: seconds into the hold of the memory reading (default: 0.8 × hold);
+ *   `laterReadAt`: seconds into the hold of a second memory reading (`kibPerConnectionLater`), for
+ *   what a server gives back once its connections have been idle a while;
+ *   `loadgen`: more runLoadgen options (say, `deflate` and the `chunkSize` of the one message each
+ *   connection then exchanges first)
  * @returns {Promise<{ name: string, error?: string, handshakesPerSecond?: number,
- *   kibPerConnection?: number, rssBeforeMiB?: number, rssHeldMiB?: number,
+ *   kibPerConnection?: number, kibPerConnectionLater?: number, rssBeforeMiB?: number, rssHeldMiB?: number,
  *   serverCpuPercent?: number, serverWaitingPercent?: number, otherCpuPercent?: number,
  *   loadgenCpuPercent?: number,
  *   loadgen?: object }>}
  */
-export async function measureIdle(serverSpec, { connections, depth, hold, path = '/echo' }) {
+export async function measureIdle(
+  serverSpec,
+  { connections, depth, hold, path = '/echo', loadgen = {}, readAt = hold * READ_AT_FRACTION, laterReadAt },
+) {
   const { name } = serverSpec;
   process.stderr.write(`${name}: starting (idle connections)\n`);
   let server;
@@ -53,7 +62,9 @@ export async function measureIdle(serverSpec, { connections, depth, hold, path =
   let before;
   let opened;
   let held = null;
+  let later = null;
   let readTimer;
+  let laterTimer;
   try {
     await sleep(SETTLE_MS);
     const rssBeforeKiB = readRssKiB(server.pid);
@@ -67,24 +78,31 @@ export async function measureIdle(serverSpec, { connections, depth, hold, path =
       duration: hold,
       warmup: 0,
       path,
+      ...loadgen,
       onMeasureStart: () => {
         opened = sample(server.pid);
-        readTimer = setTimeout(
-          () => {
+        readTimer = setTimeout(() => {
+          try {
+            held = readRssKiB(server.pid);
+          } catch {
+            // the server died: reported below
+          }
+        }, readAt * 1000);
+        if (laterReadAt !== undefined)
+          laterTimer = setTimeout(() => {
             try {
-              held = readRssKiB(server.pid);
+              later = readRssKiB(server.pid);
             } catch {
               // the server died: reported below
             }
-          },
-          hold * 1000 * READ_AT_FRACTION,
-        );
+          }, laterReadAt * 1000);
       },
     });
   } catch (error) {
     runError = error.message;
   } finally {
     clearTimeout(readTimer);
+    clearTimeout(laterTimer);
   }
   const died = server.exited();
   await server.stop();
@@ -97,6 +115,8 @@ export async function measureIdle(serverSpec, { connections, depth, hold, path =
     return { name, error: `load generator exit ${exitCode}: ${why}`, loadgen: result };
   }
   if (held === null || !opened) return { name, error: 'no memory reading during the hold', loadgen: result };
+  if (laterReadAt !== undefined && later === null)
+    return { name, error: `no memory reading ${laterReadAt} s into the hold`, loadgen: result };
 
   const wall = opened.wall - before.wall;
   const serverCpuPercent = ((opened.cpu - before.cpu) / wall) * 100;
@@ -110,6 +130,7 @@ export async function measureIdle(serverSpec, { connections, depth, hold, path =
     name,
     handshakesPerSecond: result.handshakes_per_s,
     kibPerConnection: (held - before.rssKiB) / result.handshakes,
+    ...(later === null ? {} : { kibPerConnectionLater: (later - before.rssKiB) / result.handshakes }),
     rssBeforeMiB: before.rssKiB / 1024,
     rssHeldMiB: held / 1024,
     serverCpuPercent,

@@ -15,9 +15,14 @@ const OVERRUN_MS = 30_000;
  * @param {{ mode: string, port: number, connections: number, depth: number,
  *   chunkSize: number, duration: number, warmup: number,
  *   path?: string, senders?: number, secondPort?: number, textOnly?: boolean, rate?: number,
- *   onMeasureStart?: () => void, onMeasureEnd?: () => void }} options
+ *   payload?: 'pattern' | 'json', deflate?: boolean, deflateNoContextTakeover?: boolean,
+ *   deflateLevel?: number, idleEcho?: boolean, onMeasureStart?: () => void,
+ *   onMeasureEnd?: () => void }} options
  *   `path`, `senders`, `secondPort`, `textOnly` and `rate` are ws-chat's (the generator's defaults
- *   when absent); mode ws-idle uses `connections`, `depth` (handshakes at once) and `duration`.
+ *   when absent); mode ws-idle uses `connections`, `depth` (handshakes at once) and `duration`;
+ *   `payload` and the deflate options are for ws-echo and ws-idle (permessage-deflate offered and
+ *   required); `idleEcho` (ws-idle): one `chunkSize` message exchanged per connection before it goes
+ *   idle.
  * @returns {Promise<{ exitCode: number | null, result: object | null, stderr: string }>}
  *   `result` is the generator's JSON line (null if it printed none).
  */
@@ -35,11 +40,16 @@ export function runLoadgen(options) {
     senders: options.senders,
     'second-port': options.secondPort,
     rate: options.rate,
+    payload: options.payload,
+    'deflate-level': options.deflateLevel,
   };
   const args = Object.entries(flags)
     .filter(([, value]) => value !== undefined)
     .flatMap(([name, value]) => [`--${name}`, String(value)]);
   if (options.textOnly) args.push('--text-only');
+  if (options.idleEcho) args.push('--idle-echo');
+  if (options.deflateNoContextTakeover) args.push('--deflate-no-context-takeover');
+  else if (options.deflate) args.push('--deflate');
   const [command, commandArgs] = pinnedCommand(LOADGEN_CPU, LOADGEN_PATH, args);
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

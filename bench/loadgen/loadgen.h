@@ -25,6 +25,11 @@ struct loadgen_options {
   int text_only;     /* ws-chat: every message is text (a relay that keeps no bytes, e.g. JSON) */
   double rate;       /* ws-chat: 0 (each sender keeps `depth` in flight), or messages per second
                         sent by all senders together on a fixed schedule (open loop) */
+  int json_payload;  /* ws-echo, ws-idle: every message is text, JSON-like (PATTERN_JSON) */
+  int deflate;       /* ws-echo, ws-idle: offer permessage-deflate, and require it */
+  int deflate_no_context_takeover; /* ... asking for no context takeover both ways */
+  int deflate_level;               /* zlib level of what this client compresses */
+  int idle_echo; /* ws-idle: one message exchanged per connection before it goes idle */
 };
 
 /* Reset by main.c when the measured window starts. */
@@ -37,6 +42,14 @@ struct loadgen_measured {
    * count the broadcasts that reached every client and each delivery's latency. */
   uint64_t broadcasts;
   struct latency_histogram delivery_latency;
+  /* --deflate only: data messages received compressed (RSV1) and not, the
+   * compressed payload bytes of the former, and what this client sent as
+   * plain and as compressed payload bytes. */
+  uint64_t compressed_messages;
+  uint64_t uncompressed_messages;
+  uint64_t compressed_bytes_in;
+  uint64_t plain_bytes_out;
+  uint64_t compressed_bytes_out;
 };
 
 /* Never reset: an error in the warm-up still counts. */
@@ -101,5 +114,9 @@ void loadgen_fail(const struct loadgen_state* state, const char* format, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 
 uint64_t loadgen_now_ns(void);
+
+/* Fills `options` from the command line (defaults for what it leaves out);
+ * prints the usage and exits with status 64 on a usage error. */
+void loadgen_parse_options(int argc, char** argv, struct loadgen_options* options);
 
 #endif

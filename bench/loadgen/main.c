@@ -1,14 +1,12 @@
-/* Load generator entry point: options, the warm-up and measured window, CPU
- * accounting, and reporting (one JSON line on stdout, human text on stderr).
- * Workloads live in their own files (tcp_echo.c, ws_echo.c, ws_chat.c,
- * ws_idle.c); add new modes to `workloads`.
+/* Load generator entry point: the warm-up and measured window, CPU accounting,
+ * and reporting (one JSON line on stdout, human text on stderr). Options are
+ * parsed in options.c; workloads live in their own files (tcp_echo.c,
+ * ws_echo.c, ws_chat.c, ws_idle.c); add new modes to `workloads`.
  * stderr carries two marker lines for the bench runner: "loadgen: measure-start"
  * and "loadgen: measure-end", written when the measured window opens/closes.
  * Exit status: 0 ok, 1 echoed bytes (or WebSocket frames) were wrong, 2 connection
  * errors (a refused upgrade among them) or stalled
  * connections (no echo during the whole window), 64 usage error. */
-#include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,21 +21,7 @@ static const struct workload* const workloads[] = {&tcp_echo_workload, &ws_echo_
                                                    &ws_chat_workload, &ws_idle_workload};
 static const struct workload* workload;
 
-static struct loadgen_options options = {
-    .mode = "tcp-echo",
-    .host = "127.0.0.1",
-    .port = 0,
-    .connections = 100,
-    .depth = 4,
-    .chunk_size = 4096,
-    .duration_s = 5.0,
-    .warmup_s = 1.0,
-    .path = NULL,
-    .senders = 4,
-    .second_port = 0,
-    .text_only = 0,
-    .rate = 0,
-};
+static struct loadgen_options options;
 
 static struct loadgen_state state;
 
@@ -201,6 +185,15 @@ static void report(void) {
   else
     printf("null");
   printf("}");
+  if (options.deflate) {
+    const struct loadgen_measured* m = &state.measured;
+    printf(
+        ",\"deflate\":{\"compressed_messages\":%llu,\"uncompressed_messages\":%llu,"
+        "\"compressed_bytes_in\":%llu,\"plain_bytes_out\":%llu,\"compressed_bytes_out\":%llu}",
+        (unsigned long long)m->compressed_messages, (unsigned long long)m->uncompressed_messages,
+        (unsigned long long)m->compressed_bytes_in, (unsigned long long)m->plain_bytes_out,
+        (unsigned long long)m->compressed_bytes_out);
+  }
   if (workload->report_json) workload->report_json(&state, stdout);
   printf("}\n");
   fflush(stdout);
@@ -221,134 +214,6 @@ static void report(void) {
             state.stalled);
 }
 
-static void usage(FILE* out) {
-  fprintf(out,
-          "usage: loadgen --port N [--mode tcp-echo|ws-echo|ws-chat|ws-idle] [--host 127.0.0.1]\n"
-          "               [--connections 100] [--depth 4] [--chunk-size 4096] [--duration 5]\n"
-          "               [--warmup 1] [--path /echo|/chat] [--senders 4] [--second-port N]\n"
-          "               [--text-only] [--rate N]\n"
-          "  --depth       chunks (messages) kept in flight per connection (ws-chat: per sender,\n"
-          "                at most, with --rate; ws-idle: handshakes under way at once)\n"
-          "  --chunk-size  bytes per chunk (WebSocket message payload)\n"
-          "  --duration    measured seconds (after the warm-up)\n"
-          "  --path        ws-*: the request path (default /echo for ws-echo, /chat for ws-chat)\n"
-          "  --senders     ws-chat: how many of the connections send (all of them receive)\n"
-          "  --second-port ws-chat: odd-numbered connections use this port (a second server)\n"
-          "  --text-only   ws-chat: text messages only (default: binary and text in turn)\n"
-          "  --rate        ws-chat: messages per second from all senders together, on a fixed\n"
-          "                schedule; latency counts from each message's scheduled time\n"
-          "  ws-idle       opens --connections WebSocket connections (--depth handshakes at\n"
-          "                once), reports handshakes/s, then holds them idle for --duration\n"
-          "                (the measured window) and closes them; --warmup is not used\n");
-}
-
-static long parse_integer(const char* text, const char* name, long min, long max) {
-  char* end;
-  errno = 0;
-  long value = strtol(text, &end, 10);
-  if (errno || *end || end == text || value < min || value > max) {
-    fprintf(stderr, "loadgen: %s must be an integer in [%ld, %ld], got '%s'\n", name, min, max,
-            text);
-    exit(64);
-  }
-  return value;
-}
-
-static double parse_rate(const char* text) {
-  char* end;
-  double value = strtod(text, &end);
-  if (*end || end == text || !(value > 0) || value > 1e9) {
-    fprintf(stderr, "loadgen: --rate must be messages per second in (0, 1e9], got '%s'\n", text);
-    exit(64);
-  }
-  return value;
-}
-
-static double parse_seconds(const char* text, const char* name) {
-  char* end;
-  double value = strtod(text, &end);
-  if (*end || end == text || !(value >= 0) || value > 86400) {
-    fprintf(stderr, "loadgen: %s must be seconds in [0, 86400], got '%s'\n", name, text);
-    exit(64);
-  }
-  return value;
-}
-
-static void parse_options(int argc, char** argv) {
-  static const struct option long_options[] = {
-      {"mode", required_argument, NULL, 'm'},
-      {"host", required_argument, NULL, 'h'},
-      {"port", required_argument, NULL, 'p'},
-      {"connections", required_argument, NULL, 'c'},
-      {"depth", required_argument, NULL, 'k'},
-      {"chunk-size", required_argument, NULL, 's'},
-      {"duration", required_argument, NULL, 'd'},
-      {"warmup", required_argument, NULL, 'w'},
-      {"path", required_argument, NULL, 'P'},
-      {"senders", required_argument, NULL, 'S'},
-      {"text-only", no_argument, NULL, 'T'},
-      {"second-port", required_argument, NULL, 'Q'},
-      {"rate", required_argument, NULL, 'R'},
-      {"help", no_argument, NULL, '?'},
-      {NULL, 0, NULL, 0},
-  };
-  int option;
-  while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-    switch (option) {
-      case 'm':
-        options.mode = optarg;
-        break;
-      case 'h':
-        options.host = optarg;
-        break;
-      case 'p':
-        options.port = (int)parse_integer(optarg, "--port", 1, 65535);
-        break;
-      case 'c':
-        options.connections = (int)parse_integer(optarg, "--connections", 1, 1000000);
-        break;
-      case 'k':
-        options.depth = (int)parse_integer(optarg, "--depth", 1, 1 << 20);
-        break;
-      case 's':
-        options.chunk_size = (size_t)parse_integer(optarg, "--chunk-size", 1, 1L << 30);
-        break;
-      case 'd':
-        options.duration_s = parse_seconds(optarg, "--duration");
-        break;
-      case 'w':
-        options.warmup_s = parse_seconds(optarg, "--warmup");
-        break;
-      case 'P':
-        if (optarg[0] != '/') {
-          fprintf(stderr, "loadgen: --path must start with '/', got '%s'\n", optarg);
-          exit(64);
-        }
-        options.path = optarg;
-        break;
-      case 'S':
-        options.senders = (int)parse_integer(optarg, "--senders", 1, 65535);
-        break;
-      case 'Q':
-        options.second_port = (int)parse_integer(optarg, "--second-port", 1, 65535);
-        break;
-      case 'T':
-        options.text_only = 1;
-        break;
-      case 'R':
-        options.rate = parse_rate(optarg);
-        break;
-      default:
-        usage(stderr);
-        exit(64);
-    }
-  }
-  if (optind != argc || options.port == 0 || options.duration_s <= 0) {
-    usage(stderr);
-    exit(64);
-  }
-}
-
 static void raise_file_limit(void) {
   struct rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
@@ -358,7 +223,7 @@ static void raise_file_limit(void) {
 }
 
 int main(int argc, char** argv) {
-  parse_options(argc, argv);
+  loadgen_parse_options(argc, argv, &options);
   for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
     if (strcmp(workloads[i]->name, options.mode) == 0) workload = workloads[i];
   if (!workload) {

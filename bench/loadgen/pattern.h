@@ -12,8 +12,11 @@
 
 /* Binary bytes take any value; text bytes are printable ASCII (0x20-0x7e), the
  * same stream and offset giving the text form of the binary byte, so text
- * payloads are valid UTF-8 (WebSocket text messages). */
-enum pattern_kind { PATTERN_BINARY, PATTERN_TEXT };
+ * payloads are valid UTF-8 (WebSocket text messages). JSON bytes are ASCII
+ * too: a run of JSON-like records (keys, numbers, repeated structure) that
+ * compresses about as real API traffic does, where the other two kinds do not
+ * compress at all. */
+enum pattern_kind { PATTERN_BINARY, PATTERN_TEXT, PATTERN_JSON };
 
 void pattern_init(void);
 

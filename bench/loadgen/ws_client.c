@@ -14,10 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The key from RFC 6455 section 1.3 and the accept value it must produce: any
- * fixed key does, the server cannot tell. */
-static const char handshake_key[] = "dGhlIHNhbXBsZSBub25jZQ==";
-static const char expected_accept[] = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+#include "ws_deflate.h"
+#include "ws_handshake.h"
 
 static uint8_t read_buffer[256 * 1024];
 
@@ -48,6 +46,8 @@ void ws_connection_close(struct ws_connection* conn) {
   conn->output = NULL;
   close(conn->fd);
   conn->fd = -1;
+  ws_deflate_free(conn->deflate);
+  conn->deflate = NULL;
   conn->state->live--;
 }
 
@@ -91,10 +91,11 @@ static uint32_t next_mask_key(struct ws_connection* conn) {
   return (uint32_t)(x >> 32);
 }
 
-uint8_t* ws_begin_message(struct ws_connection* conn, enum ws_opcode opcode, size_t length) {
+/* `first_byte`: FIN, the RSV bits and the opcode. */
+static uint8_t* begin_frame(struct ws_connection* conn, uint8_t first_byte, size_t length) {
   uint8_t header[WS_MAX_HEADER];
   size_t header_length = 2;
-  header[0] = (uint8_t)(0x80 | opcode); /* FIN: never fragmented */
+  header[0] = first_byte;
   if (length < 126) {
     header[1] = (uint8_t)(0x80 | length); /* 0x80: masked, as every client frame must be (5.3) */
   } else if (length <= 0xffff) {
@@ -123,6 +124,10 @@ uint8_t* ws_begin_message(struct ws_connection* conn, enum ws_opcode opcode, siz
   return conn->reserved_payload;
 }
 
+uint8_t* ws_begin_message(struct ws_connection* conn, enum ws_opcode opcode, size_t length) {
+  return begin_frame(conn, (uint8_t)(0x80 | opcode), length); /* FIN: never fragmented */
+}
+
 void ws_commit_message(struct ws_connection* conn) {
   uint8_t* data = conn->reserved_payload;
   size_t length = conn->reserved_length;
@@ -141,6 +146,32 @@ void ws_commit_message(struct ws_connection* conn) {
   for (; i < length; i++) data[i] ^= conn->reserved_mask[i & 3];
   evbuffer_commit_space(conn->output, &conn->reserved, 1);
   conn->reserved_payload = NULL;
+}
+
+void ws_send_message(struct ws_connection* conn, enum ws_opcode opcode, const uint8_t* data,
+                     size_t length) {
+  if (!conn->deflate) {
+    memcpy(ws_begin_message(conn, opcode, length), data, length);
+    ws_commit_message(conn);
+    return;
+  }
+  char why[200];
+  size_t compressed_length;
+  const uint8_t* compressed =
+      ws_deflate_compress(conn->deflate, data, length, &compressed_length, why, sizeof why);
+  if (!compressed) loadgen_fail(conn->state, "connection %u: %s", conn->id, why);
+  /* 0x40: RSV1, set on a compressed message's first frame (RFC 7692 6). */
+  uint8_t* payload = begin_frame(conn, (uint8_t)(0x80 | 0x40 | opcode), compressed_length);
+  memcpy(payload, compressed, compressed_length);
+  ws_commit_message(conn);
+  conn->state->measured.plain_bytes_out += length;
+  conn->state->measured.compressed_bytes_out += compressed_length;
+}
+
+/* The handlers' payload callback in the shape ws_deflate delivers to. */
+static void deliver_inflated(void* context, const uint8_t* data, size_t length) {
+  struct ws_connection* conn = context;
+  conn->handlers->payload(conn, data, length);
 }
 
 /* Bytes of the header whose first two bytes are `header`. */
@@ -164,13 +195,20 @@ static void end_frame(struct ws_connection* conn) {
     memcpy(pong, conn->control, conn->control_length);
     ws_commit_message(conn);
   } else if (conn->frame_opcode < WS_CLOSE && conn->frame_fin) {
+    if (conn->message_compressed) {
+      char why[200];
+      if (ws_deflate_end(conn->deflate, deliver_inflated, conn, why, sizeof why) < 0)
+        loadgen_fail(conn->state, "connection %u: %s", conn->id, why);
+    }
     conn->in_message = 0;
+    conn->message_compressed = 0;
     conn->handlers->message_end(conn);
   }
 }
 
 /* The header is complete: checks it as RFC 6455 section 5.2 asks of a client
- * that negotiated no extension, and starts the frame (and maybe a message). */
+ * (RSV1 only as permessage-deflate allows, RFC 7692 6.1), and starts the frame
+ * (and maybe a message). */
 static void start_frame(struct ws_connection* conn) {
   const uint8_t* header = conn->header;
   uint8_t opcode = header[0] & 0x0f;
@@ -183,9 +221,16 @@ static void start_frame(struct ws_connection* conn) {
     length = 0;
     for (int i = 0; i < 8; i++) length = (length << 8) | header[2 + i];
   }
-  if (header[0] & 0x70)
+  int rsv1 = (header[0] & 0x40) != 0;
+  if (header[0] & 0x30)
     loadgen_fail(conn->state, "connection %u: server frame with RSV bits 0x%02x set", conn->id,
                  header[0] & 0x70);
+  if (rsv1 && !conn->deflate)
+    loadgen_fail(conn->state, "connection %u: RSV1 set without permessage-deflate agreed",
+                 conn->id);
+  if (rsv1 && opcode != WS_TEXT && opcode != WS_BINARY)
+    loadgen_fail(conn->state, "connection %u: RSV1 set on a %s frame (opcode 0x%x)", conn->id,
+                 opcode == WS_CONTINUATION ? "continuation" : "control", opcode);
   if (header[1] & 0x80)
     loadgen_fail(conn->state, "connection %u: masked server frame (5.1 forbids it)", conn->id);
   if (length >> 63)
@@ -213,6 +258,11 @@ static void start_frame(struct ws_connection* conn) {
   conn->control_length = 0;
   if (opcode == WS_TEXT || opcode == WS_BINARY) {
     conn->in_message = 1;
+    conn->message_compressed = rsv1;
+    if (rsv1)
+      conn->state->measured.compressed_messages++;
+    else if (conn->deflate)
+      conn->state->measured.uncompressed_messages++;
     conn->handlers->message_start(conn, opcode == WS_TEXT);
   }
   if (length == 0) end_frame(conn);
@@ -235,6 +285,11 @@ static void parse_frames(struct ws_connection* conn, const uint8_t* data, size_t
     if (conn->frame_opcode >= WS_CLOSE) {
       memcpy(conn->control + conn->control_length, data, take);
       conn->control_length += take;
+    } else if (conn->message_compressed) {
+      char why[200];
+      conn->state->measured.compressed_bytes_in += take;
+      if (ws_deflate_feed(conn->deflate, data, take, deliver_inflated, conn, why, sizeof why) < 0)
+        loadgen_fail(conn->state, "connection %u: %s", conn->id, why);
     } else {
       conn->handlers->payload(conn, data, take);
     }
@@ -243,34 +298,6 @@ static void parse_frames(struct ws_connection* conn, const uint8_t* data, size_t
     conn->payload_left -= take;
     if (conn->payload_left == 0) end_frame(conn);
   }
-}
-
-/* Checks the response head `head` (NUL-terminated, ending in an empty line).
- * Returns 0 when it accepts the upgrade; fails the connection otherwise. */
-static int check_response(struct ws_connection* conn, char* head) {
-  if (strncmp(head, "HTTP/1.1 101", 12) != 0 || (head[12] != ' ' && head[12] != '\r')) {
-    char what[160];
-    snprintf(what, sizeof what, "handshake answered '%.*s' (expected HTTP/1.1 101)",
-             (int)strcspn(head, "\r\n"), head);
-    fail_connection(conn, LOADGEN_ERROR_CONNECT, what, 0);
-    return -1;
-  }
-  static const char name[] = "sec-websocket-accept:";
-  for (char* line = strstr(head, "\r\n"); line; line = strstr(line, "\r\n")) {
-    line += 2;
-    if (strncasecmp(line, name, sizeof name - 1) != 0) continue;
-    char* value = line + sizeof name - 1;
-    value += strspn(value, " \t");
-    size_t value_length = strcspn(value, "\r\n");
-    while (value_length > 0 && (value[value_length - 1] == ' ' || value[value_length - 1] == '\t'))
-      value_length--;
-    if (value_length != sizeof expected_accept - 1 ||
-        memcmp(value, expected_accept, value_length) != 0)
-      loadgen_fail(conn->state, "connection %u: Sec-WebSocket-Accept is '%.*s', expected '%s'",
-                   conn->id, (int)value_length, value, expected_accept);
-    return 0;
-  }
-  loadgen_fail(conn->state, "connection %u: the 101 answer has no Sec-WebSocket-Accept", conn->id);
 }
 
 /* Adds bytes to the response head. Returns how many of them belonged to it
@@ -295,7 +322,11 @@ static long take_response(struct ws_connection* conn, const uint8_t* data, size_
     return -1;
   }
   conn->response_head[end] = '\0';
-  if (check_response(conn, conn->response_head) < 0) return -1;
+  char why[200];
+  if (ws_handshake_check_response(conn, conn->response_head, why, sizeof why) < 0) {
+    fail_connection(conn, LOADGEN_ERROR_CONNECT, why, 0);
+    return -1;
+  }
   conn->open = 1;
   conn->state->connected++;
   conn->last_receive_ns = loadgen_now_ns();
@@ -338,12 +369,7 @@ static void on_connected(struct ws_connection* conn) {
   }
   conn->connected = 1;
   event_add(conn->read_event, NULL);
-  const struct loadgen_options* options = conn->state->options;
-  evbuffer_add_printf(conn->output,
-                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                      conn->path, options->host, conn->port, handshake_key);
+  ws_handshake_write_request(conn);
   ws_flush(conn);
 }
 

@@ -1,7 +1,9 @@
 /* WebSocket client connections for the ws-* workloads: connect, the HTTP
  * upgrade handshake (101 and Sec-WebSocket-Accept verified), masked frames
  * out, and a streaming frame parser in that hands payload bytes to the
- * workload as they arrive (nothing is buffered per message). */
+ * workload as they arrive (nothing is buffered per message). With --deflate,
+ * permessage-deflate is offered and required (ws_deflate.h): compressed
+ * messages are inflated on the way in, so the workload sees plain bytes. */
 #ifndef LOADGEN_WS_CLIENT_H
 #define LOADGEN_WS_CLIENT_H
 
@@ -63,12 +65,14 @@ struct ws_connection {
 
   /* frame parser */
   uint8_t header[WS_MAX_HEADER];
-  size_t header_length;  /* bytes of the current header received so far */
-  int in_frame;          /* the header is complete: receiving the payload */
-  uint8_t frame_opcode;  /* of the frame being received */
-  int frame_fin;         /* ditto */
-  uint64_t payload_left; /* payload bytes of the current frame still to come */
-  int in_message;        /* a data message started and has not ended */
+  size_t header_length;       /* bytes of the current header received so far */
+  int in_frame;               /* the header is complete: receiving the payload */
+  uint8_t frame_opcode;       /* of the frame being received */
+  int frame_fin;              /* ditto */
+  uint64_t payload_left;      /* payload bytes of the current frame still to come */
+  int in_message;             /* a data message started and has not ended */
+  int message_compressed;     /* ... with RSV1 on its first frame: its payload is inflated */
+  struct ws_deflate* deflate; /* permessage-deflate agreed; NULL without --deflate */
   uint8_t control[WS_MAX_CONTROL_PAYLOAD];
   size_t control_length;
 
@@ -95,6 +99,11 @@ void ws_connection_close(struct ws_connection* conn);
  * ws_flush, which the read path calls after every read on its own connection. */
 uint8_t* ws_begin_message(struct ws_connection* conn, enum ws_opcode opcode, size_t length);
 void ws_commit_message(struct ws_connection* conn);
+
+/* Queues one whole data message (one frame): compressed, with RSV1, when
+ * permessage-deflate was agreed; else as ws_begin_message would. */
+void ws_send_message(struct ws_connection* conn, enum ws_opcode opcode, const uint8_t* data,
+                     size_t length);
 
 /* Writes the output until it is empty or the socket is full. Returns -1 when
  * the connection failed (and is closed). */

@@ -1,7 +1,9 @@
 /* WebSocket echo workload (ws-echo): each connection upgrades on --path
  * (/echo); once all of them are open, each keeps `depth` messages of
  * `chunk_size` payload bytes in flight, alternately binary (even sequence
- * numbers) and text (odd ones). Every echoed message must come back whole, in
+ * numbers) and text (odd ones), or with --payload json all JSON-like text.
+ * With --deflate every message goes compressed and the echoes are inflated
+ * before they are checked. Every echoed message must come back whole, in
  * order, with its type; every payload byte is checked. Latency runs from a
  * message's frame being queued to its last byte echoed; `bytes` counts echoed
  * payload bytes (frame headers left out). */
@@ -24,8 +26,11 @@ struct echo_connection {
 static struct echo_connection* connections;
 static int connection_count;
 static int open_count;
+static int json_payload;
+static uint8_t* plain_message; /* --deflate: a message is built here, then compressed */
 
 static enum pattern_kind kind_of(uint64_t sequence) {
+  if (json_payload) return PATTERN_JSON;
   return sequence % 2 ? PATTERN_TEXT : PATTERN_BINARY;
 }
 
@@ -37,9 +42,15 @@ static void send_message(struct echo_connection* conn, uint64_t now_ns) {
   const struct loadgen_options* options = conn->ws.state->options;
   size_t size = options->chunk_size;
   enum pattern_kind kind = kind_of(conn->sent);
-  uint8_t* payload = ws_begin_message(&conn->ws, kind == PATTERN_TEXT ? WS_TEXT : WS_BINARY, size);
-  pattern_copy(kind, conn->ws.id, conn->sent * size, payload, size);
-  ws_commit_message(&conn->ws);
+  enum ws_opcode opcode = kind == PATTERN_BINARY ? WS_BINARY : WS_TEXT;
+  if (conn->ws.deflate) {
+    pattern_copy(kind, conn->ws.id, conn->sent * size, plain_message, size);
+    ws_send_message(&conn->ws, opcode, plain_message, size);
+  } else {
+    uint8_t* payload = ws_begin_message(&conn->ws, opcode, size);
+    pattern_copy(kind, conn->ws.id, conn->sent * size, payload, size);
+    ws_commit_message(&conn->ws);
+  }
   conn->queued_ns[(conn->ring_head + conn->ring_count) % options->depth] = now_ns;
   conn->ring_count++;
   conn->sent++;
@@ -62,7 +73,7 @@ static void on_message_start(struct ws_connection* ws, int is_text) {
   if (conn->ring_count == 0)
     loadgen_fail(ws->state, "connection %u: message %llu arrived but only %llu were sent", ws->id,
                  (unsigned long long)conn->received + 1, (unsigned long long)conn->sent);
-  int expected_text = kind_of(conn->received) == PATTERN_TEXT;
+  int expected_text = kind_of(conn->received) != PATTERN_BINARY;
   if (is_text != expected_text)
     loadgen_fail(ws->state, "connection %u: message %llu echoed as %s, sent as %s", ws->id,
                  (unsigned long long)conn->received, is_text ? "text" : "binary",
@@ -121,8 +132,10 @@ static int ws_echo_start(struct loadgen_state* state) {
   pattern_init();
   connection_count = options->connections;
   open_count = 0;
+  json_payload = options->json_payload;
   connections = calloc((size_t)connection_count, sizeof *connections);
-  if (!connections) {
+  plain_message = options->deflate ? malloc(options->chunk_size) : NULL;
+  if (!connections || (options->deflate && !plain_message)) {
     fprintf(stderr, "loadgen: out of memory\n");
     return -1;
   }
@@ -160,7 +173,9 @@ static void ws_echo_stop(struct loadgen_state* state) {
     free(connections[i].queued_ns);
   }
   free(connections);
+  free(plain_message);
   connections = NULL;
+  plain_message = NULL;
   connection_count = 0;
 }
 

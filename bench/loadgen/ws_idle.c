@@ -5,17 +5,25 @@
  * window opens and the connections are held idle for `duration` seconds: the
  * bench driver reads the server's memory meanwhile. Then all are closed. A
  * connection the server closes, or any message it sends, fails the run: an
- * idle connection must stay open and quiet. */
+ * idle connection must stay open and quiet. With --idle-echo each connection
+ * first sends one text message of --chunk-size bytes (JSON-like with --payload
+ * json; compressed with --deflate) and counts as open once its echo came back
+ * whole, so the server holds whatever one exchange leaves it holding; this
+ * client then drops its own zlib streams (it sends and expects nothing more). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "pattern.h"
 #include "ws_client.h"
+#include "ws_deflate.h"
 
 struct idle_connection {
   struct ws_connection ws; /* first: handlers cast back */
   uint64_t started_ns;     /* when connect() was called */
+  int awaiting_echo;       /* --idle-echo: its first message was sent, the echo is due */
+  uint64_t echo_bytes;     /* bytes of that echo received so far */
 };
 
 static struct idle_connection* connections;
@@ -27,6 +35,8 @@ static int refilling;    /* open_more is running: a failure inside it must not r
 static struct sockaddr_in server_address;
 static const char* request_path;
 static struct event* hold_timer;
+static uint8_t* first_message; /* --idle-echo: what every connection sends once */
+static int compressed_echoes;  /* ... and how many of its echoes came back compressed */
 
 /* The opening phase: from the first connect() to the last 101 (or failure). */
 static uint64_t first_connect_ns, all_open_ns;
@@ -71,30 +81,68 @@ static void open_more(struct loadgen_state* state) {
   if (opening == 0 && next_to_open == connection_count && !all_open_ns) finish_opening(state);
 }
 
+static enum pattern_kind first_message_kind(const struct loadgen_options* options) {
+  return options->json_payload ? PATTERN_JSON : PATTERN_TEXT;
+}
+
+static void opened_one(struct loadgen_state* state) {
+  opened++;
+  opening--;
+  open_more(state);
+}
+
 static void on_open(struct ws_connection* ws) {
   struct idle_connection* conn = (struct idle_connection*)ws;
   latency_histogram_record(&handshake_latency, ws->last_receive_ns - conn->started_ns);
-  opened++;
-  opening--;
-  open_more(ws->state);
+  if (!ws->state->options->idle_echo) {
+    opened_one(ws->state);
+    return;
+  }
+  conn->awaiting_echo = 1;
+  ws_send_message(ws, WS_TEXT, first_message, ws->state->options->chunk_size);
 }
 
 static void on_failed(struct ws_connection* ws) {
-  if (ws->open) return; /* after the opening phase: counted, and the run fails */
+  /* After the opening phase: counted, and the run fails. */
+  if (ws->open && !((struct idle_connection*)ws)->awaiting_echo) return;
   opening--;
   open_more(ws->state);
 }
 
 static void on_message_start(struct ws_connection* ws, int is_text) {
-  loadgen_fail(ws->state, "connection %u: the server sent a %s message to an idle connection",
-               ws->id, is_text ? "text" : "binary");
+  if (!((struct idle_connection*)ws)->awaiting_echo)
+    loadgen_fail(ws->state, "connection %u: the server sent a %s message to an idle connection",
+                 ws->id, is_text ? "text" : "binary");
+  if (!is_text)
+    loadgen_fail(ws->state, "connection %u: the first message was echoed as binary", ws->id);
+  if (ws->message_compressed) compressed_echoes++;
 }
 
 static void on_payload(struct ws_connection* ws, const uint8_t* data, size_t length) {
-  (void)ws, (void)data, (void)length; /* on_message_start already failed the run */
+  struct idle_connection* conn = (struct idle_connection*)ws;
+  size_t size = ws->state->options->chunk_size;
+  if (conn->echo_bytes + length > size)
+    loadgen_fail(ws->state, "connection %u: the first message echoed with more than its %zu bytes",
+                 ws->id, size);
+  enum pattern_kind kind = first_message_kind(ws->state->options);
+  long bad = pattern_kind_check(kind, 0, conn->echo_bytes, data, length);
+  if (bad >= 0)
+    loadgen_fail(ws->state, "connection %u: byte %llu of the echoed first message is wrong", ws->id,
+                 (unsigned long long)(conn->echo_bytes + (uint64_t)bad));
+  conn->echo_bytes += length;
 }
 
-static void on_message_end(struct ws_connection* ws) { (void)ws; }
+static void on_message_end(struct ws_connection* ws) {
+  struct idle_connection* conn = (struct idle_connection*)ws;
+  size_t size = ws->state->options->chunk_size;
+  if (conn->echo_bytes != size)
+    loadgen_fail(ws->state, "connection %u: the first message echoed with %llu of its %zu bytes",
+                 ws->id, (unsigned long long)conn->echo_bytes, size);
+  conn->awaiting_echo = 0;
+  ws_deflate_free(ws->deflate);
+  ws->deflate = NULL;
+  opened_one(ws->state);
+}
 
 static const struct ws_handlers idle_handlers = {
     .open = on_open,
@@ -108,13 +156,19 @@ static int ws_idle_start(struct loadgen_state* state) {
   const struct loadgen_options* options = state->options;
   if (ws_client_init(options, &server_address) < 0) return -1;
   connection_count = options->connections;
-  next_to_open = opening = opened = 0;
+  next_to_open = opening = opened = compressed_echoes = 0;
   all_open_ns = 0;
   latency_histogram_reset(&handshake_latency);
   request_path = options->path ? options->path : "/echo";
   connections = calloc((size_t)connection_count, sizeof *connections);
   hold_timer = evtimer_new(state->base, on_hold_done, NULL);
-  if (!connections || !hold_timer) {
+  if (options->idle_echo) {
+    pattern_init();
+    first_message = malloc(options->chunk_size);
+    if (first_message)
+      pattern_copy(first_message_kind(options), 0, 0, first_message, options->chunk_size);
+  }
+  if (!connections || !hold_timer || (options->idle_echo && !first_message)) {
     fprintf(stderr, "loadgen: out of memory\n");
     return -1;
   }
@@ -128,16 +182,19 @@ static int ws_idle_start(struct loadgen_state* state) {
 static void ws_idle_stop(struct loadgen_state* state) {
   int pending = 0;
   for (int i = 0; i < connection_count; i++)
-    if (connections[i].ws.fd >= 0 && !connections[i].ws.open) pending++;
+    if (connections[i].ws.fd >= 0 && (!connections[i].ws.open || connections[i].awaiting_echo))
+      pending++;
   if (pending)
-    fprintf(stderr, "loadgen: %d connections never got an answer to the upgrade request\n",
-            pending);
+    fprintf(stderr, "loadgen: %d connections never got an answer to the upgrade request%s\n",
+            pending, state->options->idle_echo ? " or their first message's echo" : "");
   state->stalled += pending;
   if (!state->window_start_ns && next_to_open < connection_count)
     state->stalled += connection_count - next_to_open; /* never even started */
   for (int i = 0; i < connection_count; i++) ws_connection_close(&connections[i].ws);
   free(connections);
+  free(first_message);
   event_free(hold_timer);
+  first_message = NULL;
   connections = NULL;
   hold_timer = NULL;
 }
@@ -151,10 +208,10 @@ static void ws_idle_report_json(const struct loadgen_state* state, FILE* out) {
             seconds_of(opening_end_usage.ru_stime) - seconds_of(opening_start_usage.ru_stime);
   fprintf(out,
           ",\"handshakes\":%d,\"opening_s\":%.3f,\"handshakes_per_s\":%.1f,"
-          "\"opening_cpu_percent\":%.1f,"
+          "\"opening_cpu_percent\":%.1f,\"compressed_echoes\":%d,"
           "\"handshake_latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
           opened, opening_s, opening_s > 0 ? opened / opening_s : 0.0,
-          opening_s > 0 ? cpu_s / opening_s * 100.0 : 0.0,
+          opening_s > 0 ? cpu_s / opening_s * 100.0 : 0.0, compressed_echoes,
           (double)latency_histogram_percentile(&handshake_latency, 50) / 1e3,
           (double)latency_histogram_percentile(&handshake_latency, 99) / 1e3,
           (double)handshake_latency.max_ns / 1e3);

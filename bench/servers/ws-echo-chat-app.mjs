@@ -5,13 +5,30 @@
 // With `chatByPublish` (a server that has pub/sub, ours), `/chat` subscribes each
 // client to one topic and relays with one `wss.publish` per message; otherwise,
 // as ws must, with a JavaScript loop over the clients.
+// permessage-deflate is off unless asked for: `--deflate` (BENCH_DEFLATE=1) turns it on with the
+// defaults (`perMessageDeflate: true`: context takeover both ways, threshold 1024 bytes),
+// `--deflate-no-context-takeover` (BENCH_DEFLATE_NO_CONTEXT_TAKEOVER=1) with
+// serverNoContextTakeover and clientNoContextTakeover; both servers get the same object.
 // Prints "listening <port>" when ready, as every benchmark server does.
 import { parseServerArgs } from './args.mjs';
 
-/** The port from `node <server> PORT`, or from `--port N` / PORT=N as for the other servers. */
-export function portFromCommandLine(argv = process.argv.slice(2)) {
+const FLAGS = {
+  deflate: { type: 'boolean', env: 'BENCH_DEFLATE' },
+  'deflate-no-context-takeover': { type: 'boolean', env: 'BENCH_DEFLATE_NO_CONTEXT_TAKEOVER' },
+};
+
+/**
+ * The port from `node <server> PORT`, or from `--port N` / PORT=N as for the other servers, and
+ * the `perMessageDeflate` option the deflate flags ask for (false without them).
+ */
+export function optionsFromCommandLine(argv = process.argv.slice(2)) {
   const positional = argv.length === 1 && /^\d+$/.test(argv[0]);
-  return parseServerArgs({}, positional ? ['--port', argv[0]] : argv).port;
+  const values = parseServerArgs(FLAGS, positional ? ['--port', argv[0]] : argv);
+  let perMessageDeflate = false;
+  if (values['deflate-no-context-takeover'])
+    perMessageDeflate = { serverNoContextTakeover: true, clientNoContextTakeover: true };
+  else if (values.deflate) perMessageDeflate = true;
+  return { port: values.port, perMessageDeflate };
 }
 
 /** Request path without the query string. */
@@ -22,9 +39,9 @@ function pathOf(url) {
 
 /**
  * @param {new (options: object, callback?: () => void) => import('node:events').EventEmitter} WebSocketServer
- * @param {{ port: number, chatByPublish?: boolean }} options
+ * @param {{ port: number, chatByPublish?: boolean, perMessageDeflate?: boolean | object }} options
  */
-export function serveEchoChat(WebSocketServer, { port, chatByPublish = false }) {
+export function serveEchoChat(WebSocketServer, { port, chatByPublish = false, perMessageDeflate = false }) {
   const chatClients = new Set();
 
   function echo(ws) {
@@ -47,7 +64,7 @@ export function serveEchoChat(WebSocketServer, { port, chatByPublish = false }) 
     });
   }
 
-  const wss = new WebSocketServer({ port, host: '127.0.0.1', perMessageDeflate: false }, () => {
+  const wss = new WebSocketServer({ port, host: '127.0.0.1', perMessageDeflate }, () => {
     process.stdout.write(`listening ${wss.address().port}\n`);
   });
   wss.on('connection', (ws, request) => {
