@@ -5,6 +5,7 @@
 #include "event_loop.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -382,7 +383,12 @@ void EventLoop::ScheduleContextSweep() {
 void EventLoop::OnContextSweep(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<EventLoop*>(arg);
   ws::ZlibContextPool& pool = Addon::Of(Napi::Env(self->env_)).zlib_contexts;
-  pool.ParkIdle(kContextIdleSeconds * 1000);
+  size_t parked = pool.ParkIdle(kContextIdleSeconds * 1000);
+#ifdef __GLIBC__
+  // glibc keeps freed zlib windows (64 KiB and more each) in its arenas; without a trim the
+  // parked contexts would leave the heap but not the process's RSS.
+  if (parked > 0) malloc_trim(0);
+#endif
   if (pool.holder_count() > 0) self->ScheduleContextSweep();
 }
 

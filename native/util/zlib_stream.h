@@ -63,6 +63,27 @@ class ZlibStream {
     }
   }
 
+  // Inflating straight into memory: one inflate() over `input` into out[0..room). kOutputFull
+  // when it filled `room` (call again: zlib may hold more), kOk when it needs more input.
+  Status InflateInto(const uint8_t* input, size_t length, uint8_t* out, size_t room,
+                     size_t* consumed, size_t* produced, std::string* error) {
+    size_t in = length < kMaxSlice ? length : kMaxSlice;
+    size_t space = room < kMaxSlice ? room : kMaxSlice;
+    stream_.next_in = const_cast<Bytef*>(input);
+    stream_.avail_in = static_cast<uInt>(in);
+    stream_.next_out = out;
+    stream_.avail_out = static_cast<uInt>(space);
+    int result = inflate(&stream_, Z_SYNC_FLUSH);
+    *consumed = in - stream_.avail_in;
+    *produced = space - stream_.avail_out;
+    if (result == Z_STREAM_END) return Status::kStreamEnd;
+    if (result != Z_OK && result != Z_BUF_ERROR) {
+      *error = stream_.msg ? stream_.msg : zError(result);
+      return Status::kError;
+    }
+    return stream_.avail_out == 0 ? Status::kOutputFull : Status::kOk;
+  }
+
   // Inflating: whether the last Process stopped between two DEFLATE blocks (zlib sets bit 7 of
   // data_type there), rather than inside one. A message that ends in the middle of a block is
   // truncated.

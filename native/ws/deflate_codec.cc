@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -180,29 +181,44 @@ void MessageInflater::EndMessage(Context context) {
   if (context == Context::kRelease) {
     if (pool_ != nullptr) pool_->Forget(this);
     ReleaseToPool(pool_, Key(), std::move(stream_));
-  } else if (context == Context::kReset && stream_) {
-    stream_->Reset();
   }
 }
 
-DeflateResult MessageInflater::Feed(const uint8_t* data, size_t length, evbuffer* out,
+bool MessageInflater::RestartStream(std::string* error) {
+  std::vector<uint8_t> window;
+  bool restarted = stream_->GetDictionary(&window);
+  stream_->Reset();
+  restarted = restarted && stream_->SetDictionary(window.data(), window.size());
+  stream_ended_ = false;
+  if (!restarted) *error = "zlib could not carry the window over to a new stream";
+  return restarted;
+}
+
+DeflateResult MessageInflater::Feed(const uint8_t* data, size_t length, std::vector<uint8_t>* out,
                                     std::string* error) {
+  // Output goes straight into `out`, in steps sized from the input (compressed data usually
+  // inflates to a few times its size), never past one byte over the limit: that byte tells a
+  // message that is too big from one exactly at it.
+  constexpr size_t kSmallestStep = 4 * 1024;
+  constexpr size_t kLargestStep = 256 * 1024;
   size_t offset = 0;
-  while (offset < length) {
+  for (;;) {
     if (stream_ended_) {
-      *error = "compressed data follows the final DEFLATE block of the message";
-      return DeflateResult::kInvalidData;
+      if (offset == length) break;
+      if (!RestartStream(error)) return DeflateResult::kFailed;
     }
-    ev_ssize_t limit = -1;
+    size_t step = std::clamp((length - offset) * 4, kSmallestStep, kLargestStep);
     if (settings_.max_output != 0) {
-      // One byte past the limit tells a message that is too big from one exactly at it.
-      uint64_t room = settings_.max_output - message_output_ + 1;
-      limit = room > static_cast<uint64_t>(EV_SSIZE_MAX) ? -1 : static_cast<ev_ssize_t>(room);
+      step =
+          static_cast<size_t>(std::min<uint64_t>(step, settings_.max_output - message_output_ + 1));
     }
+    size_t start = out->size();
+    out->resize(start + step);
     size_t consumed = 0;
     size_t produced = 0;
-    ZlibStream::Status status = stream_->Process(data + offset, length - offset, Z_NO_FLUSH, out,
-                                                 limit, &consumed, &produced, error);
+    ZlibStream::Status status = stream_->InflateInto(
+        data + offset, length - offset, out->data() + start, step, &consumed, &produced, error);
+    out->resize(start + produced);
     offset += consumed;
     message_output_ += produced;
     if (status == ZlibStream::Status::kError) return DeflateResult::kInvalidData;
@@ -215,6 +231,7 @@ DeflateResult MessageInflater::Feed(const uint8_t* data, size_t length, evbuffer
       stream_ended_ = true;
       continue;
     }
+    if (status == ZlibStream::Status::kOk && offset == length) break;  // wants more input
     if (consumed == 0 && produced == 0) {
       *error = "zlib made no progress on the compressed data";
       return DeflateResult::kInvalidData;
@@ -224,7 +241,7 @@ DeflateResult MessageInflater::Feed(const uint8_t* data, size_t length, evbuffer
 }
 
 DeflateResult MessageInflater::Decompress(const uint8_t* data, size_t length, bool last,
-                                          evbuffer* out, std::string* error) {
+                                          std::vector<uint8_t>* out, std::string* error) {
   message_input_ += length;
   if (last && message_input_ == 0) {
     // A compressed message of no bytes at all: empty. Not fed to zlib, whose stream would take
@@ -248,13 +265,15 @@ DeflateResult MessageInflater::Decompress(const uint8_t* data, size_t length, bo
       result = DeflateResult::kInvalidData;
     }
   }
+  // A message that ended on a final block leaves the next one a new stream, window kept.
+  if (result == DeflateResult::kOk && last && stream_ended_ && !settings_.no_context_takeover &&
+      !RestartStream(error)) {
+    result = DeflateResult::kFailed;
+  }
   if (result != DeflateResult::kOk) {
     EndMessage(Context::kRelease);
   } else if (last) {
-    // After a final block the peer's next message starts a new stream: reset either way.
-    EndMessage(settings_.no_context_takeover ? Context::kRelease
-               : stream_ended_               ? Context::kReset
-                                             : Context::kKeep);
+    EndMessage(settings_.no_context_takeover ? Context::kRelease : Context::kKeep);
   }
   return result;
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "zlib_context_pool.h"
 
@@ -86,13 +87,15 @@ class MessageInflater final : public HistoryHolder {
   MessageInflater(const MessageInflater&) = delete;
   MessageInflater& operator=(const MessageInflater&) = delete;
 
-  // Inflates the next `length` compressed bytes of the message being received into `out`; `last`
-  // (the FIN frame's end) appends the 00 00 ff ff tail and ends the message. With max_output set,
+  // Inflates the next `length` compressed bytes of the message being received, appending to
+  // `out`; `last` (the FIN frame's end) appends the 00 00 ff ff tail and ends the message. A final
+  // block (BFINAL) may be followed by more data: a new stream, as RFC 7692 §7.2.3.4's example
+  // has it, inflated with the window kept. With max_output set,
   // a message stops inflating as soon as it passes it: at most max_output + 1 bytes are ever
   // produced (the extra byte is how "too big" is told from "exactly at the limit"), whatever the
   // compression ratio, and kTooBig is returned. After kTooBig or kInvalidData the codec has
   // forgotten the message and its context: the connection is expected to close.
-  DeflateResult Decompress(const uint8_t* data, size_t length, bool last, evbuffer* out,
+  DeflateResult Decompress(const uint8_t* data, size_t length, bool last, std::vector<uint8_t>* out,
                            std::string* error);
 
   bool Park() override;
@@ -103,9 +106,13 @@ class MessageInflater final : public HistoryHolder {
  private:
   ZlibContextKey Key() const;
   bool TakeContext(std::string* error);
-  DeflateResult Feed(const uint8_t* data, size_t length, evbuffer* out, std::string* error);
-  // What happens to the context when a message ends: kept with its history, reset, or given back.
-  enum class Context : uint8_t { kKeep, kReset, kRelease };
+  DeflateResult Feed(const uint8_t* data, size_t length, std::vector<uint8_t>* out,
+                     std::string* error);
+  // After a final block: a new stream, with the window kept (it costs nothing to data that does
+  // not refer to it, and a peer that goes on with takeover may).
+  bool RestartStream(std::string* error);
+  // What happens to the context when a message ends: kept with its history, or given back.
+  enum class Context : uint8_t { kKeep, kRelease };
   void EndMessage(Context context);
 
   DecompressSettings settings_;

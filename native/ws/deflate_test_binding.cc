@@ -170,7 +170,7 @@ Napi::Value InflateMessages(const Napi::CallbackInfo& info) {
   Napi::Array results = Napi::Array::New(env);
   {
     MessageInflater inflater(settings, &pool);
-    evbuffer* out = evbuffer_new();
+    std::vector<uint8_t> out;
     for (size_t m = 0; m < messages.size(); ++m) {
       const auto& pieces = messages[m];
       std::string error;
@@ -179,19 +179,19 @@ Napi::Value InflateMessages(const Napi::CallbackInfo& info) {
         const uint8_t* data = pieces.empty() ? nullptr : pieces[p].Data();
         size_t length = pieces.empty() ? 0 : pieces[p].Length();
         bool last = pieces.empty() || p + 1 == pieces.size();
-        status = inflater.Decompress(data, length, last, out, &error);
+        status = inflater.Decompress(data, length, last, &out, &error);
         if (status != DeflateResult::kOk) break;
       }
       Napi::Object entry = Napi::Object::New(env);
       entry.Set("status", DeflateResultName(status));
-      entry.Set("produced", static_cast<double>(evbuffer_get_length(out)));
-      entry.Set("data", DrainToBuffer(env, out));
+      entry.Set("produced", static_cast<double>(out.size()));
+      entry.Set("data", Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size()));
+      out.clear();
       entry.Set("heldContextAfter", inflater.holds_context());
       if (!error.empty()) entry.Set("error", error);
       results.Set(static_cast<uint32_t>(m), entry);
       if (status != DeflateResult::kOk) break;
     }
-    evbuffer_free(out);
   }
   Napi::Object result = Napi::Object::New(env);
   result.Set("results", results);

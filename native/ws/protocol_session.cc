@@ -29,8 +29,6 @@ void ProtocolSession::EnableInflate(DecompressSettings settings, ZlibContextPool
 void ProtocolSession::ReleaseMemory() {
   std::vector<uint8_t>().swap(message_);
   inflater_.reset();
-  if (inflated_ != nullptr) evbuffer_free(inflated_);
-  inflated_ = nullptr;
 }
 
 ProtocolSession::Result ProtocolSession::Feed(evbuffer* input) {
@@ -111,24 +109,16 @@ bool ProtocolSession::OnFrameEnd() {
 }
 
 bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
-  if (inflated_ == nullptr) inflated_ = evbuffer_new();
-  if (inflated_ == nullptr) {
-    return Fail({kCloseInternalError, "WS_ERR_COMPRESSION_FAILED",
-                 "out of memory allocating the inflate buffer"});
-  }
   std::string reason;
-  DeflateResult result = inflater_->Decompress(data, length, last, inflated_, &reason);
-  if (size_t produced = evbuffer_get_length(inflated_); produced > 0) {
-    size_t start = message_.size();
-    message_.resize(start + produced);
-    evbuffer_remove(inflated_, message_.data() + start, produced);
-    // Checked as it comes out: a text that cannot be UTF-8 fails before the rest is inflated.
-    if (result == DeflateResult::kOk && message_opcode_ == kText &&
-        !inflated_text_.Feed(message_.data() + start, produced)) {
-      return Fail({kCloseInvalidPayload, "WS_ERR_INVALID_UTF8",
-                   "a compressed text message inflated to invalid UTF-8 (at byte " +
-                       std::to_string(inflated_text_.error_offset()) + ")"});
-    }
+  size_t start = message_.size();
+  DeflateResult result = inflater_->Decompress(data, length, last, &message_, &reason);
+  // Checked as it comes out, whatever the result, so that the same bytes give the same verdict
+  // however the reads split them: a text that cannot be UTF-8 fails before the rest is inflated.
+  if (message_opcode_ == kText &&
+      !inflated_text_.Feed(message_.data() + start, message_.size() - start)) {
+    return Fail({kCloseInvalidPayload, "WS_ERR_INVALID_UTF8",
+                 "a compressed text message inflated to invalid UTF-8 (at byte " +
+                     std::to_string(inflated_text_.error_offset()) + ")"});
   }
   switch (result) {
     case DeflateResult::kOk:

@@ -102,10 +102,8 @@ class ProtocolSession final : private FrameHandler {
   uint8_t frame_opcode_ = 0;
   bool frame_fin_ = false;
 
-  // permessage-deflate's receiving half, when agreed; its output passes through inflated_ (made
-  // on first use) on its way into message_.
+  // permessage-deflate's receiving half, when agreed; it inflates straight into message_.
   std::unique_ptr<MessageInflater> inflater_;
-  evbuffer* inflated_ = nullptr;
   Utf8Validator inflated_text_;
   uint64_t max_payload_;
 

@@ -168,13 +168,34 @@ describe('interop with node:zlib raw deflate', () => {
     const second = jsonLike(2000, 5);
     const finished = [zlib.deflateRawSync(first), zlib.deflateRawSync(second)];
     expect(sameBuffers(inflate(finished), [first, second])).toBe(true);
+    // What follows a final block in the same message is a new stream: a second finished stream
+    // inflates and continues the message; bytes that are no DEFLATE stream are refused.
+    const joined = deflateCodec.inflateMessages([Buffer.concat(finished)], {}).results;
+    expect(joined.map((entry) => entry.status)).toEqual(['ok']);
+    expect(joined[0]!.data.equals(Buffer.concat([first, second]))).toBe(true);
     const results = deflateCodec.inflateMessages(
       [Buffer.concat([finished[0]!, Buffer.from([1, 2, 3])])],
       {},
     ).results;
     expect(results.map((entry) => [entry.status, entry.error])).toEqual([
-      ['invalid-data', 'compressed data follows the final DEFLATE block of the message'],
+      ['invalid-data', 'invalid stored block lengths'],
     ]);
+  });
+
+  it('the window is carried over a final block: the next stream may refer back into it', async () => {
+    const first = jsonLike(3000, 6);
+    // A peer that ends each message with a final block yet keeps its history: the second stream
+    // is compressed with the first message as its dictionary.
+    const second = zlib.deflateRawSync(first, { dictionary: first });
+    const results = deflateCodec.inflateMessages([zlib.deflateRawSync(first), second], {}).results;
+    expect(results.map((entry) => entry.status)).toEqual(['ok', 'ok']);
+    expect(second.length).toBeLessThan(first.length / 10);
+    expect(
+      sameBuffers(
+        results.map((entry) => entry.data),
+        [first, first],
+      ),
+    ).toBe(true);
   });
 
   it('a compressed message of no bytes at all, or of the lone byte 00, is empty and leaves the stream intact', () => {

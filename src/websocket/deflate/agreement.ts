@@ -50,9 +50,11 @@ export interface CodecSettings {
 }
 
 /**
- * The settings of the `role` end. A peer limited to an 8-bit window is inflated with a 9-bit one:
- * inflating with a larger window is always safe, and zlib-based peers asked for 8 really compress
- * with 9 (zlib cannot do 8), whose matches reach at most 250 bytes back anyway.
+ * The settings of the `role` end. The peer's messages are always inflated with the full 15-bit
+ * window, whatever window it agreed to compress with: a larger window is always safe, zlib-based
+ * peers asked for 8 really compress with 9, and a peer that reaches further back than it agreed is
+ * then accepted the same way however the reads split its messages (with the agreed window, zlib
+ * checks the distance only across its calls, so the verdict would depend on the reads).
  */
 export function codecSettings(
   agreement: DeflateAgreement,
@@ -70,7 +72,7 @@ export function codecSettings(
       strategy: options.strategy,
     },
     decompress: {
-      windowBits: Math.max(9, agreement[`${theirs}MaxWindowBits`]),
+      windowBits: DEFAULT_WINDOW_BITS,
       noContextTakeover: agreement[`${theirs}NoContextTakeover`],
     },
     threshold: options.threshold,

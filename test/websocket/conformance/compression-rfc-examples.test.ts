@@ -41,20 +41,15 @@ describe('RFC 7692 §7.2.3 examples', () => {
     });
   }
 
-  // KNOWN FAILURE, reported to the lead: this server closes with 1007 ("compressed data follows the
-  // final DEFLATE block of the message") on the RFC's own example, whose last octet (0x00) begins
-  // the empty stored block the appended tail completes. ws echoes "Hello". Turn `it.fails` into
-  // `it` once the server accepts it.
-  (IMPLEMENTATION === 'ws' ? it : it.fails)(
-    '§7.2.3.4 a block with BFINAL set, then the octet that starts an empty stored block',
-    async () => {
-      const connection = await openDeflate('permessage-deflate', {});
-      const payload = bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00);
-      await connection.client.send(buildFrame({ opcode: OPCODE.TEXT, payload, rsv1: true }));
-      await connection.expectEcho(OPCODE.TEXT, HELLO);
-      await expectCleanClose(connection.client);
-    },
-  );
+  // The last octet (0x00) begins the empty stored block the appended tail completes: after the
+  // final block a new stream starts, as the RFC's example has it.
+  it('§7.2.3.4 a block with BFINAL set, then the octet that starts an empty stored block', async () => {
+    const connection = await openDeflate('permessage-deflate', {});
+    const payload = bytes(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00);
+    await connection.client.send(buildFrame({ opcode: OPCODE.TEXT, payload, rsv1: true }));
+    await connection.expectEcho(OPCODE.TEXT, HELLO);
+    await expectCleanClose(connection.client);
+  });
 
   it('a message ending in a final block (zlib Z_FINISH, nothing after it), twice with context takeover', async () => {
     const connection = await openDeflate('permessage-deflate', {});

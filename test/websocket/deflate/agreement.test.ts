@@ -18,10 +18,10 @@ describe('codecSettings', () => {
     'server',
   )!;
 
-  it('the server compresses with the server_* parameters and inflates with the client_* ones', () => {
+  it('the server compresses with the server_* parameters and inflates under client_no_context_takeover, always with the full window', () => {
     expect(codecSettings(agreement, 'server', options)).toEqual({
       compress: { windowBits: 10, noContextTakeover: true, level: 3, memLevel: 5, strategy: 2 },
-      decompress: { windowBits: 9, noContextTakeover: false },
+      decompress: { windowBits: 15, noContextTakeover: false },
       threshold: 64,
     });
   });
@@ -29,7 +29,7 @@ describe('codecSettings', () => {
   it('the client the other way round', () => {
     expect(codecSettings({ ...agreement, clientMaxWindowBits: 12 }, 'client', options)).toEqual({
       compress: { windowBits: 12, noContextTakeover: false, level: 3, memLevel: 5, strategy: 2 },
-      decompress: { windowBits: 10, noContextTakeover: true },
+      decompress: { windowBits: 15, noContextTakeover: true },
       threshold: 64,
     });
   });
