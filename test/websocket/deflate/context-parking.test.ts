@@ -152,11 +152,16 @@ describe('parking contexts with takeover', () => {
     }
     expect(native.wsZlibContexts().held).toBe(400);
     const before = native.mallocStats().inUse;
+    const idleBefore = native.wsZlibContexts().idle;
     expect(native.wsZlibContexts(0).parked).toBe(400);
     const released = before - native.mallocStats().inUse;
     // ~285 KiB of compressor and ~42 KiB of decompressor each, less a window copy of a few KiB
-    // (each connection sent ~2 KiB): well over 200 KiB per connection comes back.
-    expect(released / 200).toBeGreaterThan(200 * 1024);
+    // (each connection sent ~2 KiB): well over 200 KiB per connection comes back. (The sanitizer
+    // build's allocator is not glibc's: mallinfo does not see it, only the pool's counts can.)
+    if (!native.sanitizerBuild) expect(released / 200).toBeGreaterThan(200 * 1024);
+    expect(native.wsZlibContexts()).toMatchObject({ held: 0 });
+    // The pool keeps at most 4 idle contexts per setting; the rest were freed.
+    expect(native.wsZlibContexts().idle - idleBefore).toBeLessThanOrEqual(8);
     for (const client of clients) {
       const text = phrase(7);
       expect(await exchange(client, [text])).toEqual([text]);
