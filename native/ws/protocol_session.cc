@@ -23,6 +23,10 @@ ProtocolSession::~ProtocolSession() { ReleaseMemory(); }
 
 void ProtocolSession::EnableInflate(DecompressSettings settings, ZlibContextPool* pool) {
   settings.max_output = max_payload_;
+  // Always the full window, whatever the peer agreed to compress with: zlib checks a distance
+  // against a smaller window only across its calls, so a peer reaching past its agreed window would
+  // be refused or not depending on how the reads split its message.
+  settings.window_bits = 15;
   inflater_ = std::make_unique<MessageInflater>(settings, pool);
 }
 
