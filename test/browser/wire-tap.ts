@@ -4,20 +4,12 @@
 // Bytes are forwarded unchanged and half-closes are passed on, so both ends see an ordinary
 // connection.
 import net from 'node:net';
+import { FrameReader, type TappedFrame } from '../websocket/deflate/wire-tap.ts';
 
-const HEAD_END = Buffer.from('\r\n\r\n');
+export type { TappedFrame };
+
 const CONTINUATION = 0x0;
 const FIRST_CONTROL_OPCODE = 0x8;
-
-export interface TappedFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  /** Payload bytes on the wire (after compression, when compressed). */
-  length: number;
-}
 
 /** A data message as it crossed the wire: its frames put together. */
 export interface TappedMessage {
@@ -30,13 +22,17 @@ export interface TappedMessage {
   wireLength: number;
 }
 
-/** One direction of a connection: the HTTP head first, then frames. */
+/** One direction of a connection: the HTTP head first, then frames (parsed by FrameReader). */
 export class FrameLog {
-  head = '';
-  readonly frames: TappedFrame[] = [];
-  #headDone = false;
-  #pending = Buffer.alloc(0);
-  #payloadLeft = 0;
+  readonly #reader = new FrameReader();
+
+  get head(): string {
+    return this.#reader.head;
+  }
+
+  get frames(): readonly TappedFrame[] {
+    return this.#reader.frames;
+  }
 
   /** The data messages in order: complete ones, and with `unfinished` the last one's frames so far. */
   messages({ unfinished = false } = {}): TappedMessage[] {
@@ -83,69 +79,8 @@ export class FrameLog {
   }
 
   read(chunk: Buffer): void {
-    let data = chunk;
-    if (!this.#headDone) {
-      const joined = Buffer.concat([this.#pending, data]);
-      const end = joined.indexOf(HEAD_END);
-      if (end < 0) {
-        this.#pending = joined;
-        return;
-      }
-      this.head = joined.subarray(0, end).toString('latin1');
-      this.#headDone = true;
-      this.#pending = Buffer.alloc(0);
-      data = joined.subarray(end + HEAD_END.length);
-    }
-    while (data.length > 0) {
-      if (this.#payloadLeft > 0) {
-        const skipped = Math.min(this.#payloadLeft, data.length);
-        this.#payloadLeft -= skipped;
-        data = data.subarray(skipped);
-        continue;
-      }
-      const joined = this.#pending.length > 0 ? Buffer.concat([this.#pending, data]) : data;
-      const parsed = parseFrameHeader(joined);
-      if (parsed === null) {
-        this.#pending = Buffer.from(joined);
-        return;
-      }
-      this.#pending = Buffer.alloc(0);
-      this.frames.push(parsed.frame);
-      this.#payloadLeft = parsed.frame.length;
-      data = joined.subarray(parsed.headerLength);
-    }
+    this.#reader.push(chunk);
   }
-}
-
-/** A frame's header at the start of `bytes`, or null while it is incomplete. */
-function parseFrameHeader(bytes: Buffer): { frame: TappedFrame; headerLength: number } | null {
-  if (bytes.length < 2) return null;
-  const first = bytes[0]!;
-  const second = bytes[1]!;
-  let length = second & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (bytes.length < 4) return null;
-    length = bytes.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (bytes.length < 10) return null;
-    length = Number(bytes.readBigUInt64BE(2));
-    offset = 10;
-  }
-  if (second & 0x80) offset += 4; // the mask
-  if (bytes.length < offset) return null;
-  return {
-    frame: {
-      fin: (first & 0x80) !== 0,
-      rsv1: (first & 0x40) !== 0,
-      rsv2: (first & 0x20) !== 0,
-      rsv3: (first & 0x10) !== 0,
-      opcode: first & 0x0f,
-      length,
-    },
-    headerLength: offset,
-  };
 }
 
 export interface TappedConnection {

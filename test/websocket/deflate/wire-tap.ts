@@ -24,6 +24,8 @@ const KEPT_PAYLOAD = 4096;
 
 /** Parses a stream of frames that starts with an HTTP head (skipped); reads incrementally. */
 export class FrameReader {
+  /** The HTTP head (request or answer, without its blank line), once it has passed. */
+  head = '';
   readonly frames: TappedFrame[] = [];
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -40,6 +42,7 @@ export class FrameReader {
         return;
       }
       this.#inHead = false;
+      this.head = all.subarray(0, end).toString('latin1');
       this.#unshift(all.subarray(end + 4));
     }
     while (this.#readOne()) {
