@@ -18,36 +18,23 @@
 
 #include "../protocol_session.h"
 #include "reference_connection.h"
+#include "session_driver.h"
 
 namespace ws = node_bufferevent::ws;
 using Event = ws::reference::ConnectionEvent;
+using ws::fuzz::FeedUntilDry;
+using ws::fuzz::Xorshift;
 
 namespace {
 
 // Limits the config byte can choose; test/ws/write-fuzz-seeds.ts uses the same tables.
 constexpr uint64_t kMaxPayloads[] = {0, 16, 1000, 70000};
 constexpr uint32_t kMaxFragments[] = {0, 1, 3, 16};
-// A header part not yet taken is at most 7 bytes (of a 64-bit length).
-constexpr size_t kMostBytesLeft = 7;
 
 [[noreturn]] void Die(const char* what) {
   std::fprintf(stderr, "protocol session contract broken: %s\n", what);
   std::abort();
 }
-
-class Xorshift {
- public:
-  explicit Xorshift(uint32_t seed) : state_(seed | 1) {}
-  uint32_t Next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 17;
-    state_ ^= state_ << 5;
-    return state_;
-  }
-
- private:
-  uint32_t state_;
-};
 
 struct RunSettings {
   ws::FrameParserOptions options;
@@ -113,26 +100,6 @@ class Recorder final : public ws::ProtocolSink {
   bool last_paused_ = false;
 };
 
-// Drives the session like WebSocketConnection::ParseInput: after kStopped it feeds again.
-void FeedUntilDry(ws::ProtocolSession& session, evbuffer* input, const Recorder& recorder) {
-  for (;;) {
-    ws::ProtocolSession::Result result = session.Feed(input);
-    switch (result) {
-      case ws::ProtocolSession::Result::kStopped:
-        if (!recorder.last_callback_paused()) Die("stopped without a callback asking");
-        continue;
-      case ws::ProtocolSession::Result::kNeedMore:
-        if (session.finished() || recorder.finals() > 0) Die("needs more after the end");
-        if (evbuffer_get_length(input) > kMostBytesLeft) Die("bytes stuck in the input");
-        return;
-      case ws::ProtocolSession::Result::kFinished:
-        if (!session.finished() || recorder.finals() != 1) Die("finished without one final event");
-        if (evbuffer_get_length(input) != 0) Die("input kept after the end");
-        return;
-    }
-  }
-}
-
 std::vector<Event> Run(const uint8_t* data, size_t size, const RunSettings& settings) {
   Xorshift random(settings.seed);
   Recorder recorder(settings, &random);
@@ -150,7 +117,7 @@ std::vector<Event> Run(const uint8_t* data, size_t size, const RunSettings& sett
     evbuffer_add_buffer(input, chain);
     evbuffer_free(chain);
     offset += piece;
-    FeedUntilDry(session, input, recorder);
+    FeedUntilDry(session, input, recorder, [](const char* what) { Die(what); });
   } while (offset < size);
   evbuffer_free(input);
   return recorder.events;

@@ -33,10 +33,13 @@
 #include "../zlib_context_pool.h"
 #include "deflate_oracle.h"
 #include "deflate_peer.h"
+#include "session_driver.h"
 
 namespace ws = node_bufferevent::ws;
 using Event = ws::reference::ConnectionEvent;
 using ws::fuzz::Die;
+using ws::fuzz::FeedUntilDry;
+using ws::fuzz::Xorshift;
 
 namespace {
 
@@ -45,23 +48,7 @@ namespace {
 constexpr uint64_t kMaxPayloads[] = {0, 1, 16, 125, 1000, 4096, 70000, 1 << 20};
 constexpr uint32_t kMaxFragments[] = {0, 1, 3, 16};
 constexpr int kPeerLevels[] = {0, 1, 6, 9};
-// A header part not yet taken is at most 7 bytes (of a 64-bit length).
-constexpr size_t kMostBytesLeft = 7;
 constexpr size_t kConfigBytes = 5;
-
-class Xorshift {
- public:
-  explicit Xorshift(uint32_t seed) : state_(seed | 1) {}
-  uint32_t Next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 17;
-    state_ ^= state_ << 5;
-    return state_;
-  }
-
- private:
-  uint32_t state_;
-};
 
 struct RunSettings {
   ws::FrameParserOptions options;
@@ -124,25 +111,6 @@ class Recorder final : public ws::ProtocolSink {
   bool last_paused_ = false;
 };
 
-// Drives the session like WebSocketConnection::ParseInput: after kStopped it feeds again.
-void FeedUntilDry(ws::ProtocolSession& session, evbuffer* input, const Recorder& recorder) {
-  for (;;) {
-    switch (session.Feed(input)) {
-      case ws::ProtocolSession::Result::kStopped:
-        if (!recorder.last_callback_paused()) Die("stopped without a callback asking");
-        continue;
-      case ws::ProtocolSession::Result::kNeedMore:
-        if (session.finished() || recorder.finals() > 0) Die("needs more after the end");
-        if (evbuffer_get_length(input) > kMostBytesLeft) Die("bytes stuck in the input");
-        return;
-      case ws::ProtocolSession::Result::kFinished:
-        if (!session.finished() || recorder.finals() != 1) Die("finished without one final event");
-        if (evbuffer_get_length(input) != 0) Die("input kept after the end");
-        return;
-    }
-  }
-}
-
 std::vector<Event> Run(const std::string& stream, const RunSettings& settings) {
   Xorshift random(settings.seed);
   Recorder recorder(settings, &random);
@@ -162,7 +130,7 @@ std::vector<Event> Run(const std::string& stream, const RunSettings& settings) {
     evbuffer_add_buffer(input, chain);
     evbuffer_free(chain);
     offset += piece;
-    FeedUntilDry(session, input, recorder);
+    FeedUntilDry(session, input, recorder, [](const char* what) { Die(what); });
   } while (offset < stream.size());
   evbuffer_free(input);
   // Half the time the connection is released explicitly before the session goes.
