@@ -58,7 +58,6 @@ export async function shutDown(wss: any): Promise<void> {
 }
 
 /** The fields a Node-shaped system error carries, as a plain object for toEqual. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- errors of both implementations
 export function systemErrorFields(error: any): Record<string, unknown> {
   return {
     code: error.code,

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { expectCleanClose } from './assertions.ts';
 import { CorpusCursor } from './deflate-corpus.ts';
 import { useDeflateEchoServer } from './deflate-session.ts';
-import { IMPLEMENTATION } from './echo-server.ts';
 import { buildFrame, OPCODE } from './raw-client.ts';
 
 const { openDeflate, errorCodes } = useDeflateEchoServer();
