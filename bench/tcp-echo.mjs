@@ -13,6 +13,7 @@ import { measureServer } from './lib/measure.mjs';
 import { pinning } from './lib/pinning.mjs';
 import { summarizeRuns } from './lib/summary.mjs';
 import { formatNumber, formatRatio, markdownTable } from './lib/table.mjs';
+import { numberOptions } from './lib/number-option.mjs';
 
 const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
 const NET_NAME = 'node:net';
@@ -58,14 +59,7 @@ function readOptions() {
       warmup: { type: 'string', default: '1' },
     },
   });
-  const number = (name, { integer = false, zeroAllowed = false } = {}) => {
-    const value = Number(values[name]);
-    if (!(value > 0 || (zeroAllowed && value === 0)) || (integer && !Number.isSafeInteger(value))) {
-      process.stderr.write(`--${name} must be a positive ${integer ? 'integer' : 'number'}\n`);
-      process.exit(64);
-    }
-    return value;
-  };
+  const number = numberOptions(values);
   return {
     runs: number('runs', { integer: true }),
     loadgen: {
@@ -124,7 +118,9 @@ async function main() {
   const notes = [];
   // BENCH_ONLY=<regexp> keeps the servers whose name matches (node:net is always kept as the baseline).
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
-  const present = SERVERS.filter((server) => !only || only.test(server.name) || server.name === NET_NAME).filter((server) => {
+  const present = SERVERS.filter(
+    (server) => !only || only.test(server.name) || server.name === NET_NAME,
+  ).filter((server) => {
     const missing = server.requires.filter((file) => !existsSync(file));
     if (missing.length === 0) return true;
     const files = missing.map((file) => file.replace(path('../'), '')).join(', ');

@@ -21,6 +21,7 @@ import { pinning } from './lib/pinning.mjs';
 import { oneLine } from './lib/summary.mjs';
 import { formatNumber, formatRatio, markdownTable } from './lib/table.mjs';
 import { WS_NAME, buildCPrograms, formatSize, presentServers } from './lib/ws-bench.mjs';
+import { numberOptions } from './lib/number-option.mjs';
 
 const ECHO_SIZES = [1024, 65536];
 const ECHO_CONNECTIONS = 100;
@@ -71,16 +72,7 @@ function readOptions() {
       'plain-echo': { type: 'boolean', default: false },
     },
   });
-  const number = (name, { integer = false, zeroAllowed = false } = {}) => {
-    const value = Number(values[name]);
-    if (!(value > 0 || (zeroAllowed && value === 0)) || (integer && !Number.isSafeInteger(value))) {
-      process.stderr.write(
-        `--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${values[name]}'\n`,
-      );
-      process.exit(64);
-    }
-    return value;
-  };
+  const number = numberOptions(values);
   return {
     duration: number('duration'),
     warmup: number('warmup', { zeroAllowed: true }),

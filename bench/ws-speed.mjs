@@ -21,6 +21,7 @@ import { oneLine } from './lib/summary.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { buildCPrograms } from './lib/ws-bench.mjs';
 import { SERVERS, workloadsFor } from './lib/ws-speed-workloads.mjs';
+import { numberOptions } from './lib/number-option.mjs';
 
 const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
 const CHART_IN_DOCS = 'images/ws-speed.svg'; // relative to docs/benchmarks.md
@@ -46,16 +47,7 @@ function readOptions() {
       chart: { type: 'string', default: path(`../docs/${CHART_IN_DOCS}`) },
     },
   });
-  const number = (name, { integer = false, zeroAllowed = false } = {}) => {
-    const value = Number(values[name]);
-    if (!(value > 0 || (zeroAllowed && value === 0)) || (integer && !Number.isSafeInteger(value))) {
-      process.stderr.write(
-        `--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${values[name]}'\n`,
-      );
-      process.exit(64);
-    }
-    return value;
-  };
+  const number = numberOptions(values);
   return {
     duration: number('duration'),
     warmup: number('warmup', { zeroAllowed: true }),
