@@ -297,7 +297,10 @@ void EventLoop::ResumeAtNextWakeup(NativeObject* object, void (*resume)(NativeOb
 }
 
 void EventLoop::Register(NativeObject* object) {
-  objects_.insert(object);
+  object->registry_previous_ = nullptr;
+  object->registry_next_ = objects_;
+  if (objects_ != nullptr) objects_->registry_previous_ = object;
+  objects_ = object;
   switch (object->kind()) {
     case ObjectKind::kBufferevent:
       stats_.live_bufferevents++;
@@ -324,7 +327,15 @@ void EventLoop::Register(NativeObject* object) {
 }
 
 void EventLoop::Unregister(NativeObject* object) {
-  objects_.erase(object);
+  if (object->registry_previous_ != nullptr) {
+    object->registry_previous_->registry_next_ = object->registry_next_;
+  } else if (objects_ == object) {
+    objects_ = object->registry_next_;
+  }
+  if (object->registry_next_ != nullptr) {
+    object->registry_next_->registry_previous_ = object->registry_previous_;
+  }
+  object->registry_previous_ = object->registry_next_ = nullptr;
   resume_next_wakeup_.erase(object);
   switch (object->kind()) {
     case ObjectKind::kBufferevent:
@@ -493,7 +504,10 @@ void EventLoop::OnAsyncCleanup(napi_async_cleanup_hook_handle, void* arg) {
   self->shutting_down_ = true;
   // The pool outlives the loop (it is the addon's): it must not call a deleted loop.
   Addon::Of(Napi::Env(self->env_)).zlib_contexts.SetSweepRequest(nullptr);
-  std::vector<NativeObject*> remaining(self->objects_.begin(), self->objects_.end());
+  std::vector<NativeObject*> remaining;
+  for (NativeObject* object = self->objects_; object != nullptr; object = object->registry_next_) {
+    remaining.push_back(object);
+  }
   for (NativeObject* object : remaining) {
     object->Close();
     object->DetachFromLoop();

@@ -166,7 +166,8 @@ class EventLoop {
   std::unordered_map<NativeObject*, void (*)(NativeObject*)> resume_next_wakeup_;
   napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
 
-  std::unordered_set<NativeObject*> objects_;
+  // Every registered object, linked through the objects themselves (NativeObject's registry links).
+  NativeObject* objects_ = nullptr;
   // The objects that may keep events added that are not user work (rate-limit groups).
   std::unordered_set<NativeObject*> idle_event_owners_;
   LoopStats stats_;

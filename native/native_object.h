@@ -69,6 +69,11 @@ class NativeObject {
   napi_env env_ = nullptr;
   napi_ref owner_ = nullptr;
   napi_async_context async_context_ = nullptr;
+  // Links in the loop's registry (EventLoop::Register): intrusive, so being registered allocates
+  // nothing (a hash set cost every connection two node allocations and their buckets).
+  friend class EventLoop;
+  NativeObject* registry_previous_ = nullptr;
+  NativeObject* registry_next_ = nullptr;
 };
 
 void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected);

@@ -93,9 +93,18 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   int no_delay = 1;
   setsockopt(bufferevent_getfd(bufferevent_->bev()), IPPROTO_TCP, TCP_NODELAY, &no_delay,
              sizeof no_delay);
-  napi_create_reference(env, info[1], 1, &bufferevent_ref_);
   Napi::Value deflate = GetProperty(info[2].As<Napi::Object>(), "deflate");
   if (!deflate.IsEmpty() && deflate.IsObject()) EnableDeflate(env, deflate.As<Napi::Object>());
+  // The connection takes the bufferevent over: its JavaScript object no longer owns it (and may be
+  // collected at once), which saves that object, its wrap and a reference on every connection.
+  void* unwrapped = nullptr;
+  if (napi_remove_wrap(env, info[1], &unwrapped) != napi_ok || unwrapped != bufferevent_) {
+    bufferevent_ = nullptr;
+    NativeObject::Close();
+    ThrowError(env, "ERR_INVALID_ARG", "the bufferevent could not be taken over by the WebSocket");
+    return;
+  }
+  adopted_ = bufferevent_;
   bufferevent_->SetDelegate(this);
   KeepOwnerAlive(true);  // an open connection lives until it is closed, referenced or not
   // Bytes that came with the handshake are parsed on the next pass, once JavaScript has set up.
@@ -106,7 +115,8 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
 
 WebSocketConnection::~WebSocketConnection() {
   NativeObject::Close();
-  if (bufferevent_ref_ != nullptr) napi_delete_reference(env_, bufferevent_ref_);
+  // Released above if it was still open; libevent no longer knows it, nothing calls it.
+  delete adopted_;
 }
 
 void WebSocketConnection::ReleaseNative() {

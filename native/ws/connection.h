@@ -123,7 +123,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
 
   napi_env env_ = nullptr;
   BuffereventWrap* bufferevent_ = nullptr;
-  napi_ref bufferevent_ref_ = nullptr;  // keeps the bufferevent's JavaScript object alive
+  // The bufferevent's wrapper, owned from the constructor on: bufferevent_ stops pointing at it
+  // once it is released, this is deleted with the connection.
+  BuffereventWrap* adopted_ = nullptr;
   bool client_ = false;
   ProtocolSession session_;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends

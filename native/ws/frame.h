@@ -2,6 +2,7 @@
 // protocol error every layer reports (a close code for the peer plus a WS_ERR_* code for users).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -40,6 +41,9 @@ struct FrameHeader {
   uint64_t payload_length = 0;
   uint8_t mask_key[4] = {0, 0, 0, 0};  // meaningful only when masked
 };
+
+// RFC 6455 §5.5: a control frame carries at most 125 bytes of payload.
+constexpr size_t kMaxControlPayload = 125;
 
 struct ProtocolError {
   uint16_t close_code = 0;  // what to put in the close frame sent to the peer

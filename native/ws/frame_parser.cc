@@ -105,7 +105,7 @@ FrameParser::Step FrameParser::ParseHeader(evbuffer* input) {
     if (!header_.fin) {
       return Fail(kCloseProtocolError, "WS_ERR_EXPECTED_FIN", "fragmented control frame");
     }
-    if (short_length > 125) {
+    if (short_length > kMaxControlPayload) {
       return Fail(kCloseProtocolError, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH",
                   "control frame payload longer than 125 bytes");
     }
@@ -218,17 +218,20 @@ FrameParser::Step FrameParser::EndFrame() {
   return handler_->OnFrameEnd() ? Step::kContinue : Step::kPaused;
 }
 
+const ProtocolError& FrameParser::error() const {
+  static const ProtocolError kNone;
+  return error_ != nullptr ? *error_ : kNone;
+}
+
 FrameParser::Step FrameParser::Fail(uint16_t close_code, const char* code, std::string message) {
   state_ = State::kFailed;
-  error_.close_code = close_code;
-  error_.code = code;
-  error_.message = std::move(message);
+  error_ = std::make_unique<ProtocolError>(ProtocolError{close_code, code, std::move(message)});
   return Step::kFailed;
 }
 
 FrameParser::Step FrameParser::FailWith(const ProtocolError& error) {
   state_ = State::kFailed;
-  error_ = error;
+  error_ = std::make_unique<ProtocolError>(error);
   return Step::kFailed;
 }
 

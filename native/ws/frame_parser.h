@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "frame.h"
@@ -64,7 +65,8 @@ class FrameParser {
 
   State state() const { return state_; }
   static const char* StateName(State state);
-  const ProtocolError& error() const { return error_; }
+  // The error once Parse() returned kFailed (an empty one before).
+  const ProtocolError& error() const;
   const FrameHeader& header() const { return header_; }  // the frame being parsed
   uint64_t payload_remaining() const { return payload_remaining_; }
   const MessageTracker& message() const { return tracker_; }
@@ -88,7 +90,8 @@ class FrameParser {
   uint64_t payload_remaining_ = 0;
   MessageTracker tracker_;
   FrameHandler* handler_;
-  ProtocolError error_;
+  // Only after a failure: a connection that never fails carries no error text.
+  std::unique_ptr<ProtocolError> error_;
 };
 
 }  // namespace node_bufferevent::ws

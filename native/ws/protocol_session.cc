@@ -70,6 +70,10 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
   frame_fin_ = header.fin;
   if (IsControlOpcode(header.opcode)) {
     control_length_ = 0;
+    // The parser refuses control frames over 125 bytes before this is called.
+    if (header.payload_length > 0 && control_ == nullptr) {
+      control_ = std::make_unique<uint8_t[]>(kMaxControlPayload);
+    }
   } else if (header.opcode != kContinuation) {
     message_opcode_ = header.opcode;
     message_compressed_ = header.rsv1;
@@ -85,8 +89,7 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
 
 bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
   if (IsControlOpcode(frame_opcode_)) {
-    // The parser refuses control frames over 125 bytes before any payload arrives.
-    std::copy(data, data + length, control_ + control_length_);
+    std::copy(data, data + length, control_.get() + control_length_);
     control_length_ += length;
   } else if (message_compressed_ && !inflater_->settings().no_context_takeover) {
     return Inflate(data, length, false);
@@ -156,17 +159,21 @@ bool ProtocolSession::DeliverMessage() {
 }
 
 bool ProtocolSession::DeliverControl() {
+  // The payload's buffer is let go once the frame is reported; a sink that pauses keeps nothing.
+  std::unique_ptr<uint8_t[]> buffer = std::move(control_);
+  static const uint8_t kEmpty[1] = {0};
+  const uint8_t* payload = buffer != nullptr ? buffer.get() : kEmpty;
   switch (frame_opcode_) {
     case kPing:
       // Answered before the ping is reported; after our close frame no pong is due.
-      if (!close_sent_) sink_->WritePong(control_, control_length_);
-      return sink_->OnPing(control_, control_length_);
+      if (!close_sent_) sink_->WritePong(payload, control_length_);
+      return sink_->OnPing(payload, control_length_);
     case kPong:
-      return sink_->OnPong(control_, control_length_);
+      return sink_->OnPong(payload, control_length_);
     case kClose: {
       ClosePayload close;
       ProtocolError error;
-      if (!ParseClosePayload(control_, control_length_, &close, &error)) return Fail(error);
+      if (!ParseClosePayload(payload, control_length_, &close, &error)) return Fail(error);
       // Reported before the session counts as finished: the sink may first deliver messages that
       // came before the close frame, and what their handlers send must still go out.
       sink_->OnClose(close.code, close.reason, close.reason_length);

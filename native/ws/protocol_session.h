@@ -97,7 +97,8 @@ class ProtocolSession final : private FrameHandler {
   std::vector<uint8_t> message_;
   uint8_t message_opcode_ = 0;
   bool message_compressed_ = false;
-  uint8_t control_[125];
+  // Only while a control frame with a payload is being read: an idle connection holds none.
+  std::unique_ptr<uint8_t[]> control_;
   size_t control_length_ = 0;
   uint8_t frame_opcode_ = 0;
   bool frame_fin_ = false;
