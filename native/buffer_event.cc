@@ -160,11 +160,10 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
   if (owner.IsUndefined()) return;
   Napi::Value code = env.Undefined();
   Napi::Value message = env.Undefined();
-  if (which == BuffereventCallback::kEvent && !pending_error_code_.empty()) {
-    code = Napi::String::New(env, pending_error_code_);
-    message = Napi::String::New(env, pending_error_message_);
-    pending_error_code_.clear();
-    pending_error_message_.clear();
+  if (which == BuffereventCallback::kEvent && pending_error_ != nullptr) {
+    code = Napi::String::New(env, pending_error_->code);
+    message = Napi::String::New(env, pending_error_->message);
+    pending_error_.reset();
   }
   CallIntoJs(env, async_context(), Addon::Of(env).bufferevent_dispatch.Value(),
              {owner, Napi::Number::New(env, static_cast<int>(which)),
@@ -208,8 +207,7 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
 void BuffereventWrap::RaiseError(short what, const char* code, const std::string& message,
                                  int err) {
   if (bev_ == nullptr) return;
-  pending_error_code_ = code;
-  pending_error_message_ = message;
+  pending_error_ = std::make_unique<PendingError>(PendingError{code, message});
   EVUTIL_SET_SOCKET_ERROR(err);
   bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();

@@ -208,9 +208,12 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   std::unique_ptr<FilterState> filter_;
   BuffereventWrap* filtered_by_ = nullptr;  // the filter wrapping this one, if any (any kind)
   ReadHighWatermarkState high_watermark_;   // any kind
-  // Set by RaiseError and attached to the next ERROR event delivered.
-  std::string pending_error_code_;
-  std::string pending_error_message_;
+  // Set by RaiseError and attached to the next ERROR event delivered; only while one waits.
+  struct PendingError {
+    std::string code;
+    std::string message;
+  };
+  std::unique_ptr<PendingError> pending_error_;
 };
 
 }  // namespace node_bufferevent

@@ -64,7 +64,11 @@ void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected)
 // the subclass constructor returns at once (its object is closed from the start).
 NativeObject::NativeObject(const Napi::CallbackInfo& info, ObjectKind kind)
     : loop_(RequireLoop(info.Env())), kind_(kind) {
-  napi_type_tag_object(info.Env(), info.This(), &TypeTagOf(kind));
+  // A WebSocket connection is never handed back to C++ as an argument (its methods run on `this`,
+  // which V8's signature check proves), and a tag costs every connection a BigInt and a property
+  // array on the V8 heap.
+  if (kind != ObjectKind::kWebSocket)
+    napi_type_tag_object(info.Env(), info.This(), &TypeTagOf(kind));
   if (loop_ != nullptr) {
     loop_->Register(this);
   } else {

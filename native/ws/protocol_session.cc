@@ -27,12 +27,12 @@ void ProtocolSession::EnableInflate(DecompressSettings settings, ZlibContextPool
   // against a smaller window only across its calls, so a peer reaching past its agreed window would
   // be refused or not depending on how the reads split its message.
   settings.window_bits = 15;
-  inflater_ = std::make_unique<MessageInflater>(settings, pool);
+  inflation_ = std::make_unique<Inflation>(settings, pool);
 }
 
 void ProtocolSession::ReleaseMemory() {
   std::vector<uint8_t>().swap(message_);
-  inflater_.reset();
+  inflation_.reset();
 }
 
 ProtocolSession::Result ProtocolSession::Feed(evbuffer* input) {
@@ -52,7 +52,7 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
                  "a frame has RSV2 or RSV3 set, and no extension defines them"});
   }
   if (header.rsv1) {
-    if (inflater_ == nullptr) {
+    if (inflation_ == nullptr) {
       return Fail({kCloseProtocolError, "WS_ERR_UNEXPECTED_RSV_1",
                    "a frame has RSV1 set, and no extension that defines it was negotiated"});
     }
@@ -79,7 +79,7 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
     message_compressed_ = header.rsv1;
     message_.clear();
     if (message_compressed_) {
-      inflated_text_.Reset();
+      inflation_->text.Reset();
     } else if (header.fin) {
       message_.reserve(std::min(header.payload_length, kMaxReservation));
     }
@@ -91,7 +91,7 @@ bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
   if (IsControlOpcode(frame_opcode_)) {
     std::copy(data, data + length, control_.get() + control_length_);
     control_length_ += length;
-  } else if (message_compressed_ && !inflater_->settings().no_context_takeover) {
+  } else if (message_compressed_ && !inflation_->inflater.settings().no_context_takeover) {
     return Inflate(data, length, false);
   } else {
     message_.insert(message_.end(), data, data + length);
@@ -103,7 +103,7 @@ bool ProtocolSession::OnFrameEnd() {
   if (IsControlOpcode(frame_opcode_)) return DeliverControl();
   if (!frame_fin_) return true;
   if (message_compressed_) {
-    if (!inflater_->settings().no_context_takeover) {
+    if (!inflation_->inflater.settings().no_context_takeover) {
       if (!Inflate(nullptr, 0, true)) return false;
     } else {
       // message_ holds the whole compressed message: it is replaced by what it inflates to.
@@ -118,14 +118,14 @@ bool ProtocolSession::OnFrameEnd() {
 bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
   std::string reason;
   size_t start = message_.size();
-  DeflateResult result = inflater_->Decompress(data, length, last, &message_, &reason);
+  DeflateResult result = inflation_->inflater.Decompress(data, length, last, &message_, &reason);
   // Checked as it comes out, whatever the result, so that the same bytes give the same verdict
   // however the reads split them: a text that cannot be UTF-8 fails before the rest is inflated.
   if (message_opcode_ == kText &&
-      !inflated_text_.Feed(message_.data() + start, message_.size() - start)) {
+      !inflation_->text.Feed(message_.data() + start, message_.size() - start)) {
     return Fail({kCloseInvalidPayload, "WS_ERR_INVALID_UTF8",
                  "a compressed text message inflated to invalid UTF-8 (at byte " +
-                     std::to_string(inflated_text_.error_offset()) + ")"});
+                     std::to_string(inflation_->text.error_offset()) + ")"});
   }
   switch (result) {
     case DeflateResult::kOk:
@@ -144,7 +144,7 @@ bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
       return Fail({kCloseInternalError, "WS_ERR_COMPRESSION_FAILED",
                    "the message could not be inflated: " + reason});
   }
-  if (last && message_opcode_ == kText && !inflated_text_.Complete()) {
+  if (last && message_opcode_ == kText && !inflation_->text.Complete()) {
     return Fail({kCloseInvalidPayload, "WS_ERR_INVALID_UTF8",
                  "a compressed text message ends inside a UTF-8 sequence"});
   }

@@ -63,7 +63,7 @@ class ProtocolSession final : private FrameHandler {
   // frame and inflated in one step: a zlib context is then held only inside that call, never
   // between reads, so no number of connections in the middle of a message holds more than one.
   void EnableInflate(DecompressSettings settings, ZlibContextPool* pool);
-  bool inflates() const { return inflater_ != nullptr; }
+  bool inflates() const { return inflation_ != nullptr; }
 
   // Parses frames from the start of `input` (which must own its chains, see FrameParser::Parse).
   // Once finished, every call discards whatever `input` holds: after a close frame or a protocol
@@ -104,8 +104,12 @@ class ProtocolSession final : private FrameHandler {
   bool frame_fin_ = false;
 
   // permessage-deflate's receiving half, when agreed; it inflates straight into message_.
-  std::unique_ptr<MessageInflater> inflater_;
-  Utf8Validator inflated_text_;
+  struct Inflation {
+    Inflation(DecompressSettings settings, ZlibContextPool* pool) : inflater(settings, pool) {}
+    MessageInflater inflater;
+    Utf8Validator text;  // a compressed text message, checked as it comes out
+  };
+  std::unique_ptr<Inflation> inflation_;
   uint64_t max_payload_;
 
   bool failed_ = false;          // a protocol error was reported
