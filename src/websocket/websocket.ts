@@ -9,6 +9,7 @@ import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { native, type NativeWebSocketConnection } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
+import { useFastListenerTable } from './listener-table.ts';
 import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
 import { cleanClose, installBrowserApi } from './event-target.ts';
@@ -153,6 +154,7 @@ export class WebSocket extends EventEmitter {
     options?: ClientOptions,
   ) {
     super();
+    useFastListenerTable(this);
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols;
       protocols = undefined;

@@ -83,8 +83,7 @@ describe('a WebSocket owns the bufferevent it took over', () => {
   it('every way a connection ends frees its bufferevent: close, terminate, a vanished peer', async () => {
     const { wss, url } = await echoServer();
     // Warm-up: the server's own objects exist before the baseline is taken.
-    const warm = await openClients(url, 1);
-    warm[0].terminate();
+    for (const ws of await openClients(url, 1)) ws.terminate();
     await waitFor(() => wss.clients.size === 0, 10_000, 'the warm-up connection to end');
     await collectGarbage();
     const before = counts();
