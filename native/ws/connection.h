@@ -126,24 +126,25 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // The bufferevent's wrapper, owned from the constructor on: bufferevent_ stops pointing at it
   // once it is released, this is deleted with the connection.
   BuffereventWrap* adopted_ = nullptr;
-  bool client_ = false;
   ProtocolSession session_;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends
   // permessage-deflate's sending half, when agreed.
   std::unique_ptr<MessageDeflater> deflater_;
   double deflate_threshold_ = 0;
-  bool sending_compressed_ = false;  // the message being sent in fragments is compressed
-  bool sending_fragments_ = false;   // a message sent with fin false is still open
   // Publishes that came while a fragmented message was open: they go out when it ends, since no
   // other data frame may come between its frames. Exists only while it holds something.
   evbuffer* after_fragments_ = nullptr;
 
-  bool parsing_ = false;          // inside ParseInput: releasing must wait for it to return
-  bool release_pending_ = false;  // Close() was asked for while parsing
-  bool paused_ = false;           // JavaScript paused reading
-  bool drain_wanted_ = false;
   double backpressure_bytes_ = 0;
   double skipped_publishes_ = 0;
+  // The flags together, so that a connection pays no padding between them.
+  bool client_ = false;
+  bool sending_compressed_ = false;  // the message being sent in fragments is compressed
+  bool sending_fragments_ = false;   // a message sent with fin false is still open
+  bool parsing_ = false;             // inside ParseInput: releasing must wait for it to return
+  bool release_pending_ = false;     // Close() was asked for while parsing
+  bool paused_ = false;              // JavaScript paused reading
+  bool drain_wanted_ = false;
 };
 
 }  // namespace node_bufferevent::ws

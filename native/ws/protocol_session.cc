@@ -90,7 +90,7 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
 bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
   if (IsControlOpcode(frame_opcode_)) {
     std::copy(data, data + length, control_.get() + control_length_);
-    control_length_ += length;
+    control_length_ = static_cast<uint8_t>(control_length_ + length);
   } else if (message_compressed_ && !inflation_->inflater.settings().no_context_takeover) {
     return Inflate(data, length, false);
   } else {

@@ -93,16 +93,6 @@ class ProtocolSession final : private FrameHandler {
   FrameParser parser_;
   ProtocolSink* sink_;
 
-  // The message being assembled and the control frame being read.
-  std::vector<uint8_t> message_;
-  uint8_t message_opcode_ = 0;
-  bool message_compressed_ = false;
-  // Only while a control frame with a payload is being read: an idle connection holds none.
-  std::unique_ptr<uint8_t[]> control_;
-  size_t control_length_ = 0;
-  uint8_t frame_opcode_ = 0;
-  bool frame_fin_ = false;
-
   // permessage-deflate's receiving half, when agreed; it inflates straight into message_.
   struct Inflation {
     Inflation(DecompressSettings settings, ZlibContextPool* pool) : inflater(settings, pool) {}
@@ -112,6 +102,16 @@ class ProtocolSession final : private FrameHandler {
   std::unique_ptr<Inflation> inflation_;
   uint64_t max_payload_;
 
+  // The message being assembled and the control frame being read.
+  std::vector<uint8_t> message_;
+  // Only while a control frame with a payload is being read: an idle connection holds none.
+  std::unique_ptr<uint8_t[]> control_;
+  // The small fields together, so that a connection pays no padding between them.
+  uint8_t control_length_ = 0;  // at most kMaxControlPayload
+  uint8_t message_opcode_ = 0;
+  bool message_compressed_ = false;
+  uint8_t frame_opcode_ = 0;
+  bool frame_fin_ = false;
   bool failed_ = false;          // a protocol error was reported
   bool close_received_ = false;  // the peer's close frame was reported
   bool close_sent_ = false;      // our close frame is queued; pings are no longer answered
