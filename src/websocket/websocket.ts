@@ -22,7 +22,7 @@ import {
   type WebSocketData,
 } from './message-data.ts';
 import { resolveLimits, type ResolvedLimits } from './options.ts';
-import { CLOSE_ABNORMAL, NO_REASON, RareState, type SendCallback } from './rare-state.ts';
+import { CLOSE_ABNORMAL, NO_REASON, RareState, type SendCallback as Callback } from './rare-state.ts';
 import { isBinaryEntry, poolIndexOf, poolMessage } from './message-batch.ts';
 import { checkTopic } from './topics.ts';
 import { EXTENSION_NAME, nativeDeflateSettings, type CodecSettings } from './deflate/agreement.ts';
@@ -90,7 +90,6 @@ export interface SendOptions {
   mask?: boolean;
 }
 
-type Callback = SendCallback;
 const succeeded = (callback: Callback) => (callback as unknown as (error: null) => void)(null);
 
 /** Close codes an endpoint may put in a close frame (RFC 6455 §7.4). */
