@@ -23,6 +23,7 @@ import {
   type WebSocketData,
 } from './message-data.ts';
 import { resolveLimits, type ResolvedLimits } from './options.ts';
+import { CLOSE_ABNORMAL, NO_REASON, RareState, type SendCallback as Callback } from './rare-state.ts';
 import { isBinaryEntry, poolIndexOf, poolMessage } from './message-batch.ts';
 import { checkTopic } from './topics.ts';
 import { EXTENSION_NAME, nativeDeflateSettings, type CodecSettings } from './deflate/agreement.ts';
@@ -50,10 +51,27 @@ const enum Opcode {
   Pong = 10,
 }
 
+/**
+ * The yes/no state of a socket, as bits of one number: an idle connection's object stays small
+ * (issue 13), and the flags cost no more to test than fields would.
+ */
+const enum Flag {
+  Server = 1 << 0,
+  Deflated = 1 << 1, // permessage-deflate was agreed
+  Paused = 1 << 2, // as the user set it, also while lingering
+  FragmentedSend = 1 << 3, // a message sent with fin false is still open
+  CloseFrameSent = 1 << 4,
+  CloseFrameReceived = 1 << 5,
+  // The close handshake completed or failed: what the peer still sends is read and discarded.
+  Lingering = 1 << 6,
+  // The peer's FIN came while our last frames were still queued: close once they are sent.
+  FinishWhenSent = 1 << 7,
+  HeldScheduled = 1 << 8, // a tick to deliver held events is pending
+}
+
 const CLOSE_NO_STATUS = 1005;
-const CLOSE_ABNORMAL = 1006;
-/** The reason of a close without one: shared by every socket (it has no bytes to change). */
-const NO_REASON = Buffer.alloc(0);
+/** The limits of a socket made without options (every server socket until it is attached). */
+const DEFAULT_LIMITS = resolveLimits({});
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
 export type SendResult = 'ok' | 'backpressure' | 'dropped';
@@ -73,8 +91,6 @@ export interface SendOptions {
   mask?: boolean;
 }
 
-/** Typed as in @types/ws; called with null on success (as ws does), an Error on failure. */
-type Callback = (error?: Error) => void;
 const succeeded = (callback: Callback) => (callback as unknown as (error: null) => void)(null);
 
 /** Close codes an endpoint may put in a close frame (RFC 6455 §7.4). */
@@ -104,39 +120,18 @@ export class WebSocket extends EventEmitter {
   declare static WebSocket: typeof WebSocket;
   declare static createWebSocketStream: typeof createWebSocketStream;
 
-  #binaryType: BinaryType = 'nodebuffer';
+  // Only what an open connection uses on every message is a field; every field costs each idle
+  // connection 8 bytes (issue 13). The rest is in #rare, made on first use (see rare-state.ts).
   #readyState: number = CONNECTING;
-  #url = '';
+  #flags = 0; // Flag bits
+  #binaryType: BinaryType = 'nodebuffer';
   #protocol = '';
-  #isServer = false;
   /** The topic scope of the server this socket belongs to; 0 for a client. */
   #topicScope = 0;
   #limits: ResolvedLimits;
   #connection: NativeWebSocketConnection | null = null;
-  #abortConnect: (() => void) | null = null;
-  #closeFrameSent = false;
-  #closeFrameReceived = false;
-  #closeCode = CLOSE_ABNORMAL;
-  #closeReason: Buffer = NO_REASON;
-  #closeTimer: NodeJS.Timeout | null = null;
-  // The close handshake completed or failed: what the peer still sends is read and discarded.
-  #lingering = false;
-  // The peer's FIN came while our last frames were still queued: close once they are sent.
-  #finishWhenSent = false;
-  #fragmentedSend = false; // a message sent with fin false is still open
-  #deflated = false; // permessage-deflate was agreed
-  #paused = false;
-  // Events the native side reported that are not delivered yet, in stream order, four slots each
-  // (event, a, b, c): what followed a pause() or a throwing listener in the same read. While any
-  // are held the native side reads nothing more, so order holds across reads too.
-  #held: unknown[] | null = null;
-  #heldNext = 0;
-  #heldScheduled = false;
-  #drainCallbacks: Callback[] = [];
-  #dropped = 0;
-  #skippedPublishes = 0; // the native count, kept once the connection is released
-  // Sends (and a close) waiting behind a Blob being read, in call order; null when none waits.
-  #queue: (() => void | Promise<void>)[] | null = null;
+  /** Never set back to null once made, so a reference taken to it stays the socket's. */
+  #rare: RareState | null = null;
 
   static {
     native.setHooks({
@@ -159,7 +154,7 @@ export class WebSocket extends EventEmitter {
       options = protocols;
       protocols = undefined;
     }
-    this.#limits = resolveLimits(options ?? {});
+    this.#limits = options === undefined ? DEFAULT_LIMITS : resolveLimits(options);
     if (address === null) return;
     const offered = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols];
     const { url, abort } = connectClient(address, offered, options ?? {}, this.#limits, {
@@ -169,8 +164,9 @@ export class WebSocket extends EventEmitter {
       redirect: (next, request) => this.#onRedirect(next, request),
       listensForRedirect: () => this.listenerCount('redirect') > 0,
     });
-    this.#url = url;
-    this.#abortConnect = abort;
+    const rare = this.#rareState();
+    rare.url = url;
+    rare.abortConnect = abort;
   }
 
   /** @internal Called by WebSocketServer once the 101 answer is queued. */
@@ -181,7 +177,7 @@ export class WebSocket extends EventEmitter {
     topicScope: number,
     deflate: CodecSettings | null,
   ): void {
-    this.#isServer = true;
+    this.#setFlag(Flag.Server);
     this.#topicScope = topicScope;
     this.#limits = limits;
     this.#protocol = protocol;
@@ -202,7 +198,7 @@ export class WebSocket extends EventEmitter {
 
   /** @internal CloseEvent.wasClean: both close frames were exchanged. */
   [cleanClose](): boolean {
-    return this.#closeFrameSent && this.#closeFrameReceived;
+    return this.#hasFlag(Flag.CloseFrameSent) && this.#hasFlag(Flag.CloseFrameReceived);
   }
 
   get readyState(): number {
@@ -215,15 +211,15 @@ export class WebSocket extends EventEmitter {
 
   /** 'permessage-deflate' once compression was agreed, else '' (the names, as in ws). */
   get extensions(): string {
-    return this.#deflated ? EXTENSION_NAME : '';
+    return this.#hasFlag(Flag.Deflated) ? EXTENSION_NAME : '';
   }
 
   get url(): string {
-    return this.#url;
+    return this.#rare === null ? '' : this.#rare.url;
   }
 
   get isPaused(): boolean {
-    return this.#paused;
+    return this.#hasFlag(Flag.Paused);
   }
 
   /** Bytes queued for sending that the kernel has not taken yet. */
@@ -233,7 +229,7 @@ export class WebSocket extends EventEmitter {
 
   /** Messages dropped by send() because maxBufferedBytes was reached. */
   get droppedMessages(): number {
-    return this.#dropped;
+    return this.#rare === null ? 0 : this.#rare.dropped;
   }
 
   /**
@@ -248,7 +244,9 @@ export class WebSocket extends EventEmitter {
         'WS_ERR_NOT_SERVER_SOCKET',
       );
     }
-    if (this.#connection === null || this.#readyState !== OPEN || this.#closeFrameSent) return false;
+    if (this.#connection === null || this.#readyState !== OPEN || this.#hasFlag(Flag.CloseFrameSent)) {
+      return false;
+    }
     return this.#connection.subscribe(this.#topicScope, topic);
   }
 
@@ -270,8 +268,8 @@ export class WebSocket extends EventEmitter {
 
   /** Publishes not sent to this socket because more than backpressureBytes were queued. */
   get skippedPublishes(): number {
-    if (this.#connection !== null) this.#skippedPublishes = this.#connection.skippedPublishes();
-    return this.#skippedPublishes;
+    if (this.#connection !== null) return this.#connection.skippedPublishes();
+    return this.#rare === null ? 0 : this.#rare.skippedPublishes;
   }
 
   /**
@@ -292,11 +290,11 @@ export class WebSocket extends EventEmitter {
     const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
     const fin = options.fin !== false;
     const compress = options.compress !== false;
-    if (this.#readyState !== OPEN || this.#closeFrameSent) {
+    if (this.#readyState !== OPEN || this.#hasFlag(Flag.CloseFrameSent)) {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
-    if (isBlob(data) || this.#queue !== null) {
+    if (isBlob(data) || this.#blobQueue() !== null) {
       this.#enqueue(async () => {
         const payload = isBlob(data) ? Buffer.from(await data.arrayBuffer()) : toBuffer(data);
         this.#sendNow(payload, binary, fin, compress, callback);
@@ -337,8 +335,8 @@ export class WebSocket extends EventEmitter {
     if (code === undefined && reasonBytes.length > 0) {
       throw new WebSocketTypeError('a close reason needs a close code', 'WS_ERR_INVALID_CLOSE_CODE');
     }
-    if (this.#closeFrameSent || this.#connection === null) return;
-    if (this.#queue !== null) {
+    if (this.#hasFlag(Flag.CloseFrameSent) || this.#connection === null) return;
+    if (this.#blobQueue() !== null) {
       // Behind a Blob still being read: the close frame follows it, nothing new is accepted.
       if (this.#readyState === OPEN) {
         this.#readyState = CLOSING;
@@ -381,24 +379,24 @@ export class WebSocket extends EventEmitter {
 
   pause(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
-    this.#paused = true;
+    this.#setFlag(Flag.Paused);
     // While lingering nothing is delivered anyway, and reading must go on (see #linger).
-    if (!this.#lingering) this.#connection?.pause();
+    if (!this.#hasFlag(Flag.Lingering)) this.#connection?.pause();
   }
 
   resume(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
-    this.#paused = false;
+    this.#clearFlag(Flag.Paused);
     // What was held is delivered first (on the next tick, as data after a resume comes in ws),
     // and reading resumes after it.
-    if (this.#held !== null) this.#scheduleHeld();
+    if (this.#heldEvents() !== null) this.#scheduleHeld();
     else this.#connection?.resume();
   }
 
   #closeNow(code: number | undefined, reason: Buffer): void {
-    if (this.#closeFrameSent || this.#connection === null) return;
+    if (this.#hasFlag(Flag.CloseFrameSent) || this.#connection === null) return;
     this.#sendCloseFrame(code, reason);
-    if (this.#closeFrameReceived) this.#closeTcpAfterHandshake();
+    if (this.#hasFlag(Flag.CloseFrameReceived)) this.#closeTcpAfterHandshake();
   }
 
   #sendNow(
@@ -409,16 +407,17 @@ export class WebSocket extends EventEmitter {
     callback: Callback | undefined,
   ): SendResult {
     const connection = this.#connection;
-    if (connection === null || this.#closeFrameSent) {
+    if (connection === null || this.#hasFlag(Flag.CloseFrameSent)) {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
-    const opcode = this.#fragmentedSend ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
+    const fragmented = this.#hasFlag(Flag.FragmentedSend);
+    const opcode = fragmented ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     // A fragmented message is never cut short: only its first frame is checked against the limit.
-    const limit = this.#fragmentedSend ? undefined : this.#limits.maxBufferedBytes;
+    const limit = fragmented ? undefined : this.#limits.maxBufferedBytes;
     const queued = connection.send(payload, opcode, fin, limit, compress);
     if (queued < 0) {
-      this.#dropped++;
+      this.#rareState().dropped++;
       this.#failCallback(
         callback,
         new WebSocketError(
@@ -428,21 +427,22 @@ export class WebSocket extends EventEmitter {
       );
       return 'dropped';
     }
-    this.#fragmentedSend = !fin;
+    if (fin) this.#clearFlag(Flag.FragmentedSend);
+    else this.#setFlag(Flag.FragmentedSend);
     return this.#afterWrite(queued, callback);
   }
 
   #enqueue(step: () => void | Promise<void>): void {
-    if (this.#queue !== null) {
-      this.#queue.push(step);
+    const rare = this.#rareState();
+    if (rare.queue !== null) {
+      rare.queue.push(step);
       return;
     }
-    this.#queue = [step];
-    void this.#runQueue();
+    rare.queue = [step];
+    void this.#runQueue(rare, rare.queue);
   }
 
-  async #runQueue(): Promise<void> {
-    const queue = this.#queue!;
+  async #runQueue(rare: RareState, queue: (() => void | Promise<void>)[]): Promise<void> {
     while (queue.length > 0) {
       try {
         await queue.shift()!();
@@ -452,7 +452,7 @@ export class WebSocket extends EventEmitter {
         if (this.#connection !== null) this.#finish(true);
       }
     }
-    this.#queue = null;
+    rare.queue = null;
   }
 
   #open(bufferevent: Bufferevent, client: boolean, deflate: CodecSettings | null): void {
@@ -467,7 +467,7 @@ export class WebSocket extends EventEmitter {
         deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
       },
     );
-    this.#deflated = deflate !== null;
+    if (deflate !== null) this.#setFlag(Flag.Deflated);
     this.#readyState = OPEN;
   }
 
@@ -481,12 +481,13 @@ export class WebSocket extends EventEmitter {
     response: UpgradeResponse,
     deflate: CodecSettings | null,
   ): void {
-    this.#abortConnect = () => bufferevent.free();
+    const rare = this.#rareState();
+    rare.abortConnect = () => bufferevent.free();
     this.#protocol = protocol;
     const errors = new ListenerErrors();
     errors.run(() => this.emit('upgrade', response));
     if (this.#readyState === CONNECTING) {
-      this.#abortConnect = null;
+      rare.abortConnect = null;
       this.#open(bufferevent, true, deflate);
       errors.run(() => this.emit('open'));
     }
@@ -495,14 +496,14 @@ export class WebSocket extends EventEmitter {
 
   #onRedirect(url: string, request: RedirectRequest): boolean {
     if (this.#readyState !== CONNECTING) return false;
-    this.#url = url;
+    this.#rareState().url = url;
     this.emit('redirect', url, request);
     return this.#readyState === CONNECTING;
   }
 
   /** The handshake failed: 'unexpected-response' or 'error', then 'close' 1006, each at most once. */
   #onClientFailed(error: Error, response: UpgradeResponse | null): void {
-    this.#abortConnect = null;
+    if (this.#rare !== null) this.#rare.abortConnect = null;
     if (this.#readyState === CLOSED) return;
     const errors = new ListenerErrors();
     if (response !== null && this.listenerCount('unexpected-response') > 0) {
@@ -531,8 +532,9 @@ export class WebSocket extends EventEmitter {
       'WebSocket was closed before the connection was established',
       'WS_ERR_CLOSED_BEFORE_OPEN',
     );
-    const abort = this.#abortConnect;
-    this.#abortConnect = null;
+    const rare = this.#rare;
+    const abort = rare === null ? null : rare.abortConnect;
+    if (rare !== null) rare.abortConnect = null;
     abort?.();
     this.#readyState = CLOSING;
     process.nextTick(() => this.#onClientFailed(error, null));
@@ -551,7 +553,7 @@ export class WebSocket extends EventEmitter {
         break;
       default:
         // A message, ping, pong, the peer's close frame or an error: behind what is held.
-        if (this.#held !== null || this.#paused) this.#hold(event, a, b, c);
+        if (this.#holding()) this.#hold(event, a, b, c);
         else this.#onStreamEvent(event, a, b, c);
     }
   }
@@ -569,7 +571,7 @@ export class WebSocket extends EventEmitter {
     const base = pool.byteOffset;
     const end = (indexAt >>> 2) + 2 * count;
     for (let entry = indexAt >>> 2; entry < end; entry += 2) {
-      if (this.#held !== null || this.#paused) {
+      if (this.#holding()) {
         this.#hold(
           NativeEvent.Message,
           poolMessage(memory, base, index, entry),
@@ -590,7 +592,7 @@ export class WebSocket extends EventEmitter {
             undefined,
           );
         }
-        if (this.#held !== null && !this.#paused) this.#scheduleHeld();
+        if (this.#heldEvents() !== null && !this.#hasFlag(Flag.Paused)) this.#scheduleHeld();
         throw error;
       }
     }
@@ -622,49 +624,61 @@ export class WebSocket extends EventEmitter {
 
   /** Keeps an event for later; the native side stops reading until everything held is delivered. */
   #hold(event: number, a: unknown, b: unknown, c: unknown): void {
-    if (this.#held === null) {
-      this.#held = [];
-      this.#heldNext = 0;
+    const rare = this.#rareState();
+    if (rare.held === null) {
+      rare.held = [];
+      rare.heldNext = 0;
       this.#connection?.pause();
     }
-    this.#held.push(event, a, b, c);
+    rare.held.push(event, a, b, c);
+  }
+
+  /** Stream events wait while the user paused and while earlier ones are still held. */
+  #holding(): boolean {
+    return (this.#flags & Flag.Paused) !== 0 || (this.#rare !== null && this.#rare.held !== null);
+  }
+
+  #heldEvents(): unknown[] | null {
+    return this.#rare === null ? null : this.#rare.held;
   }
 
   #scheduleHeld(): void {
-    if (this.#heldScheduled) return;
-    this.#heldScheduled = true;
+    if (this.#hasFlag(Flag.HeldScheduled)) return;
+    this.#setFlag(Flag.HeldScheduled);
     process.nextTick(() => this.#deliverHeld());
   }
 
   #deliverHeld(): void {
-    this.#heldScheduled = false;
-    const held = this.#held;
-    if (held === null) return;
-    while (this.#heldNext < held.length && !this.#paused) {
+    this.#clearFlag(Flag.HeldScheduled);
+    const rare = this.#rare;
+    if (rare === null || rare.held === null) return;
+    const held = rare.held;
+    while (rare.heldNext < held.length && !this.#hasFlag(Flag.Paused)) {
       if (this.#readyState === CLOSED) return;
-      const i = this.#heldNext;
-      this.#heldNext += 4;
+      const i = rare.heldNext;
+      rare.heldNext += 4;
       try {
         this.#onStreamEvent(held[i] as number, held[i + 1], held[i + 2], held[i + 3]);
       } catch (error) {
         this.#scheduleHeld();
         throw error;
       }
-      if (this.#held !== held) return; // finished from a listener
+      if (rare.held !== held) return; // finished from a listener
     }
-    if (this.#heldNext < held.length) return; // paused again: resume() schedules the rest
-    this.#held = null;
-    this.#heldNext = 0;
-    if (!this.#paused || this.#lingering) this.#connection?.resume();
+    if (rare.heldNext < held.length) return; // paused again: resume() schedules the rest
+    rare.held = null;
+    rare.heldNext = 0;
+    if (!this.#hasFlag(Flag.Paused) || this.#hasFlag(Flag.Lingering)) this.#connection?.resume();
   }
 
   #onCloseFrame(code: number, reason: Buffer): void {
-    this.#closeFrameReceived = true;
-    this.#closeCode = code;
-    this.#closeReason = reason;
+    this.#setFlag(Flag.CloseFrameReceived);
+    const rare = this.#rareState();
+    rare.closeCode = code;
+    rare.closeReason = reason;
     this.#readyState = CLOSING;
     // Echo the peer's code and reason (RFC 6455 §5.5.1, as ws does); an empty close frame is answered with an empty one.
-    if (!this.#closeFrameSent) {
+    if (!this.#hasFlag(Flag.CloseFrameSent)) {
       this.#sendCloseFrame(
         code === CLOSE_NO_STATUS ? undefined : code,
         code === CLOSE_NO_STATUS ? Buffer.alloc(0) : reason,
@@ -675,8 +689,8 @@ export class WebSocket extends EventEmitter {
 
   #onProtocolError(closeCode: number, code: string, message: string): void {
     const error = new WebSocketError(message, code, closeCode);
-    if (!this.#closeFrameSent) this.#sendCloseFrame(closeCode, Buffer.alloc(0));
-    this.#closeCode = closeCode;
+    if (!this.#hasFlag(Flag.CloseFrameSent)) this.#sendCloseFrame(closeCode, Buffer.alloc(0));
+    this.#rareState().closeCode = closeCode;
     // Failing the connection closes it (RFC 6455 §7.1.7), server or client: our close frame, then FIN.
     this.#linger(true);
     this.#emitError(error);
@@ -689,7 +703,7 @@ export class WebSocket extends EventEmitter {
     if (!(events & BEV.ERROR) && connection !== null && connection.bufferedAmount() > 0) {
       // The peer's FIN (a half-close) came before our last frames left: freeing now would drop
       // them. Send them, then close; closeTimeout bounds the wait for a peer that does not read.
-      this.#finishWhenSent = true;
+      this.#setFlag(Flag.FinishWhenSent);
       connection.notifyDrain();
       this.#startCloseTimer();
       return;
@@ -700,16 +714,19 @@ export class WebSocket extends EventEmitter {
   }
 
   #onDrain(): void {
-    const callbacks = this.#drainCallbacks;
-    this.#drainCallbacks = [];
-    for (const callback of callbacks) succeeded(callback);
+    const rare = this.#rare;
+    const callbacks = rare === null ? null : rare.drainCallbacks;
+    if (callbacks !== null) {
+      rare!.drainCallbacks = null; // those added by the callbacks wait for the next 'drain'
+      for (const callback of callbacks) succeeded(callback);
+    }
     this.emit('drain');
-    if (this.#finishWhenSent) this.#finish(false);
+    if (this.#hasFlag(Flag.FinishWhenSent)) this.#finish(false);
   }
 
   /** The close handshake is complete on our side: the server closes TCP, the client waits for it. */
   #closeTcpAfterHandshake(): void {
-    this.#linger(this.#isServer);
+    this.#linger(this.#hasFlag(Flag.Server));
   }
 
   /**
@@ -722,9 +739,9 @@ export class WebSocket extends EventEmitter {
   #linger(halfClose: boolean): void {
     const connection = this.#connection;
     if (connection === null) return;
-    this.#lingering = true;
+    this.#setFlag(Flag.Lingering);
     if (halfClose) connection.shutdownWrite();
-    if (this.#paused || this.#held !== null) connection.resume(); // #paused stays as the user set it
+    if (this.#holding()) connection.resume(); // Flag.Paused stays as the user set it
     this.#startCloseTimer();
   }
 
@@ -737,15 +754,16 @@ export class WebSocket extends EventEmitter {
       payload.writeUInt16BE(code, 0);
       reason.copy(payload, 2);
     }
-    this.#closeFrameSent = true;
+    this.#setFlag(Flag.CloseFrameSent);
     this.#readyState = CLOSING;
     connection.send(payload, Opcode.Close, true);
     this.#startCloseTimer();
   }
 
   #startCloseTimer(): void {
-    if (this.#closeTimer !== null) return;
-    this.#closeTimer = setTimeout(() => this.#finish(true), this.#limits.closeTimeout);
+    const rare = this.#rareState();
+    if (rare.closeTimer !== null) return;
+    rare.closeTimer = setTimeout(() => this.#finish(true), this.#limits.closeTimeout);
   }
 
   /**
@@ -756,10 +774,10 @@ export class WebSocket extends EventEmitter {
   #finish(fromUser: boolean, deliverHeld = true): void {
     if (this.#readyState === CLOSED) return;
     const errors = new ListenerErrors();
-    const held = this.#held;
+    const held = this.#heldEvents();
     if (deliverHeld && held !== null) {
-      this.#held = null;
-      for (let i = this.#heldNext; i < held.length && this.#readyState !== CLOSED; i += 4) {
+      this.#rare!.held = null;
+      for (let i = this.#rare!.heldNext; i < held.length && this.#readyState !== CLOSED; i += 4) {
         errors.run(() => this.#onStreamEvent(held[i] as number, held[i + 1], held[i + 2], held[i + 3]));
       }
       // A listener ended the socket meanwhile: that 'close' was the one.
@@ -769,19 +787,31 @@ export class WebSocket extends EventEmitter {
       }
     }
     this.#readyState = CLOSED;
-    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
-    this.#closeTimer = null;
-    if (this.#connection !== null) this.#skippedPublishes = this.#connection.skippedPublishes();
-    this.#connection?.close();
+    const rare = this.#rare;
+    if (rare !== null && rare.closeTimer !== null) {
+      clearTimeout(rare.closeTimer);
+      rare.closeTimer = null;
+    }
+    const connection = this.#connection;
+    if (connection !== null) {
+      const skipped = connection.skippedPublishes();
+      if (skipped !== 0) this.#rareState().skippedPublishes = skipped;
+      connection.close();
+    }
     this.#connection = null;
-    this.#held = null;
     // The peer's code, our code after a protocol error, else 1006: the handshake never completed.
-    const code = this.#closeCode;
-    const reason = this.#closeReason;
-    const callbacks = this.#drainCallbacks;
-    this.#drainCallbacks = [];
+    let code = CLOSE_ABNORMAL;
+    let reason: Buffer = NO_REASON;
+    let callbacks: Callback[] | null = null;
+    if (rare !== null) {
+      rare.held = null;
+      code = rare.closeCode;
+      reason = rare.closeReason;
+      callbacks = rare.drainCallbacks;
+      rare.drainCallbacks = null;
+    }
     const report = () => {
-      if (callbacks.length > 0) {
+      if (callbacks !== null && callbacks.length > 0) {
         const error = this.#notOpenError();
         for (const callback of callbacks) callback(error);
       }
@@ -817,18 +847,18 @@ export class WebSocket extends EventEmitter {
         'WS_ERR_CONTROL_TOO_LONG',
       );
     }
-    if (this.#readyState !== OPEN || this.#closeFrameSent) {
+    if (this.#readyState !== OPEN || this.#hasFlag(Flag.CloseFrameSent)) {
       this.#failCallback(callback, this.#notOpenError());
       return;
     }
     const send = (payload: Buffer) => {
-      if (this.#connection === null || this.#closeFrameSent) {
+      if (this.#connection === null || this.#hasFlag(Flag.CloseFrameSent)) {
         this.#failCallback(callback, this.#notOpenError());
         return;
       }
       this.#afterWrite(this.#connection.send(payload, opcode, true), callback);
     };
-    if (blob !== null || this.#queue !== null) {
+    if (blob !== null || this.#blobQueue() !== null) {
       this.#enqueue(async () => send(blob !== null ? Buffer.from(await blob.arrayBuffer()) : bytes!));
       return;
     }
@@ -838,11 +868,31 @@ export class WebSocket extends EventEmitter {
   #afterWrite(queued: number, callback: Callback | undefined): SendResult {
     if (callback !== undefined) {
       if (queued === 0) process.nextTick(succeeded, callback);
-      else this.#drainCallbacks.push(callback);
+      else (this.#rareState().drainCallbacks ??= []).push(callback);
     }
     const over = queued > this.#limits.backpressureBytes;
     if (queued > 0 && (over || callback !== undefined)) this.#connection!.notifyDrain();
     return over ? 'backpressure' : 'ok';
+  }
+
+  #rareState(): RareState {
+    return (this.#rare ??= new RareState());
+  }
+
+  #blobQueue(): RareState['queue'] {
+    return this.#rare === null ? null : this.#rare.queue;
+  }
+
+  #hasFlag(flag: Flag): boolean {
+    return (this.#flags & flag) !== 0;
+  }
+
+  #setFlag(flag: Flag): void {
+    this.#flags |= flag;
+  }
+
+  #clearFlag(flag: Flag): void {
+    this.#flags &= ~flag;
   }
 
   #failCallback(callback: Callback | undefined, error: Error): void {

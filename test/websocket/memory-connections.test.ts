@@ -3,50 +3,17 @@
 // server's side. Native memory is glibc malloc's bytes in use (mallinfo2, native.mallocStats()):
 // unlike RSS it does not move with V8's young generation, which grows by up to 32 MiB during a
 // burst of connections whatever each one costs (bench/ws-memory.mjs reports RSS).
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from '../../src/websocket/index.ts';
 import { EventBase } from '../../src/index.ts';
 import { native } from '../../src/native.ts';
-import { liveCounts, turns, waitFor } from '../helpers.ts';
+import { liveCounts } from '../helpers.ts';
 import { settledHeapUsed } from '../leaks/gc.ts';
+import { closeBatch, killClients, listeningServer, openBatch, startClients } from './idle-clients.ts';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/idle-clients.mjs', import.meta.url));
 const BATCH = 1000;
 const BATCHES = 10;
 
-interface Clients {
-  ask<Answer>(message: object): Promise<Answer>;
-  child: ChildProcess;
-}
-
-let children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children) child.kill();
-  children = [];
-});
-
-function startClients(): Clients {
-  const child = fork(FIXTURE, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.push(child);
-  const waiting: Array<(answer: unknown) => void> = [];
-  child.on('message', (answer) => waiting.shift()?.(answer));
-  return {
-    child,
-    ask: <Answer>(message: object) =>
-      new Promise<Answer>((resolve) => {
-        waiting.push(resolve as (answer: unknown) => void);
-        child.send(message);
-      }),
-  };
-}
-
-async function listeningServer(): Promise<{ wss: WebSocketServer; port: number }> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', backlog: 1024 });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  return { wss, port: (wss.address() as { port: number }).port };
-}
+afterEach(killClients);
 
 function nativeCounts(): ReturnType<typeof liveCounts> & { webSockets: number; topics: number } {
   return {
@@ -57,30 +24,6 @@ function nativeCounts(): ReturnType<typeof liveCounts> & { webSockets: number; t
 }
 
 const mallocInUse = () => native.mallocStats().inUse;
-
-async function openBatch(clients: Clients, wss: WebSocketServer, port: number, count: number) {
-  const before = wss.clients.size;
-  const { opened, failed } = await clients.ask<{ opened: number; failed: number }>({ open: count, port });
-  expect({ opened, failed }).toEqual({ opened: count, failed: 0 });
-  await waitFor(() => wss.clients.size === before + count, 60_000, 'the server to hold the batch');
-}
-
-/** Ends every connection, from the client side (FIN) or the server side (terminate()). */
-async function closeBatch(clients: Clients, wss: WebSocketServer, byServer: boolean) {
-  if (byServer) {
-    for (const ws of wss.clients) ws.terminate();
-    await waitFor(() => wss.clients.size === 0, 60_000, 'every server-side close');
-    const deadline = Date.now() + 60_000;
-    while ((await clients.ask<{ open: number }>({ open: 'count' })).open > 0) {
-      if (Date.now() > deadline) throw new Error('the clients did not see every close');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  } else {
-    await clients.ask({ close: true });
-    await waitFor(() => wss.clients.size === 0, 60_000, 'every server-side close');
-  }
-  await turns(3); // libevent's deferred frees
-}
 
 describe('memory per WebSocket connection', () => {
   it(
