@@ -39,11 +39,34 @@ ProtocolSession::Result ProtocolSession::Feed(evbuffer* input) {
   if (!finished()) {
     FrameParser::Result result = parser_.Parse(input);
     if (result == FrameParser::Result::kFailed) Fail(parser_.error());
+    LendAssemblyBuffer();
     if (result == FrameParser::Result::kNeedMore) return Result::kNeedMore;
     if (!finished()) return Result::kStopped;
   }
   evbuffer_drain(input, evbuffer_get_length(input));
   return Result::kFinished;
+}
+
+// One spare assembly buffer per thread, lent to whichever connection starts a message next: an
+// idle connection keeps no buffer sized for the last message it got, and the next message, on
+// any connection, still finds one with capacity (no allocation per message).
+std::vector<uint8_t>& ProtocolSession::SpareAssemblyBuffer() {
+  thread_local std::vector<uint8_t> spare;
+  return spare;
+}
+
+void ProtocolSession::LendAssemblyBuffer() {
+  // A message still being assembled keeps its bytes; an empty buffer has nothing to lend.
+  if (!message_.empty() || message_.capacity() == 0) return;
+  std::vector<uint8_t>& spare = SpareAssemblyBuffer();
+  if (message_.capacity() > spare.capacity()) spare.swap(message_);
+  std::vector<uint8_t>().swap(message_);
+}
+
+void ProtocolSession::BorrowAssemblyBuffer() {
+  if (message_.capacity() > 0) return;
+  message_.swap(SpareAssemblyBuffer());
+  message_.clear();
 }
 
 bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
@@ -78,6 +101,7 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
     message_opcode_ = header.opcode;
     message_compressed_ = header.rsv1;
     message_.clear();
+    BorrowAssemblyBuffer();
     if (message_compressed_) {
       inflation_->text.Reset();
     } else if (header.fin) {

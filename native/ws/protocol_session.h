@@ -83,6 +83,10 @@ class ProtocolSession final : private FrameHandler {
   bool OnFrameEnd() override;
 
   bool DeliverMessage();
+  // The assembly buffer between reads (see SpareAssemblyBuffer in the .cc).
+  static std::vector<uint8_t>& SpareAssemblyBuffer();
+  void LendAssemblyBuffer();
+  void BorrowAssemblyBuffer();
   // Inflates one piece of a compressed message into message_, checking text as it comes out;
   // `last` ends the message.
   bool Inflate(const uint8_t* data, size_t length, bool last);
