@@ -25,6 +25,7 @@ enum ws_opcode {
 #define WS_MAX_HEADER 14
 #define WS_MAX_CONTROL_PAYLOAD 125
 #define WS_MAX_RESPONSE_HEAD 2048
+#define WS_KEY_LENGTH 24    /* base64 of 16 random bytes */
 #define WS_ACCEPT_LENGTH 28 /* base64 of a SHA-1 digest */
 
 struct ws_connection;
@@ -62,7 +63,8 @@ struct ws_connection {
   uint64_t last_receive_ns; /* when a frame last ended (or the connection opened) */
   uint64_t mask_random;     /* xorshift64 state for the frames' mask keys */
 
-  char expected_accept[WS_ACCEPT_LENGTH + 1]; /* what this connection's key asks for */
+  char key[WS_KEY_LENGTH + 1];                /* Sec-WebSocket-Key; "" until chosen */
+  char expected_accept[WS_ACCEPT_LENGTH + 1]; /* what that key asks for */
   char response_head[WS_MAX_RESPONSE_HEAD];
   size_t response_length;
 

@@ -1,7 +1,8 @@
 /* The upgrade handshake of the load generator's WebSocket client (see
  * ws_handshake.h). Every connection sends its own random key (RFC 6455 4.1
  * asks for a fresh one per connection), so a server cannot answer from a
- * cache; the expected accept value is computed when the request is made. */
+ * cache; the expected accept value is computed with the key, before the
+ * request is sent (ws-idle: for every connection before the clock starts). */
 #include "ws_handshake.h"
 
 #include <stdio.h>
@@ -13,7 +14,6 @@
 #include "../c-ws/sha1.h"
 #include "ws_deflate.h"
 
-#define KEY_LENGTH 24 /* base64 of 16 random bytes */
 static const char websocket_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /* A request head formatted once: everything but the key, which goes at
@@ -40,7 +40,7 @@ static const struct request_template* template_for(const struct ws_connection* c
   int length = snprintf(made->bytes, sizeof made->bytes,
                         "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                         "Connection: Upgrade%s%*s\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
-                        conn->path, options->host, conn->port, key_header, KEY_LENGTH, "",
+                        conn->path, options->host, conn->port, key_header, WS_KEY_LENGTH, "",
                         options->deflate ? ws_deflate_offer(options) : "");
   if (length < 0 || (size_t)length >= sizeof made->bytes)
     loadgen_fail(conn->state, "the upgrade request for path '%s' is too long", conn->path);
@@ -56,11 +56,11 @@ static const struct request_template* template_for(const struct ws_connection* c
 
 /* 16 bytes for a key: xorshift64 seeded per process and per connection, so
  * no two connections of a run share a key. */
-static void random_key_bytes(const struct ws_connection* conn, uint8_t bytes[16]) {
+static void random_key_bytes(uint32_t id, uint8_t bytes[16]) {
   static uint64_t process_seed;
   if (!process_seed)
     process_seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
-  uint64_t x = process_seed ^ (0xbf58476d1ce4e5b9ull * (conn->id + 1u));
+  uint64_t x = process_seed ^ (0xbf58476d1ce4e5b9ull * (id + 1u));
   for (int half = 0; half < 2; half++) {
     for (int round = 0; round < 3; round++) {
       x ^= x << 13;
@@ -71,21 +71,23 @@ static void random_key_bytes(const struct ws_connection* conn, uint8_t bytes[16]
   }
 }
 
-size_t ws_handshake_request(struct ws_connection* conn, char* request) {
-  const struct request_template* made = template_for(conn);
-  memcpy(request, made->bytes, made->length);
+void ws_handshake_prepare(struct ws_connection* conn, uint32_t id) {
   uint8_t key_bytes[16];
-  random_key_bytes(conn, key_bytes);
-  char key[KEY_LENGTH + 1];
-  base64_encode(key_bytes, sizeof key_bytes, key);
-  memcpy(request + made->key_offset, key, KEY_LENGTH);
-
-  uint8_t input[KEY_LENGTH + sizeof websocket_guid - 1];
-  memcpy(input, key, KEY_LENGTH);
-  memcpy(input + KEY_LENGTH, websocket_guid, sizeof websocket_guid - 1);
+  random_key_bytes(id, key_bytes);
+  base64_encode(key_bytes, sizeof key_bytes, conn->key);
+  uint8_t input[WS_KEY_LENGTH + sizeof websocket_guid - 1];
+  memcpy(input, conn->key, WS_KEY_LENGTH);
+  memcpy(input + WS_KEY_LENGTH, websocket_guid, sizeof websocket_guid - 1);
   uint8_t digest[SHA1_DIGEST_SIZE];
   sha1(input, sizeof input, digest);
   base64_encode(digest, sizeof digest, conn->expected_accept);
+}
+
+size_t ws_handshake_request(struct ws_connection* conn, char* request) {
+  const struct request_template* made = template_for(conn);
+  if (!conn->key[0]) ws_handshake_prepare(conn, conn->id);
+  memcpy(request, made->bytes, made->length);
+  memcpy(request + made->key_offset, conn->key, WS_KEY_LENGTH);
   return made->length;
 }
 

@@ -6,6 +6,7 @@
 #define LOADGEN_WS_HANDSHAKE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ws_client.h"
 
@@ -13,10 +14,16 @@
  * offer. */
 #define WS_HANDSHAKE_MAX_REQUEST 1024
 
+/* Chooses the random key of connection `id` and computes the
+ * Sec-WebSocket-Accept it asks for, into conn->key and conn->expected_accept.
+ * ws_handshake_request does it when it was not done; a workload that times
+ * its handshakes calls it for every connection before it starts the clock. */
+void ws_handshake_prepare(struct ws_connection* conn, uint32_t id);
+
 /* Writes the upgrade request into `request` (WS_HANDSHAKE_MAX_REQUEST bytes)
  * and returns its length: the connection's path, Host and offer come from a
- * head formatted once per path and port, with a fresh random key patched in;
- * the Sec-WebSocket-Accept that key asks for is kept in the connection. */
+ * head formatted once per path and port, with the connection's key patched
+ * in. */
 size_t ws_handshake_request(struct ws_connection* conn, char* request);
 
 /* Checks the response head `head` (NUL-terminated, ending in an empty line).
