@@ -14,7 +14,8 @@ $cc $flags $libevent_cflags -o "$here/build/loadgen" \
     "$here"/loadgen/main.c "$here"/loadgen/tcp_echo.c "$here"/loadgen/stats.c \
     "$here"/loadgen/pattern.c "$here"/loadgen/ws_client.c "$here"/loadgen/ws_echo.c \
     "$here"/loadgen/ws_chat.c "$here"/loadgen/ws_idle.c "$here"/loadgen/ws_deflate.c \
-    "$here"/loadgen/ws_handshake.c "$here"/loadgen/options.c $libevent_libs -lz -lm
+    "$here"/loadgen/ws_handshake.c "$here"/loadgen/options.c "$here"/c-ws/sha1.c \
+    $libevent_libs -lz -lm
 # shellcheck disable=SC2086
 $cc $flags $libevent_cflags -o "$here/build/c-echo" "$here"/c-echo/echo.c $libevent_libs
 # shellcheck disable=SC2086

@@ -1,7 +1,7 @@
 // Idle WebSocket connections against one server: the load generator's ws-idle mode opens N
 // connections (a bounded number of handshakes at once) and holds them open; the server's resident
-// memory (VmRSS) is read before and during the hold, which gives memory per connection, and its
-// CPU over the opening phase. Never throws: failures come back as `error`.
+// memory (VmRSS) is read before and during the hold (once or twice), which gives memory per
+// connection, and its CPU over the opening phase. Never throws: failures come back as `error`.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,13 +30,17 @@ function sample(pid) {
 }
 
 /**
- * @param {{ name: string, command: string, args: string[] }} serverSpec
+ * @param {{ name: string, command: string, args: string[], collectSignal?: string }} serverSpec
+ *   `collectSignal`: a signal on which the server runs a full garbage collection (a Node server
+ *   started with --expose-gc, see bench/servers/ws-echo-chat-app.mjs); absent: it has no collector
  * @param {{ connections: number, depth: number, hold: number, path?: string, loadgen?: object,
- *   readAt?: number, laterReadAt?: number }} options
+ *   readAt?: number, laterReadAt?: number, collectAt?: number[] }} options
  *   `depth`: handshakes under way at once; `hold`: seconds the connections stay open idle;
  *   `readAt`: seconds into the hold of the memory reading (default: 0.8 × hold);
  *   `laterReadAt`: seconds into the hold of a second memory reading (`kibPerConnectionLater`), for
  *   what a server gives back once its connections have been idle a while;
+ *   `collectAt`: seconds into the hold at which the server's `collectSignal` is sent (nothing is
+ *   sent to a server without one);
  *   `loadgen`: more runLoadgen options (say, `deflate` and the `chunkSize` of the one message each
  *   connection then exchanges first)
  * @returns {Promise<{ name: string, error?: string, handshakesPerSecond?: number,
@@ -47,7 +51,16 @@ function sample(pid) {
  */
 export async function measureIdle(
   serverSpec,
-  { connections, depth, hold, path = '/echo', loadgen = {}, readAt = hold * READ_AT_FRACTION, laterReadAt },
+  {
+    connections,
+    depth,
+    hold,
+    path = '/echo',
+    loadgen = {},
+    readAt = hold * READ_AT_FRACTION,
+    laterReadAt,
+    collectAt = [],
+  },
 ) {
   const { name } = serverSpec;
   process.stderr.write(`${name}: starting (idle connections)\n`);
@@ -65,6 +78,7 @@ export async function measureIdle(
   let later = null;
   let readTimer;
   let laterTimer;
+  const collectTimers = [];
   try {
     await sleep(SETTLE_MS);
     const rssBeforeKiB = readRssKiB(server.pid);
@@ -96,6 +110,17 @@ export async function measureIdle(
               // the server died: reported below
             }
           }, laterReadAt * 1000);
+        if (serverSpec.collectSignal)
+          for (const at of collectAt)
+            collectTimers.push(
+              setTimeout(() => {
+                try {
+                  process.kill(server.pid, serverSpec.collectSignal);
+                } catch {
+                  // the server died: reported below
+                }
+              }, at * 1000),
+            );
       },
     });
   } catch (error) {
@@ -103,6 +128,7 @@ export async function measureIdle(
   } finally {
     clearTimeout(readTimer);
     clearTimeout(laterTimer);
+    collectTimers.forEach(clearTimeout);
   }
   const died = server.exited();
   await server.stop();

@@ -25,6 +25,8 @@ enum ws_opcode {
 #define WS_MAX_HEADER 14
 #define WS_MAX_CONTROL_PAYLOAD 125
 #define WS_MAX_RESPONSE_HEAD 2048
+#define WS_KEY_LENGTH 24    /* base64 of 16 random bytes */
+#define WS_ACCEPT_LENGTH 28 /* base64 of a SHA-1 digest */
 
 struct ws_connection;
 
@@ -53,13 +55,16 @@ struct ws_connection {
   evutil_socket_t fd; /* -1 once closed */
   struct event* read_event;
   struct event* write_event;
-  struct evbuffer* output;
+  struct evbuffer* output;  /* NULL until something is left to write (see ws_client.c) */
   int connected;            /* connect() completed */
+  int nodelay;              /* TCP_NODELAY is set (at the first frame) */
   int open;                 /* the handshake completed */
   int write_pending;        /* write_event is added: the socket refused bytes */
   uint64_t last_receive_ns; /* when a frame last ended (or the connection opened) */
   uint64_t mask_random;     /* xorshift64 state for the frames' mask keys */
 
+  char key[WS_KEY_LENGTH + 1];                /* Sec-WebSocket-Key; "" until chosen */
+  char expected_accept[WS_ACCEPT_LENGTH + 1]; /* what that key asks for */
   char response_head[WS_MAX_RESPONSE_HEAD];
   size_t response_length;
 

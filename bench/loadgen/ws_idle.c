@@ -18,6 +18,7 @@
 #include "pattern.h"
 #include "ws_client.h"
 #include "ws_deflate.h"
+#include "ws_handshake.h"
 
 struct idle_connection {
   struct ws_connection ws; /* first: handlers cast back */
@@ -172,7 +173,12 @@ static int ws_idle_start(struct loadgen_state* state) {
     fprintf(stderr, "loadgen: out of memory\n");
     return -1;
   }
-  for (int i = 0; i < connection_count; i++) connections[i].ws.fd = -1;
+  for (int i = 0; i < connection_count; i++) {
+    connections[i].ws.fd = -1;
+    /* The keys and the accept values they ask for (a SHA-1 each) are
+     * computed here, outside the handshakes' timing. */
+    ws_handshake_prepare(&connections[i].ws, (uint32_t)i);
+  }
   first_connect_ns = loadgen_now_ns();
   getrusage(RUSAGE_SELF, &opening_start_usage);
   open_more(state);

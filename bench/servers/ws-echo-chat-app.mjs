@@ -9,7 +9,8 @@
 // defaults (`perMessageDeflate: true`: context takeover both ways, threshold 1024 bytes),
 // `--deflate-no-context-takeover` (BENCH_DEFLATE_NO_CONTEXT_TAKEOVER=1) with
 // serverNoContextTakeover and clientNoContextTakeover; both servers get the same object.
-// Prints "listening <port>" when ready, as every benchmark server does.
+// Prints "listening <port>" when ready, as every benchmark server does. Started with --expose-gc, it
+// runs a full garbage collection on SIGUSR2 (bench/lib/idle-memory.mjs's settled reading asks for it).
 import { parseServerArgs } from './args.mjs';
 
 const FLAGS = {
@@ -43,6 +44,7 @@ function pathOf(url) {
  */
 export function serveEchoChat(WebSocketServer, { port, chatByPublish = false, perMessageDeflate = false }) {
   const chatClients = new Set();
+  if (typeof globalThis.gc === 'function') process.on('SIGUSR2', () => globalThis.gc());
 
   function echo(ws) {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
