@@ -2,8 +2,7 @@
 // handshake's details, events held behind a pause, sends waiting behind a Blob, callbacks waiting
 // for 'drain', the counts of what was dropped, and a client's URL and connect abort. A socket
 // makes it on first use and keeps it to the end (websocket.ts), so each of thousands of idle
-// server connections carries one empty slot instead of a dozen fields (issue 13: memory per
-// connection).
+// server connections carries one empty slot instead of a dozen fields.
 
 /** Typed as in @types/ws; called with null on success (as ws does), an Error on failure. */
 export type SendCallback = (error?: Error) => void;

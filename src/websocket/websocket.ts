@@ -53,7 +53,7 @@ const enum Opcode {
 
 /**
  * The yes/no state of a socket, as bits of one number: an idle connection's object stays small
- * (issue 13), and the flags cost no more to test than fields would.
+ * (memory per connection), and the flags cost no more to test than fields would.
  */
 const enum Flag {
   Server = 1 << 0,
@@ -121,7 +121,7 @@ export class WebSocket extends EventEmitter {
   declare static createWebSocketStream: typeof createWebSocketStream;
 
   // Only what an open connection uses on every message is a field; every field costs each idle
-  // connection 8 bytes (issue 13). The rest is in #rare, made on first use (see rare-state.ts).
+  // connection 8 bytes. The rest is in #rare, made on first use (see rare-state.ts).
   #readyState: number = CONNECTING;
   #flags = 0; // Flag bits
   #binaryType: BinaryType = 'nodebuffer';

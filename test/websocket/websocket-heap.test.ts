@@ -1,4 +1,4 @@
-// The V8 heap an idle WebSocket holds (issue 13): the object carries only what the hot path reads
+// The V8 heap an idle WebSocket holds: the object carries only what the hot path reads
 // (the close handshake's details, held events, drain callbacks and the like are made on first use,
 // see src/websocket/rare-state.ts), and its EventEmitter listener table starts small. The bounds
 // are 1.5 times what was measured, and below what the sockets cost before (noted with each).
