@@ -46,6 +46,8 @@ describe('keyboard only, and on a phone', { timeout: 60_000 }, () => {
   it('logs in with the keyboard only: focus starts in the form, Tab moves on, Enter submits', async () => {
     const page = await freshPage(browser());
     await page.goto(`${siteOrigin(site)}/login?next=/tail/`);
+    // The browser applies `autofocus` in a rendering step, which may come just after 'load'.
+    await waitInPage(page, "document.activeElement !== null && document.activeElement.id !== ''");
     expect(await focusedId(page)).toBe('username');
     await page.keyboard.type('ann');
     await page.keyboard.press('Tab');
