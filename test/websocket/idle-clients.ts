@@ -4,8 +4,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { EventBase } from '../../src/index.ts';
+import { native } from '../../src/native.ts';
 import { WebSocketServer } from '../../src/websocket/index.ts';
 import { turns, waitFor } from '../helpers.ts';
+import { settledHeapUsed } from '../leaks/gc.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/idle-clients.mjs', import.meta.url));
 
@@ -67,4 +70,33 @@ export async function closeBatch(clients: Clients, wss: WebSocketServer, byServe
     await waitFor(() => wss.clients.size === 0, 60_000, 'every server-side close');
   }
   await turns(3); // libevent's deferred frees
+}
+
+export interface IdleConnectionCost {
+  heapPerConnection: number;
+  mallocPerConnection: number; // glibc malloc's bytes in use (native.mallocStats())
+  liveWebSockets: number; // the native connections alive while the batch was held
+}
+
+/**
+ * What `count` idle server-side connections add, per connection, to this process's V8 heap and
+ * malloc, measured against the server after a warm-up batch of `warmup` connections (opened and
+ * closed, so the code, libevent's tables and the free lists exist). Everything is closed after.
+ */
+export async function measureIdleConnections(count: number, warmup: number): Promise<IdleConnectionCost> {
+  const { wss, port } = await listeningServer();
+  const clients = startClients();
+  await openBatch(clients, wss, port, warmup);
+  await closeBatch(clients, wss, false);
+  const heapBefore = await settledHeapUsed();
+  const mallocBefore = native.mallocStats().inUse;
+
+  await openBatch(clients, wss, port, count);
+  const heapPerConnection = ((await settledHeapUsed()) - heapBefore) / count;
+  const mallocPerConnection = (native.mallocStats().inUse - mallocBefore) / count;
+  const liveWebSockets = EventBase.default().stats().liveWebSockets;
+
+  await closeBatch(clients, wss, false);
+  await new Promise<void>((resolve) => wss.close(() => resolve()));
+  return { heapPerConnection, mallocPerConnection, liveWebSockets };
 }

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/websocket/index.ts';
 import { settledHeapUsed } from '../leaks/gc.ts';
-import { closeBatch, killClients, listeningServer, openBatch, startClients } from './idle-clients.ts';
+import { killClients, measureIdleConnections } from './idle-clients.ts';
 
 afterEach(killClients);
 
@@ -31,15 +31,7 @@ describe('heap per idle WebSocket', () => {
     'an idle server-side connection holds at most 600 bytes of heap, native wrappers included',
     { timeout: 120_000 },
     async () => {
-      const count = 2000;
-      const { wss, port } = await listeningServer();
-      const clients = startClients();
-      await openBatch(clients, wss, port, 500);
-      await closeBatch(clients, wss, false);
-      const before = await settledHeapUsed();
-
-      await openBatch(clients, wss, port, count);
-      const perConnection = ((await settledHeapUsed()) - before) / count;
+      const { heapPerConnection: perConnection } = await measureIdleConnections(2000, 500);
 
       // Measured: 315-390 bytes: the WebSocket and its listener table (about 200), the native
       // connection's object and wrap, the server's client set and the rest. It was 865-990 before
@@ -47,8 +39,6 @@ describe('heap per idle WebSocket', () => {
       // JavaScript object and wrap it no longer keeps).
       expect(perConnection).toBeLessThan(600);
       expect(perConnection).toBeGreaterThan(100);
-      await closeBatch(clients, wss, false);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   );
 });
