@@ -7,7 +7,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type net from 'node:net';
 import { isIP } from 'node:net';
 import { BEV, EV } from '../constants.ts';
-import { Bufferevent } from '../bufferevent.ts';
+import { Bufferevent, type BuffereventCallbacks } from '../bufferevent.ts';
 import { BuffereventError } from '../errors.ts';
 import { Listener, type SocketAddress } from '../listener.ts';
 import { WebSocketError, WebSocketTypeError, systemError } from './errors.ts';
@@ -16,10 +16,12 @@ import {
   acceptHeaders,
   checkUpgradeRequest,
   HandshakeRejection,
+  type AcceptedUpgrade,
   isWebSocketUpgrade,
   rejectionResponse,
   type UpgradeRequestFields,
 } from './handshake.ts';
+import { DeadlineQueue } from './deadline-queue.ts';
 import { lingerBufferevent, lingerNodeSocket, type Lingering } from './lingering-close.ts';
 import { resolveLimits, SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
 import { handToHttpServer, takeOverNodeSocket } from './socket-handoff.ts';
@@ -93,6 +95,68 @@ function untrackOnClose(clients: Set<WebSocket>): (this: WebSocket) => void {
   };
 }
 
+const SWITCHING_PROTOCOLS = 'HTTP/1.1 101 Switching Protocols';
+const NO_CALLBACKS: BuffereventCallbacks = Object.freeze({});
+
+/** How a handshake's negotiation ends: refused with an HTTP answer, or accepted with a 101. */
+interface Negotiation {
+  /** Aborted when the handshake ends before an asynchronous verifyClient answered. */
+  signal(): AbortSignal;
+  refuse(rejection: HandshakeRejection): void;
+  accept(responseHeaders: string[], protocol: string, deflate: CodecSettings | null): void;
+}
+
+/** The server's side of its pending handshakes' negotiations. */
+interface HandshakeHost {
+  refuse(handshake: PendingHandshake, rejection: HandshakeRejection): void;
+  accept(
+    handshake: PendingHandshake,
+    responseHeaders: string[],
+    protocol: string,
+    deflate: CodecSettings | null,
+  ): void;
+}
+
+/**
+ * A connection from the native listener while its opening handshake is under way: its state in
+ * one object (a burst of handshakes is a burst of garbage for V8's young generation otherwise).
+ */
+class PendingHandshake implements Negotiation {
+  /** Answered, handed on, timed out, gone, or the server closed: every later callback does nothing. */
+  finished = false;
+  /** An asynchronous verifyClient is deciding, and reading is stopped meanwhile. */
+  waiting = false;
+  /** Once its head was read. */
+  request: UpgradeRequest | null = null;
+  /** Made only when verifyClient asks for its signal: most servers have no verifyClient. */
+  #abandoned: AbortController | null = null;
+  readonly bufferevent: Bufferevent;
+  readonly peer: SocketAddress;
+  readonly #host: HandshakeHost;
+
+  constructor(bufferevent: Bufferevent, peer: SocketAddress, host: HandshakeHost) {
+    this.bufferevent = bufferevent;
+    this.peer = peer;
+    this.#host = host;
+  }
+
+  signal(): AbortSignal {
+    return (this.#abandoned ??= new AbortController()).signal;
+  }
+
+  abandon(): void {
+    this.#abandoned?.abort(handshakeAbandoned());
+  }
+
+  refuse(rejection: HandshakeRejection): void {
+    this.#host.refuse(this, rejection);
+  }
+
+  accept(responseHeaders: string[], protocol: string, deflate: CodecSettings | null): void {
+    this.#host.accept(this, responseHeaders, protocol, deflate);
+  }
+}
+
 /** Sockets handleUpgrade was given, so a second call for one of them throws (as in ws). */
 const upgradedSockets = new WeakSet<object>();
 
@@ -105,8 +169,17 @@ export class WebSocketServer extends EventEmitter {
   #ownsListener = false;
   #httpServer: HttpServer | null = null;
   #onHttpUpgrade: ((request: IncomingMessage, socket: net.Socket, head: Buffer) => void) | null = null;
-  /** Handshakes in progress, each with what ends it at once: a timer, a socket, a verifyClient wait. */
+  /** handleUpgrade's handshakes waiting for verifyClient, each with what ends it at once. */
   #handshakes = new Set<() => void>();
+  /** The native listener's handshakes in progress, oldest first, each with its deadline. */
+  readonly #pending: DeadlineQueue<PendingHandshake>;
+  /** What pending handshakes call back: one object per server rather than closures per connection. */
+  readonly #handshakeHost: HandshakeHost = {
+    refuse: (handshake, rejection) => this.#refuseHandshake(handshake, rejection),
+    accept: (handshake, headers, protocol, deflate) =>
+      this.#acceptHandshake(handshake, headers, protocol, deflate),
+  };
+  readonly #emitConnection: ConnectionCallback = (ws, request) => this.emit('connection', ws, request);
   /** Refused connections still reading the answer. */
   #lingering = new Set<Lingering>();
   #closed = false;
@@ -139,6 +212,9 @@ export class WebSocketServer extends EventEmitter {
     }
     this.options = { ...options };
     this.#limits = resolveLimits(options);
+    this.#pending = new DeadlineQueue(this.#limits.handshakeTimeout, (handshake) =>
+      this.#handshakeTimedOut(handshake),
+    );
     this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
     this.#untrack = untrackOnClose(this.clients);
     if (callback !== undefined) this.once('listening', callback);
@@ -234,14 +310,12 @@ export class WebSocketServer extends EventEmitter {
       abandoned.abort(handshakeAbandoned());
     };
     this.#handshakes.add(cancel);
-    this.#negotiate(
-      fields,
-      request,
-      () => abandoned.signal,
-      (rejection) => {
+    this.#negotiate(fields, request, {
+      signal: () => abandoned.signal,
+      refuse: (rejection) => {
         if (settle()) this.#refuseNodeSocket(socket, rejection, request);
       },
-      (responseHeaders, protocol, deflate) => {
+      accept: (responseHeaders, protocol, deflate) => {
         if (!settle()) return;
         let bufferevent: Bufferevent;
         try {
@@ -257,7 +331,7 @@ export class WebSocketServer extends EventEmitter {
         }
         this.#complete(bufferevent, responseHeaders, protocol, deflate, request, callback);
       },
-    );
+    });
   }
 
   /**
@@ -293,6 +367,7 @@ export class WebSocketServer extends EventEmitter {
       this.#httpServer.removeListener('upgrade', this.#onHttpUpgrade);
     }
     for (const cancel of [...this.#handshakes]) cancel();
+    for (const handshake of this.#pending.takeAll()) this.#cancelHandshake(handshake);
     for (const lingering of [...this.#lingering]) lingering.abort();
     if (callback !== undefined) this.once('close', callback);
     process.nextTick(() => this.emit('close'));
@@ -301,133 +376,115 @@ export class WebSocketServer extends EventEmitter {
   /** A connection from the native listener: read the request head, then upgrade or hand it off. */
   #accept(fd: number, peer: SocketAddress): void {
     const bufferevent = Bufferevent.socket({ fd, ...SOCKET_FAST_PATHS });
-    const limits = this.#limits;
-    const httpFallback = this.options.httpFallback;
-    // Once finished (answered, handed on, timed out, gone, or the server closed) every later
-    // callback, verifyClient's done() included, does nothing.
-    let finished = false;
-    // Made only when verifyClient asks for its signal: most servers have no verifyClient.
-    let abandoned: AbortController | undefined;
-    const signal = () => (abandoned ??= new AbortController()).signal;
-    const end = () => {
-      finished = true;
-      clearTimeout(timer);
-      this.#handshakes.delete(cancel);
-    };
-    const cancel = () => {
-      if (finished) return;
-      end();
-      bufferevent.free();
-      abandoned?.abort(handshakeAbandoned());
-    };
-    this.#handshakes.add(cancel);
-    const timer = setTimeout(() => {
-      cancel();
-      this.#reportClientError(
-        new WebSocketError(
-          `the opening handshake took longer than ${limits.handshakeTimeout} ms`,
-          'WS_ERR_HANDSHAKE_TIMEOUT',
-        ),
-        null,
-      );
-    }, limits.handshakeTimeout);
-    const refuse = (rejection: HandshakeRejection, request: AnyRequest | null) => {
-      if (finished) return;
-      end();
-      this.#reportClientError(rejection, request);
-      this.#refuseBufferevent(bufferevent, rejection);
-    };
+    const handshake = new PendingHandshake(bufferevent, peer, this.#handshakeHost);
+    this.#pending.add(handshake);
     bufferevent.setCallbacks({
-      read: () => {
-        if (finished) return;
-        let read: ReturnType<typeof readUpgradeRequest>;
-        try {
-          // Without httpFallback the head is consumed at once; with it, only once it is an upgrade.
-          read = readUpgradeRequest(bufferevent, limits.maxHeaderSize, peer, httpFallback === undefined);
-        } catch (error) {
-          refuse(error as HandshakeRejection, null);
-          return;
-        }
-        if (read === null) return; // the head is not complete yet
-        const { request, headLength } = read;
-        if (httpFallback !== undefined) {
-          if (!isWebSocketUpgrade(request.headers)) {
-            end();
-            handToHttpServer(bufferevent, httpFallback);
-            return;
-          }
-          bufferevent.input.drain(headLength);
-        }
-        // True while an asynchronous verifyClient decides: reading is stopped meanwhile, and what
-        // arrives waits in the kernel.
-        let waiting = false;
-        try {
-          this.#negotiate(
-            request,
-            request,
-            signal,
-            (rejection) => refuse(rejection, request),
-            (responseHeaders, protocol, deflate) => {
-              if (finished) return; // timed out or the server closed while verifyClient was deciding
-              end();
-              bufferevent.setCallbacks({});
-              if (waiting) bufferevent.enable(EV.READ);
-              this.#complete(bufferevent, responseHeaders, protocol, deflate, request, (ws) =>
-                this.emit('connection', ws, request),
-              );
-            },
-          );
-        } finally {
-          // Also when a hook threw: the head is consumed, so reading must not parse on.
-          if (!finished) {
-            waiting = true;
-            bufferevent.disable(EV.READ);
-          }
-        }
-      },
+      read: () => this.#readHandshake(handshake),
       event: (_bev, events) => {
-        if (events & (BEV.EOF | BEV.ERROR)) cancel(); // the client left during the handshake
+        if (events & (BEV.EOF | BEV.ERROR)) this.#cancelHandshake(handshake); // the client left
       },
     });
     bufferevent.enable(EV.READ | EV.WRITE);
   }
 
-  /** The checks, verifyClient and handleProtocols; then `accept` with the 101's header lines. */
-  #negotiate(
-    fields: UpgradeRequestFields,
-    request: AnyRequest,
-    signal: () => AbortSignal,
-    refuse: (rejection: HandshakeRejection) => void,
-    accept: (responseHeaders: string[], protocol: string, deflate: CodecSettings | null) => void,
-  ): void {
-    let key: string;
-    let protocols: Set<string>;
+  #readHandshake(handshake: PendingHandshake): void {
+    if (handshake.finished) return;
+    const bufferevent = handshake.bufferevent;
+    const httpFallback = this.options.httpFallback;
+    let read: ReturnType<typeof readUpgradeRequest>;
     try {
-      ({ key, protocols } = checkUpgradeRequest(fields, this.options.path));
+      // Without httpFallback the head is consumed at once; with it, only once it is an upgrade.
+      read = readUpgradeRequest(
+        bufferevent,
+        this.#limits.maxHeaderSize,
+        handshake.peer,
+        httpFallback === undefined,
+      );
     } catch (error) {
-      refuse(error as HandshakeRejection);
+      this.#refuseHandshake(handshake, error as HandshakeRejection);
       return;
     }
-    const choose = () => {
-      let protocol: string | undefined;
-      if (protocols.size > 0) {
-        const chosen = this.options.handleProtocols
-          ? this.options.handleProtocols(protocols, request)
-          : protocols.values().next().value;
-        protocol = chosen === false || chosen === undefined ? undefined : chosen;
-      }
-      const headers = acceptHeaders(key, protocol);
-      const deflate = negotiateAsServer(fields.headers['sec-websocket-extensions'], this.#deflate);
-      if (deflate.agreement === null) {
-        accept(headers, protocol ?? '', null);
+    if (read === null) return; // the head is not complete yet
+    const { request, headLength } = read;
+    if (httpFallback !== undefined) {
+      if (!isWebSocketUpgrade(request.headers)) {
+        this.#endHandshake(handshake);
+        handToHttpServer(bufferevent, httpFallback);
         return;
       }
-      headers.push(`Sec-WebSocket-Extensions: ${deflate.response}`);
-      accept(headers, protocol ?? '', codecSettings(deflate.agreement, 'server', this.#deflate!));
-    };
+      bufferevent.input.drain(headLength);
+    }
+    handshake.request = request;
+    try {
+      this.#negotiate(request, request, handshake);
+    } finally {
+      // Also when a hook threw: the head is consumed, so reading must not parse on. An
+      // asynchronous verifyClient decides meanwhile, and what arrives waits in the kernel.
+      if (!handshake.finished) {
+        handshake.waiting = true;
+        bufferevent.disable(EV.READ);
+      }
+    }
+  }
+
+  /** From here on every callback of the handshake, verifyClient's done() included, does nothing. */
+  #endHandshake(handshake: PendingHandshake): void {
+    handshake.finished = true;
+    this.#pending.delete(handshake);
+  }
+
+  /** The client left, or the server closed. */
+  #cancelHandshake(handshake: PendingHandshake): void {
+    if (handshake.finished) return;
+    this.#endHandshake(handshake);
+    handshake.bufferevent.free();
+    handshake.abandon();
+  }
+
+  #handshakeTimedOut(handshake: PendingHandshake): void {
+    this.#cancelHandshake(handshake);
+    this.#reportClientError(
+      new WebSocketError(
+        `the opening handshake took longer than ${this.#limits.handshakeTimeout} ms`,
+        'WS_ERR_HANDSHAKE_TIMEOUT',
+      ),
+      null,
+    );
+  }
+
+  #refuseHandshake(handshake: PendingHandshake, rejection: HandshakeRejection): void {
+    if (handshake.finished) return;
+    this.#endHandshake(handshake);
+    this.#reportClientError(rejection, handshake.request);
+    this.#refuseBufferevent(handshake.bufferevent, rejection);
+  }
+
+  #acceptHandshake(
+    handshake: PendingHandshake,
+    responseHeaders: string[],
+    protocol: string,
+    deflate: CodecSettings | null,
+  ): void {
+    if (handshake.finished) return; // timed out or the server closed while verifyClient was deciding
+    this.#endHandshake(handshake);
+    const bufferevent = handshake.bufferevent;
+    bufferevent.setCallbacks(NO_CALLBACKS);
+    if (handshake.waiting) bufferevent.enable(EV.READ);
+    this.#complete(bufferevent, responseHeaders, protocol, deflate, handshake.request!, this.#emitConnection);
+  }
+
+  /** The checks, verifyClient and handleProtocols; then `party.accept` with the 101's header lines. */
+  #negotiate(fields: UpgradeRequestFields, request: AnyRequest, party: Negotiation): void {
+    let accepted: AcceptedUpgrade;
+    try {
+      accepted = checkUpgradeRequest(fields, this.options.path);
+    } catch (error) {
+      party.refuse(error as HandshakeRejection);
+      return;
+    }
     const verify = this.options.verifyClient;
     if (verify === undefined) {
-      choose();
+      this.#choose(fields, request, accepted, party);
       return;
     }
     const headers = fields.headers;
@@ -435,10 +492,10 @@ export class WebSocketServer extends EventEmitter {
       origin: (headers.origin ?? headers['sec-websocket-origin']) as string | undefined,
       secure: false,
       req: request,
-      signal: signal(),
+      signal: party.signal(),
     };
     const refuseVerify = (code = 401, message?: string, extra: Record<string, string> = {}) =>
-      refuse(
+      party.refuse(
         new HandshakeRejection(
           code,
           message ?? 'the connection was refused by verifyClient',
@@ -453,15 +510,40 @@ export class WebSocketServer extends EventEmitter {
         (ok, code, message, extra) => {
           if (answered) return;
           answered = true;
-          if (ok) choose();
+          if (ok) this.#choose(fields, request, accepted, party);
           else refuseVerify(code, message, extra);
         },
       );
     } else if ((verify as (info: VerifyClientInfo) => boolean)(info)) {
-      choose();
+      this.#choose(fields, request, accepted, party);
     } else {
       refuseVerify();
     }
+  }
+
+  /** The subprotocol (handleProtocols) and the compression agreement, for a request verified. */
+  #choose(
+    fields: UpgradeRequestFields,
+    request: AnyRequest,
+    accepted: AcceptedUpgrade,
+    party: Negotiation,
+  ): void {
+    let protocol: string | undefined;
+    const protocols = accepted.protocols;
+    if (protocols !== null) {
+      const chosen = this.options.handleProtocols
+        ? this.options.handleProtocols(protocols, request)
+        : protocols.values().next().value;
+      protocol = chosen === false || chosen === undefined ? undefined : chosen;
+    }
+    const headers = acceptHeaders(accepted.key, protocol);
+    const deflate = negotiateAsServer(fields.headers['sec-websocket-extensions'], this.#deflate);
+    if (deflate.agreement === null) {
+      party.accept(headers, protocol ?? '', null);
+      return;
+    }
+    headers.push(`Sec-WebSocket-Extensions: ${deflate.response}`);
+    party.accept(headers, protocol ?? '', codecSettings(deflate.agreement, 'server', this.#deflate!));
   }
 
   /** Writes the 101 (after 'headers' listeners had their say) and opens the WebSocket. */
@@ -474,9 +556,15 @@ export class WebSocketServer extends EventEmitter {
     callback: ConnectionCallback,
   ): void {
     // As ws: the status line first, then the header lines; listeners may change or add lines.
-    const head = ['HTTP/1.1 101 Switching Protocols', ...responseHeaders];
-    this.emit('headers', head, request);
-    bufferevent.write(`${head.join('\r\n')}\r\n\r\n`);
+    let head: string;
+    if (this.listenerCount('headers') > 0) {
+      const lines = [SWITCHING_PROTOCOLS, ...responseHeaders];
+      this.emit('headers', lines, request);
+      head = lines.join('\r\n');
+    } else {
+      head = `${SWITCHING_PROTOCOLS}\r\n${responseHeaders.join('\r\n')}`;
+    }
+    bufferevent.write(`${head}\r\n\r\n`);
     const ws = new WebSocket(null);
     ws[attachServerSide](bufferevent, protocol, this.#limits, this.#topicScope, deflate);
     if (this.clients !== undefined) {

@@ -623,6 +623,28 @@ describe('slow and oversized handshakes', () => {
     await harness.echoWorks();
   });
 
+  it('times out silent handshakes one by one in the order they started, sparing those that completed', async () => {
+    const harness = await startServer({ handshakeTimeout: 600 });
+    const closedAt: string[] = [];
+    const first = harness.peer();
+    void first.closed_().then(() => closedAt.push('first'));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // A handshake that completes between the two silent ones: the shared deadline timer must not touch it.
+    const { peer: completed } = await harness.open();
+    const second = harness.peer();
+    void second.closed_().then(() => closedAt.push('second'));
+    await waitFor(() => closedAt.length === 2, WAIT_MS, 'both silent handshakes to time out');
+    expect(closedAt).toEqual(['first', 'second']);
+    expect(first.head.length).toBe(0);
+    expect(second.head.length).toBe(0);
+    expect(completed.closed).toBe(false);
+    expect(harness.clientErrors.map((error) => error.code)).toEqual([
+      'WS_ERR_HANDSHAKE_TIMEOUT',
+      'WS_ERR_HANDSHAKE_TIMEOUT',
+    ]);
+    await harness.echoWorks();
+  });
+
   it('closes a connection that sends nothing within handshakeTimeout', async () => {
     const harness = await startServer({ handshakeTimeout: 300 });
     const peer = harness.peer();
