@@ -53,6 +53,9 @@ const enum Callback {
 }
 
 const MAX_WATERMARK = 2 ** 52;
+/** The timeouts of a bufferevent that never had any set, shared: most never do. */
+type SetTimeouts = Readonly<{ read: number | null; write: number | null }>;
+const NO_TIMEOUTS: SetTimeouts = Object.freeze({ read: null, write: null });
 
 export class Bufferevent {
   readonly kind: BuffereventKind;
@@ -64,15 +67,14 @@ export class Bufferevent {
   #output: EvBuffer | undefined;
   #freed = false;
   #finished = false; // EOF or ERROR was delivered
-  #timeouts: { read: number | null; write: number | null } = { read: null, write: null };
+  /** Set once setTimeouts() was called; the shared NO_TIMEOUTS before. */
+  #timeouts: SetTimeouts = NO_TIMEOUTS;
   #partner: Bufferevent | null = null;
   #underlying: Bufferevent | null = null;
   #closesUnderlying = false;
-  #filters: [FilterFunction | null, FilterFunction | null] = [null, null];
-  #filterBuffers: [[EvBuffer, EvBuffer] | undefined, [EvBuffer, EvBuffer] | undefined] = [
-    undefined,
-    undefined,
-  ];
+  /** A filter's functions and the evbuffer views they get, by side; null for the other kinds. */
+  #filters: [FilterFunction | null, FilterFunction | null] | null = null;
+  #filterBuffers: [[EvBuffer, EvBuffer] | undefined, [EvBuffer, EvBuffer] | undefined] | null = null;
 
   static {
     native.setHooks({
@@ -465,7 +467,7 @@ export class Bufferevent {
     this.#native.free(); // throws ERR_FILTERED for the underlying of a live filter
     this.#freed = true;
     this.#read = this.#write = this.#event = null;
-    this.#filters = [null, null];
+    this.#filters = null;
     if (this.#underlying && this.#closesUnderlying) this.#underlying.#markFreedWithFilter();
   }
 
@@ -491,9 +493,9 @@ export class Bufferevent {
   }
 
   #runFilter(side: 0 | 1, limit: number, mode: 0 | 1 | 2): string {
-    const filter = this.#filters[side];
+    const filter = this.#filters === null ? null : this.#filters[side];
     if (!filter || this.#freed) return 'error';
-    const buffers = (this.#filterBuffers[side] ??= this.#native
+    const buffers = ((this.#filterBuffers ??= [undefined, undefined])[side] ??= this.#native
       .filterBuffers(side)
       .map((view) => evbufferView(view)) as [EvBuffer, EvBuffer]);
     return String(filter(buffers[0], buffers[1], limit, mode as FlushMode));
