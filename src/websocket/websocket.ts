@@ -67,7 +67,11 @@ const enum Flag {
   // The peer's FIN came while our last frames were still queued: close once they are sent.
   FinishWhenSent = 1 << 7,
   HeldScheduled = 1 << 8, // a tick to deliver held events is pending
+  // EventEmitter.captureRejections was on when this socket was made: emit() must see every result.
+  CaptureRejections = 1 << 9,
 }
+
+const emitterEmit = EventEmitter.prototype.emit;
 
 const CLOSE_NO_STATUS = 1005;
 /** The limits of a socket made without options (every server socket until it is attached). */
@@ -150,6 +154,7 @@ export class WebSocket extends EventEmitter {
   ) {
     super();
     useFastListenerTable(this);
+    if (EventEmitter.captureRejections) this.#setFlag(Flag.CaptureRejections);
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols;
       protocols = undefined;
@@ -599,7 +604,21 @@ export class WebSocket extends EventEmitter {
   }
 
   #emitMessage(data: Buffer, isBinary: boolean): void {
-    this.emit('message', isBinary ? binaryMessage(data, this.#binaryType) : data, isBinary);
+    const message = isBinary ? binaryMessage(data, this.#binaryType) : data;
+    // One plain listener (the usual case) is called directly, as emit() would call it, without
+    // emit()'s array of arguments and its look at the result for a promise, which only matters with
+    // captureRejections and went through a megamorphic lookup for every message. An emit()
+    // replaced on the socket still sees every message.
+    const listener = (this as unknown as { _events: { message?: unknown } })._events.message;
+    if (
+      typeof listener === 'function' &&
+      (this.#flags & Flag.CaptureRejections) === 0 &&
+      this.emit === emitterEmit
+    ) {
+      listener.call(this, message, isBinary);
+      return;
+    }
+    this.emit('message', message, isBinary);
   }
 
   #onStreamEvent(event: number, a: unknown, b: unknown, c: unknown): void {
