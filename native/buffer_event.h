@@ -134,7 +134,6 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   void SyncOwnRead(bool rearm_timeout = false);
   short ReadOwn(int* err, size_t* got);
   static void OnOwnReadable(evutil_socket_t fd, short what, void* self);
-  static void OnInputChanged(evbuffer* input, const evbuffer_cb_info* info, void* self);
   static void OnReadRetry(evutil_socket_t fd, short what, void* self);
   // The read high watermark (read_high_watermark.cc): libevent 2.1 calls a read callback that
   // leaves the input at or above the mark again at once, forever; the binding holds reading off

@@ -114,6 +114,7 @@ void BuffereventWrap::OnInputForHighWatermark(evbuffer*, const evbuffer_cb_info*
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (info->n_deleted > 0) wrap->high_watermark_.input_drained = true;
   wrap->SyncReadPause();
+  wrap->SyncOwnRead();  // own reads stop at the mark and resume below it (socket_own_reads.cc)
 }
 
 void BuffereventWrap::OnPauseSettled(evutil_socket_t, short, void* self) {

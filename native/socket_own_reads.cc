@@ -33,8 +33,9 @@ bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == 
 
 void BuffereventWrap::SetUpOwnReads() {
   socket_->own_reads.on = true;
-  socket_->own_reads.input_watch =
-      evbuffer_add_cb(bufferevent_get_input(bev_), OnInputChanged, this);
+  // No callback on the input: its length matters only against a read high watermark, whose own
+  // input callback (read_high_watermark.cc) re-syncs the read event. One here would run on every
+  // drain, once per frame a WebSocket parses, and cost each connection an evbuffer_cb_entry.
   // The retry timer is made when a rate limit first makes a read wait (OnOwnReadable): most
   // sockets never have one, and an idle connection should not carry it.
 }
@@ -45,10 +46,6 @@ void BuffereventWrap::ReleaseOwnReads() {
   socket_->own_reads.fd = -1;
   if (socket_->own_reads.retry_timer != nullptr) event_free(socket_->own_reads.retry_timer);
   socket_->own_reads.retry_timer = nullptr;
-  if (socket_->own_reads.input_watch != nullptr && bev_ != nullptr) {
-    evbuffer_remove_cb_entry(bufferevent_get_input(bev_), socket_->own_reads.input_watch);
-  }
-  socket_->own_reads.input_watch = nullptr;
   socket_->own_reads.user_enabled = false;
 }
 
@@ -177,17 +174,6 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
     EVUTIL_SET_SOCKET_ERROR(err);
     bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING), 0);
   }
-}
-
-void BuffereventWrap::OnInputChanged(evbuffer*, const evbuffer_cb_info*, void* self) {
-  auto* wrap = static_cast<BuffereventWrap*>(self);
-  if (wrap->bev_ == nullptr) return;
-  // The input's length decides whether to read only against a read high watermark. Without one
-  // (the usual case) a change of length changes nothing, and this runs on every drain: once per
-  // frame a WebSocket parses, which made the full check a few percent of a busy echo server.
-  size_t high = 0;
-  bufferevent_getwatermark(wrap->bev_, EV_READ, nullptr, &high);
-  if (high > 0) wrap->SyncOwnRead();
 }
 
 void BuffereventWrap::OnReadRetry(evutil_socket_t, short, void* self) {

@@ -15,8 +15,7 @@ struct OwnReadState {
   bool on = false;            // max_per_wakeup > 0
   bool user_enabled = false;  // EV_READ as the user enabled it (libevent's own flag stays off)
   event* read_event = nullptr;
-  int fd = -1;  // the fd read_event watches
-  evbuffer_cb_entry* input_watch = nullptr;
+  int fd = -1;                   // the fd read_event watches
   event* retry_timer = nullptr;  // waits for a rate-limit refill; made on the first wait
   bool has_timeout = false;
   timeval timeout{};
