@@ -72,7 +72,8 @@ export function parseHead(text: string, kind: 'request' | 'response'): HttpHead 
     if (lineEnd < 0) lineEnd = text.length;
     const colon = text.indexOf(':', start);
     const name = colon > start && colon < lineEnd ? text.slice(start, colon) : '';
-    if (!TOKEN.test(name)) {
+    const commonKey = COMMON_NAMES.get(name); // a name found there is a token already
+    if (commonKey === undefined && !TOKEN.test(name)) {
       throw badRequest(
         `malformed header line ${JSON.stringify(text.slice(start, Math.min(lineEnd, start + 80)))}`,
       );
@@ -87,7 +88,7 @@ export function parseHead(text: string, kind: 'request' | 'response'): HttpHead 
       throw badRequest(`a control character in the value of header ${JSON.stringify(name)}`);
     }
     rawHeaders.push(name, value);
-    const key = COMMON_NAMES.get(name) ?? name.toLowerCase();
+    const key = commonKey ?? name.toLowerCase();
     const earlier = headers[key];
     headers[key] = earlier === undefined ? value : `${earlier}, ${value}`;
   }
