@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -84,9 +85,57 @@ FrameParser::Result FrameParser::Parse(evbuffer* input) {
 }
 
 FrameParser::Step FrameParser::ParseHeader(evbuffer* input) {
+  Step whole = ParseWholeHeader(input);
+  if (whole != Step::kShortOfInput) return whole;
   uint8_t bytes[2];
   if (evbuffer_get_length(input) < sizeof bytes) return Step::kShortOfInput;
   evbuffer_remove(input, bytes, sizeof bytes);
+  Step step = AcceptFirstBytes(bytes);
+  if (step != Step::kContinue) return step;
+  uint8_t short_length = bytes[1] & 0x7F;
+  if (short_length == 126) {
+    state_ = State::kExtendedLength16;
+    return Step::kContinue;
+  }
+  if (short_length == 127) {
+    state_ = State::kExtendedLength64;
+    return Step::kContinue;
+  }
+  return AcceptLength(short_length);
+}
+
+FrameParser::Step FrameParser::ParseWholeHeader(evbuffer* input) {
+  evbuffer_iovec first;
+  if (evbuffer_peek(input, -1, nullptr, &first, 1) < 1 || first.iov_len < 2)
+    return Step::kShortOfInput;
+  const auto* bytes = static_cast<const uint8_t*>(first.iov_base);
+  uint8_t short_length = bytes[1] & 0x7F;
+  size_t length_size = short_length == 126 ? 2 : short_length == 127 ? 8 : 0;
+  size_t mask_size = (bytes[1] & 0x80) != 0 ? sizeof header_.mask_key : 0;
+  size_t header_size = 2 + length_size + mask_size;
+  if (first.iov_len < header_size) return Step::kShortOfInput;
+  // Copied out before the drain frees the chain it is in (when the frame has no payload).
+  uint8_t header[2 + 8 + sizeof header_.mask_key];
+  std::memcpy(header, bytes, header_size);
+  evbuffer_drain(input, header_size);
+  Step step = AcceptFirstBytes(header);
+  if (step != Step::kContinue) return step;
+  uint64_t payload_length = short_length;
+  if (length_size > 0) {
+    payload_length = ReadBigEndian(header + 2, length_size);
+    if (payload_length >> 63 != 0) {
+      return Fail(kCloseProtocolError, "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
+                  "64-bit payload length with the most significant bit set");
+    }
+  }
+  ProtocolError error;
+  if (!tracker_.CheckLength(header_.opcode, payload_length, &error)) return FailWith(error);
+  header_.payload_length = payload_length;
+  if (mask_size > 0) std::memcpy(header_.mask_key, header + 2 + length_size, mask_size);
+  return StartFrame();
+}
+
+FrameParser::Step FrameParser::AcceptFirstBytes(const uint8_t bytes[2]) {
   header_ = FrameHeader();
   header_.fin = (bytes[0] & 0x80) != 0;
   header_.rsv1 = (bytes[0] & 0x40) != 0;
@@ -118,16 +167,7 @@ FrameParser::Step FrameParser::ParseHeader(evbuffer* input) {
   }
   ProtocolError error;
   if (!tracker_.CheckOpcode(header_.opcode, &error)) return FailWith(error);
-
-  if (short_length == 126) {
-    state_ = State::kExtendedLength16;
-    return Step::kContinue;
-  }
-  if (short_length == 127) {
-    state_ = State::kExtendedLength64;
-    return Step::kContinue;
-  }
-  return AcceptLength(short_length);
+  return Step::kContinue;
 }
 
 // RFC 6455 asks for the shortest length encoding, but says nothing of rejecting longer ones, so a

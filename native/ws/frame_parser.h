@@ -75,6 +75,12 @@ class FrameParser {
   // What one state function achieved: Parse() loops while it is kContinue.
   enum class Step : uint8_t { kContinue, kShortOfInput, kPaused, kFailed };
   Step ParseHeader(evbuffer* input);
+  // The two fixed bytes: everything they decide is checked, then the length's size is known.
+  Step AcceptFirstBytes(const uint8_t bytes[2]);
+  // The whole header (fixed bytes, extended length, mask key) when all of it is in the input's
+  // first chain, as it nearly always is: read in place and drained at once, where the state by
+  // state path takes it out in two or three pieces. kShortOfInput when it is not all there.
+  Step ParseWholeHeader(evbuffer* input);
   Step ParseExtendedLength(evbuffer* input, size_t size);
   Step ParseMaskKey(evbuffer* input);
   Step AcceptLength(uint64_t payload_length);
