@@ -1,5 +1,6 @@
-// The frame parser's states, one function each. Header bytes are taken from the evbuffer only once
-// a whole header part is there; payload is read with evbuffer_peek and drained as it is handed out.
+// The frame parser's states, one function each. A header that is all in the input's first chain is
+// read in place at once; otherwise its bytes are taken from the evbuffer part by part, each once it
+// is whole. Payload is read with evbuffer_peek and drained as it is handed out.
 #include "frame_parser.h"
 
 #include <sys/uio.h>
