@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers.ts';
 import { lines } from './child.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/listener-flood.mjs', import.meta.url));
@@ -13,7 +14,7 @@ const TOTAL = 600; // far more than one pass's budget (64), all connecting at on
 
 describe('a listener paused by the budget', () => {
   it('keeps its process alive and accepts the whole flood', async () => {
-    const child = spawn(process.execPath, [FIXTURE, String(TOTAL)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FIXTURE, String(TOTAL)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
@@ -27,12 +28,16 @@ describe('a listener paused by the budget', () => {
       child.on('close', () => reject(new Error(`the child exited before listening: ${stderr}`)));
     });
 
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    let established = 0;
     const sockets = Array.from({ length: TOTAL }, () => {
-      const socket = net.connect(port, '127.0.0.1');
+      const socket = net.connect(port, '127.0.0.1', () => established++);
       socket.on('error', () => {}); // the child closes every connection at once, maybe with a reset
       return socket;
     });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    // The child is blocked until told: the whole flood waits in its backlog when its loop first looks.
+    await waitFor(() => established === TOTAL, 30_000, 'every connection in the backlog');
+    child.stdin.end('go\n');
     const code = await exited;
     clearTimeout(killer);
     for (const socket of sockets) socket.destroy();
