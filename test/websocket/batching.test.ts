@@ -17,32 +17,13 @@ import {
   OPCODE,
   parseServerFrames,
 } from './conformance/raw-client.ts';
-import { batchOf, deferCleanups, texts } from './batch-fixtures.ts';
+import { batchOf, connectRawClient, deferCleanups, texts } from './batch-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
 const cleanups = deferCleanups();
 
-/** A server with one expected connection, handed to `onConnection`; resolves with a raw client. */
-async function connect(
-  onConnection: (ws: WebSocket) => void,
-): Promise<{ client: RawClient; ws: () => WebSocket }> {
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  let socket: WebSocket | null = null;
-  server.on('connection', (ws: WebSocket) => {
-    socket = ws;
-    onConnection(ws);
-  });
-  cleanups.push(async () => {
-    for (const ws of server.clients) ws.terminate();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  await new Promise((resolve) => server.once('listening', resolve));
-  const client = await RawClient.open((server.address() as { port: number }).port);
-  cleanups.push(() => client.destroy());
-  await waitFor(() => socket !== null, WAIT_MS, 'the connection');
-  return { client, ws: () => socket! };
-}
+const connect = (onConnection: (ws: WebSocket) => void) => connectRawClient(cleanups, onConnection);
 
 describe('one call per read', () => {
   it('delivers a 64-message read before any microtask runs, each message a view of one slab', async () => {

@@ -5,31 +5,17 @@
 // reported as 'error'.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from '../../src/websocket/index.ts';
+import type { WebSocket } from '../../src/websocket/index.ts';
 import { checkNothingLeaksAfterEach, waitFor } from '../helpers.ts';
 import { RawClient, WAIT_MS } from './conformance/raw-client.ts';
-import { batchOf, deferCleanups, texts } from './batch-fixtures.ts';
+import { batchOf, connectRawClient, deferCleanups, texts } from './batch-fixtures.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
 const cleanups = deferCleanups();
 
 async function connect(onConnection: (ws: WebSocket) => void): Promise<RawClient> {
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  let connected = false;
-  server.on('connection', (ws: WebSocket) => {
-    connected = true;
-    onConnection(ws);
-  });
-  cleanups.push(async () => {
-    for (const ws of server.clients) ws.terminate();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  await new Promise((resolve) => server.once('listening', resolve));
-  const client = await RawClient.open((server.address() as { port: number }).port);
-  cleanups.push(() => client.destroy());
-  await waitFor(() => connected, WAIT_MS, 'the connection');
-  return client;
+  return (await connectRawClient(cleanups, onConnection)).client;
 }
 
 describe("'message' listeners", () => {
