@@ -121,19 +121,9 @@ FrameParser::Step FrameParser::ParseWholeHeader(evbuffer* input) {
   evbuffer_drain(input, header_size);
   Step step = AcceptFirstBytes(header);
   if (step != Step::kContinue) return step;
-  uint64_t payload_length = short_length;
-  if (length_size > 0) {
-    payload_length = ReadBigEndian(header + 2, length_size);
-    if (payload_length >> 63 != 0) {
-      return Fail(kCloseProtocolError, "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
-                  "64-bit payload length with the most significant bit set");
-    }
-  }
-  ProtocolError error;
-  if (!tracker_.CheckLength(header_.opcode, payload_length, &error)) return FailWith(error);
-  header_.payload_length = payload_length;
+  uint64_t payload_length = length_size > 0 ? ReadBigEndian(header + 2, length_size) : short_length;
   if (mask_size > 0) std::memcpy(header_.mask_key, header + 2 + length_size, mask_size);
-  return StartFrame();
+  return AcceptLength(payload_length, /*mask_key_read=*/true);
 }
 
 FrameParser::Step FrameParser::AcceptFirstBytes(const uint8_t bytes[2]) {
@@ -177,19 +167,18 @@ FrameParser::Step FrameParser::ParseExtendedLength(evbuffer* input, size_t size)
   uint8_t bytes[8];
   if (evbuffer_get_length(input) < size) return Step::kShortOfInput;
   evbuffer_remove(input, bytes, size);
-  uint64_t payload_length = ReadBigEndian(bytes, size);
+  return AcceptLength(ReadBigEndian(bytes, size));
+}
+
+FrameParser::Step FrameParser::AcceptLength(uint64_t payload_length, bool mask_key_read) {
   if (payload_length >> 63 != 0) {
     return Fail(kCloseProtocolError, "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
                 "64-bit payload length with the most significant bit set");
   }
-  return AcceptLength(payload_length);
-}
-
-FrameParser::Step FrameParser::AcceptLength(uint64_t payload_length) {
   ProtocolError error;
   if (!tracker_.CheckLength(header_.opcode, payload_length, &error)) return FailWith(error);
   header_.payload_length = payload_length;
-  if (header_.masked) {
+  if (header_.masked && !mask_key_read) {
     state_ = State::kMaskKey;
     return Step::kContinue;
   }

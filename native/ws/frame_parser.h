@@ -83,7 +83,9 @@ class FrameParser {
   Step ParseWholeHeader(evbuffer* input);
   Step ParseExtendedLength(evbuffer* input, size_t size);
   Step ParseMaskKey(evbuffer* input);
-  Step AcceptLength(uint64_t payload_length);
+  // The payload length, checked (the 64-bit rule, the limits); then the mask key, unless the
+  // whole-header path has read it already, or the payload.
+  Step AcceptLength(uint64_t payload_length, bool mask_key_read = false);
   Step StartFrame();
   Step ParsePayload(evbuffer* input);
   Step EndFrame();

@@ -133,6 +133,7 @@ function isDigit(code: number): boolean {
  */
 const HEADERS_PROTOTYPE: object = Object.freeze(Object.create(null));
 
+/** Optional whitespace in a header value or around a list's items: a space or a tab. */
 function isBlank(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
@@ -182,16 +183,12 @@ function listHasToken(value: string | undefined, token: string): boolean {
     if (end < 0) end = value.length;
     let first = start;
     let last = end;
-    while (first < last && isListSpace(value.charCodeAt(first))) first++;
-    while (last > first && isListSpace(value.charCodeAt(last - 1))) last--;
+    while (first < last && isBlank(value.charCodeAt(first))) first++;
+    while (last > first && isBlank(value.charCodeAt(last - 1))) last--;
     if (last - first === token.length && sameIgnoringCase(value, first, token)) return true;
     start = end + 1;
   }
   return false;
-}
-
-function isListSpace(code: number): boolean {
-  return code === 0x20 || code === 0x09;
 }
 
 /** Whether `value` from `at` starts with `lower` (lower-case ASCII), ignoring ASCII case. */
