@@ -201,6 +201,7 @@ Napi::Value Addon::BaseStats(const Napi::CallbackInfo& info) {
   SetProperty(result, "liveRateLimitGroups", stats.live_rate_limit_groups);
   SetProperty(result, "addedEvents", stats.added_events);
   SetProperty(result, "activeEvents", stats.active_events);
+  SetProperty(result, "cachedChainBytes", static_cast<double>(stats.cached_chain_bytes));
   return result;
 }
 

@@ -19,6 +19,7 @@
 
 #include "addon.h"
 #include "native_object.h"
+#include "util/libevent_allocator.h"
 #include "ws/topics.h"
 
 namespace node_bufferevent {
@@ -42,6 +43,9 @@ constexpr time_t kSentinelSeconds = 3600;
 // often (so it is parked after 10 to 15 s of quiet).
 constexpr uint64_t kContextIdleSeconds = 10;
 constexpr time_t kContextSweepSeconds = 5;
+// How often the allocator's free lists give back what went unused since the last look: the chains
+// a burst left behind are gone 2 to 4 s after it.
+constexpr time_t kFreeListTrimSeconds = 2;
 
 // The loop running a pass on this thread (each worker has its own loop and thread), for
 // NoteJsCallInPass.
@@ -244,6 +248,7 @@ void EventLoop::RunPassEndWrites() {
 
 EventLoop::~EventLoop() {
   if (sweep_event_ != nullptr) event_free(sweep_event_);
+  if (trim_event_ != nullptr) event_free(trim_event_);
   if (sentinel_event_ != nullptr) event_free(sentinel_event_);
   if (kicker_event_ != nullptr) event_free(kicker_event_);
   if (dns_ != nullptr) evdns_base_free(dns_, 1);
@@ -367,6 +372,7 @@ LoopStats EventLoop::Stats() const {
   LoopStats stats = stats_;
   stats.added_events = UserEventsAdded();
   stats.active_events = event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE);
+  stats.cached_chain_bytes = LibeventFreeListBytes();
   return stats;
 }
 
@@ -375,6 +381,7 @@ int EventLoop::UserEventsAdded() const {
   for (const NativeObject* owner : idle_event_owners_) idle += owner->IdleAddedEvents();
   // The context sweep is maintenance, not work: it must not keep the process alive.
   if (sweep_event_ != nullptr && evtimer_pending(sweep_event_, nullptr)) idle++;
+  if (trim_event_ != nullptr && evtimer_pending(trim_event_, nullptr)) idle++;
   return event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED) - kInternalEvents - idle;
 }
 
@@ -403,6 +410,28 @@ void EventLoop::OnContextSweep(evutil_socket_t, short, void* arg) {
   if (pool.holder_count() > 0) self->ScheduleContextSweep();
 }
 
+void EventLoop::ScheduleFreeListTrim() {
+  if (shutting_down_) return;
+  if (trim_event_ == nullptr) {
+    trim_event_ = evtimer_new(base_, OnFreeListTrim, this);
+    if (trim_event_ == nullptr) return;  // out of memory: the blocks stay cached, as they did
+    event_priority_set(trim_event_, kPriorityQueues - 1);
+  }
+  if (evtimer_pending(trim_event_, nullptr)) return;
+  timeval period{kFreeListTrimSeconds, 0};
+  evtimer_add(trim_event_, &period);
+}
+
+void EventLoop::OnFreeListTrim(evutil_socket_t, short, void*) {
+  [[maybe_unused]] size_t freed = TrimLibeventFreeLists();
+#ifdef __GLIBC__
+  // Chains are below glibc's mmap threshold: freed, they stay in its heap, and in the RSS, until a
+  // trim. A quarter of a megabyte is worth the trim's walk over the heap.
+  if (freed >= 256 * 1024) malloc_trim(0);
+#endif
+  // Re-armed by the pass this runs in, if blocks are still cached.
+}
+
 bool EventLoop::RunOnePass() {
   const int active_before = event_base_get_num_events(base_, EVENT_BASE_COUNT_ACTIVE);
   const int added_before = event_base_get_num_events(base_, EVENT_BASE_COUNT_ADDED);
@@ -420,6 +449,9 @@ bool EventLoop::RunOnePass() {
   // Before the quiet check: a write that left bytes queued arms a write event, so the pass is not
   // quiet and the next one registers it.
   RunPassEndWrites();
+  // Added here, the trim timer makes this pass not quiet, so the next pass arms libevent's timerfd
+  // for it.
+  if (LibeventFreeListsHoldBlocks()) ScheduleFreeListTrim();
   uint64_t drained;
   [[maybe_unused]] ssize_t drained_bytes =
       read(kicker_fd_, &drained, sizeof drained);  // EAGAIN: empty

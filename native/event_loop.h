@@ -34,6 +34,7 @@ struct LoopStats {
   int live_evbuffers = 0;
   int live_websockets = 0;
   int live_rate_limit_groups = 0;
+  size_t cached_chain_bytes = 0;  // freed blocks libevent's allocator keeps for reuse
   // User events pending in libevent: the kicker, the sentinel and idle rate-limit refill timers
   // excluded. The process stays alive while this is above 0.
   int added_events = 0;
@@ -113,6 +114,11 @@ class EventLoop {
   // permessage-deflate contexts with takeover are parked once idle (ws/zlib_context_pool.h): a
   // one-shot timer, armed while any is held, sweeps them. It never keeps the process alive.
   void ScheduleContextSweep();
+  // libevent's allocator keeps freed chains for reuse (util/libevent_allocator.h): a one-shot
+  // timer, armed after a pass while it holds any, gives back what went unused. It never keeps the
+  // process alive, and once the lists are empty it is not armed again, so an idle process stays
+  // asleep.
+  void ScheduleFreeListTrim();
 
  private:
   EventLoop() = default;
@@ -135,6 +141,7 @@ class EventLoop {
   static void OnKicker(evutil_socket_t fd, short what, void* arg);
   static void OnSentinel(evutil_socket_t fd, short what, void* arg);
   static void OnContextSweep(evutil_socket_t fd, short what, void* arg);
+  static void OnFreeListTrim(evutil_socket_t fd, short what, void* arg);
   static void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
   static void OnHandleClosed(uv_handle_t* handle);
 
@@ -145,6 +152,7 @@ class EventLoop {
   event* kicker_event_ = nullptr;
   event* sentinel_event_ = nullptr;
   event* sweep_event_ = nullptr;  // made on first use
+  event* trim_event_ = nullptr;   // made on first use
   int kicker_fd_ = -1;
   int epoll_fd_ = -1;
   int timer_fd_ = -1;  // libevent's timerfd in its epoll set, or -1 if it could not be found

@@ -19,6 +19,7 @@ export interface NativeStats {
   liveRateLimitGroups: number;
   addedEvents: number;
   activeEvents: number;
+  cachedChainBytes: number;
 }
 
 export declare class NativeEvBuffer {

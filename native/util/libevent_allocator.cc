@@ -4,6 +4,8 @@
 #include <event2/event.h>
 #include <malloc.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -45,6 +47,9 @@ int ClassForUsable(size_t usable) {
 
 struct FreeLists {
   std::vector<void*> lists[kClasses];
+  // The fewest blocks each list held since the last trim: that many were not needed meanwhile.
+  size_t unused_since_trim[kClasses] = {};
+  size_t cached_blocks = 0;
   ~FreeLists() {
     for (auto& list : lists) {
       for (void* block : list) std::free(block);
@@ -57,8 +62,12 @@ thread_local FreeLists free_lists;
 void* Allocate(size_t size) {
   int size_class = ClassForRequest(size);
   if (size_class >= 0 && !free_lists.lists[size_class].empty()) {
-    void* block = free_lists.lists[size_class].back();
-    free_lists.lists[size_class].pop_back();
+    auto& list = free_lists.lists[size_class];
+    void* block = list.back();
+    list.pop_back();
+    free_lists.cached_blocks--;
+    size_t& unused = free_lists.unused_since_trim[size_class];
+    if (list.size() < unused) unused = list.size();
     return block;
   }
   return std::malloc(size);
@@ -71,6 +80,7 @@ void Free(void* pointer) {
     auto& list = free_lists.lists[size_class];
     if ((list.size() << (size_class + kSmallestClassShift)) < kCachedBytesPerClass) {
       list.push_back(pointer);
+      free_lists.cached_blocks++;
       return;
     }
   }
@@ -89,6 +99,32 @@ void Free(void* pointer) {
 }
 
 }  // namespace
+
+bool LibeventFreeListsHoldBlocks() { return free_lists.cached_blocks > 0; }
+
+size_t LibeventFreeListBytes() {
+  size_t bytes = 0;
+  for (int size_class = 0; size_class < kClasses; size_class++) {
+    bytes += free_lists.lists[size_class].size() << (size_class + kSmallestClassShift);
+  }
+  return bytes;
+}
+
+size_t TrimLibeventFreeLists() {
+  size_t freed_bytes = 0;
+  for (int size_class = 0; size_class < kClasses; size_class++) {
+    auto& list = free_lists.lists[size_class];
+    size_t unused = std::min(free_lists.unused_since_trim[size_class], list.size());
+    // The oldest blocks go: the ones at the back are the most recently used, likeliest in cache.
+    for (size_t i = 0; i < unused; i++) std::free(list[i]);
+    list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(unused));
+    if (list.empty()) list.shrink_to_fit();
+    free_lists.cached_blocks -= unused;
+    freed_bytes += unused << (size_class + kSmallestClassShift);
+    free_lists.unused_since_trim[size_class] = list.size();
+  }
+  return freed_bytes;
+}
 
 // Whether libevent allocates through us; LibeventFree must match whichever allocator it used.
 static bool allocator_installed = false;
