@@ -127,11 +127,13 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   friend class RateLimitGroupWrap;
 
   // Larger reads (socket_own_reads.cc): with maxReadPerWakeup the binding reads the socket itself,
-  // through an event of its own, and libevent's read event stays off; `enabled` reports the user's
-  // view. libevent's own read costs an ioctl and a 4096-byte readv per wakeup; ours is one readv.
+  // through the bufferevent's ev_read given our callback (or an event of its own under a rate
+  // limit), and libevent's EV_READ stays off; `enabled` reports the user's view. libevent's own
+  // read costs an ioctl and a 4096-byte readv per wakeup; ours is one readv.
   void SetUpOwnReads();
   void ReleaseOwnReads();
   void SyncOwnRead(bool rearm_timeout = false);
+  bool OwnReadEventReady();
   short ReadOwn(int* err, size_t* got);
   static void OnOwnReadable(evutil_socket_t fd, short what, void* self);
   static void OnReadRetry(evutil_socket_t fd, short what, void* self);

@@ -64,6 +64,8 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
   if (bev == nullptr) return nullptr;
   filter_->underlying = underlying;
   underlying->filtered_by_ = this;
+  // libevent turned reading on below: the socket's own reads, if any, stop using its ev_read.
+  underlying->SyncOwnRead();
   napi_create_reference(env, underlying_object, 1, &filter_->underlying_owner);
   return bev;
 }

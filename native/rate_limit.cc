@@ -92,6 +92,7 @@ Napi::Value BuffereventWrap::SetRateLimit(const Napi::CallbackInfo& info) {
   if (socket_->rate_limit.config != nullptr) ev_token_bucket_cfg_free(socket_->rate_limit.config);
   socket_->rate_limit.config = config;
   socket_->rate_limit.tick_ms = config == nullptr ? 0 : RateLimitTickMs(info[0].As<Napi::Object>());
+  SyncOwnRead();  // own reads under a rate limit watch the socket with an event of their own
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -236,6 +237,7 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
   member->socket_->rate_limit.group = this;
   if (member->socket_->rate_limit.tick_ms == 0)
     member->socket_->rate_limit.tick_ms = tick_ms_;  // when own reads wait for a refill
+  member->SyncOwnRead();  // own reads in a group watch the socket with an event of their own
   members_.insert(member);
   KeepOwnerAlive(true);  // a group with members is in use even if user code dropped it
   loop()->MarkDirty();
@@ -252,6 +254,7 @@ Napi::Value RateLimitGroupWrap::Remove(const Napi::CallbackInfo& info) {
   if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
   member->socket_->rate_limit.group = nullptr;
   Forget(member);
+  member->SyncOwnRead();
   loop()->MarkDirty();
   return env.Undefined();
 }

@@ -1,11 +1,17 @@
 // Larger reads for socket bufferevents (maxReadPerWakeup). libevent's own read does an ioctl and
-// reads at most 4096 bytes per wakeup; here the binding watches the fd with an event of its own and
-// reads up to maxReadPerWakeup bytes straight into the input (unfreeze its end, reserve, readv,
-// commit, freeze), while libevent's read event stays off. Everything else is libevent's: the read
+// reads at most 4096 bytes per wakeup; here the binding watches the fd itself and reads up to
+// maxReadPerWakeup bytes straight into the input (unfreeze its end, reserve, readv, commit,
+// freeze), while libevent's EV_READ stays off. The event that watches the fd is the bufferevent's
+// own ev_read, given our callback: libevent never adds it while its EV_READ is off, and a second
+// event would cost every connection 144 bytes. Under a rate limit it is an event of our own
+// instead, since libevent's suspensions (a group's empty bucket, say) delete ev_read behind our
+// back and never add it again while its EV_READ is off. Everything else is libevent's: the read
 // callback runs through bufferevent_trigger (so the low watermark and deferral hold), EOF, errors
 // and timeouts arrive through bufferevent_trigger_event with libevent's flags, reading stops at the
 // high watermark and resumes when the input drains, and the rate-limit buckets are charged.
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <sys/uio.h>
 
@@ -29,6 +35,23 @@ constexpr double kDefaultRetryMs = 10;
 
 bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
 
+// libevent's read callback for socket bufferevents (static in bufferevent_sock.c), taken from the
+// first ev_read we take over, to give back what we took.
+event_callback_fn libevent_read_callback = nullptr;
+
+// Puts libevent's callback back on a taken-over ev_read, added if libevent had added it.
+void GiveBackLibeventRead(bufferevent* bev) {
+  event* read = &bev->ev_read;
+  if (libevent_read_callback == nullptr || event_get_callback(read) == libevent_read_callback)
+    return;
+  bool added = event_pending(read, EV_READ, nullptr) != 0;
+  event_del(read);
+  event_assign(read, event_get_base(read), event_get_fd(read), EV_READ | EV_PERSIST | EV_FINALIZE,
+               libevent_read_callback, bev);
+  event_priority_set(read, bufferevent_get_priority(bev));
+  if (added) event_add(read, evutil_timerisset(&bev->timeout_read) ? &bev->timeout_read : nullptr);
+}
+
 }  // namespace
 
 void BuffereventWrap::SetUpOwnReads() {
@@ -41,7 +64,11 @@ void BuffereventWrap::SetUpOwnReads() {
 }
 
 void BuffereventWrap::ReleaseOwnReads() {
-  if (socket_->own_reads.read_event != nullptr) event_free(socket_->own_reads.read_event);
+  if (bev_ != nullptr && socket_->own_reads.read_event == &bev_->ev_read) {
+    GiveBackLibeventRead(bev_);  // nothing may call this wrapper through libevent's event again
+  } else if (socket_->own_reads.read_event != nullptr) {
+    event_free(socket_->own_reads.read_event);
+  }
   socket_->own_reads.read_event = nullptr;
   socket_->own_reads.fd = -1;
   if (socket_->own_reads.retry_timer != nullptr) event_free(socket_->own_reads.retry_timer);
@@ -53,18 +80,7 @@ void BuffereventWrap::ReleaseOwnReads() {
 // pending rate-limit wait. Cheap when nothing changes; called whenever any of those may have.
 void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
   if (!OwnReadsOn() || bev_ == nullptr) return;
-  int fd = bufferevent_getfd(bev_);
-  if (fd != socket_->own_reads.fd) {
-    if (socket_->own_reads.read_event != nullptr) event_free(socket_->own_reads.read_event);
-    socket_->own_reads.read_event = nullptr;
-    socket_->own_reads.fd = fd;
-    if (fd >= 0) {
-      socket_->own_reads.read_event =
-          event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
-      event_priority_set(socket_->own_reads.read_event, bufferevent_get_priority(bev_));
-    }
-  }
-  if (socket_->own_reads.read_event == nullptr) return;
+  if (!OwnReadEventReady()) return;
   bool want = socket_->own_reads.user_enabled && !socket_->connecting &&
               (socket_->own_reads.retry_timer == nullptr ||
                !evtimer_pending(socket_->own_reads.retry_timer, nullptr));
@@ -81,6 +97,52 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
   } else if (!want && pending) {
     event_del(socket_->own_reads.read_event);
   }
+}
+
+// Makes own_reads.read_event watch the socket's current fd: ev_read taken over, or our own event
+// under a rate limit or while libevent reads too (see the top of this file). False while there is
+// no fd.
+bool BuffereventWrap::OwnReadEventReady() {
+  OwnReadState& own = socket_->own_reads;
+  event* libevent_read = &bev_->ev_read;
+  int fd = bufferevent_getfd(bev_);
+  bool rate_limited = socket_->rate_limit.config != nullptr || socket_->rate_limit.group != nullptr;
+  // A filter's creation turns libevent's EV_READ on for the socket below it: libevent reads then
+  // too, with its own callback, as it always did.
+  bool libevent_reads = (bufferevent_get_enabled(bev_) & EV_READ) != 0;
+  if (!rate_limited && !libevent_reads) {
+    // libevent assigns ev_read again with its own callback when the fd changes (a connect).
+    if (own.read_event == libevent_read && event_get_callback(libevent_read) == OnOwnReadable)
+      return true;
+    if (own.read_event != nullptr && own.read_event != libevent_read) event_free(own.read_event);
+    own.read_event = nullptr;
+    own.fd = fd;
+    if (fd < 0) return false;
+    if (libevent_read_callback == nullptr)
+      libevent_read_callback = event_get_callback(libevent_read);
+    event_del(libevent_read);  // not added: libevent's EV_READ is off
+    event_assign(libevent_read, loop()->base(), fd, EV_READ | EV_PERSIST | EV_FINALIZE,
+                 OnOwnReadable, this);
+    event_priority_set(libevent_read, bufferevent_get_priority(bev_));
+    own.read_event = libevent_read;
+    return true;
+  }
+  if (own.read_event == libevent_read) {
+    GiveBackLibeventRead(bev_);
+    own.read_event = nullptr;
+    own.fd = -1;
+  }
+  if (fd != own.fd) {
+    if (own.read_event != nullptr) event_free(own.read_event);
+    own.read_event = nullptr;
+    own.fd = fd;
+    if (fd >= 0) {
+      own.read_event = event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
+      if (own.read_event != nullptr)
+        event_priority_set(own.read_event, bufferevent_get_priority(bev_));
+    }
+  }
+  return own.read_event != nullptr;
 }
 
 short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
@@ -141,6 +203,12 @@ short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
 void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (wrap->bev_ == nullptr) return;
+  if (!wrap->socket_->own_reads.user_enabled) {
+    // Only we add our event, and only while reading is enabled: this is a taken-over ev_read that
+    // libevent added on its own (its EV_READ turned on since the last sync). Reading stays off.
+    event_del(wrap->socket_->own_reads.read_event);
+    return;
+  }
   if (what & EV_TIMEOUT) {
     // libevent's read timeout: reading stops until enable(EV_READ), the event callback is told.
     wrap->socket_->own_reads.user_enabled = false;
