@@ -59,6 +59,8 @@ class NativeObject {
   // callbacks a native layer took over, so nothing is ever delivered to the owner again.
   void DropOwner();
   Napi::Value OwnerValue(Napi::Env env) const;
+  // The environment SetOwner was given (null before): valid for the wrapper's whole life.
+  napi_env env() const { return env_; }
   napi_async_context async_context() const { return async_context_; }
 
  private:

@@ -69,20 +69,18 @@ Napi::Function WebSocketConnection::Init(Napi::Env env) {
 WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
     : NativeObject(info, ObjectKind::kWebSocket),
       session_(ParserOptions(info[2].As<Napi::Object>()), this) {
-  env_ = info.Env();
   if (loop() == nullptr) return;
   Napi::Env env = info.Env();
   SetOwner(info[0].As<Napi::Object>(), env, "WebSocket");
   client_ = GetFlag(info[2].As<Napi::Object>(), "client");
   backpressure_bytes_ =
       GetNumber(info[2].As<Napi::Object>(), "backpressureBytes", 9007199254740991.0);
-  bufferevent_ = BuffereventWrap::FromJs(info[1], "bufferevent");
-  if (bufferevent_ == nullptr) {  // ERR_INVALID_ARG is pending
+  BuffereventWrap* bufferevent = BuffereventWrap::FromJs(info[1], "bufferevent");
+  if (bufferevent == nullptr) {  // ERR_INVALID_ARG is pending
     NativeObject::Close();
     return;
   }
-  if (bufferevent_->bev() == nullptr || bufferevent_->kind() != BuffereventKind::kSocket) {
-    bufferevent_ = nullptr;
+  if (bufferevent->bev() == nullptr || bufferevent->kind() != BuffereventKind::kSocket) {
     NativeObject::Close();
     ThrowError(env, "ERR_INVALID_ARG", "a WebSocket needs a live socket bufferevent");
     return;
@@ -91,24 +89,24 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   // the previous one is acknowledged (a peer delaying its ACK made that a 40 ms stall per message).
   // Fails harmlessly on a socket that is not TCP.
   int no_delay = 1;
-  setsockopt(bufferevent_getfd(bufferevent_->bev()), IPPROTO_TCP, TCP_NODELAY, &no_delay,
+  setsockopt(bufferevent_getfd(bufferevent->bev()), IPPROTO_TCP, TCP_NODELAY, &no_delay,
              sizeof no_delay);
   Napi::Value deflate = GetProperty(info[2].As<Napi::Object>(), "deflate");
   if (!deflate.IsEmpty() && deflate.IsObject()) EnableDeflate(env, deflate.As<Napi::Object>());
   // The connection takes the bufferevent over: its JavaScript object no longer owns it (and may be
   // collected at once), which saves that object, its wrap and a reference on every connection.
   void* unwrapped = nullptr;
-  if (napi_remove_wrap(env, info[1], &unwrapped) != napi_ok || unwrapped != bufferevent_) {
-    bufferevent_ = nullptr;
+  if (napi_remove_wrap(env, info[1], &unwrapped) != napi_ok || unwrapped != bufferevent) {
     NativeObject::Close();
     ThrowError(env, "ERR_INVALID_ARG", "the bufferevent could not be taken over by the WebSocket");
     return;
   }
-  adopted_ = bufferevent_;
-  bufferevent_->SetDelegate(this);
+  adopted_ = bufferevent;
+  bufferevent_live_ = true;
+  bufferevent->SetDelegate(this);
   KeepOwnerAlive(true);  // an open connection lives until it is closed, referenced or not
   // Bytes that came with the handshake are parsed on the next pass, once JavaScript has set up.
-  bufferevent_trigger(bufferevent_->bev(), EV_READ,
+  bufferevent_trigger(bufferevent->bev(), EV_READ,
                       BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();
 }
@@ -125,26 +123,28 @@ void WebSocketConnection::ReleaseNative() {
     loop()->topics().LeaveAll(this);
     loop()->ForgetPassEndWrite(this);
   }
-  if (bufferevent_ != nullptr) {
+  if (bufferevent() != nullptr) {
     // Publishes held for the pass's end (and what was sent behind them) get the one write they
     // would have had without the wait; what the kernel does not take goes with the bufferevent.
-    cork_.Flush(bufferevent_);
-    BuffereventWrap* bufferevent = bufferevent_;
-    bufferevent_ = nullptr;
-    bufferevent->SetDelegate(nullptr);
-    bufferevent->Close();
+    cork_.Flush(bufferevent());
+    bufferevent_live_ = false;
+    adopted_->SetDelegate(nullptr);
+    adopted_->Close();
   }
   session_.ReleaseMemory();
   deflater_.reset();
-  if (after_fragments_ != nullptr) evbuffer_free(after_fragments_);
-  after_fragments_ = nullptr;
+  // The rest of the rare state stays: skippedPublishes() still answers after the close.
+  if (rare_ != nullptr && rare_->after_fragments != nullptr) {
+    evbuffer_free(rare_->after_fragments);
+    rare_->after_fragments = nullptr;
+  }
   cork_.Release();
 }
 
-void WebSocketConnection::OnBuffereventReleased() { bufferevent_ = nullptr; }
+void WebSocketConnection::OnBuffereventReleased() { bufferevent_live_ = false; }
 
 void WebSocketConnection::OnBuffereventCallback(BuffereventCallback which, short events, int err) {
-  if (closed() || bufferevent_ == nullptr) return;
+  if (closed() || bufferevent() == nullptr) return;
   Napi::Env env(loop()->env());
   Napi::HandleScope scope(env);
   switch (which) {
@@ -152,7 +152,7 @@ void WebSocketConnection::OnBuffereventCallback(BuffereventCallback which, short
       ParseInput();
       break;
     case BuffereventCallback::kWrite:
-      if (drain_wanted_ && evbuffer_get_length(bufferevent_get_output(bufferevent_->bev())) == 0) {
+      if (drain_wanted_ && evbuffer_get_length(bufferevent_get_output(bufferevent()->bev())) == 0) {
         drain_wanted_ = false;
         Dispatch(ConnectionEvent::kDrain, {});
       }
@@ -165,9 +165,9 @@ void WebSocketConnection::OnBuffereventCallback(BuffereventCallback which, short
 }
 
 void WebSocketConnection::ParseInput() {
-  evbuffer* input = bufferevent_get_input(bufferevent_->bev());
+  evbuffer* input = bufferevent_get_input(bufferevent()->bev());
   parsing_ = true;
-  cork_.Begin(bufferevent_->WriteThroughOn());
+  cork_.Begin(bufferevent()->WriteThroughOn());
   // kStopped means a callback paused or closed the connection, or (with no owner to call) only
   // that one event went unreported: the loop conditions tell which.
   while (!release_pending_ && !closed()) {
@@ -181,8 +181,8 @@ void WebSocketConnection::ParseInput() {
   parsing_ = false;
   // The batch's frames leave together, before a release asked for by close()/terminate() in a
   // handler: what the handlers sent first goes out as it would have without the cork.
-  if (bufferevent_ != nullptr) {
-    cork_.End(bufferevent_);
+  if (bufferevent() != nullptr) {
+    cork_.End(bufferevent());
   } else {
     cork_.Release();
   }
@@ -190,7 +190,7 @@ void WebSocketConnection::ParseInput() {
 }
 
 bool WebSocketConnection::FlushBatch() {
-  Napi::Env env(env_);
+  Napi::Env env(this->env());
   MessageBatch& batch = Addon::Of(env).message_batch;
   if (batch.empty()) return true;
   if (closed() || loop() == nullptr) {
@@ -208,7 +208,7 @@ bool WebSocketConnection::FlushBatch() {
 }
 
 bool WebSocketConnection::OnMessage(std::vector<uint8_t>& message, bool binary) {
-  MessageBatch& batch = Addon::Of(Napi::Env(env_)).message_batch;
+  MessageBatch& batch = Addon::Of(Napi::Env(env())).message_batch;
   if (message.size() <= MessageBatch::kMaxMessageBytes) {
     bool go_on = batch.Fits(message.size()) || FlushBatch();
     // Even when the flush paused the connection this message is parsed already: it joins the next
@@ -287,7 +287,7 @@ bool WebSocketConnection::Dispatch(ConnectionEvent event, std::initializer_list<
 }
 
 bool WebSocketConnection::CheckUsable(Napi::Env env) {
-  if (!closed() && bufferevent_ != nullptr && !release_pending_) return true;
+  if (!closed() && bufferevent() != nullptr && !release_pending_) return true;
   ThrowError(env, "ERR_FREED", "this WebSocket connection was closed");
   return false;
 }
@@ -309,13 +309,13 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
   if (header_length == 0) return false;
   if (opcode == kClose) session_.CloseSent();
   if (!client_) {
-    return QueueFrame(env, bufferevent_, cork_.holder(), header, header_length, payload, length,
+    return QueueFrame(env, bufferevent(), cork_.holder(), header, header_length, payload, length,
                       payload_owner);
   }
   // A client's payload goes out masked: one copy, masked on the way.
   std::unique_ptr<uint8_t[]> masked(new uint8_t[length > 0 ? length : 1]);
   MaskCopy(masked.get(), payload, length, key, 0);
-  return QueueFrame(env, bufferevent_, cork_.holder(), header, header_length, masked.get(), length,
+  return QueueFrame(env, bufferevent(), cork_.holder(), header, header_length, masked.get(), length,
                     nullptr);
 }
 
@@ -332,7 +332,7 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
   }
   if (opcode == kText || opcode == kBinary) {
     sending_compressed_ = deflater_ != nullptr && IsTruthy(info[4]) &&
-                          static_cast<double>(data.Length()) >= deflate_threshold_;
+                          static_cast<double>(data.Length()) >= rare_->deflate_threshold;
   }
   if (opcode <= kBinary && sending_compressed_) {
     std::string error;
@@ -352,14 +352,16 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
 }
 
 size_t WebSocketConnection::QueuedBytes() const {
-  size_t waiting = after_fragments_ != nullptr ? evbuffer_get_length(after_fragments_) : 0;
-  return evbuffer_get_length(bufferevent_get_output(bufferevent_->bev())) + cork_.length() +
+  size_t waiting = rare_ != nullptr && rare_->after_fragments != nullptr
+                       ? evbuffer_get_length(rare_->after_fragments)
+                       : 0;
+  return evbuffer_get_length(bufferevent_get_output(bufferevent()->bev())) + cork_.length() +
          waiting;
 }
 
 Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed() || bufferevent_ == nullptr) return Napi::Number::New(env, 0);
+  if (closed() || bufferevent() == nullptr) return Napi::Number::New(env, 0);
   return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
 }
 
@@ -367,13 +369,13 @@ Napi::Value WebSocketConnection::Cork(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   if (parsing_ || cork_.holding_batch()) return Napi::Boolean::New(env, false);
-  cork_.Begin(bufferevent_->WriteThroughOn());
+  cork_.Begin(bufferevent()->WriteThroughOn());
   return Napi::Boolean::New(env, cork_.holding_batch());
 }
 
 Napi::Value WebSocketConnection::Uncork(const Napi::CallbackInfo& info) {
   // Closed meanwhile: releasing sent or dropped what was held.
-  if (!closed() && bufferevent_ != nullptr && !parsing_) cork_.End(bufferevent_);
+  if (!closed() && bufferevent() != nullptr && !parsing_) cork_.End(bufferevent());
   return info.Env().Undefined();
 }
 
@@ -381,7 +383,7 @@ Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   paused_ = true;
-  bufferevent_->DisableEvents(EV_READ);
+  bufferevent()->DisableEvents(EV_READ);
   return env.Undefined();
 }
 
@@ -390,9 +392,9 @@ Napi::Value WebSocketConnection::Resume(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   if (!paused_) return env.Undefined();
   paused_ = false;
-  bufferevent_->EnableEvents(EV_READ);
+  bufferevent()->EnableEvents(EV_READ);
   // What arrived before the pause is still in the input: parse it on the next pass.
-  bufferevent_trigger(bufferevent_->bev(), EV_READ,
+  bufferevent_trigger(bufferevent()->bev(), EV_READ,
                       BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();
   return env.Undefined();
@@ -409,8 +411,8 @@ Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   // Frames held by the cork must reach the output first, or the shutdown would not wait for them.
-  cork_.Flush(bufferevent_);
-  bufferevent_->ShutdownWhenDrained();
+  cork_.Flush(bufferevent());
+  bufferevent()->ShutdownWhenDrained();
   loop()->MarkDirty();
   return env.Undefined();
 }

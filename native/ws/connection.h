@@ -121,23 +121,32 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   Napi::Value Topics(const Napi::CallbackInfo& info);
   Napi::Value SkippedPublishes(const Napi::CallbackInfo& info);
 
-  napi_env env_ = nullptr;
-  BuffereventWrap* bufferevent_ = nullptr;
-  // The bufferevent's wrapper, owned from the constructor on: bufferevent_ stops pointing at it
-  // once it is released, this is deleted with the connection.
+  // The state few connections need, made on first use: every field here costs each idle
+  // connection 8 bytes.
+  struct RareState {
+    double deflate_threshold = 0;  // set with permessage-deflate
+    // Publishes that came while a fragmented message was open: they go out when it ends, since no
+    // other data frame may come between its frames. Exists only while it holds something.
+    evbuffer* after_fragments = nullptr;
+    double skipped_publishes = 0;
+  };
+  RareState& rare() {
+    if (rare_ == nullptr) rare_ = std::make_unique<RareState>();
+    return *rare_;
+  }
+  // The bufferevent while it is live (until it is released).
+  BuffereventWrap* bufferevent() const { return bufferevent_live_ ? adopted_ : nullptr; }
+
+  // The bufferevent's wrapper, owned from the constructor on and deleted with the connection.
   BuffereventWrap* adopted_ = nullptr;
   ProtocolSession session_;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends
   // permessage-deflate's sending half, when agreed.
   std::unique_ptr<MessageDeflater> deflater_;
-  double deflate_threshold_ = 0;
-  // Publishes that came while a fragmented message was open: they go out when it ends, since no
-  // other data frame may come between its frames. Exists only while it holds something.
-  evbuffer* after_fragments_ = nullptr;
-
+  std::unique_ptr<RareState> rare_;
   double backpressure_bytes_ = 0;
-  double skipped_publishes_ = 0;
   // The flags together, so that a connection pays no padding between them.
+  bool bufferevent_live_ = false;
   bool client_ = false;
   bool sending_compressed_ = false;  // the message being sent in fragments is compressed
   bool sending_fragments_ = false;   // a message sent with fin false is still open

@@ -27,7 +27,7 @@ void WebSocketConnection::EnableDeflate(Napi::Env env, Napi::Object settings) {
   decompress.window_bits = bits("decompressWindowBits");
   decompress.no_context_takeover = GetFlag(settings, "decompressNoContextTakeover");
   session_.EnableInflate(decompress, pool);
-  deflate_threshold_ = GetNumber(settings, "threshold", 1024);
+  rare().deflate_threshold = GetNumber(settings, "threshold", 1024);
 }
 
 bool WebSocketConnection::WriteCompressedFrame(Napi::Env env, uint8_t opcode, bool fin,

@@ -26,22 +26,23 @@ constexpr size_t kEarlyFlushBytes = 64 * 1024;
 }  // namespace
 
 Delivery WebSocketConnection::Deliver(Publication& publication) {
-  if (closed() || bufferevent_ == nullptr || release_pending_ || session_.finished() ||
+  if (closed() || bufferevent() == nullptr || release_pending_ || session_.finished() ||
       session_.close_sent()) {
     return Delivery::kPassed;
   }
   if (static_cast<double>(QueuedBytes()) > backpressure_bytes_) {
     // Held frames are no sign of a slow reader: sent, they may all go to the kernel at once.
-    if (cork_.length() > 0) cork_.Flush(bufferevent_);
+    if (cork_.length() > 0) cork_.Flush(bufferevent());
     if (static_cast<double>(QueuedBytes()) > backpressure_bytes_) {
-      ++skipped_publishes_;
+      ++rare().skipped_publishes;
       return Delivery::kSkipped;
     }
   }
   if (sending_fragments_) {
-    if (after_fragments_ == nullptr) after_fragments_ = evbuffer_new();
-    if (after_fragments_ == nullptr || !WritePublication(publication, after_fragments_)) {
-      ++skipped_publishes_;
+    evbuffer*& after_fragments = rare().after_fragments;
+    if (after_fragments == nullptr) after_fragments = evbuffer_new();
+    if (after_fragments == nullptr || !WritePublication(publication, after_fragments)) {
+      ++rare().skipped_publishes;
       return Delivery::kSkipped;
     }
     return Delivery::kWritten;
@@ -49,7 +50,7 @@ Delivery WebSocketConnection::Deliver(Publication& publication) {
   // Held until the pass ends, behind whatever this connection holds already. Without
   // write-through, frames wait in the output for libevent's write event anyway: nothing to gain.
   evbuffer* output = nullptr;
-  if (bufferevent_->WriteThroughOn()) {
+  if (bufferevent()->WriteThroughOn()) {
     if (!cork_.holding_until_pass_end()) {
       cork_.HoldUntilPassEnd();
       loop()->WriteAtPassEnd(this);
@@ -58,15 +59,15 @@ Delivery WebSocketConnection::Deliver(Publication& publication) {
   }
   bool held = output != nullptr;
   // Not held (no write-through, or no buffer could be allocated): queued, as libevent does.
-  if (!held) output = bufferevent_get_output(bufferevent_->bev());
+  if (!held) output = bufferevent_get_output(bufferevent()->bev());
   if (!WritePublication(publication, output)) {
-    ++skipped_publishes_;  // libevent or zlib could not allocate: as good as over the cap
+    ++rare().skipped_publishes;  // libevent or zlib could not allocate: as good as over the cap
     return Delivery::kSkipped;
   }
   if (!held) {
     loop()->MarkDirty();
   } else if (cork_.length() >= kEarlyFlushBytes) {
-    cork_.Flush(bufferevent_);
+    cork_.Flush(bufferevent());
   }
   return Delivery::kWritten;
 }
@@ -74,7 +75,7 @@ Delivery WebSocketConnection::Deliver(Publication& publication) {
 bool WebSocketConnection::WritePublication(Publication& publication, evbuffer* output) {
   SharedFrame* frame = &publication.plain();
   if (deflater_ != nullptr && publication.compressible() &&
-      static_cast<double>(publication.length()) >= deflate_threshold_) {
+      static_cast<double>(publication.length()) >= rare_->deflate_threshold) {
     if (deflater_->settings().no_context_takeover) {
       // zlib failing leaves the uncompressed frame, which is always allowed.
       if (SharedFrame* shared = publication.CompressedFor(deflater_->settings())) frame = shared;
@@ -111,19 +112,19 @@ bool WebSocketConnection::WritePublication(Publication& publication, evbuffer* o
 }
 
 void WebSocketConnection::SendAfterFragments() {
-  if (after_fragments_ == nullptr) return;
+  if (rare_ == nullptr || rare_->after_fragments == nullptr) return;
   evbuffer* output = cork_.holder();
   bool held = output != nullptr;
-  if (!held) output = bufferevent_get_output(bufferevent_->bev());
-  evbuffer_add_buffer(output, after_fragments_);
-  evbuffer_free(after_fragments_);
-  after_fragments_ = nullptr;
+  if (!held) output = bufferevent_get_output(bufferevent()->bev());
+  evbuffer_add_buffer(output, rare_->after_fragments);
+  evbuffer_free(rare_->after_fragments);
+  rare_->after_fragments = nullptr;
   if (!held) loop()->MarkDirty();
 }
 
 void WebSocketConnection::WriteAtPassEnd() {
-  if (bufferevent_ != nullptr) {
-    cork_.EndPass(bufferevent_);
+  if (bufferevent() != nullptr) {
+    cork_.EndPass(bufferevent());
   } else {
     cork_.Release();  // the bufferevent was released under us: nowhere to send
   }
@@ -162,7 +163,7 @@ Napi::Value WebSocketConnection::Topics(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebSocketConnection::SkippedPublishes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), skipped_publishes_);
+  return Napi::Number::New(info.Env(), rare_ == nullptr ? 0 : rare_->skipped_publishes);
 }
 
 }  // namespace node_bufferevent::ws

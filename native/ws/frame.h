@@ -31,15 +31,16 @@ enum CloseCode : uint16_t {
   kCloseInternalError = 1011,  // the server could not go on (zlib out of memory)
 };
 
+// The flags as bits and the mask key ahead of the length: 16 bytes, part of every connection.
 struct FrameHeader {
-  bool fin = false;
-  bool rsv1 = false;
-  bool rsv2 = false;
-  bool rsv3 = false;
+  bool fin : 1 = false;
+  bool rsv1 : 1 = false;
+  bool rsv2 : 1 = false;
+  bool rsv3 : 1 = false;
+  bool masked : 1 = false;
   uint8_t opcode = 0;
-  bool masked = false;
-  uint64_t payload_length = 0;
   uint8_t mask_key[4] = {0, 0, 0, 0};  // meaningful only when masked
+  uint64_t payload_length = 0;
 };
 
 // RFC 6455 §5.5: a control frame carries at most 125 bytes of payload.

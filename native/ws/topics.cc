@@ -34,15 +34,18 @@ std::string TopicRegistry::Key(uint32_t scope, const std::string& topic) {
 
 bool TopicRegistry::Subscribe(TopicSubscriber* subscriber, uint32_t scope,
                               const std::string& topic) {
-  if (subscriber->topics_.empty()) subscriber->scope_ = scope;
+  if (subscriber->subscriptions_ == nullptr)
+    subscriber->subscriptions_ = std::make_unique<TopicSubscriber::Subscriptions>();
+  if (subscriber->subscriptions_->topics.empty()) subscriber->subscriptions_->scope = scope;
   if (IsSubscribed(subscriber, topic)) return false;
-  topics_[Key(subscriber->scope_, topic)].insert(subscriber);
-  subscriber->topics_.push_back(topic);
+  topics_[Key(subscriber->subscriptions_->scope, topic)].insert(subscriber);
+  subscriber->subscriptions_->topics.push_back(topic);
   return true;
 }
 
 bool TopicRegistry::Unsubscribe(TopicSubscriber* subscriber, const std::string& topic) {
-  auto& names = subscriber->topics_;
+  if (subscriber->subscriptions_ == nullptr) return false;
+  auto& names = subscriber->subscriptions_->topics;
   auto found = std::find(names.begin(), names.end(), topic);
   if (found == names.end()) return false;
   names.erase(found);
@@ -51,17 +54,23 @@ bool TopicRegistry::Unsubscribe(TopicSubscriber* subscriber, const std::string& 
 }
 
 bool TopicRegistry::IsSubscribed(const TopicSubscriber* subscriber, const std::string& topic) {
-  const auto& names = subscriber->topics_;
+  const auto& names = TopicsOf(subscriber);
   return std::find(names.begin(), names.end(), topic) != names.end();
 }
 
+const std::vector<std::string>& TopicRegistry::TopicsOf(const TopicSubscriber* subscriber) {
+  static const std::vector<std::string> none;
+  return subscriber->subscriptions_ == nullptr ? none : subscriber->subscriptions_->topics;
+}
+
 void TopicRegistry::LeaveAll(TopicSubscriber* subscriber) {
-  for (const std::string& topic : subscriber->topics_) Remove(subscriber, topic);
-  std::vector<std::string>().swap(subscriber->topics_);
+  if (subscriber->subscriptions_ == nullptr) return;
+  for (const std::string& topic : subscriber->subscriptions_->topics) Remove(subscriber, topic);
+  subscriber->subscriptions_.reset();
 }
 
 void TopicRegistry::Remove(TopicSubscriber* subscriber, const std::string& topic) {
-  auto entry = topics_.find(Key(subscriber->scope_, topic));
+  auto entry = topics_.find(Key(subscriber->subscriptions_->scope, topic));
   if (entry == topics_.end()) return;
   entry->second.erase(subscriber);
   if (entry->second.empty()) topics_.erase(entry);

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -57,8 +58,12 @@ class TopicSubscriber {
 
  private:
   friend class TopicRegistry;
-  uint32_t scope_ = 0;
-  std::vector<std::string> topics_;  // in subscription order; short, so a vector is enough
+  struct Subscriptions {
+    uint32_t scope = 0;
+    std::vector<std::string> topics;  // in subscription order; short, so a vector is enough
+  };
+  // Only while subscribed to something: most connections never are, and an idle one pays 8 bytes.
+  std::unique_ptr<Subscriptions> subscriptions_;
 };
 
 struct PublishCounts {
@@ -68,14 +73,12 @@ struct PublishCounts {
 
 class TopicRegistry {
  public:
-  // A subscriber belongs to the scope of its first subscription for good. False when it was
+  // A subscriber belongs to the scope of its first subscription while it has any. False when it was
   // subscribed already.
   bool Subscribe(TopicSubscriber* subscriber, uint32_t scope, const std::string& topic);
   bool Unsubscribe(TopicSubscriber* subscriber, const std::string& topic);
   static bool IsSubscribed(const TopicSubscriber* subscriber, const std::string& topic);
-  static const std::vector<std::string>& TopicsOf(const TopicSubscriber* subscriber) {
-    return subscriber->topics_;
-  }
+  static const std::vector<std::string>& TopicsOf(const TopicSubscriber* subscriber);
   // Leaves every topic; a topic left empty is removed. O(topics of the subscriber).
   void LeaveAll(TopicSubscriber* subscriber);
   PublishCounts Publish(uint32_t scope, const std::string& topic, Publication& publication);
