@@ -172,9 +172,11 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
 
 void BuffereventWrap::OnRead(bufferevent*, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
-  wrap->high_watermark_.input_drained = false;
+  if (wrap->high_watermark_ != nullptr) wrap->high_watermark_->input_drained = false;
   wrap->Deliver(BuffereventCallback::kRead, EV_READ, 0);
-  if (wrap->high_watermark_.high > 0) wrap->AfterReadCallback();  // read_high_watermark.cc
+  // The read callback may have removed the mark, or freed the bufferevent.
+  if (wrap->high_watermark_ != nullptr && wrap->high_watermark_->high > 0)
+    wrap->AfterReadCallback();  // read_high_watermark.cc
 }
 
 void BuffereventWrap::OnWrite(bufferevent*, void* self) {
@@ -267,7 +269,8 @@ void BuffereventWrap::DisableEvents(short events) {
     SyncOwnRead();
     events = static_cast<short>(events & ~EV_READ);
   }
-  if (events & EV_READ) high_watermark_.paused = false;  // the user's wish ends a pause at the mark
+  // The user's wish ends a pause at the mark.
+  if ((events & EV_READ) && high_watermark_ != nullptr) high_watermark_->paused = false;
   if (events != 0) bufferevent_disable(bev_, events);
   loop()->MarkDirty();
 }
@@ -278,7 +281,7 @@ Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
   // high watermark keep libevent's flag off.
   bool own_read_on = OwnReadsOn() && socket_->own_reads.user_enabled;
   int enabled =
-      bufferevent_get_enabled(bev_) | (own_read_on || high_watermark_.paused ? EV_READ : 0);
+      bufferevent_get_enabled(bev_) | (own_read_on || ReadPausedAtWatermark() ? EV_READ : 0);
   return Napi::Number::New(info.Env(), enabled);
 }
 
@@ -319,11 +322,7 @@ Napi::Value BuffereventWrap::SetTimeouts(const Napi::CallbackInfo& info) {
   if (has_write) write_timeout = MillisecondsToTimeval(info[1].As<Napi::Number>().DoubleValue());
   bufferevent_set_timeouts(bev_, has_read ? &read_timeout : nullptr,
                            has_write ? &write_timeout : nullptr);
-  if (socket_ != nullptr) {
-    socket_->own_reads.has_timeout = has_read;
-    socket_->own_reads.timeout = read_timeout;
-    SyncOwnRead(/*rearm_timeout=*/true);
-  }
+  if (socket_ != nullptr) SyncOwnRead(/*rearm_timeout=*/true);  // libevent keeps timeout_read
   loop()->MarkDirty();
   return env.Undefined();
 }

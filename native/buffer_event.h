@@ -144,6 +144,9 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   void ReleaseReadHighWatermark();
   void SyncReadPause();
   bool HoldReadAtWatermark();
+  bool ReadPausedAtWatermark() const {
+    return high_watermark_ != nullptr && high_watermark_->paused;
+  }
   void AfterReadCallback();
   static void OnInputForHighWatermark(evbuffer* input, const evbuffer_cb_info* info, void* self);
   static void OnPauseSettled(evutil_socket_t fd, short what, void* self);
@@ -208,7 +211,7 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   std::unique_ptr<PairState> pair_;
   std::unique_ptr<FilterState> filter_;
   BuffereventWrap* filtered_by_ = nullptr;  // the filter wrapping this one, if any (any kind)
-  ReadHighWatermarkState high_watermark_;   // any kind
+  std::unique_ptr<ReadHighWatermarkState> high_watermark_;  // any kind, from the first mark on
   // Set by RaiseError and attached to the next ERROR event delivered; only while one waits.
   struct PendingError {
     std::string code;

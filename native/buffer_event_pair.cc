@@ -46,7 +46,7 @@ void BuffereventWrap::PartnerFreed() {
   pair_->partner_freed = true;
   if (bev_ == nullptr) return;
   // What a socket's reader sees when the peer closes: EOF while reading; reading stops.
-  high_watermark_.paused = false;
+  if (high_watermark_ != nullptr) high_watermark_->paused = false;
   bufferevent_disable(bev_, EV_READ);
   bufferevent_trigger_event(bev_, BEV_EVENT_EOF | BEV_EVENT_READING, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();

@@ -21,7 +21,12 @@ struct SocketState {
   event* shutdown_wait = nullptr;  // waits for a connect to finish before shutting down
   std::unique_ptr<HostnameConnector> hostname_connector;
   OwnReadState own_reads;
-  RateLimitState rate_limit;
+  // From the first setRateLimit or group on: most sockets never have one.
+  std::unique_ptr<RateLimitState> rate_limit;
+  RateLimitState& Limits() {
+    if (rate_limit == nullptr) rate_limit = std::make_unique<RateLimitState>();
+    return *rate_limit;
+  }
 };
 
 }  // namespace node_bufferevent

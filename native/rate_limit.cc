@@ -89,9 +89,10 @@ Napi::Value BuffereventWrap::SetRateLimit(const Napi::CallbackInfo& info) {
     if (config != nullptr) ev_token_bucket_cfg_free(config);
     return ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent could not apply the rate limit");
   }
-  if (socket_->rate_limit.config != nullptr) ev_token_bucket_cfg_free(socket_->rate_limit.config);
-  socket_->rate_limit.config = config;
-  socket_->rate_limit.tick_ms = config == nullptr ? 0 : RateLimitTickMs(info[0].As<Napi::Object>());
+  RateLimitState& limits = socket_->Limits();
+  if (limits.config != nullptr) ev_token_bucket_cfg_free(limits.config);
+  limits.config = config;
+  limits.tick_ms = config == nullptr ? 0 : RateLimitTickMs(info[0].As<Napi::Object>());
   SyncOwnRead();  // own reads under a rate limit watch the socket with an event of their own
   loop()->MarkDirty();
   return env.Undefined();
@@ -110,7 +111,7 @@ Napi::Value BuffereventWrap::GetWriteLimit(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (socket_->rate_limit.config == nullptr)
+  if (socket_->rate_limit == nullptr || socket_->rate_limit->config == nullptr)
     return ThrowError(env, "ERR_NO_RATE_LIMIT",
                       "this bufferevent has no rate limit; call setRateLimit first");
   bufferevent_decrement_read_limit(
@@ -122,7 +123,7 @@ Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) 
 Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (socket_->rate_limit.config == nullptr)
+  if (socket_->rate_limit == nullptr || socket_->rate_limit->config == nullptr)
     return ThrowError(env, "ERR_NO_RATE_LIMIT",
                       "this bufferevent has no rate limit; call setRateLimit first");
   bufferevent_decrement_write_limit(
@@ -132,36 +133,41 @@ Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info)
 }
 
 void BuffereventWrap::ChargeRead(size_t bytes) {
-  if (socket_->rate_limit.config != nullptr)
+  RateLimitState* limits = socket_->rate_limit.get();
+  if (limits == nullptr) return;
+  if (limits->config != nullptr)
     bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(bytes));
-  if (socket_->rate_limit.group != nullptr) {
-    bufferevent_rate_limit_group_decrement_read(socket_->rate_limit.group->group(),
+  if (limits->group != nullptr) {
+    bufferevent_rate_limit_group_decrement_read(limits->group->group(),
                                                 static_cast<ev_ssize_t>(bytes));
-    socket_->rate_limit.group->AddFastPathBytes(bytes, 0);
+    limits->group->AddFastPathBytes(bytes, 0);
   }
 }
 
 void BuffereventWrap::ChargeWrite(size_t bytes) {
-  if (socket_->rate_limit.config != nullptr)
+  RateLimitState* limits = socket_->rate_limit.get();
+  if (limits == nullptr) return;
+  if (limits->config != nullptr)
     bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(bytes));
-  if (socket_->rate_limit.group != nullptr) {
-    bufferevent_rate_limit_group_decrement_write(socket_->rate_limit.group->group(),
+  if (limits->group != nullptr) {
+    bufferevent_rate_limit_group_decrement_write(limits->group->group(),
                                                  static_cast<ev_ssize_t>(bytes));
-    socket_->rate_limit.group->AddFastPathBytes(0, bytes);
+    limits->group->AddFastPathBytes(0, bytes);
   }
 }
 
 void BuffereventWrap::ReleaseRateLimit() {
-  if (socket_ == nullptr || bev_ == nullptr) return;
-  if (socket_->rate_limit.group != nullptr) {
+  if (socket_ == nullptr || socket_->rate_limit == nullptr || bev_ == nullptr) return;
+  RateLimitState& limits = *socket_->rate_limit;
+  if (limits.group != nullptr) {
     bufferevent_remove_from_rate_limit_group(bev_);
-    socket_->rate_limit.group->Forget(this);
-    socket_->rate_limit.group = nullptr;
+    limits.group->Forget(this);
+    limits.group = nullptr;
   }
-  if (socket_->rate_limit.config != nullptr) {
+  if (limits.config != nullptr) {
     bufferevent_set_rate_limit(bev_, nullptr);
-    ev_token_bucket_cfg_free(socket_->rate_limit.config);
-    socket_->rate_limit.config = nullptr;
+    ev_token_bucket_cfg_free(limits.config);
+    limits.config = nullptr;
   }
 }
 
@@ -202,7 +208,7 @@ RateLimitGroupWrap::~RateLimitGroupWrap() { NativeObject::Close(); }
 void RateLimitGroupWrap::ReleaseNative() {
   for (BuffereventWrap* member : members_) {
     if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
-    member->socket_->rate_limit.group = nullptr;
+    member->socket_->rate_limit->group = nullptr;  // a member has its limits
   }
   members_.clear();
   if (group_ != nullptr) bufferevent_rate_limit_group_free(group_);
@@ -225,8 +231,9 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (member == nullptr || !member->CheckRateLimitable(env)) return Napi::Value();
-  if (member->socket_->rate_limit.group == this) return env.Undefined();
-  if (member->socket_->rate_limit.group != nullptr) {
+  RateLimitState& limits = member->socket_->Limits();
+  if (limits.group == this) return env.Undefined();
+  if (limits.group != nullptr) {
     return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
                       "the bufferevent already belongs to another rate-limit group");
   }
@@ -234,9 +241,8 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
     return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
                       "libevent could not add the bufferevent to the group");
   }
-  member->socket_->rate_limit.group = this;
-  if (member->socket_->rate_limit.tick_ms == 0)
-    member->socket_->rate_limit.tick_ms = tick_ms_;  // when own reads wait for a refill
+  limits.group = this;
+  if (limits.tick_ms == 0) limits.tick_ms = tick_ms_;  // when own reads wait for a refill
   member->SyncOwnRead();  // own reads in a group watch the socket with an event of their own
   members_.insert(member);
   KeepOwnerAlive(true);  // a group with members is in use even if user code dropped it
@@ -249,10 +255,11 @@ Napi::Value RateLimitGroupWrap::Remove(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (member == nullptr) return Napi::Value();
-  if (member->socket_ == nullptr || member->socket_->rate_limit.group != this)
+  if (member->socket_ == nullptr || member->socket_->rate_limit == nullptr ||
+      member->socket_->rate_limit->group != this)
     return env.Undefined();
   if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
-  member->socket_->rate_limit.group = nullptr;
+  member->socket_->rate_limit->group = nullptr;
   Forget(member);
   member->SyncOwnRead();
   loop()->MarkDirty();
@@ -270,9 +277,8 @@ Napi::Value RateLimitGroupWrap::SetRate(const Napi::CallbackInfo& info) {
   double previous_tick_ms = tick_ms_;
   tick_ms_ = RateLimitTickMs(info[0].As<Napi::Object>());
   for (BuffereventWrap* member : members_) {
-    if (member->socket_->rate_limit.config == nullptr &&
-        member->socket_->rate_limit.tick_ms == previous_tick_ms)
-      member->socket_->rate_limit.tick_ms = tick_ms_;
+    RateLimitState& limits = *member->socket_->rate_limit;  // a member has its limits
+    if (limits.config == nullptr && limits.tick_ms == previous_tick_ms) limits.tick_ms = tick_ms_;
   }
   loop()->MarkDirty();
   return env.Undefined();

@@ -92,7 +92,7 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
   bool pending = event_pending(socket_->own_reads.read_event, EV_READ, nullptr);
   if (want && (!pending || rearm_timeout)) {
     event_add(socket_->own_reads.read_event,
-              socket_->own_reads.has_timeout ? &socket_->own_reads.timeout : nullptr);
+              evutil_timerisset(&bev_->timeout_read) ? &bev_->timeout_read : nullptr);
     loop()->MarkDirty();
   } else if (!want && pending) {
     event_del(socket_->own_reads.read_event);
@@ -106,7 +106,8 @@ bool BuffereventWrap::OwnReadEventReady() {
   OwnReadState& own = socket_->own_reads;
   event* libevent_read = &bev_->ev_read;
   int fd = bufferevent_getfd(bev_);
-  bool rate_limited = socket_->rate_limit.config != nullptr || socket_->rate_limit.group != nullptr;
+  const RateLimitState* limits = socket_->rate_limit.get();
+  bool rate_limited = limits != nullptr && (limits->config != nullptr || limits->group != nullptr);
   // A filter's creation turns libevent's EV_READ on for the socket below it: libevent reads then
   // too, with its own callback, as it always did.
   bool libevent_reads = (bufferevent_get_enabled(bev_) & EV_READ) != 0;
@@ -225,9 +226,9 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
       if (wrap->socket_->own_reads.retry_timer == nullptr) return;
     }
     event_del(wrap->socket_->own_reads.read_event);
-    timeval delay = MillisecondsToTimeval(wrap->socket_->rate_limit.tick_ms > 0
-                                              ? wrap->socket_->rate_limit.tick_ms
-                                              : kDefaultRetryMs);
+    const RateLimitState* limits = wrap->socket_->rate_limit.get();
+    timeval delay = MillisecondsToTimeval(
+        limits != nullptr && limits->tick_ms > 0 ? limits->tick_ms : kDefaultRetryMs);
     evtimer_add(wrap->socket_->own_reads.retry_timer, &delay);
     return;
   }
