@@ -26,6 +26,14 @@ export interface ConnectionLimits {
 
 export type ResolvedLimits = Required<ConnectionLimits>;
 
+/**
+ * What a socket takes from whoever made it, shared by all the sockets of one server: the limits,
+ * and the server's pub/sub topic scope (0 for a client, which cannot subscribe).
+ */
+export interface SocketSettings extends ResolvedLimits {
+  readonly topicScope: number;
+}
+
 const MAX_BYTES = 2 ** 53 - 1;
 /** The longest delay setTimeout holds; a larger one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,8 +1,10 @@
-// The part of a WebSocket's state that an open, idle connection does not use: the close
-// handshake's details, events held behind a pause, sends waiting behind a Blob, callbacks waiting
+// The part of a WebSocket's state that an open, idle connection does not use: a subprotocol and a
+// binaryType other than the defaults, the close handshake's details, events held behind a pause, sends waiting behind a Blob, callbacks waiting
 // for 'drain', the counts of what was dropped, and a client's URL and connect abort. A socket
 // makes it on first use and keeps it to the end (websocket.ts), so each of thousands of idle
 // server connections carries one empty slot instead of a dozen fields.
+
+import type { BinaryType } from './message-data.ts';
 
 /** Typed as in @types/ws; called with null on success (as ws does), an Error on failure. */
 export type SendCallback = (error?: Error) => void;
@@ -13,6 +15,9 @@ export const CLOSE_ABNORMAL = 1006;
 export const NO_REASON = Buffer.alloc(0);
 
 export class RareState {
+  /** The subprotocol agreed, when one was. */
+  protocol = '';
+  binaryType: BinaryType = 'nodebuffer';
   /** A client's URL (the last one, after redirects); a server socket has none. */
   url = '';
   /** Ends a client's connection attempt (the TCP connect or the opening handshake). */

@@ -23,7 +23,7 @@ import {
 } from './handshake.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
 import { lingerBufferevent, lingerNodeSocket, type Lingering } from './lingering-close.ts';
-import { resolveLimits, SOCKET_FAST_PATHS, type ConnectionLimits, type ResolvedLimits } from './options.ts';
+import { resolveLimits, SOCKET_FAST_PATHS, type ConnectionLimits, type SocketSettings } from './options.ts';
 import { handToHttpServer, takeOverNodeSocket } from './socket-handoff.ts';
 import { readUpgradeRequest, type UpgradeRequest } from './upgrade-request.ts';
 import { newTopicScope, publish, type PublishOptions, type PublishResult } from './topics.ts';
@@ -164,7 +164,8 @@ export class WebSocketServer extends EventEmitter {
   /** The open connections; undefined with `clientTracking: false` (as in ws). */
   readonly clients: Set<WebSocket>;
   readonly options: Readonly<WebSocketServerOptions>;
-  readonly #limits: ResolvedLimits;
+  /** The limits, and the topic scope: what each socket of this server shares. */
+  readonly #settings: SocketSettings;
   #listener: Listener | null = null;
   #ownsListener = false;
   #httpServer: HttpServer | null = null;
@@ -211,8 +212,8 @@ export class WebSocketServer extends EventEmitter {
       throw new WebSocketError('httpFallback needs the port or listener option', 'WS_ERR_INVALID_OPTION');
     }
     this.options = { ...options };
-    this.#limits = resolveLimits(options);
-    this.#pending = new DeadlineQueue(this.#limits.handshakeTimeout, (handshake) =>
+    this.#settings = { ...resolveLimits(options), topicScope: this.#topicScope };
+    this.#pending = new DeadlineQueue(this.#settings.handshakeTimeout, (handshake) =>
       this.#handshakeTimedOut(handshake),
     );
     this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
@@ -396,7 +397,7 @@ export class WebSocketServer extends EventEmitter {
       // Without httpFallback the head is consumed at once; with it, only once it is an upgrade.
       read = readUpgradeRequest(
         bufferevent,
-        this.#limits.maxHeaderSize,
+        this.#settings.maxHeaderSize,
         handshake.peer,
         httpFallback === undefined,
       );
@@ -445,7 +446,7 @@ export class WebSocketServer extends EventEmitter {
     this.#cancelHandshake(handshake);
     this.#reportClientError(
       new WebSocketError(
-        `the opening handshake took longer than ${this.#limits.handshakeTimeout} ms`,
+        `the opening handshake took longer than ${this.#settings.handshakeTimeout} ms`,
         'WS_ERR_HANDSHAKE_TIMEOUT',
       ),
       null,
@@ -566,7 +567,7 @@ export class WebSocketServer extends EventEmitter {
     }
     bufferevent.write(`${head}\r\n\r\n`);
     const ws = new WebSocket(null);
-    ws[attachServerSide](bufferevent, protocol, this.#limits, this.#topicScope, deflate);
+    ws[attachServerSide](bufferevent, protocol, this.#settings, deflate);
     if (this.clients !== undefined) {
       this.clients.add(ws);
       ws.on('close', this.#untrack);
@@ -592,7 +593,7 @@ export class WebSocketServer extends EventEmitter {
   }
 
   #lingerMs(): number {
-    return Math.min(REFUSAL_LINGER_MS, this.#limits.closeTimeout);
+    return Math.min(REFUSAL_LINGER_MS, this.#settings.closeTimeout);
   }
 
   /** Nothing is reported after close(): 'close' is the server's last event. */

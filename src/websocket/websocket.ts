@@ -22,7 +22,7 @@ import {
   type BinaryType,
   type WebSocketData,
 } from './message-data.ts';
-import { resolveLimits, type ResolvedLimits } from './options.ts';
+import { resolveLimits, type SocketSettings } from './options.ts';
 import { CLOSE_ABNORMAL, NO_REASON, RareState, type SendCallback as Callback } from './rare-state.ts';
 import { isBinaryEntry, poolIndexOf, poolMessage } from './message-batch.ts';
 import { checkTopic } from './topics.ts';
@@ -75,7 +75,7 @@ const emitterEmit = EventEmitter.prototype.emit;
 
 const CLOSE_NO_STATUS = 1005;
 /** The limits of a socket made without options (every server socket until it is attached). */
-const DEFAULT_LIMITS = resolveLimits({});
+const CLIENT_DEFAULTS: SocketSettings = { ...resolveLimits({}), topicScope: 0 };
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
 export type SendResult = 'ok' | 'backpressure' | 'dropped';
@@ -128,11 +128,7 @@ export class WebSocket extends EventEmitter {
   // connection 8 bytes. The rest is in #rare, made on first use (see rare-state.ts).
   #readyState: number = CONNECTING;
   #flags = 0; // Flag bits
-  #binaryType: BinaryType = 'nodebuffer';
-  #protocol = '';
-  /** The topic scope of the server this socket belongs to; 0 for a client. */
-  #topicScope = 0;
-  #limits: ResolvedLimits;
+  #settings: SocketSettings;
   #connection: NativeWebSocketConnection | null = null;
   /** Never set back to null once made, so a reference taken to it stays the socket's. */
   #rare: RareState | null = null;
@@ -159,10 +155,10 @@ export class WebSocket extends EventEmitter {
       options = protocols;
       protocols = undefined;
     }
-    this.#limits = options === undefined ? DEFAULT_LIMITS : resolveLimits(options);
+    this.#settings = options === undefined ? CLIENT_DEFAULTS : { ...resolveLimits(options), topicScope: 0 };
     if (address === null) return;
     const offered = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols];
-    const { url, abort } = connectClient(address, offered, options ?? {}, this.#limits, {
+    const { url, abort } = connectClient(address, offered, options ?? {}, this.#settings, {
       upgraded: (bufferevent, protocol, response, deflate) =>
         this.#onClientUpgraded(bufferevent, protocol, response, deflate),
       failed: (error, response) => this.#onClientFailed(error, response),
@@ -178,24 +174,25 @@ export class WebSocket extends EventEmitter {
   [attachServerSide](
     bufferevent: Bufferevent,
     protocol: string,
-    limits: ResolvedLimits,
-    topicScope: number,
+    settings: SocketSettings,
     deflate: CodecSettings | null,
   ): void {
     this.#setFlag(Flag.Server);
-    this.#topicScope = topicScope;
-    this.#limits = limits;
-    this.#protocol = protocol;
+    this.#settings = settings;
+    if (protocol !== '') this.#rareState().protocol = protocol;
     this.#open(bufferevent, false, deflate);
   }
 
   /** What binary messages are delivered as; text messages are Buffers whatever it says (as ws). */
   get binaryType(): BinaryType {
-    return this.#binaryType;
+    return this.#rare === null ? 'nodebuffer' : this.#rare.binaryType;
   }
 
   set binaryType(type: BinaryType) {
-    if (BINARY_TYPES.includes(type)) this.#binaryType = type; // as ws: other values are ignored
+    // As ws: other values are ignored. The default needs no state of its own.
+    if (BINARY_TYPES.includes(type) && (type !== 'nodebuffer' || this.#rare !== null)) {
+      this.#rareState().binaryType = type;
+    }
   }
 
   // The browser-style API (onopen…onclose, addEventListener, removeEventListener) is installed on
@@ -211,7 +208,7 @@ export class WebSocket extends EventEmitter {
   }
 
   get protocol(): string {
-    return this.#protocol;
+    return this.#rare === null ? '' : this.#rare.protocol;
   }
 
   /** 'permessage-deflate' once compression was agreed, else '' (the names, as in ws). */
@@ -243,7 +240,7 @@ export class WebSocket extends EventEmitter {
    */
   subscribe(topic: string): boolean {
     checkTopic(topic);
-    if (this.#topicScope === 0) {
+    if (this.#settings.topicScope === 0) {
       throw new WebSocketError(
         'only a socket of a WebSocketServer can subscribe',
         'WS_ERR_NOT_SERVER_SOCKET',
@@ -252,7 +249,7 @@ export class WebSocket extends EventEmitter {
     if (this.#connection === null || this.#readyState !== OPEN || this.#hasFlag(Flag.CloseFrameSent)) {
       return false;
     }
-    return this.#connection.subscribe(this.#topicScope, topic);
+    return this.#connection.subscribe(this.#settings.topicScope, topic);
   }
 
   /** Leaves `topic`; false when not subscribed. Closing leaves every topic by itself. */
@@ -419,14 +416,14 @@ export class WebSocket extends EventEmitter {
     const fragmented = this.#hasFlag(Flag.FragmentedSend);
     const opcode = fragmented ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     // A fragmented message is never cut short: only its first frame is checked against the limit.
-    const limit = fragmented ? undefined : this.#limits.maxBufferedBytes;
+    const limit = fragmented ? undefined : this.#settings.maxBufferedBytes;
     const queued = connection.send(payload, opcode, fin, limit, compress);
     if (queued < 0) {
       this.#rareState().dropped++;
       this.#failCallback(
         callback,
         new WebSocketError(
-          `message dropped: ${connection.bufferedAmount()} bytes are already queued (maxBufferedBytes ${this.#limits.maxBufferedBytes})`,
+          `message dropped: ${connection.bufferedAmount()} bytes are already queued (maxBufferedBytes ${this.#settings.maxBufferedBytes})`,
           'WS_ERR_BUFFER_FULL',
         ),
       );
@@ -466,9 +463,9 @@ export class WebSocket extends EventEmitter {
       buffereventHandles.of(bufferevent, 'bufferevent'),
       {
         client,
-        maxPayload: this.#limits.maxPayload,
-        maxFragments: this.#limits.maxFragments,
-        backpressureBytes: this.#limits.backpressureBytes,
+        maxPayload: this.#settings.maxPayload,
+        maxFragments: this.#settings.maxFragments,
+        backpressureBytes: this.#settings.backpressureBytes,
         deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
       },
     );
@@ -488,7 +485,7 @@ export class WebSocket extends EventEmitter {
   ): void {
     const rare = this.#rareState();
     rare.abortConnect = () => bufferevent.free();
-    this.#protocol = protocol;
+    rare.protocol = protocol;
     const errors = new ListenerErrors();
     errors.run(() => this.emit('upgrade', response));
     if (this.#readyState === CONNECTING) {
@@ -604,7 +601,7 @@ export class WebSocket extends EventEmitter {
   }
 
   #emitMessage(data: Buffer, isBinary: boolean): void {
-    const message = isBinary ? binaryMessage(data, this.#binaryType) : data;
+    const message = isBinary && this.#rare !== null ? binaryMessage(data, this.#rare.binaryType) : data;
     // One plain listener (the usual case) is called directly, as emit() would call it, without
     // emit()'s array of arguments and its look at the result for a promise, which only matters with
     // captureRejections and went through a megamorphic lookup for every message. An emit()
@@ -782,7 +779,7 @@ export class WebSocket extends EventEmitter {
   #startCloseTimer(): void {
     const rare = this.#rareState();
     if (rare.closeTimer !== null) return;
-    rare.closeTimer = setTimeout(() => this.#finish(true), this.#limits.closeTimeout);
+    rare.closeTimer = setTimeout(() => this.#finish(true), this.#settings.closeTimeout);
   }
 
   /**
@@ -889,7 +886,7 @@ export class WebSocket extends EventEmitter {
       if (queued === 0) process.nextTick(succeeded, callback);
       else (this.#rareState().drainCallbacks ??= []).push(callback);
     }
-    const over = queued > this.#limits.backpressureBytes;
+    const over = queued > this.#settings.backpressureBytes;
     if (queued > 0 && (over || callback !== undefined)) this.#connection!.notifyDrain();
     return over ? 'backpressure' : 'ok';
   }

@@ -121,14 +121,14 @@ describe('own reads that switch to an event of their own', () => {
       group.add(reader);
       reader.enable(EV.READ);
       peer.enable(EV.WRITE);
-      peer.write(payloads[i]);
+      peer.write(payloads[i]!);
     });
     await waitFor(
-      () => collectors.every((got, i) => got.received() === payloads[i].length),
+      () => collectors.every((got, i) => got.received() === payloads[i]!.length),
       15_000,
       'every member’s bytes',
     );
-    collectors.forEach((got, i) => expect(got.data().equals(payloads[i])).toBe(true));
+    collectors.forEach((got, i) => expect(got.data().equals(payloads[i]!)).toBe(true));
     for (const { reader, peer } of pairs) {
       group.remove(reader);
       reader.free();
