@@ -7,7 +7,9 @@
 //
 // `T` derives from NativeClass<T>, declares `static constexpr ObjectKind kObjectKind` and a
 // constructor taking `const Napi::CallbackInfo&`, and lists its members with InstanceMethod<&T::M>
-// and InstanceGetter<&T::M>.
+// and InstanceGetter<&T::M>. A `T` whose own object is its owner (NativeObject::SetSelfAsOwner)
+// declares `static constexpr bool kOwnedBySelf = true`: the wrap's reference is then its owner
+// reference.
 #pragma once
 
 #include <napi.h>
@@ -80,11 +82,14 @@ class NativeClass {
     // A constructor that failed left its exception pending; a refused wrap (the worker is being
     // terminated) leaves none. Either way JavaScript never gets this object.
     bool pending = false;
+    napi_ref wrap_reference = nullptr;
     if (napi_is_exception_pending(env, &pending) != napi_ok || pending ||
-        napi_wrap(env, info.This(), instance, Finalize, nullptr, nullptr) != napi_ok) {
+        napi_wrap(env, info.This(), instance, Finalize, nullptr,
+                  OwnedBySelf() ? &wrap_reference : nullptr) != napi_ok) {
       delete instance;
       return nullptr;
     }
+    if (wrap_reference != nullptr) instance->TakeWrapReference(wrap_reference);
     return info.This();
   }
 
@@ -101,6 +106,13 @@ class NativeClass {
     return (instance->*M)(info);
   }
 
+  static constexpr bool OwnedBySelf() {
+    if constexpr (requires { T::kOwnedBySelf; }) {
+      return T::kOwnedBySelf;
+    } else {
+      return false;
+    }
+  }
   static void Finalize(napi_env, void* native, void*) { delete static_cast<T*>(native); }
 };
 

@@ -99,9 +99,25 @@ void NativeObject::SetOwner(Napi::Object owner, napi_env env, const char* resour
   napi_async_init(env, owner, name, &async_context_);
 }
 
+void NativeObject::SetSelfAsOwner(Napi::Object self, napi_env env, const char* resource_name) {
+  env_ = env;
+  napi_value name;
+  napi_create_string_utf8(env, resource_name, NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, self, name, &async_context_);
+}
+
+void NativeObject::TakeWrapReference(napi_ref reference) {
+  owner_ = reference;  // weak (count 0), and deleted by the destructor like any owner reference
+  if (owner_kept_alive_) {
+    uint32_t count;
+    napi_reference_ref(env_, owner_, &count);
+  }
+}
+
 void NativeObject::KeepOwnerAlive(bool keep) {
-  if (owner_ == nullptr || keep == owner_kept_alive_) return;
+  if (keep == owner_kept_alive_) return;
   owner_kept_alive_ = keep;
+  if (owner_ == nullptr) return;  // a wrap reference still to come (TakeWrapReference) applies it
   uint32_t count;
   if (keep) {
     napi_reference_ref(env_, owner_, &count);

@@ -54,6 +54,12 @@ class NativeObject {
   // The JavaScript object callbacks are delivered for. Held weakly unless KeepOwnerAlive(true): an
   // object with work in flight must not be collected just because user code dropped its reference.
   void SetOwner(Napi::Object owner, napi_env env, const char* resource_name);
+  // For a wrapper that is its own owner (a WebSocket connection, whose JavaScript object points to
+  // the socket): the async context now, and as owner reference the wrap's own, once NativeClass
+  // has wrapped the object (TakeWrapReference). That is one napi reference and one global handle
+  // fewer per object.
+  void SetSelfAsOwner(Napi::Object self, napi_env env, const char* resource_name);
+  // KeepOwnerAlive(true) before the reference exists takes effect when it comes.
   void KeepOwnerAlive(bool keep);
   // Forgets the owner for good, freeing its reference and async context: for an object whose
   // callbacks a native layer took over, so nothing is ever delivered to the owner again.
@@ -62,6 +68,12 @@ class NativeObject {
   // The environment SetOwner was given (null before): valid for the wrapper's whole life.
   napi_env env() const { return env_; }
   napi_async_context async_context() const { return async_context_; }
+
+ public:
+  // NativeClass hands over the wrap's reference of a wrapper that SetSelfAsOwner (see there).
+  void TakeWrapReference(napi_ref reference);
+
+ protected:
 
  private:
   EventLoop* loop_;

@@ -172,7 +172,14 @@ export type EventDispatch = (owner: object, fd: number, what: number) => void;
 export type FilterDispatch = (owner: object, side: 0 | 1, limit: number, mode: 0 | 1 | 2) => string;
 
 /** See native/ws/connection.h: one call per message, control frame or socket event. */
-export type WebSocketDispatch = (owner: object, event: number, a?: unknown, b?: unknown, c?: unknown) => void;
+/** Called with the native connection itself (its `socket` is the WebSocket). */
+export type WebSocketDispatch = (
+  connection: object,
+  event: number,
+  a?: unknown,
+  b?: unknown,
+  c?: unknown,
+) => void;
 
 export interface NativeWebSocketOptions {
   client: boolean;
@@ -185,7 +192,13 @@ export interface NativeWebSocketOptions {
 }
 
 export declare class NativeWebSocketConnection {
-  constructor(owner: object, bufferevent: NativeBufferevent, options: NativeWebSocketOptions);
+  constructor(bufferevent: NativeBufferevent, options: NativeWebSocketOptions);
+  /**
+   * The WebSocket this connection belongs to, set by it right after construction: the native side
+   * reports to this object (its own wrap reference is its only one), and the dispatcher finds the
+   * socket here.
+   */
+  socket?: object;
   /**
    * Frames and queues; returns the bytes queued afterwards, or -1 (nothing queued) when the bytes
    * queued plus the message would exceed `limit`.

@@ -68,14 +68,15 @@ Napi::Function WebSocketConnection::Init(Napi::Env env) {
 
 WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
     : NativeObject(info, ObjectKind::kWebSocket),
-      session_(ParserOptions(info[2].As<Napi::Object>()), this) {
+      session_(ParserOptions(info[1].As<Napi::Object>()), this) {
   if (loop() == nullptr) return;
   Napi::Env env = info.Env();
-  SetOwner(info[0].As<Napi::Object>(), env, "WebSocket");
-  client_ = GetFlag(info[2].As<Napi::Object>(), "client");
+  // Its JavaScript object is the owner: WebSocket sets `socket` on it (src/websocket/websocket.ts).
+  SetSelfAsOwner(info.This().As<Napi::Object>(), env, "WebSocket");
+  client_ = GetFlag(info[1].As<Napi::Object>(), "client");
   backpressure_bytes_ =
-      GetNumber(info[2].As<Napi::Object>(), "backpressureBytes", 9007199254740991.0);
-  BuffereventWrap* bufferevent = BuffereventWrap::FromJs(info[1], "bufferevent");
+      GetNumber(info[1].As<Napi::Object>(), "backpressureBytes", 9007199254740991.0);
+  BuffereventWrap* bufferevent = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (bufferevent == nullptr) {  // ERR_INVALID_ARG is pending
     NativeObject::Close();
     return;
@@ -91,12 +92,12 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   int no_delay = 1;
   setsockopt(bufferevent_getfd(bufferevent->bev()), IPPROTO_TCP, TCP_NODELAY, &no_delay,
              sizeof no_delay);
-  Napi::Value deflate = GetProperty(info[2].As<Napi::Object>(), "deflate");
+  Napi::Value deflate = GetProperty(info[1].As<Napi::Object>(), "deflate");
   if (!deflate.IsEmpty() && deflate.IsObject()) EnableDeflate(env, deflate.As<Napi::Object>());
   // The connection takes the bufferevent over: its JavaScript object no longer owns it (and may be
   // collected at once), which saves that object, its wrap and a reference on every connection.
   void* unwrapped = nullptr;
-  if (napi_remove_wrap(env, info[1], &unwrapped) != napi_ok || unwrapped != bufferevent) {
+  if (napi_remove_wrap(env, info[0], &unwrapped) != napi_ok || unwrapped != bufferevent) {
     NativeObject::Close();
     ThrowError(env, "ERR_INVALID_ARG", "the bufferevent could not be taken over by the WebSocket");
     return;

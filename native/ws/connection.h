@@ -43,8 +43,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
                             private ProtocolSink {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
+  static constexpr bool kOwnedBySelf = true;  // the dispatcher gets this object (see the .cc)
   static Napi::Function Init(Napi::Env env);
-  // new WebSocketConnection(owner, nativeBufferevent,
+  // new WebSocketConnection(nativeBufferevent,
   //                         { client, maxPayload, maxFragments, backpressureBytes, deflate? })
   // deflate, when permessage-deflate was agreed: { compressWindowBits, compressNoContextTakeover,
   // level, memLevel, strategy, decompressWindowBits, decompressNoContextTakeover, threshold }

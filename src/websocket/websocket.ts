@@ -135,7 +135,8 @@ export class WebSocket extends EventEmitter {
 
   static {
     native.setHooks({
-      websocket: (owner, event, a, b, c) => (owner as WebSocket).#onNative(event, a, b, c),
+      websocket: (connection, event, a, b, c) =>
+        ((connection as NativeWebSocketConnection).socket as WebSocket).#onNative(event, a, b, c),
     });
   }
 
@@ -458,17 +459,16 @@ export class WebSocket extends EventEmitter {
   }
 
   #open(bufferevent: Bufferevent, client: boolean, deflate: CodecSettings | null): void {
-    this.#connection = new native.WebSocketConnection(
-      this,
-      buffereventHandles.of(bufferevent, 'bufferevent'),
-      {
-        client,
-        maxPayload: this.#settings.maxPayload,
-        maxFragments: this.#settings.maxFragments,
-        backpressureBytes: this.#settings.backpressureBytes,
-        deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
-      },
-    );
+    const connection = new native.WebSocketConnection(buffereventHandles.of(bufferevent, 'bufferevent'), {
+      client,
+      maxPayload: this.#settings.maxPayload,
+      maxFragments: this.#settings.maxFragments,
+      backpressureBytes: this.#settings.backpressureBytes,
+      deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
+    });
+    // Before any event can come: the first is reported on the next pass at the earliest.
+    connection.socket = this;
+    this.#connection = connection;
     if (deflate !== null) this.#setFlag(Flag.Deflated);
     this.#readyState = OPEN;
   }

@@ -118,7 +118,7 @@ describe('inside the addon (type tags)', () => {
       expect(
         errorCodeOf(
           () =>
-            new native.WebSocketConnection({}, wrong as never, {
+            new native.WebSocketConnection(wrong as never, {
               client: false,
               maxPayload: 1024,
               maxFragments: 0,
