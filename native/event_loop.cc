@@ -419,10 +419,11 @@ void EventLoop::ScheduleFreeListTrim() {
   }
   if (evtimer_pending(trim_event_, nullptr)) return;
   timeval period{kFreeListTrimSeconds, 0};
-  evtimer_add(trim_event_, &period);
+  trim_armed_ = evtimer_add(trim_event_, &period) == 0;
 }
 
-void EventLoop::OnFreeListTrim(evutil_socket_t, short, void*) {
+void EventLoop::OnFreeListTrim(evutil_socket_t, short, void* arg) {
+  static_cast<EventLoop*>(arg)->trim_armed_ = false;
   [[maybe_unused]] size_t freed = TrimLibeventFreeLists();
 #ifdef __GLIBC__
   // Chains are below glibc's mmap threshold: freed, they stay in its heap, and in the RSS, until a
@@ -451,7 +452,7 @@ bool EventLoop::RunOnePass() {
   RunPassEndWrites();
   // Added here, the trim timer makes this pass not quiet, so the next pass arms libevent's timerfd
   // for it.
-  if (LibeventFreeListsHoldBlocks()) ScheduleFreeListTrim();
+  if (!trim_armed_ && LibeventFreeListsHoldBlocks()) ScheduleFreeListTrim();
   uint64_t drained;
   [[maybe_unused]] ssize_t drained_bytes =
       read(kicker_fd_, &drained, sizeof drained);  // EAGAIN: empty

@@ -153,6 +153,7 @@ class EventLoop {
   event* sentinel_event_ = nullptr;
   event* sweep_event_ = nullptr;  // made on first use
   event* trim_event_ = nullptr;   // made on first use
+  bool trim_armed_ = false;       // trim_event_ is added: a pass then need not ask libevent
   int kicker_fd_ = -1;
   int epoll_fd_ = -1;
   int timer_fd_ = -1;  // libevent's timerfd in its epoll set, or -1 if it could not be found

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "buffer_event.h"
@@ -36,18 +37,19 @@ constexpr double kDefaultRetryMs = 10;
 bool WouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
 
 // libevent's read callback for socket bufferevents (static in bufferevent_sock.c), taken from the
-// first ev_read we take over, to give back what we took.
-event_callback_fn libevent_read_callback = nullptr;
+// first ev_read we take over, to give back what we took. Atomic: every worker's loop may be the
+// first (they all store the same function).
+std::atomic<event_callback_fn> libevent_read_callback{nullptr};
 
 // Puts libevent's callback back on a taken-over ev_read, added if libevent had added it.
 void GiveBackLibeventRead(bufferevent* bev) {
   event* read = &bev->ev_read;
-  if (libevent_read_callback == nullptr || event_get_callback(read) == libevent_read_callback)
-    return;
+  event_callback_fn libevent_callback = libevent_read_callback.load(std::memory_order_relaxed);
+  if (libevent_callback == nullptr || event_get_callback(read) == libevent_callback) return;
   bool added = event_pending(read, EV_READ, nullptr) != 0;
   event_del(read);
   event_assign(read, event_get_base(read), event_get_fd(read), EV_READ | EV_PERSIST | EV_FINALIZE,
-               libevent_read_callback, bev);
+               libevent_callback, bev);
   event_priority_set(read, bufferevent_get_priority(bev));
   if (added) event_add(read, evutil_timerisset(&bev->timeout_read) ? &bev->timeout_read : nullptr);
 }
@@ -119,8 +121,8 @@ bool BuffereventWrap::OwnReadEventReady() {
     own.read_event = nullptr;
     own.fd = fd;
     if (fd < 0) return false;
-    if (libevent_read_callback == nullptr)
-      libevent_read_callback = event_get_callback(libevent_read);
+    if (libevent_read_callback.load(std::memory_order_relaxed) == nullptr)
+      libevent_read_callback.store(event_get_callback(libevent_read), std::memory_order_relaxed);
     event_del(libevent_read);  // not added: libevent's EV_READ is off
     event_assign(libevent_read, loop()->base(), fd, EV_READ | EV_PERSIST | EV_FINALIZE,
                  OnOwnReadable, this);
