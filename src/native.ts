@@ -201,9 +201,10 @@ export declare class NativeWebSocketConnection {
   socket?: object;
   /**
    * Frames and queues; returns the bytes queued afterwards, or -1 (nothing queued) when the bytes
-   * queued plus the message would exceed `limit`.
+   * queued plus the message would exceed `limit` (-1: no limit). `frame` is the opcode with 0x80
+   * for the last frame of a message and 0x40 to compress it, as the header's first byte has them.
    */
-  send(data: Buffer, opcode: number, fin: boolean, limit?: number, compress?: boolean): number;
+  send(data: Buffer, frame: number, limit: number): number;
   bufferedAmount(): number;
   /** Starts holding frames; false when they are held already (a batch, another cork). */
   cork(): boolean;

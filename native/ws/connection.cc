@@ -324,15 +324,17 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   auto data = info[0].As<Napi::Buffer<uint8_t>>();
-  uint8_t opcode = static_cast<uint8_t>(info[1].As<Napi::Number>().Uint32Value());
-  bool fin = IsTruthy(info[2]);
+  uint32_t frame = info[1].As<Napi::Number>().Uint32Value();
+  uint8_t opcode = static_cast<uint8_t>(frame & 0x0f);
+  bool fin = (frame & 0x80) != 0;
+  bool compress = (frame & 0x40) != 0;
   // The limit check is here rather than in JavaScript: one call into the addon per send.
-  if (info[3].IsNumber() && static_cast<double>(QueuedBytes() + data.Length()) >
-                                info[3].As<Napi::Number>().DoubleValue()) {
+  double limit = info[2].As<Napi::Number>().DoubleValue();
+  if (limit >= 0 && static_cast<double>(QueuedBytes() + data.Length()) > limit) {
     return Napi::Number::New(env, -1);
   }
   if (opcode == kText || opcode == kBinary) {
-    sending_compressed_ = deflater_ != nullptr && IsTruthy(info[4]) &&
+    sending_compressed_ = deflater_ != nullptr && compress &&
                           static_cast<double>(data.Length()) >= rare_->deflate_threshold;
   }
   if (opcode <= kBinary && sending_compressed_) {

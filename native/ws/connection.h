@@ -99,10 +99,12 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // A fragmented message ended: the publishes held behind it follow it.
   void SendAfterFragments();
 
-  // send(data: Buffer, opcode, fin, limit, compress) → bufferedAmount after queueing, or -1 when
-  // the message was not queued because the bytes queued plus its own would exceed `limit`.
-  // `compress` asks for permessage-deflate; it applies when agreed and the message is at least the
-  // threshold, decided on a message's first frame (its continuations follow it).
+  // send(data: Buffer, frame, limit) → bufferedAmount after queueing, or -1 when the message was
+  // not queued because the bytes queued plus its own would exceed `limit` (-1: none). `frame` is
+  // the header's first byte as the wire has it: the opcode, 0x80 for FIN, 0x40 (RSV1) to ask for
+  // permessage-deflate, which applies when agreed and the message is at least the threshold,
+  // decided on a message's first frame (its continuations follow it). One number rather than
+  // three arguments: each argument napi checks costs the echo path about 1%.
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
   // cork() → true when it started holding (false inside a batch or another cork, which hold

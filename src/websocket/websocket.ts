@@ -52,6 +52,17 @@ const enum Opcode {
 }
 
 /**
+ * The first byte of a frame's header, as the native send() takes it with its opcode: the last
+ * frame of a message, and (RSV1) a message to compress. One number rather than three arguments.
+ */
+const enum FrameBits {
+  Fin = 0x80,
+  Compress = 0x40,
+}
+/** The native send()'s limit when there is none. */
+const NO_LIMIT = -1;
+
+/**
  * The yes/no state of a socket, as bits of one number: an idle connection's object stays small
  * (memory per connection), and the flags cost no more to test than fields would.
  */
@@ -417,8 +428,9 @@ export class WebSocket extends EventEmitter {
     const fragmented = this.#hasFlag(Flag.FragmentedSend);
     const opcode = fragmented ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     // A fragmented message is never cut short: only its first frame is checked against the limit.
-    const limit = fragmented ? undefined : this.#settings.maxBufferedBytes;
-    const queued = connection.send(payload, opcode, fin, limit, compress);
+    const limit = fragmented ? NO_LIMIT : this.#settings.maxBufferedBytes;
+    const bits = opcode | (fin ? FrameBits.Fin : 0) | (compress ? FrameBits.Compress : 0);
+    const queued = connection.send(payload, bits, limit);
     if (queued < 0) {
       this.#rareState().dropped++;
       this.#failCallback(
@@ -772,7 +784,7 @@ export class WebSocket extends EventEmitter {
     }
     this.#setFlag(Flag.CloseFrameSent);
     this.#readyState = CLOSING;
-    connection.send(payload, Opcode.Close, true);
+    connection.send(payload, Opcode.Close | FrameBits.Fin, NO_LIMIT);
     this.#startCloseTimer();
   }
 
@@ -872,7 +884,7 @@ export class WebSocket extends EventEmitter {
         this.#failCallback(callback, this.#notOpenError());
         return;
       }
-      this.#afterWrite(this.#connection.send(payload, opcode, true), callback);
+      this.#afterWrite(this.#connection.send(payload, opcode | FrameBits.Fin, NO_LIMIT), callback);
     };
     if (blob !== null || this.#blobQueue() !== null) {
       this.#enqueue(async () => send(blob !== null ? Buffer.from(await blob.arrayBuffer()) : bytes!));
