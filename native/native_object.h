@@ -74,7 +74,6 @@ class NativeObject {
   void TakeWrapReference(napi_ref reference);
 
  protected:
-
  private:
   EventLoop* loop_;
   ObjectKind kind_;

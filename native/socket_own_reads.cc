@@ -5,7 +5,9 @@
 // own ev_read, given our callback: libevent never adds it while its EV_READ is off, and a second
 // event would cost every connection 144 bytes. Under a rate limit it is an event of our own
 // instead, since libevent's suspensions (a group's empty bucket, say) delete ev_read behind our
-// back and never add it again while its EV_READ is off. Everything else is libevent's: the read
+// back and never add it again while its EV_READ is off; so it is below a filter, whose creation
+// turns libevent's EV_READ on (libevent then reads with ev_read too, as it always did there).
+// Everything else is libevent's: the read
 // callback runs through bufferevent_trigger (so the low watermark and deferral hold), EOF, errors
 // and timeouts arrive through bufferevent_trigger_event with libevent's flags, reading stops at the
 // high watermark and resumes when the input drains, and the rate-limit buckets are charged.
