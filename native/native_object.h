@@ -47,6 +47,8 @@ class NativeObject {
   // every pass for the objects the loop tracks for it (see EventLoop::Register), so it must be
   // cheap.
   virtual int IdleAddedEvents() const { return 0; }
+  // NativeClass hands over the wrap's reference of a wrapper that called SetSelfAsOwner.
+  void TakeWrapReference(napi_ref reference);
 
  protected:
   virtual void ReleaseNative() = 0;
@@ -69,11 +71,6 @@ class NativeObject {
   napi_env env() const { return env_; }
   napi_async_context async_context() const { return async_context_; }
 
- public:
-  // NativeClass hands over the wrap's reference of a wrapper that SetSelfAsOwner (see there).
-  void TakeWrapReference(napi_ref reference);
-
- protected:
  private:
   EventLoop* loop_;
   ObjectKind kind_;
