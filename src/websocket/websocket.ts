@@ -85,7 +85,7 @@ const enum Flag {
 const emitterEmit = EventEmitter.prototype.emit;
 
 const CLOSE_NO_STATUS = 1005;
-/** The limits of a socket made without options (every server socket until it is attached). */
+/** The settings of a socket made without options: a client's, and a server socket's until it is attached. */
 const CLIENT_DEFAULTS: SocketSettings = { ...resolveLimits({}), topicScope: 0 };
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
