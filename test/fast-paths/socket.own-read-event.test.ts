@@ -38,12 +38,18 @@ function ownReadsAndPeer(): { reader: Bufferevent; peer: Bufferevent } {
   return { reader: Bufferevent.socket({ fd: mine, ...OWN_READS }), peer: Bufferevent.socket({ fd: theirs }) };
 }
 
+/** A reader with own reads, reading and collecting, and its peer ready to write. */
+function streamingPair() {
+  const { reader, peer } = ownReadsAndPeer();
+  const got = collect(reader);
+  reader.enable(EV.READ);
+  peer.enable(EV.WRITE);
+  return { reader, peer, got };
+}
+
 describe('own reads through the bufferevent’s read event', () => {
   it('read large chunks, and keep reading across enable/disable', async () => {
-    const { reader, peer } = ownReadsAndPeer();
-    const got = collect(reader);
-    reader.enable(EV.READ);
-    peer.enable(EV.WRITE);
+    const { reader, peer, got } = streamingPair();
     const first = pattern(512 * KiB, 1);
     peer.write(first);
     await waitFor(() => got.received() === first.length, 10_000, 'the first half');
@@ -92,10 +98,7 @@ describe('own reads through the bufferevent’s read event', () => {
 
 describe('own reads that switch to an event of their own', () => {
   it('under a rate limit set while reading, and again once it is removed', async () => {
-    const { reader, peer } = ownReadsAndPeer();
-    const got = collect(reader);
-    reader.enable(EV.READ);
-    peer.enable(EV.WRITE);
+    const { reader, peer, got } = streamingPair();
     const data = pattern(384 * KiB, 4);
     peer.write(data.subarray(0, 128 * KiB));
     await waitFor(() => got.received() === 128 * KiB, 10_000, 'the first part');
