@@ -63,14 +63,13 @@ BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
   std::string kind = info[1].As<Napi::String>().Utf8Value();
   Napi::Object options = info[2].As<Napi::Object>();
   if (kind == "socket") {
-    socket_ = std::make_unique<SocketState>();
     bev_ = CreateSocket(env, options);
-    if (bev_ != nullptr && socket_->own_reads.max_per_wakeup > 0) SetUpOwnReads();
+    if (bev_ != nullptr && socket_.own_reads.max_per_wakeup > 0) SetUpOwnReads();
   } else if (kind == "pair") {
-    pair_ = std::make_unique<PairState>();
+    Rare().pair = std::make_unique<PairState>();
     bev_ = CreatePair(env, options);
   } else if (kind == "filter") {
-    filter_ = std::make_unique<FilterState>();
+    Rare().filter = std::make_unique<FilterState>();
     bev_ = CreateFilter(env, options);
   }
   if (bev_ == nullptr) {
@@ -87,15 +86,16 @@ BuffereventWrap::~BuffereventWrap() { Close(); }
 
 void BuffereventWrap::ReleaseNative() {
   // A filter owns its underlying bufferevent's fate: release the filter first.
-  if (filtered_by_ != nullptr) filtered_by_->Close();
-  if (input_view_ != nullptr) input_view_->Invalidate();
-  if (output_view_ != nullptr) output_view_->Invalidate();
+  if (filtered_by() != nullptr) filtered_by()->Close();
+  if (rare_ != nullptr && rare_->input_view != nullptr) rare_->input_view->Invalidate();
+  if (rare_ != nullptr && rare_->output_view != nullptr) rare_->output_view->Invalidate();
   ReleaseReadHighWatermark();
-  if (socket_ != nullptr) ReleaseSocket();
+  if (kind_ == BuffereventKind::kSocket) ReleaseSocket();
   // A filter that frees its underlying socket takes the socket's rate limit down with it first,
   // while the socket is still valid.
-  if (filter_ != nullptr && filter_->close_underlying_on_free && filter_->underlying != nullptr) {
-    filter_->underlying->ReleaseRateLimit();
+  if (filter() != nullptr && filter()->close_underlying_on_free &&
+      filter()->underlying != nullptr) {
+    filter()->underlying->ReleaseRateLimit();
   }
   if (bev_ != nullptr) {
     // libevent finishes the free in a later pass; clearing the callbacks first means nothing it
@@ -104,8 +104,8 @@ void BuffereventWrap::ReleaseNative() {
     bufferevent_free(bev_);
     bev_ = nullptr;
   }
-  if (filter_ != nullptr) ReleaseFilter();
-  if (pair_ != nullptr) UnlinkPartner();
+  if (filter() != nullptr) ReleaseFilter();
+  if (pair() != nullptr) UnlinkPartner();
   if (delegate_ != nullptr) {
     BuffereventDelegate* delegate = delegate_;
     delegate_ = nullptr;
@@ -136,7 +136,7 @@ bool BuffereventWrap::CheckUsable(Napi::Env env) {
 }
 
 void BuffereventWrap::InstallCallbacks() {
-  if (filtered_by_ != nullptr)
+  if (filtered_by() != nullptr)
     return;  // libevent routes this bufferevent's callbacks to the filter
   // libevent's behaviour depends on which callbacks exist (no readcb: data just accumulates), so a
   // callback JavaScript did not set is not installed. The event callback is always installed: the
@@ -160,10 +160,10 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
   if (owner.IsUndefined()) return;
   Napi::Value code = env.Undefined();
   Napi::Value message = env.Undefined();
-  if (which == BuffereventCallback::kEvent && pending_error_ != nullptr) {
-    code = Napi::String::New(env, pending_error_->code);
-    message = Napi::String::New(env, pending_error_->message);
-    pending_error_.reset();
+  if (which == BuffereventCallback::kEvent && rare_ != nullptr && rare_->pending_error != nullptr) {
+    code = Napi::String::New(env, rare_->pending_error->code);
+    message = Napi::String::New(env, rare_->pending_error->message);
+    rare_->pending_error.reset();
   }
   CallIntoJs(env, async_context(), Addon::Of(env).bufferevent_dispatch.Value(),
              {owner, Napi::Number::New(env, static_cast<int>(which)),
@@ -172,11 +172,12 @@ void BuffereventWrap::Deliver(BuffereventCallback which, short events, int err) 
 
 void BuffereventWrap::OnRead(bufferevent*, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
-  if (wrap->high_watermark_ != nullptr) wrap->high_watermark_->input_drained = false;
+  ReadHighWatermarkState* mark = wrap->high_watermark();
+  if (mark != nullptr) mark->input_drained = false;
   wrap->Deliver(BuffereventCallback::kRead, EV_READ, 0);
   // The read callback may have removed the mark, or freed the bufferevent.
-  if (wrap->high_watermark_ != nullptr && wrap->high_watermark_->high > 0)
-    wrap->AfterReadCallback();  // read_high_watermark.cc
+  mark = wrap->high_watermark();
+  if (mark != nullptr && mark->high > 0) wrap->AfterReadCallback();  // read_high_watermark.cc
 }
 
 void BuffereventWrap::OnWrite(bufferevent*, void* self) {
@@ -189,14 +190,15 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
   if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR)) {
     // A filter receives its underlying socket's connect outcome in place of the socket's wrapper.
     for (BuffereventWrap* below = wrap; below != nullptr; below = below->underlying()) {
-      if (below->socket_ != nullptr) below->socket_->connecting = false;
+      if (below->kind_ == BuffereventKind::kSocket) below->socket_.connecting = false;
     }
     wrap->SyncOwnRead();  // reading can start on the connected socket
   }
-  if (wrap->socket_ != nullptr && wrap->socket_->hostname_connector != nullptr) {
-    HostnameConnector* connector = wrap->socket_->hostname_connector.get();
+  SocketRareState* rare = wrap->socket_.rare.get();
+  if (rare != nullptr && rare->hostname_connector != nullptr) {
+    HostnameConnector* connector = rare->hostname_connector.get();
     if (what & BEV_EVENT_CONNECTED) {
-      wrap->socket_->hostname_connector.reset();
+      rare->hostname_connector.reset();
     } else if ((what & BEV_EVENT_ERROR) && connector->TryNextAfterFailure(err)) {
       return;  // another resolved address is being tried; the user hears only the final outcome
     }
@@ -209,7 +211,8 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
 void BuffereventWrap::RaiseError(short what, const char* code, const std::string& message,
                                  int err) {
   if (bev_ == nullptr) return;
-  pending_error_ = std::make_unique<PendingError>(PendingError{code, message});
+  Rare().pending_error =
+      std::make_unique<RareState::PendingError>(RareState::PendingError{code, message});
   EVUTIL_SET_SOCKET_ERROR(err);
   bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();
@@ -217,12 +220,12 @@ void BuffereventWrap::RaiseError(short what, const char* code, const std::string
 
 Napi::Value BuffereventWrap::SetCallbackMask(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
-  if (filtered_by_ != nullptr) {
+  if (filtered_by() != nullptr) {
     return ThrowError(info.Env(), "ERR_FILTERED",
                       "this bufferevent is the underlying of a filter, which owns its callbacks; "
                       "set them on the filter");
   }
-  callback_mask_ = info[0].As<Napi::Number>().Int32Value();
+  callback_mask_ = static_cast<uint8_t>(info[0].As<Napi::Number>().Int32Value() & 7);
   InstallCallbacks();
   loop()->MarkDirty();
   return info.Env().Undefined();
@@ -252,7 +255,7 @@ Napi::Value BuffereventWrap::Disable(const Napi::CallbackInfo& info) {
 bool BuffereventWrap::EnableEvents(short events) {
   if (bev_ == nullptr) return false;
   if (OwnReadsOn() && (events & EV_READ)) {
-    socket_->own_reads.user_enabled = true;
+    socket_.own_reads.user_enabled = true;
     SyncOwnRead();
     events = static_cast<short>(events & ~EV_READ);
   }
@@ -265,12 +268,12 @@ bool BuffereventWrap::EnableEvents(short events) {
 void BuffereventWrap::DisableEvents(short events) {
   if (bev_ == nullptr) return;
   if (OwnReadsOn() && (events & EV_READ)) {
-    socket_->own_reads.user_enabled = false;
+    socket_.own_reads.user_enabled = false;
     SyncOwnRead();
     events = static_cast<short>(events & ~EV_READ);
   }
   // The user's wish ends a pause at the mark.
-  if ((events & EV_READ) && high_watermark_ != nullptr) high_watermark_->paused = false;
+  if ((events & EV_READ) && high_watermark() != nullptr) high_watermark()->paused = false;
   if (events != 0) bufferevent_disable(bev_, events);
   loop()->MarkDirty();
 }
@@ -279,7 +282,7 @@ Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
   // What the user asked for: EV_READ stays on while the binding's own reads or a pause at the read
   // high watermark keep libevent's flag off.
-  bool own_read_on = OwnReadsOn() && socket_->own_reads.user_enabled;
+  bool own_read_on = OwnReadsOn() && socket_.own_reads.user_enabled;
   int enabled =
       bufferevent_get_enabled(bev_) | (own_read_on || ReadPausedAtWatermark() ? EV_READ : 0);
   return Napi::Number::New(info.Env(), enabled);
@@ -322,7 +325,8 @@ Napi::Value BuffereventWrap::SetTimeouts(const Napi::CallbackInfo& info) {
   if (has_write) write_timeout = MillisecondsToTimeval(info[1].As<Napi::Number>().DoubleValue());
   bufferevent_set_timeouts(bev_, has_read ? &read_timeout : nullptr,
                            has_write ? &write_timeout : nullptr);
-  if (socket_ != nullptr) SyncOwnRead(/*rearm_timeout=*/true);  // libevent keeps timeout_read
+  if (kind_ == BuffereventKind::kSocket)
+    SyncOwnRead(/*rearm_timeout=*/true);  // libevent keeps timeout_read
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -389,7 +393,7 @@ Napi::Value BuffereventWrap::Input(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   // A socket or pair bufferevent's input is frozen at its end: only libevent appends to it.
-  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &input_view_, false,
+  return EvBufferWrap::NewView(env, bufferevent_get_input(bev_), &Rare().input_view, false,
                                kind_ != BuffereventKind::kFilter);
 }
 
@@ -397,7 +401,7 @@ Napi::Value BuffereventWrap::Output(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
   // A socket or pair bufferevent's output is frozen at its start: only libevent takes from it.
-  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &output_view_,
+  return EvBufferWrap::NewView(env, bufferevent_get_output(bev_), &Rare().output_view,
                                kind_ != BuffereventKind::kFilter, false);
 }
 
@@ -429,8 +433,8 @@ Napi::Value BuffereventWrap::SetPriority(const Napi::CallbackInfo& info) {
   if (bufferevent_priority_set(bev_, priority) != 0) {
     return ThrowError(env, "ERR_INVALID_PRIORITY", "libevent refused the priority");
   }
-  if (OwnReadsOn() && socket_->own_reads.read_event != nullptr)
-    event_priority_set(socket_->own_reads.read_event, priority);
+  if (OwnReadsOn() && socket_.own_reads.read_event != nullptr)
+    event_priority_set(socket_.own_reads.read_event, priority);
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -463,7 +467,7 @@ Napi::Value BuffereventWrap::TriggerEvent(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value BuffereventWrap::Free(const Napi::CallbackInfo& info) {
-  if (filtered_by_ != nullptr) {
+  if (filtered_by() != nullptr) {
     return ThrowError(
         info.Env(), "ERR_FILTERED",
         "this bufferevent is the underlying of a filter; free the filter (closeOnFree frees both)");

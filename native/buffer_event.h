@@ -8,6 +8,7 @@
 #include <napi.h>
 #include <sys/uio.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,7 +24,7 @@ namespace node_bufferevent {
 class EvBufferWrap;
 class RateLimitGroupWrap;
 
-enum class BuffereventKind { kSocket, kPair, kFilter };
+enum class BuffereventKind : uint8_t { kSocket, kPair, kFilter };
 enum class FilterSide { kInput = 0, kOutput = 1 };
 
 // What a callback reports to src/bufferevent.ts's dispatcher.
@@ -75,7 +76,7 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   // writev at once when write-through is on and the output is empty; what the kernel does not take
   // is moved to the output. False when libevent refused the bytes.
   bool FlushHeld(evbuffer* held);
-  bool WriteThroughOn() const { return socket_ != nullptr && socket_->write_through; }
+  bool WriteThroughOn() const { return socket_.write_through; }
   // Shuts the socket's write side down once its output is empty (now, if it is).
   void ShutdownWhenDrained(bool may_wait_for_connect = true);
   // enable()/disable() for JavaScript and for native owners alike: the binding's own reads and the
@@ -89,9 +90,11 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
 
  private:
   // Kind-independent views of kind state: false or null for the kinds that do not have it.
-  bool OwnReadsOn() const { return socket_ != nullptr && socket_->own_reads.on; }
-  bool PartnerWasFreed() const { return pair_ != nullptr && pair_->partner_freed; }
-  BuffereventWrap* underlying() const { return filter_ != nullptr ? filter_->underlying : nullptr; }
+  bool OwnReadsOn() const { return socket_.own_reads.on; }
+  bool PartnerWasFreed() const { return pair() != nullptr && pair()->partner_freed; }
+  BuffereventWrap* underlying() const {
+    return filter() != nullptr ? filter()->underlying : nullptr;
+  }
 
   // Creation of each kind (one file each).
   bufferevent* CreateSocket(Napi::Env env, Napi::Object options);
@@ -145,7 +148,7 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   void SyncReadPause();
   bool HoldReadAtWatermark();
   bool ReadPausedAtWatermark() const {
-    return high_watermark_ != nullptr && high_watermark_->paused;
+    return high_watermark() != nullptr && high_watermark()->paused;
   }
   void AfterReadCallback();
   static void OnInputForHighWatermark(evbuffer* input, const evbuffer_cb_info* info, void* self);
@@ -200,24 +203,41 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   Napi::Value DecrementWriteLimit(const Napi::CallbackInfo& info);
   bool CheckRateLimitable(Napi::Env env);
 
+  // State most wrappers never need, made on first use: every field here costs each idle
+  // connection 8 bytes. A pair or a filter makes it at creation for its kind's state.
+  struct RareState {
+    EvBufferWrap* input_view = nullptr;
+    EvBufferWrap* output_view = nullptr;
+    BuffereventWrap* filtered_by = nullptr;  // the filter wrapping this one, if any (any kind)
+    std::unique_ptr<ReadHighWatermarkState> high_watermark;  // any kind, from the first mark on
+    // Set by RaiseError and attached to the next ERROR event delivered; only while one waits.
+    struct PendingError {
+      std::string code;
+      std::string message;
+    };
+    std::unique_ptr<PendingError> pending_error;
+    std::unique_ptr<PairState> pair;      // a pair's
+    std::unique_ptr<FilterState> filter;  // a filter's
+  };
+  RareState& Rare() {
+    if (rare_ == nullptr) rare_ = std::make_unique<RareState>();
+    return *rare_;
+  }
+  BuffereventWrap* filtered_by() const { return rare_ != nullptr ? rare_->filtered_by : nullptr; }
+  ReadHighWatermarkState* high_watermark() const {
+    return rare_ != nullptr ? rare_->high_watermark.get() : nullptr;
+  }
+  PairState* pair() const { return rare_ != nullptr ? rare_->pair.get() : nullptr; }
+  FilterState* filter() const { return rare_ != nullptr ? rare_->filter.get() : nullptr; }
+
+  // First, so that they fill the padding after NativeObject's own small fields.
+  BuffereventKind kind_ = BuffereventKind::kSocket;
+  uint8_t callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JS function
   bufferevent* bev_ = nullptr;
   BuffereventDelegate* delegate_ = nullptr;
-  BuffereventKind kind_ = BuffereventKind::kSocket;
-  int callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JavaScript function
-  EvBufferWrap* input_view_ = nullptr;
-  EvBufferWrap* output_view_ = nullptr;
-  // The state of this wrapper's kind (one file each, as in libevent): exactly one is set.
-  std::unique_ptr<SocketState> socket_;
-  std::unique_ptr<PairState> pair_;
-  std::unique_ptr<FilterState> filter_;
-  BuffereventWrap* filtered_by_ = nullptr;  // the filter wrapping this one, if any (any kind)
-  std::unique_ptr<ReadHighWatermarkState> high_watermark_;  // any kind, from the first mark on
-  // Set by RaiseError and attached to the next ERROR event delivered; only while one waits.
-  struct PendingError {
-    std::string code;
-    std::string message;
-  };
-  std::unique_ptr<PendingError> pending_error_;
+  // The socket kind's state, by value: most wrappers are sockets (each WebSocket has one).
+  SocketState socket_;
+  std::unique_ptr<RareState> rare_;
 };
 
 }  // namespace node_bufferevent

@@ -36,7 +36,7 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
     ThrowError(env, "ERR_FREED", "the underlying bufferevent was freed");
     return nullptr;
   }
-  if (underlying->filtered_by_ != nullptr) {
+  if (underlying->filtered_by() != nullptr) {
     ThrowError(env, "ERR_FILTERED",
                "the underlying bufferevent is already filtered; filter the filter instead");
     return nullptr;
@@ -45,28 +45,28 @@ bufferevent* BuffereventWrap::CreateFilter(Napi::Env env, Napi::Object options) 
   for (int side = 0; side < 2; side++) {
     Napi::Value spec = GetProperty(options, sides[side]);
     if (SideIsJs(spec)) {
-      filter_->js_filters[side] = true;
+      filter()->js_filters[side] = true;
     } else if (spec.IsObject()) {
-      filter_->native_filters[side] = NativeFilter::FromDescriptor(env, spec.As<Napi::Object>());
-      if (filter_->native_filters[side] == nullptr) return nullptr;
+      filter()->native_filters[side] = NativeFilter::FromDescriptor(env, spec.As<Napi::Object>());
+      if (filter()->native_filters[side] == nullptr) return nullptr;
     }
   }
   auto has = [&](int side) {
-    return filter_->js_filters[side] || filter_->native_filters[side] != nullptr;
+    return filter()->js_filters[side] || filter()->native_filters[side] != nullptr;
   };
-  filter_->close_underlying_on_free = GetFlag(options, "closeOnFree");
+  filter()->close_underlying_on_free = GetFlag(options, "closeOnFree");
   // Deferred callbacks always: an output filter runs inside write(), and the write callback it
   // would trigger must not run there.
   int flags =
-      BEV_OPT_DEFER_CALLBACKS | (filter_->close_underlying_on_free ? BEV_OPT_CLOSE_ON_FREE : 0);
+      BEV_OPT_DEFER_CALLBACKS | (filter()->close_underlying_on_free ? BEV_OPT_CLOSE_ON_FREE : 0);
   bufferevent* bev = bufferevent_filter_new(underlying->bev_, has(0) ? InputFilter : nullptr,
                                             has(1) ? OutputFilter : nullptr, flags, nullptr, this);
   if (bev == nullptr) return nullptr;
-  filter_->underlying = underlying;
-  underlying->filtered_by_ = this;
+  filter()->underlying = underlying;
+  underlying->Rare().filtered_by = this;
   // libevent turned reading on below: the socket's own reads, if any, stop using its ev_read.
   underlying->SyncOwnRead();
-  napi_create_reference(env, underlying_object, 1, &filter_->underlying_owner);
+  napi_create_reference(env, underlying_object, 1, &filter()->underlying_owner);
   return bev;
 }
 
@@ -91,14 +91,14 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
                                                      ev_ssize_t limit,
                                                      bufferevent_flush_mode mode) {
   EventLoop* event_loop = loop();
-  if (closed() || filter_->failed || event_loop == nullptr || event_loop->shutting_down())
+  if (closed() || filter()->failed || event_loop == nullptr || event_loop->shutting_down())
     return BEV_ERROR;
   int index = static_cast<int>(side);
   const std::string name = side == FilterSide::kInput ? "input" : "output";
   std::string message;
   bufferevent_filter_result result = BEV_ERROR;
-  if (filter_->native_filters[index] != nullptr) {
-    result = filter_->native_filters[index]->Run(src, dst, limit, mode, &message);
+  if (filter()->native_filters[index] != nullptr) {
+    result = filter()->native_filters[index]->Run(src, dst, limit, mode, &message);
   } else {
     event_loop->NoteCallback();
     Napi::Env env(event_loop->env());
@@ -116,7 +116,7 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
         &returned, &exception);
     // Freed inside its own filter function: a clean stop, nothing more is reported. Failed in a
     // nested run (the function flushed or wrote to its own filter): that run reported it.
-    if (closed() || filter_->failed) return BEV_ERROR;
+    if (closed() || filter()->failed) return BEV_ERROR;
     std::string verdict;
     if (outcome == JsCallOutcome::kNotRun) {
       return BEV_ERROR;  // the environment is going away; nothing can hear an error event
@@ -136,7 +136,7 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
     }
   }
   if (result == BEV_ERROR) {
-    filter_->failed = true;  // exactly one ERROR: every later run fails silently
+    filter()->failed = true;  // exactly one ERROR: every later run fails silently
     short direction = side == FilterSide::kInput ? BEV_EVENT_READING : BEV_EVENT_WRITING;
     RaiseError(static_cast<short>(BEV_EVENT_ERROR | direction), "ERR_FILTER", message, 0);
   }
@@ -144,18 +144,18 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
 }
 
 bool BuffereventWrap::FilterInterceptsEvent(short what) {
-  if (kind_ != BuffereventKind::kFilter || !(what & BEV_EVENT_EOF) || filter_->input_finished ||
+  if (kind_ != BuffereventKind::kFilter || !(what & BEV_EVENT_EOF) || filter()->input_finished ||
       bev_ == nullptr) {
     return false;
   }
-  filter_->input_finished = true;
+  filter()->input_finished = true;
   // Let the input filter finish its stream (an inflater flushes its tail, a line splitter its last
   // line), then deliver the data and, after it, the EOF: both deferred, in libevent's
   // read-then-event order.
   bufferevent_flush(bev_, EV_READ, BEV_FINISHED);
   // Freed by the filter function: nothing more is delivered. Failed: its ERROR is queued and
   // replaces the EOF.
-  if (closed() || filter_->failed) return true;
+  if (closed() || filter()->failed) return true;
   if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
     bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
   bufferevent_trigger_event(bev_, what, BEV_TRIG_DEFER_CALLBACKS);
@@ -167,38 +167,38 @@ bool BuffereventWrap::FilterInterceptsEvent(short what) {
 Napi::Value BuffereventWrap::FilterBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  if (kind_ != BuffereventKind::kFilter || filter_->underlying == nullptr ||
-      filter_->underlying->bev_ == nullptr) {
+  if (kind_ != BuffereventKind::kFilter || filter()->underlying == nullptr ||
+      filter()->underlying->bev_ == nullptr) {
     return ThrowError(env, "ERR_INVALID_ARG", "not a filter bufferevent");
   }
   int side = info[0].As<Napi::Number>().Int32Value() == 0 ? 0 : 1;
   evbuffer* src =
-      side == 0 ? bufferevent_get_input(filter_->underlying->bev_) : bufferevent_get_output(bev_);
+      side == 0 ? bufferevent_get_input(filter()->underlying->bev_) : bufferevent_get_output(bev_);
   evbuffer* dst =
-      side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(filter_->underlying->bev_);
+      side == 0 ? bufferevent_get_input(bev_) : bufferevent_get_output(filter()->underlying->bev_);
   Napi::Array result = Napi::Array::New(env, 2);
-  SetElement(result, 0, EvBufferWrap::NewView(env, src, &filter_->views[side * 2]));
-  SetElement(result, 1, EvBufferWrap::NewView(env, dst, &filter_->views[side * 2 + 1]));
+  SetElement(result, 0, EvBufferWrap::NewView(env, src, &filter()->views[side * 2]));
+  SetElement(result, 1, EvBufferWrap::NewView(env, dst, &filter()->views[side * 2 + 1]));
   return result;
 }
 
 void BuffereventWrap::ReleaseFilter() {
-  for (EvBufferWrap*& view : filter_->views) {
+  for (EvBufferWrap*& view : filter()->views) {
     if (view != nullptr) view->Invalidate();
   }
-  BuffereventWrap* underlying = filter_->underlying;
-  filter_->underlying = nullptr;
+  BuffereventWrap* underlying = filter()->underlying;
+  filter()->underlying = nullptr;
   if (underlying != nullptr) {
-    underlying->filtered_by_ = nullptr;
-    if (filter_->close_underlying_on_free) {
+    underlying->rare_->filtered_by = nullptr;
+    if (filter()->close_underlying_on_free) {
       underlying->DetachFreedByOwner();  // libevent freed it together with the filter
     } else if (underlying->bev_ != nullptr) {
       underlying->InstallCallbacks();  // libevent cleared them when unlinking the filter
     }
   }
-  if (filter_->underlying_owner != nullptr) {
-    napi_delete_reference(loop() != nullptr ? loop()->env() : nullptr, filter_->underlying_owner);
-    filter_->underlying_owner = nullptr;
+  if (filter()->underlying_owner != nullptr) {
+    napi_delete_reference(loop() != nullptr ? loop()->env() : nullptr, filter()->underlying_owner);
+    filter()->underlying_owner = nullptr;
   }
 }
 

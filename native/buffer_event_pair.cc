@@ -19,12 +19,12 @@ bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
     if (first == nullptr) return nullptr;  // ERR_INVALID_ARG is pending
     bufferevent* second =
         first->bev_ == nullptr ? nullptr : bufferevent_pair_get_partner(first->bev_);
-    if (second == nullptr || first->pair_->partner != nullptr) {
+    if (second == nullptr || first->pair()->partner != nullptr) {
       ThrowError(env, "ERR_INVALID_ARG", "partnerOf must be the first half of a new pair");
       return nullptr;
     }
-    pair_->partner = first;
-    first->pair_->partner = this;
+    pair()->partner = first;
+    first->pair()->partner = this;
     return second;
   }
   // Deferred callbacks always: without them, a write on one half would run the other half's
@@ -35,18 +35,18 @@ bufferevent* BuffereventWrap::CreatePair(Napi::Env env, Napi::Object options) {
 }
 
 void BuffereventWrap::UnlinkPartner() {
-  if (pair_->partner == nullptr) return;
-  BuffereventWrap* partner = pair_->partner;
-  pair_->partner = nullptr;
-  partner->pair_->partner = nullptr;
+  if (pair()->partner == nullptr) return;
+  BuffereventWrap* partner = pair()->partner;
+  pair()->partner = nullptr;
+  partner->pair()->partner = nullptr;
   partner->PartnerFreed();
 }
 
 void BuffereventWrap::PartnerFreed() {
-  pair_->partner_freed = true;
+  pair()->partner_freed = true;
   if (bev_ == nullptr) return;
   // What a socket's reader sees when the peer closes: EOF while reading; reading stops.
-  if (high_watermark_ != nullptr) high_watermark_->paused = false;
+  if (high_watermark() != nullptr) high_watermark()->paused = false;
   bufferevent_disable(bev_, EV_READ);
   bufferevent_trigger_event(bev_, BEV_EVENT_EOF | BEV_EVENT_READING, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();

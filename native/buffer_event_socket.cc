@@ -43,17 +43,18 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   int flags = 0;
   if (GetFlag(options, "closeOnFree")) flags |= BEV_OPT_CLOSE_ON_FREE;
   if (GetFlag(options, "deferCallbacks")) flags |= BEV_OPT_DEFER_CALLBACKS;
-  socket_->own_reads.max_per_wakeup =
-      static_cast<size_t>(GetNumber(options, "maxReadPerWakeup", 0));
-  socket_->write_through = GetFlag(options, "writeThrough");
+  // At most 64 MiB (src/bufferevent.ts checks it).
+  socket_.own_reads.max_per_wakeup =
+      static_cast<uint32_t>(GetNumber(options, "maxReadPerWakeup", 0));
+  socket_.write_through = GetFlag(options, "writeThrough");
   bufferevent* bev = bufferevent_socket_new(loop()->base(), fd, flags);
   // libevent caps each read at max_single_read (16 KiB by default) when computing rate limits;
   // raise it so bufferevent_get_max_to_read reports the larger budget.
-  if (bev != nullptr && socket_->own_reads.max_per_wakeup > 0)
-    bufferevent_set_max_single_read(bev, socket_->own_reads.max_per_wakeup);
+  if (bev != nullptr && socket_.own_reads.max_per_wakeup > 0)
+    bufferevent_set_max_single_read(bev, socket_.own_reads.max_per_wakeup);
   // Without a rate limit, bufferevent_get_max_to_write is max_single_write (16 KiB by default),
   // which would cut every write-through to 16 KiB; a rate limit still caps it.
-  if (bev != nullptr && socket_->write_through)
+  if (bev != nullptr && socket_.write_through)
     bufferevent_set_max_single_write(bev, kWriteThroughMaxSingleWrite);
   return bev;
 }
@@ -61,14 +62,16 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
 // Everything a socket holds besides the bufferevent itself, released before the bufferevent is
 // freed (ReleaseNative).
 void BuffereventWrap::ReleaseSocket() {
-  socket_->hostname_connector.reset();
+  if (socket_.rare != nullptr) socket_.rare->hostname_connector.reset();
   ReleaseRateLimit();
   ReleaseOwnReads();
-  if (socket_->shutdown_watch != nullptr && bev_ != nullptr)
-    evbuffer_remove_cb_entry(bufferevent_get_output(bev_), socket_->shutdown_watch);
-  socket_->shutdown_watch = nullptr;
-  if (socket_->shutdown_wait != nullptr) event_free(socket_->shutdown_wait);
-  socket_->shutdown_wait = nullptr;
+  SocketRareState* rare = socket_.rare.get();
+  if (rare == nullptr) return;
+  if (rare->shutdown_watch != nullptr && bev_ != nullptr)
+    evbuffer_remove_cb_entry(bufferevent_get_output(bev_), rare->shutdown_watch);
+  rare->shutdown_watch = nullptr;
+  if (rare->shutdown_wait != nullptr) event_free(rare->shutdown_wait);
+  rare->shutdown_wait = nullptr;
 }
 
 bool BuffereventWrap::CheckSocket(Napi::Env env) {
@@ -126,7 +129,7 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
                         "localAddress must be a numeric address of the family of " + address);
     }
   }
-  socket_->hostname_connector.reset();
+  if (socket_.rare != nullptr) socket_.rare->hostname_connector.reset();
   // With a local address: bind the bufferevent's socket, made here when it has none (libevent then
   // connects the fd it finds). A socket made here and not connecting is closed again.
   int made_fd = -1;
@@ -147,11 +150,11 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
                               "cannot bind to local address " + local.text);
     }
   }
-  socket_->connecting = true;
+  socket_.connecting = true;
   if (bufferevent_socket_connect(bev_, reinterpret_cast<sockaddr*>(&storage),
                                  static_cast<int>(length)) != 0) {
     int err = errno;
-    socket_->connecting = false;
+    socket_.connecting = false;
     // libevent closes a socket it made itself when the connect cannot start; ours it leaves set.
     if (made_fd >= 0) {
       bufferevent_setfd(bev_, -1);
@@ -180,13 +183,15 @@ Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
                          info[4].As<Napi::Number>().Int32Value(), &local)) {
     return ThrowError(env, "ERR_INVALID_HOST", "localAddress must be a numeric IP address");
   }
-  socket_->hostname_connector = std::make_unique<HostnameConnector>(this, dns, std::move(local));
-  socket_->connecting = true;
-  socket_->hostname_connector->Start(info[0].As<Napi::String>().Utf8Value(),
-                                     info[1].As<Napi::Number>().Int32Value(),
-                                     family == 4   ? AF_INET
-                                     : family == 6 ? AF_INET6
-                                                   : AF_UNSPEC);
+  HostnameConnector* connector =
+      (socket_.Rare().hostname_connector =
+           std::make_unique<HostnameConnector>(this, dns, std::move(local)))
+          .get();
+  socket_.connecting = true;
+  connector->Start(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(),
+                   family == 4   ? AF_INET
+                   : family == 6 ? AF_INET6
+                                 : AF_UNSPEC);
   loop()->MarkDirty();
   return env.Undefined();
 }
@@ -219,7 +224,8 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
 }
 
 void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
-  if (bev_ == nullptr || socket_ == nullptr || socket_->shutdown_watch != nullptr) return;
+  if (bev_ == nullptr || kind_ != BuffereventKind::kSocket || socket_.shutdown_watch() != nullptr)
+    return;
   int fd = bufferevent_getfd(bev_);
   if (fd >= 0 && StillConnecting(fd)) {
     // After one wait the socket is writable yet not connected: the connect failed, and libevent
@@ -227,9 +233,10 @@ void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
     if (!may_wait_for_connect) return;
     // shutdown() on a socket still connecting aborts the connect: wait until it is writable
     // (connected). An event of our own, because under a filter this wrapper sees no events.
-    if (socket_->shutdown_wait == nullptr)
-      socket_->shutdown_wait = event_new(loop()->base(), fd, EV_WRITE, OnWritableForShutdown, this);
-    event_add(socket_->shutdown_wait, nullptr);
+    SocketRareState& rare = socket_.Rare();
+    if (rare.shutdown_wait == nullptr)
+      rare.shutdown_wait = event_new(loop()->base(), fd, EV_WRITE, OnWritableForShutdown, this);
+    event_add(rare.shutdown_wait, nullptr);
     loop()->MarkDirty();
     return;
   }
@@ -239,12 +246,12 @@ void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
     if (fd >= 0) shutdown(fd, SHUT_WR);
     return;
   }
-  socket_->shutdown_watch = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
+  socket_.Rare().shutdown_watch = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
 }
 
 // connect() was called and no CONNECTED/ERROR has been seen, and the kernel agrees (no peer yet).
 bool BuffereventWrap::StillConnecting(int fd) const {
-  if (!socket_->connecting) return false;
+  if (!socket_.connecting) return false;
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
   return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 && errno == ENOTCONN;
@@ -258,8 +265,8 @@ void BuffereventWrap::OnOutputChangedForShutdown(evbuffer* output, const evbuffe
                                                  void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (evbuffer_get_length(output) != 0) return;
-  evbuffer_remove_cb_entry(output, wrap->socket_->shutdown_watch);
-  wrap->socket_->shutdown_watch = nullptr;
+  evbuffer_remove_cb_entry(output, wrap->socket_.rare->shutdown_watch);
+  wrap->socket_.rare->shutdown_watch = nullptr;
   int fd = wrap->bev_ == nullptr ? -1 : bufferevent_getfd(wrap->bev_);
   if (fd >= 0) shutdown(fd, SHUT_WR);
 }

@@ -1,6 +1,7 @@
 // The state only socket bufferevents have, as libevent keeps it apart in bufferevent_sock.c: the
 // connect in progress, the write-side shutdown, hostname connects, the binding's fast paths and
-// rate limits. BuffereventWrap holds one only when it is a socket.
+// rate limits. BuffereventWrap holds it by value, since most bufferevents are sockets; a pair or a
+// filter leaves it unused.
 #pragma once
 
 #include <event2/buffer.h>
@@ -14,19 +15,37 @@
 
 namespace node_bufferevent {
 
+// What a socket needs only once it connects by name, shuts down, waits for a rate-limit refill or
+// gets a rate limit: made on first use, so that an idle connection pays one pointer for all of it.
+struct SocketRareState {
+  evbuffer_cb_entry* shutdown_watch = nullptr;  // pending shutdown until the output drains
+  event* shutdown_wait = nullptr;     // waits for a connect to finish before shutting down
+  event* read_retry_timer = nullptr;  // own reads waiting for a rate-limit refill
+  std::unique_ptr<HostnameConnector> hostname_connector;
+  std::unique_ptr<RateLimitState> rate_limit;  // from the first setRateLimit or group on
+};
+
 struct SocketState {
+  OwnReadState own_reads;
   bool connecting = false;  // between connect() and its CONNECTED or ERROR event
   bool write_through = false;
-  evbuffer_cb_entry* shutdown_watch = nullptr;  // pending shutdown until the output drains
-  event* shutdown_wait = nullptr;  // waits for a connect to finish before shutting down
-  std::unique_ptr<HostnameConnector> hostname_connector;
-  OwnReadState own_reads;
-  // From the first setRateLimit or group on: most sockets never have one.
-  std::unique_ptr<RateLimitState> rate_limit;
-  RateLimitState& Limits() {
-    if (rate_limit == nullptr) rate_limit = std::make_unique<RateLimitState>();
-    return *rate_limit;
+  std::unique_ptr<SocketRareState> rare;
+
+  SocketRareState& Rare() {
+    if (rare == nullptr) rare = std::make_unique<SocketRareState>();
+    return *rare;
   }
+  // Null until the socket first has a rate limit or joins a group.
+  RateLimitState* rate_limit() const { return rare != nullptr ? rare->rate_limit.get() : nullptr; }
+  RateLimitState& Limits() {
+    SocketRareState& state = Rare();
+    if (state.rate_limit == nullptr) state.rate_limit = std::make_unique<RateLimitState>();
+    return *state.rate_limit;
+  }
+  evbuffer_cb_entry* shutdown_watch() const {
+    return rare != nullptr ? rare->shutdown_watch : nullptr;
+  }
+  event* read_retry_timer() const { return rare != nullptr ? rare->read_retry_timer : nullptr; }
 };
 
 }  // namespace node_bufferevent

@@ -73,9 +73,6 @@ class NativeObject {
 
  private:
   EventLoop* loop_;
-  ObjectKind kind_;
-  bool closed_ = false;
-  bool owner_kept_alive_ = false;
   napi_env env_ = nullptr;
   napi_ref owner_ = nullptr;
   napi_async_context async_context_ = nullptr;
@@ -84,6 +81,10 @@ class NativeObject {
   friend class EventLoop;
   NativeObject* registry_previous_ = nullptr;
   NativeObject* registry_next_ = nullptr;
+  // The small fields last: a derived class's own small fields fill the padding after them.
+  ObjectKind kind_;
+  bool closed_ = false;
+  bool owner_kept_alive_ = false;
 };
 
 void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected);

@@ -16,7 +16,7 @@
 // What the binding does instead, for every kind: while the input is at or above the mark and the
 // user wants to read, EV_READ is disabled in libevent (so the check above never fires, and a
 // socket's read event, a pair's transfers and a filter's reads from its underlying all stop,
-// exactly as under libevent's own suspension) and `high_watermark_->paused` remembers that the
+// exactly as under libevent's own suspension) and the state's `paused` remembers that the
 // user's EV_READ is still on. An evbuffer callback on the input resumes reading
 // (bufferevent_enable) as soon as the input drops below the mark, however it was drained (read(),
 // input.drain/remove, write(input) moving it). What the check was for is kept where it makes sense:
@@ -45,22 +45,23 @@ namespace node_bufferevent {
 // After bufferevent_setwatermark: starts or stops watching the input and pauses or resumes reading
 // for the new mark.
 void BuffereventWrap::WatchReadHighWatermark(size_t high) {
-  if (high_watermark_ == nullptr) {
+  if (high_watermark() == nullptr) {
     if (high == 0) {
       SyncOwnRead();
       return;
     }
     // Made on the first mark: most bufferevents never set one, and an idle one pays 8 bytes.
-    high_watermark_ = std::make_unique<ReadHighWatermarkState>();
+    Rare().high_watermark = std::make_unique<ReadHighWatermarkState>();
   }
-  high_watermark_->high = high;
+  ReadHighWatermarkState* mark = high_watermark();
+  mark->high = high;
   evbuffer* input = bufferevent_get_input(bev_);
   // Added after libevent's own watermark callback and after a filter's input callback, so it runs
   // before both (newest first): a resumed filter's EV_READ is back before the filter looks at it.
-  if (high > 0 && high_watermark_->watch == nullptr) {
-    high_watermark_->watch = evbuffer_add_cb(input, OnInputForHighWatermark, this);
-    high_watermark_->settle = event_new(loop()->base(), -1, 0, OnPauseSettled, this);
-    if (high_watermark_->settle != nullptr) event_priority_set(high_watermark_->settle, 0);
+  if (high > 0 && mark->watch == nullptr) {
+    mark->watch = evbuffer_add_cb(input, OnInputForHighWatermark, this);
+    mark->settle = event_new(loop()->base(), -1, 0, OnPauseSettled, this);
+    if (mark->settle != nullptr) event_priority_set(mark->settle, 0);
   }
   SyncReadPause();
   SyncOwnRead();  // the binding's own reads (maxReadPerWakeup) stop and resume at the mark by
@@ -70,25 +71,26 @@ void BuffereventWrap::WatchReadHighWatermark(size_t high) {
 }
 
 void BuffereventWrap::ReleaseReadHighWatermark() {
-  if (high_watermark_ == nullptr) return;
-  if (high_watermark_->watch != nullptr && bev_ != nullptr)
-    evbuffer_remove_cb_entry(bufferevent_get_input(bev_), high_watermark_->watch);
-  if (high_watermark_->settle != nullptr) event_free(high_watermark_->settle);
-  high_watermark_.reset();
+  ReadHighWatermarkState* mark = high_watermark();
+  if (mark == nullptr) return;
+  if (mark->watch != nullptr && bev_ != nullptr)
+    evbuffer_remove_cb_entry(bufferevent_get_input(bev_), mark->watch);
+  if (mark->settle != nullptr) event_free(mark->settle);
+  rare_->high_watermark.reset();
 }
 
 // Pauses reading when the input has reached the mark while libevent's EV_READ is on, and resumes it
 // when a paused input has dropped below the mark (or the mark was raised or removed).
 void BuffereventWrap::SyncReadPause() {
-  if (bev_ == nullptr || high_watermark_ == nullptr) return;
-  bool full = high_watermark_->high > 0 &&
-              evbuffer_get_length(bufferevent_get_input(bev_)) >= high_watermark_->high;
-  if (full && !high_watermark_->paused && (bufferevent_get_enabled(bev_) & EV_READ)) {
-    high_watermark_->paused = true;
+  ReadHighWatermarkState* mark = high_watermark();
+  if (bev_ == nullptr || mark == nullptr) return;
+  bool full = mark->high > 0 && evbuffer_get_length(bufferevent_get_input(bev_)) >= mark->high;
+  if (full && !mark->paused && (bufferevent_get_enabled(bev_) & EV_READ)) {
+    mark->paused = true;
     bufferevent_disable(bev_, EV_READ);
-    if (high_watermark_->settle != nullptr) event_active(high_watermark_->settle, EV_TIMEOUT, 1);
-  } else if (!full && high_watermark_->paused) {
-    high_watermark_->paused = false;
+    if (mark->settle != nullptr) event_active(mark->settle, EV_TIMEOUT, 1);
+  } else if (!full && mark->paused) {
+    mark->paused = false;
     bufferevent_enable(bev_, EV_READ);  // restarts the read timeout, as libevent's resume does
     loop()->MarkDirty();
   }
@@ -97,32 +99,32 @@ void BuffereventWrap::SyncReadPause() {
 // For enable(EV_READ): true when reading must stay paused instead (the input is full), which then
 // counts as enabled.
 bool BuffereventWrap::HoldReadAtWatermark() {
-  if (high_watermark_ == nullptr) return false;
-  if (high_watermark_->paused) return true;
-  if (high_watermark_->high == 0 ||
-      evbuffer_get_length(bufferevent_get_input(bev_)) < high_watermark_->high)
+  ReadHighWatermarkState* mark = high_watermark();
+  if (mark == nullptr) return false;
+  if (mark->paused) return true;
+  if (mark->high == 0 || evbuffer_get_length(bufferevent_get_input(bev_)) < mark->high)
     return false;
-  high_watermark_->paused = true;
+  mark->paused = true;
   return true;
 }
 
 // After the read callback returned: libevent's call-again rule, limited to callbacks that made
 // progress (see the top of this file).
 void BuffereventWrap::AfterReadCallback() {
-  if (bev_ == nullptr || high_watermark_ == nullptr || !high_watermark_->input_drained) return;
-  if (evbuffer_get_length(bufferevent_get_input(bev_)) < high_watermark_->high)
-    return;  // new data will come
-  bool wanted = high_watermark_->paused || (bufferevent_get_enabled(bev_) & EV_READ) ||
-                (OwnReadsOn() && socket_->own_reads.user_enabled);
+  ReadHighWatermarkState* mark = high_watermark();
+  if (bev_ == nullptr || mark == nullptr || !mark->input_drained) return;
+  if (evbuffer_get_length(bufferevent_get_input(bev_)) < mark->high) return;  // new data will come
+  bool wanted = mark->paused || (bufferevent_get_enabled(bev_) & EV_READ) ||
+                (OwnReadsOn() && socket_.own_reads.user_enabled);
   if (!wanted) return;
-  high_watermark_->input_drained = false;
+  mark->input_drained = false;
   bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
   loop()->MarkDirty();
 }
 
 void BuffereventWrap::OnInputForHighWatermark(evbuffer*, const evbuffer_cb_info* info, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
-  if (info->n_deleted > 0) wrap->high_watermark_->input_drained = true;
+  if (info->n_deleted > 0) wrap->high_watermark()->input_drained = true;
   wrap->SyncReadPause();
   wrap->SyncOwnRead();  // own reads stop at the mark and resume below it (socket_own_reads.cc)
 }

@@ -27,8 +27,8 @@ void BuffereventWrap::RequestWriteCallback() {
 }
 
 bool BuffereventWrap::WriteThroughPossible() const {
-  return kind_ == BuffereventKind::kSocket && !socket_->connecting &&
-         bufferevent_getfd(bev_) >= 0 && evbuffer_get_length(bufferevent_get_output(bev_)) == 0 &&
+  return kind_ == BuffereventKind::kSocket && !socket_.connecting && bufferevent_getfd(bev_) >= 0 &&
+         evbuffer_get_length(bufferevent_get_output(bev_)) == 0 &&
          (bufferevent_get_enabled(bev_) & EV_WRITE);
 }
 

@@ -59,7 +59,7 @@ void GiveBackLibeventRead(bufferevent* bev) {
 }  // namespace
 
 void BuffereventWrap::SetUpOwnReads() {
-  socket_->own_reads.on = true;
+  socket_.own_reads.on = true;
   // No callback on the input: its length matters only against a read high watermark, whose own
   // input callback (read_high_watermark.cc) re-syncs the read event. One here would run on every
   // drain, once per frame a WebSocket parses, and cost each connection an evbuffer_cb_entry.
@@ -68,16 +68,17 @@ void BuffereventWrap::SetUpOwnReads() {
 }
 
 void BuffereventWrap::ReleaseOwnReads() {
-  if (bev_ != nullptr && socket_->own_reads.read_event == &bev_->ev_read) {
+  if (bev_ != nullptr && socket_.own_reads.read_event == &bev_->ev_read) {
     GiveBackLibeventRead(bev_);  // nothing may call this wrapper through libevent's event again
-  } else if (socket_->own_reads.read_event != nullptr) {
-    event_free(socket_->own_reads.read_event);
+  } else if (socket_.own_reads.read_event != nullptr) {
+    event_free(socket_.own_reads.read_event);
   }
-  socket_->own_reads.read_event = nullptr;
-  socket_->own_reads.fd = -1;
-  if (socket_->own_reads.retry_timer != nullptr) event_free(socket_->own_reads.retry_timer);
-  socket_->own_reads.retry_timer = nullptr;
-  socket_->own_reads.user_enabled = false;
+  socket_.own_reads.read_event = nullptr;
+  if (socket_.read_retry_timer() != nullptr) {
+    event_free(socket_.rare->read_retry_timer);
+    socket_.rare->read_retry_timer = nullptr;
+  }
+  socket_.own_reads.user_enabled = false;
 }
 
 // Adds or removes our read event to match the user's wish, the socket, the high watermark and a
@@ -85,21 +86,21 @@ void BuffereventWrap::ReleaseOwnReads() {
 void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
   if (!OwnReadsOn() || bev_ == nullptr) return;
   if (!OwnReadEventReady()) return;
-  bool want = socket_->own_reads.user_enabled && !socket_->connecting &&
-              (socket_->own_reads.retry_timer == nullptr ||
-               !evtimer_pending(socket_->own_reads.retry_timer, nullptr));
+  bool want = socket_.own_reads.user_enabled && !socket_.connecting &&
+              (socket_.read_retry_timer() == nullptr ||
+               !evtimer_pending(socket_.read_retry_timer(), nullptr));
   if (want) {
     size_t high = 0;
     bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
     if (high > 0 && evbuffer_get_length(bufferevent_get_input(bev_)) >= high) want = false;
   }
-  bool pending = event_pending(socket_->own_reads.read_event, EV_READ, nullptr);
+  bool pending = event_pending(socket_.own_reads.read_event, EV_READ, nullptr);
   if (want && (!pending || rearm_timeout)) {
-    event_add(socket_->own_reads.read_event,
+    event_add(socket_.own_reads.read_event,
               evutil_timerisset(&bev_->timeout_read) ? &bev_->timeout_read : nullptr);
     loop()->MarkDirty();
   } else if (!want && pending) {
-    event_del(socket_->own_reads.read_event);
+    event_del(socket_.own_reads.read_event);
   }
 }
 
@@ -107,10 +108,10 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
 // under a rate limit or while libevent reads too (see the top of this file). False while there is
 // no fd.
 bool BuffereventWrap::OwnReadEventReady() {
-  OwnReadState& own = socket_->own_reads;
+  OwnReadState& own = socket_.own_reads;
   event* libevent_read = &bev_->ev_read;
   int fd = bufferevent_getfd(bev_);
-  const RateLimitState* limits = socket_->rate_limit.get();
+  const RateLimitState* limits = socket_.rate_limit();
   bool rate_limited = limits != nullptr && (limits->config != nullptr || limits->group != nullptr);
   // A filter's creation turns libevent's EV_READ on for the socket below it: libevent reads then
   // too, with its own callback, as it always did.
@@ -121,7 +122,6 @@ bool BuffereventWrap::OwnReadEventReady() {
       return true;
     if (own.read_event != nullptr && own.read_event != libevent_read) event_free(own.read_event);
     own.read_event = nullptr;
-    own.fd = fd;
     if (fd < 0) return false;
     if (libevent_read_callback.load(std::memory_order_relaxed) == nullptr)
       libevent_read_callback.store(event_get_callback(libevent_read), std::memory_order_relaxed);
@@ -135,12 +135,10 @@ bool BuffereventWrap::OwnReadEventReady() {
   if (own.read_event == libevent_read) {
     GiveBackLibeventRead(bev_);
     own.read_event = nullptr;
-    own.fd = -1;
   }
-  if (fd != own.fd) {
+  if (own.read_event == nullptr || event_get_fd(own.read_event) != fd) {
     if (own.read_event != nullptr) event_free(own.read_event);
     own.read_event = nullptr;
-    own.fd = fd;
     if (fd >= 0) {
       own.read_event = event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
       if (own.read_event != nullptr)
@@ -152,7 +150,8 @@ bool BuffereventWrap::OwnReadEventReady() {
 
 short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
   evbuffer* input = bufferevent_get_input(bev_);
-  size_t budget = socket_->own_reads.max_per_wakeup;
+  size_t budget = socket_.own_reads.max_per_wakeup;
+  int fd = event_get_fd(socket_.own_reads.read_event);
   ev_ssize_t allowance = bufferevent_get_max_to_read(bev_);  // the rate limit, or max_single_read
   if (allowance >= 0 && static_cast<size_t>(allowance) < budget)
     budget = static_cast<size_t>(allowance);
@@ -179,7 +178,7 @@ short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
       if (offered + io[i].iov_len > want) io[i].iov_len = want - offered;
       offered += io[i].iov_len;
     }
-    ssize_t got = readv(socket_->own_reads.fd, io, count);
+    ssize_t got = readv(fd, io, count);
     if (got <= 0) {
       evbuffer_commit_space(input, vectors, 0);
       if (got == 0) {
@@ -208,15 +207,15 @@ short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
 void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (wrap->bev_ == nullptr) return;
-  if (!wrap->socket_->own_reads.user_enabled) {
+  if (!wrap->socket_.own_reads.user_enabled) {
     // Only we add our event, and only while reading is enabled: this is a taken-over ev_read that
     // libevent added on its own (its EV_READ turned on since the last sync). Reading stays off.
-    event_del(wrap->socket_->own_reads.read_event);
+    event_del(wrap->socket_.own_reads.read_event);
     return;
   }
   if (what & EV_TIMEOUT) {
     // libevent's read timeout: reading stops until enable(EV_READ), the event callback is told.
-    wrap->socket_->own_reads.user_enabled = false;
+    wrap->socket_.own_reads.user_enabled = false;
     wrap->SyncOwnRead();
     EVUTIL_SET_SOCKET_ERROR(0);
     bufferevent_trigger_event(wrap->bev_, BEV_EVENT_TIMEOUT | BEV_EVENT_READING, 0);
@@ -224,16 +223,17 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   }
   if (bufferevent_get_max_to_read(wrap->bev_) <= 0) {
     // The rate-limit bucket is empty: wait a tick, as libevent suspends reading until its refill.
-    if (wrap->socket_->own_reads.retry_timer == nullptr) {
-      wrap->socket_->own_reads.retry_timer = evtimer_new(wrap->loop()->base(), OnReadRetry, wrap);
+    SocketRareState& rare = wrap->socket_.Rare();
+    if (rare.read_retry_timer == nullptr) {
+      rare.read_retry_timer = evtimer_new(wrap->loop()->base(), OnReadRetry, wrap);
       // No timer: the read event stays armed, and the bucket is checked on its next call.
-      if (wrap->socket_->own_reads.retry_timer == nullptr) return;
+      if (rare.read_retry_timer == nullptr) return;
     }
-    event_del(wrap->socket_->own_reads.read_event);
-    const RateLimitState* limits = wrap->socket_->rate_limit.get();
+    event_del(wrap->socket_.own_reads.read_event);
+    const RateLimitState* limits = wrap->socket_.rate_limit();
     timeval delay = MillisecondsToTimeval(
         limits != nullptr && limits->tick_ms > 0 ? limits->tick_ms : kDefaultRetryMs);
-    evtimer_add(wrap->socket_->own_reads.retry_timer, &delay);
+    evtimer_add(rare.read_retry_timer, &delay);
     return;
   }
   int err = 0;
@@ -242,7 +242,7 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   // Through libevent, so its low watermark and deferral apply and a filter on top gets the data.
   if (got > 0) bufferevent_trigger(wrap->bev_, EV_READ, 0);
   if (ending != 0 && wrap->bev_ != nullptr) {
-    wrap->socket_->own_reads.user_enabled = false;
+    wrap->socket_.own_reads.user_enabled = false;
     wrap->SyncOwnRead();
     EVUTIL_SET_SOCKET_ERROR(err);
     bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING), 0);

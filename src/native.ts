@@ -185,8 +185,6 @@ export interface NativeWebSocketOptions {
   client: boolean;
   maxPayload: number;
   maxFragments: number;
-  /** Publishes are skipped while more than this is queued. */
-  backpressureBytes?: number;
   /** permessage-deflate's codec settings, when it was agreed. */
   deflate?: NativeDeflateSettings | undefined;
 }
@@ -214,8 +212,11 @@ export declare class NativeWebSocketConnection {
   notifyDrain(): void;
   shutdownWrite(): void;
   close(): void;
-  /** Pub/sub (native/ws/topics.h): true when the subscription changed. */
-  subscribe(scope: number, topic: string): boolean;
+  /**
+   * Pub/sub (native/ws/topics.h): true when the subscription changed. Publishes are skipped while
+   * more than `backpressureBytes` is queued.
+   */
+  subscribe(scope: number, topic: string, backpressureBytes: number): boolean;
   unsubscribe(topic: string): boolean;
   isSubscribed(topic: string): boolean;
   topics(): string[];

@@ -74,8 +74,6 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   // Its JavaScript object is the owner: WebSocket sets `socket` on it (src/websocket/websocket.ts).
   SetSelfAsOwner(info.This().As<Napi::Object>(), env, "WebSocket");
   client_ = GetFlag(info[1].As<Napi::Object>(), "client");
-  backpressure_bytes_ =
-      GetNumber(info[1].As<Napi::Object>(), "backpressureBytes", 9007199254740991.0);
   BuffereventWrap* bufferevent = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (bufferevent == nullptr) {  // ERR_INVALID_ARG is pending
     NativeObject::Close();
@@ -133,7 +131,7 @@ void WebSocketConnection::ReleaseNative() {
     adopted_->Close();
   }
   session_.ReleaseMemory();
-  deflater_.reset();
+  if (rare_ != nullptr) rare_->deflater.reset();
   // The rest of the rare state stays: skippedPublishes() still answers after the close.
   if (rare_ != nullptr && rare_->after_fragments != nullptr) {
     evbuffer_free(rare_->after_fragments);
@@ -334,7 +332,7 @@ Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
     return Napi::Number::New(env, -1);
   }
   if (opcode == kText || opcode == kBinary) {
-    sending_compressed_ = deflater_ != nullptr && compress &&
+    sending_compressed_ = compress && deflater() != nullptr &&
                           static_cast<double>(data.Length()) >= rare_->deflate_threshold;
   }
   if (opcode <= kBinary && sending_compressed_) {

@@ -39,14 +39,12 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
                             public NativeObject,
                             public BuffereventDelegate,
                             public TopicSubscriber,
-                            public PassEndWriter,
                             private ProtocolSink {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
   static constexpr bool kOwnedBySelf = true;  // the dispatcher gets this object (see the .cc)
   static Napi::Function Init(Napi::Env env);
-  // new WebSocketConnection(nativeBufferevent,
-  //                         { client, maxPayload, maxFragments, backpressureBytes, deflate? })
+  // new WebSocketConnection(nativeBufferevent, { client, maxPayload, maxFragments, deflate? })
   // deflate, when permessage-deflate was agreed: { compressWindowBits, compressNoContextTakeover,
   // level, memLevel, strategy, decompressWindowBits, decompressNoContextTakeover, threshold }
   explicit WebSocketConnection(const Napi::CallbackInfo& info);
@@ -89,7 +87,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // payload by reference instead of copying it. RSV1 marks a compressed message's first frame.
   bool WriteFrame(Napi::Env env, uint8_t opcode, bool fin, const uint8_t* payload, size_t length,
                   const Napi::Buffer<uint8_t>* payload_owner, bool rsv1 = false);
-  // Compresses one frame's worth of a message with deflater_ and queues it; false with *error
+  // Compresses one frame's worth of a message with the deflater and queues it; false with *error
   // when zlib failed or libevent refused the bytes.
   bool WriteCompressedFrame(Napi::Env env, uint8_t opcode, bool fin, const uint8_t* data,
                             size_t length, std::string* error);
@@ -116,8 +114,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   Napi::Value NotifyDrain(const Napi::CallbackInfo& info);
   Napi::Value ShutdownWrite(const Napi::CallbackInfo& info);
   Napi::Value CloseFromJs(const Napi::CallbackInfo& info);
-  // subscribe(scope, topic) / unsubscribe(topic) → changed?; isSubscribed(topic); topics();
-  // skippedPublishes()
+  // subscribe(scope, topic, backpressureBytes) / unsubscribe(topic) → changed?;
+  // isSubscribed(topic); topics(); skippedPublishes()
   Napi::Value Subscribe(const Napi::CallbackInfo& info);
   Napi::Value Unsubscribe(const Napi::CallbackInfo& info);
   Napi::Value IsSubscribed(const Napi::CallbackInfo& info);
@@ -127,7 +125,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // The state few connections need, made on first use: every field here costs each idle
   // connection 8 bytes.
   struct RareState {
-    double deflate_threshold = 0;  // set with permessage-deflate
+    // permessage-deflate's sending half, when agreed, and the smallest message it compresses.
+    std::unique_ptr<MessageDeflater> deflater;
+    double deflate_threshold = 0;
     // Publishes that came while a fragmented message was open: they go out when it ends, since no
     // other data frame may come between its frames. Exists only while it holds something.
     evbuffer* after_fragments = nullptr;
@@ -137,6 +137,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
     if (rare_ == nullptr) rare_ = std::make_unique<RareState>();
     return *rare_;
   }
+  MessageDeflater* deflater() const { return rare_ != nullptr ? rare_->deflater.get() : nullptr; }
   // The bufferevent while it is live (until it is released).
   BuffereventWrap* bufferevent() const { return bufferevent_live_ ? adopted_ : nullptr; }
 
@@ -144,10 +145,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   BuffereventWrap* adopted_ = nullptr;
   ProtocolSession session_;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends
-  // permessage-deflate's sending half, when agreed.
-  std::unique_ptr<MessageDeflater> deflater_;
   std::unique_ptr<RareState> rare_;
-  double backpressure_bytes_ = 0;
   // The flags together, so that a connection pays no padding between them.
   bool bufferevent_live_ = false;
   bool client_ = false;

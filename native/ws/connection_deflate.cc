@@ -22,7 +22,7 @@ void WebSocketConnection::EnableDeflate(Napi::Env env, Napi::Object settings) {
   compress.level = std::clamp(GetInt32(settings, "level", -1), -1, 9);
   compress.mem_level = std::clamp(GetInt32(settings, "memLevel", 8), 1, 9);
   compress.strategy = std::clamp(GetInt32(settings, "strategy", 0), 0, 4);
-  deflater_ = std::make_unique<MessageDeflater>(compress, pool);
+  rare().deflater = std::make_unique<MessageDeflater>(compress, pool);
   DecompressSettings decompress;
   decompress.window_bits = bits("decompressWindowBits");
   decompress.no_context_takeover = GetFlag(settings, "decompressNoContextTakeover");
@@ -38,7 +38,7 @@ bool WebSocketConnection::WriteCompressedFrame(Napi::Env env, uint8_t opcode, bo
     *error = "out of memory allocating a buffer";
     return false;
   }
-  bool written = deflater_->Compress(data, length, fin, compressed, error) == DeflateResult::kOk;
+  bool written = deflater()->Compress(data, length, fin, compressed, error) == DeflateResult::kOk;
   if (written) {
     // One contiguous payload for framing (and masking, on a client): the compressed bytes are
     // usually a fraction of the message.

@@ -30,10 +30,10 @@ Delivery WebSocketConnection::Deliver(Publication& publication) {
       session_.close_sent()) {
     return Delivery::kPassed;
   }
-  if (static_cast<double>(QueuedBytes()) > backpressure_bytes_) {
+  if (static_cast<double>(QueuedBytes()) > publish_limit()) {
     // Held frames are no sign of a slow reader: sent, they may all go to the kernel at once.
     if (cork_.length() > 0) cork_.Flush(bufferevent());
-    if (static_cast<double>(QueuedBytes()) > backpressure_bytes_) {
+    if (static_cast<double>(QueuedBytes()) > publish_limit()) {
       ++rare().skipped_publishes;
       return Delivery::kSkipped;
     }
@@ -74,19 +74,20 @@ Delivery WebSocketConnection::Deliver(Publication& publication) {
 
 bool WebSocketConnection::WritePublication(Publication& publication, evbuffer* output) {
   SharedFrame* frame = &publication.plain();
-  if (deflater_ != nullptr && publication.compressible() &&
+  MessageDeflater* deflater = this->deflater();
+  if (deflater != nullptr && publication.compressible() &&
       static_cast<double>(publication.length()) >= rare_->deflate_threshold) {
-    if (deflater_->settings().no_context_takeover) {
+    if (deflater->settings().no_context_takeover) {
       // zlib failing leaves the uncompressed frame, which is always allowed.
-      if (SharedFrame* shared = publication.CompressedFor(deflater_->settings())) frame = shared;
+      if (SharedFrame* shared = publication.CompressedFor(deflater->settings())) frame = shared;
     } else if (!(sending_fragments_ && sending_compressed_)) {
       // With context takeover the output depends on this connection's history: its own deflater
       // compresses it (unless it is in the middle of a compressed message of the connection's).
       evbuffer* compressed = evbuffer_new();
       if (compressed == nullptr) return false;
       std::string error;
-      bool written = deflater_->Compress(publication.payload(), publication.length(), true,
-                                         compressed, &error) == DeflateResult::kOk;
+      bool written = deflater->Compress(publication.payload(), publication.length(), true,
+                                        compressed, &error) == DeflateResult::kOk;
       if (written) {
         FrameSpec spec;
         spec.opcode = publication.opcode();
@@ -133,8 +134,9 @@ void WebSocketConnection::WriteAtPassEnd() {
 Napi::Value WebSocketConnection::Subscribe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return Napi::Value();
-  bool added = loop()->topics().Subscribe(this, info[0].As<Napi::Number>().Uint32Value(),
-                                          StringText(info[1]));
+  bool added =
+      loop()->topics().Subscribe(this, info[0].As<Napi::Number>().Uint32Value(),
+                                 StringText(info[1]), info[2].As<Napi::Number>().DoubleValue());
   return Napi::Boolean::New(env, added);
 }
 

@@ -24,10 +24,10 @@ bool MessageTracker::CheckOpcode(uint8_t opcode, ProtocolError* error) const {
       return Failure(error, kCloseProtocolError, "WS_ERR_UNEXPECTED_CONTINUATION",
                      "continuation frame without a fragmented message to continue");
     }
-    if (limits_.max_fragments != 0 && fragments_ >= limits_.max_fragments) {
-      return Failure(error, kCloseMessageTooBig, "WS_ERR_TOO_MANY_FRAGMENTS",
-                     "message has more than maxFragments (" +
-                         std::to_string(limits_.max_fragments) + ") frames");
+    if (max_fragments_ != 0 && fragments_ >= max_fragments_) {
+      return Failure(
+          error, kCloseMessageTooBig, "WS_ERR_TOO_MANY_FRAGMENTS",
+          "message has more than maxFragments (" + std::to_string(max_fragments_) + ") frames");
     }
     return true;
   }
@@ -41,12 +41,12 @@ bool MessageTracker::CheckOpcode(uint8_t opcode, ProtocolError* error) const {
 
 bool MessageTracker::CheckLength(uint8_t opcode, uint64_t payload_length,
                                  ProtocolError* error) const {
-  if (IsControlOpcode(opcode) || limits_.max_payload == 0) return true;
+  if (IsControlOpcode(opcode) || max_payload_ == 0) return true;
   uint64_t before = opcode == kContinuation ? message_bytes_ : 0;
   // message_bytes_ <= max_payload always holds, so the subtraction cannot wrap.
-  if (payload_length > limits_.max_payload - before) {
+  if (payload_length > max_payload_ - before) {
     return Failure(error, kCloseMessageTooBig, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
-                   "message payload exceeds maxPayload (" + std::to_string(limits_.max_payload) +
+                   "message payload exceeds maxPayload (" + std::to_string(max_payload_) +
                        " bytes): " + std::to_string(before) + " received, frame of " +
                        std::to_string(payload_length) + " announced");
   }

@@ -18,7 +18,8 @@ struct MessageLimits {
 
 class MessageTracker {
  public:
-  explicit MessageTracker(const MessageLimits& limits) : limits_(limits) {}
+  explicit MessageTracker(const MessageLimits& limits)
+      : max_payload_(limits.max_payload), max_fragments_(limits.max_fragments) {}
 
   // Called as soon as the first two header bytes are known (control frames pass untouched).
   bool CheckOpcode(uint8_t opcode, ProtocolError* error) const;
@@ -36,18 +37,22 @@ class MessageTracker {
   bool message_open() const { return message_open_; }
   uint8_t message_opcode() const { return message_opcode_; }  // kText or kBinary
   bool message_compressed() const { return message_compressed_; }
+  uint64_t max_payload() const { return max_payload_; }  // 0 = no limit
 
  private:
   bool ValidatesUtf8() const {
     return current_is_data_ && message_opcode_ == kText && !message_compressed_;
   }
 
-  MessageLimits limits_;
-  bool message_open_ = false;  // a data frame without FIN was seen; continuations are due
-  uint8_t message_opcode_ = 0;
-  bool message_compressed_ = false;  // RSV1 on the first frame: the extension validates UTF-8
+  // The limits apart rather than as a MessageLimits, so that fragments_ fills the padding after
+  // max_fragments_: every connection carries a tracker.
+  uint64_t max_payload_;
+  uint32_t max_fragments_;
   uint32_t fragments_ = 0;
   uint64_t message_bytes_ = 0;  // wire payload bytes of the message, headers counted as known
+  bool message_open_ = false;   // a data frame without FIN was seen; continuations are due
+  uint8_t message_opcode_ = 0;
+  bool message_compressed_ = false;  // RSV1 on the first frame: the extension validates UTF-8
   bool current_is_data_ = false;
   bool current_fin_ = false;
   Utf8Validator utf8_;

@@ -22,7 +22,7 @@ constexpr uint64_t kMaxReservation = 1024 * 1024;
 ProtocolSession::~ProtocolSession() { ReleaseMemory(); }
 
 void ProtocolSession::EnableInflate(DecompressSettings settings, ZlibContextPool* pool) {
-  settings.max_output = max_payload_;
+  settings.max_output = parser_.message().max_payload();
   // Always the full window, whatever the peer agreed to compress with: zlib checks a distance
   // against a smaller window only across its calls, so a peer reaching past its agreed window would
   // be refused or not depending on how the reads split its message.
@@ -157,7 +157,8 @@ bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
     case DeflateResult::kTooBig:
       return Fail({kCloseMessageTooBig, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
                    "a compressed message inflates past maxPayload (" +
-                       std::to_string(max_payload_) + " bytes); nothing more was inflated"});
+                       std::to_string(parser_.message().max_payload()) +
+                       " bytes); nothing more was inflated"});
     case DeflateResult::kInvalidData:
       // RFC 7692 leaves the code open: 1007 (data not consistent with the message's type) for
       // text, as Autobahn expects, and 1002 for binary, which has no content rules to break.

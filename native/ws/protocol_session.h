@@ -51,7 +51,7 @@ class ProtocolSession final : private FrameHandler {
   };
 
   ProtocolSession(const FrameParserOptions& options, ProtocolSink* sink)
-      : parser_(options, this), sink_(sink), max_payload_(options.limits.max_payload) {}
+      : parser_(options, this), sink_(sink) {}
   ~ProtocolSession();
   ProtocolSession(const ProtocolSession&) = delete;
   ProtocolSession& operator=(const ProtocolSession&) = delete;
@@ -104,7 +104,6 @@ class ProtocolSession final : private FrameHandler {
     Utf8Validator text;  // a compressed text message, checked as it comes out
   };
   std::unique_ptr<Inflation> inflation_;
-  uint64_t max_payload_;
 
   // The message being assembled and the control frame being read.
   std::vector<uint8_t> message_;

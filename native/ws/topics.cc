@@ -32,10 +32,11 @@ std::string TopicRegistry::Key(uint32_t scope, const std::string& topic) {
   return key;
 }
 
-bool TopicRegistry::Subscribe(TopicSubscriber* subscriber, uint32_t scope,
-                              const std::string& topic) {
+bool TopicRegistry::Subscribe(TopicSubscriber* subscriber, uint32_t scope, const std::string& topic,
+                              double publish_limit) {
   if (subscriber->subscriptions_ == nullptr)
     subscriber->subscriptions_ = std::make_unique<TopicSubscriber::Subscriptions>();
+  subscriber->subscriptions_->publish_limit = publish_limit;
   if (subscriber->subscriptions_->topics.empty()) subscriber->subscriptions_->scope = scope;
   if (IsSubscribed(subscriber, topic)) return false;
   topics_[Key(subscriber->subscriptions_->scope, topic)].insert(subscriber);

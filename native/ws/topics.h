@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "../event_loop.h"
 #include "frame_writer.h"
 
 namespace node_bufferevent::ws {
@@ -49,17 +50,23 @@ enum class Delivery {
 };
 
 // A connection that can subscribe. Deliver must not call JavaScript nor touch the registry.
-class TopicSubscriber {
+// A subscriber holds what a pass publishes to it and writes it all when the pass ends: it is a
+// PassEndWriter too (one base, so a connection carries one vtable pointer for both).
+class TopicSubscriber : public PassEndWriter {
  public:
   virtual Delivery Deliver(Publication& publication) = 0;
 
  protected:
   ~TopicSubscriber() = default;
+  // The queued bytes over which a publish is skipped, as the last Subscribe gave it; only while
+  // subscribed (Deliver is called only then).
+  double publish_limit() const { return subscriptions_->publish_limit; }
 
  private:
   friend class TopicRegistry;
   struct Subscriptions {
     uint32_t scope = 0;
+    double publish_limit = 0;
     std::vector<std::string> topics;  // in subscription order; short, so a vector is enough
   };
   // Only while subscribed to something: most connections never are, and an idle one pays 8 bytes.
@@ -75,7 +82,9 @@ class TopicRegistry {
  public:
   // A subscriber belongs to the scope of its first subscription while it has any. False when it was
   // subscribed already.
-  bool Subscribe(TopicSubscriber* subscriber, uint32_t scope, const std::string& topic);
+  // `publish_limit`: see TopicSubscriber::publish_limit.
+  bool Subscribe(TopicSubscriber* subscriber, uint32_t scope, const std::string& topic,
+                 double publish_limit);
   bool Unsubscribe(TopicSubscriber* subscriber, const std::string& topic);
   static bool IsSubscribed(const TopicSubscriber* subscriber, const std::string& topic);
   static const std::vector<std::string>& TopicsOf(const TopicSubscriber* subscriber);

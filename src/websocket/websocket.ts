@@ -261,7 +261,7 @@ export class WebSocket extends EventEmitter {
     if (this.#connection === null || this.#readyState !== OPEN || this.#hasFlag(Flag.CloseFrameSent)) {
       return false;
     }
-    return this.#connection.subscribe(this.#settings.topicScope, topic);
+    return this.#connection.subscribe(this.#settings.topicScope, topic, this.#settings.backpressureBytes);
   }
 
   /** Leaves `topic`; false when not subscribed. Closing leaves every topic by itself. */
@@ -475,7 +475,6 @@ export class WebSocket extends EventEmitter {
       client,
       maxPayload: this.#settings.maxPayload,
       maxFragments: this.#settings.maxFragments,
-      backpressureBytes: this.#settings.backpressureBytes,
       deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
     });
     // Before any event can come: the first is reported on the next pass at the earliest.
