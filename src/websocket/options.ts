@@ -32,6 +32,11 @@ export type ResolvedLimits = Required<ConnectionLimits>;
  */
 export interface SocketSettings extends ResolvedLimits {
   readonly topicScope: number;
+  /**
+   * The server's `clients` (with clientTracking): a socket leaves it just before its 'close', as
+   * ws's listener would take it out, with no listener on each socket.
+   */
+  readonly clients?: Set<object>;
 }
 
 const MAX_BYTES = 2 ** 53 - 1;

@@ -84,17 +84,6 @@ function handshakeAbandoned(): WebSocketError {
 /** How long a refused connection may take to read our answer and close (or closeTimeout if shorter). */
 const REFUSAL_LINGER_MS = 2000;
 
-/**
- * The listener that takes a socket (`this`) out of `clients` at its 'close', emitted once: one
- * function for all of a server's sockets, so tracking allocates nothing per connection beyond the
- * set's entry (a closure and once()'s wrapper per socket were about 250 bytes of heap each).
- */
-function untrackOnClose(clients: Set<WebSocket>): (this: WebSocket) => void {
-  return function (this: WebSocket) {
-    clients.delete(this);
-  };
-}
-
 const SWITCHING_PROTOCOLS = 'HTTP/1.1 101 Switching Protocols';
 const NO_CALLBACKS: BuffereventCallbacks = Object.freeze({});
 
@@ -188,7 +177,6 @@ export class WebSocketServer extends EventEmitter {
   /** perMessageDeflate, checked; null: compression is declined. */
   readonly #deflate: DeflateOptions | null;
   /** The 'close' listener of every tracked socket (see untrackOnClose). */
-  readonly #untrack: (this: WebSocket) => void;
 
   constructor(options: WebSocketServerOptions, callback?: () => void) {
     super();
@@ -212,12 +200,12 @@ export class WebSocketServer extends EventEmitter {
       throw new WebSocketError('httpFallback needs the port or listener option', 'WS_ERR_INVALID_OPTION');
     }
     this.options = { ...options };
-    this.#settings = { ...resolveLimits(options), topicScope: this.#topicScope };
+    this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
+    // Each socket leaves `clients` itself at its 'close' (see SocketSettings.clients).
+    this.#settings = { ...resolveLimits(options), topicScope: this.#topicScope, clients: this.clients };
     this.#pending = new DeadlineQueue(this.#settings.handshakeTimeout, (handshake) =>
       this.#handshakeTimedOut(handshake),
     );
-    this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
-    this.#untrack = untrackOnClose(this.clients);
     if (callback !== undefined) this.once('listening', callback);
     if (options.port !== undefined) {
       const listening = listen(options.host, options.port, options.backlog, (fd, peer) =>
@@ -568,10 +556,7 @@ export class WebSocketServer extends EventEmitter {
     bufferevent.write(`${head}\r\n\r\n`);
     const ws = new WebSocket(null);
     ws[attachServerSide](bufferevent, protocol, this.#settings, deflate);
-    if (this.clients !== undefined) {
-      this.clients.add(ws);
-      ws.on('close', this.#untrack);
-    }
+    if (this.clients !== undefined) this.clients.add(ws);
     callback(ws, request);
   }
 

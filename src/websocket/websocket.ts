@@ -9,7 +9,8 @@ import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { native, type NativeWebSocketConnection } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
-import { useFastListenerTable } from './listener-table.ts';
+import { deferListenerTable, makeListenerTablesOnFirstListener } from './listener-table.ts';
+import { SocketConnection } from './socket-connection.ts';
 import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
 import { cleanClose, installBrowserApi } from './event-target.ts';
@@ -63,23 +64,25 @@ const enum FrameBits {
 const NO_LIMIT = -1;
 
 /**
- * The yes/no state of a socket, as bits of one number: an idle connection's object stays small
- * (memory per connection), and the flags cost no more to test than fields would.
+ * The state of a socket as bits of one number: the readyState in the low two bits (STATE_MASK),
+ * the yes/no flags above them. An idle connection's object stays small (memory per connection),
+ * and the bits cost no more to test than fields would.
  */
+const STATE_MASK = 3;
 const enum Flag {
-  Server = 1 << 0,
-  Deflated = 1 << 1, // permessage-deflate was agreed
-  Paused = 1 << 2, // as the user set it, also while lingering
-  FragmentedSend = 1 << 3, // a message sent with fin false is still open
-  CloseFrameSent = 1 << 4,
-  CloseFrameReceived = 1 << 5,
+  Server = 1 << 2,
+  Deflated = 1 << 3, // permessage-deflate was agreed
+  Paused = 1 << 4, // as the user set it, also while lingering
+  FragmentedSend = 1 << 5, // a message sent with fin false is still open
+  CloseFrameSent = 1 << 6,
+  CloseFrameReceived = 1 << 7,
   // The close handshake completed or failed: what the peer still sends is read and discarded.
-  Lingering = 1 << 6,
+  Lingering = 1 << 8,
   // The peer's FIN came while our last frames were still queued: close once they are sent.
-  FinishWhenSent = 1 << 7,
-  HeldScheduled = 1 << 8, // a tick to deliver held events is pending
+  FinishWhenSent = 1 << 9,
+  HeldScheduled = 1 << 10, // a tick to deliver held events is pending
   // EventEmitter.captureRejections was on when this socket was made: emit() must see every result.
-  CaptureRejections = 1 << 9,
+  CaptureRejections = 1 << 11,
 }
 
 const emitterEmit = EventEmitter.prototype.emit;
@@ -137,8 +140,7 @@ export class WebSocket extends EventEmitter {
 
   // Only what an open connection uses on every message is a field; every field costs each idle
   // connection 8 bytes. The rest is in #rare, made on first use (see rare-state.ts).
-  #readyState: number = CONNECTING;
-  #flags = 0; // Flag bits
+  #bits: number = CONNECTING; // the readyState and the Flag bits (see Flag)
   #settings: SocketSettings;
   #connection: NativeWebSocketConnection | null = null;
   /** Never set back to null once made, so a reference taken to it stays the socket's. */
@@ -161,7 +163,7 @@ export class WebSocket extends EventEmitter {
     options?: ClientOptions,
   ) {
     super();
-    useFastListenerTable(this);
+    deferListenerTable(this);
     if (EventEmitter.captureRejections) this.#setFlag(Flag.CaptureRejections);
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols;
@@ -471,15 +473,16 @@ export class WebSocket extends EventEmitter {
   }
 
   #open(bufferevent: Bufferevent, client: boolean, deflate: CodecSettings | null): void {
-    const connection = new native.WebSocketConnection(buffereventHandles.of(bufferevent, 'bufferevent'), {
-      client,
-      maxPayload: this.#settings.maxPayload,
-      maxFragments: this.#settings.maxFragments,
-      deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
-    });
-    // Before any event can come: the first is reported on the next pass at the earliest.
-    connection.socket = this;
-    this.#connection = connection;
+    this.#connection = new SocketConnection(
+      buffereventHandles.of(bufferevent, 'bufferevent'),
+      {
+        client,
+        maxPayload: this.#settings.maxPayload,
+        maxFragments: this.#settings.maxFragments,
+        deflate: deflate === null ? undefined : nativeDeflateSettings(deflate),
+      },
+      this,
+    );
     if (deflate !== null) this.#setFlag(Flag.Deflated);
     this.#readyState = OPEN;
   }
@@ -617,10 +620,10 @@ export class WebSocket extends EventEmitter {
     // emit()'s array of arguments and its look at the result for a promise, which only matters with
     // captureRejections and went through a megamorphic lookup for every message. An emit()
     // replaced on the socket still sees every message.
-    const listener = (this as unknown as { _events: { message?: unknown } })._events.message;
+    const listener = (this as unknown as { _events: { message?: unknown } | undefined })._events?.message;
     if (
       typeof listener === 'function' &&
-      (this.#flags & Flag.CaptureRejections) === 0 &&
+      (this.#bits & Flag.CaptureRejections) === 0 &&
       this.emit === emitterEmit
     ) {
       listener.call(this, message, isBinary);
@@ -662,7 +665,7 @@ export class WebSocket extends EventEmitter {
 
   /** Stream events wait while the user paused and while earlier ones are still held. */
   #holding(): boolean {
-    return (this.#flags & Flag.Paused) !== 0 || (this.#rare !== null && this.#rare.held !== null);
+    return (this.#bits & Flag.Paused) !== 0 || (this.#rare !== null && this.#rare.held !== null);
   }
 
   #heldEvents(): unknown[] | null {
@@ -842,6 +845,7 @@ export class WebSocket extends EventEmitter {
         const error = this.#notOpenError();
         for (const callback of callbacks) callback(error);
       }
+      this.#settings.clients?.delete(this);
       this.emit('close', code, reason);
     };
     if (fromUser) process.nextTick(report);
@@ -910,16 +914,24 @@ export class WebSocket extends EventEmitter {
     return this.#rare === null ? null : this.#rare.queue;
   }
 
+  get #readyState(): number {
+    return this.#bits & STATE_MASK;
+  }
+
+  set #readyState(state: number) {
+    this.#bits = (this.#bits & ~STATE_MASK) | state;
+  }
+
   #hasFlag(flag: Flag): boolean {
-    return (this.#flags & flag) !== 0;
+    return (this.#bits & flag) !== 0;
   }
 
   #setFlag(flag: Flag): void {
-    this.#flags |= flag;
+    this.#bits |= flag;
   }
 
   #clearFlag(flag: Flag): void {
-    this.#flags &= ~flag;
+    this.#bits &= ~flag;
   }
 
   #failCallback(callback: Callback | undefined, error: Error): void {
@@ -956,6 +968,7 @@ for (const [name, value] of [
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
 installBrowserApi(WebSocket.prototype);
+makeListenerTablesOnFirstListener(WebSocket.prototype);
 for (const name of [
   'binaryType',
   'bufferedAmount',

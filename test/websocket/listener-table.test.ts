@@ -1,6 +1,7 @@
 // A WebSocket keeps its listeners in a fast-mode table instead of EventEmitter's dictionary
-// (src/websocket/listener-table.ts): every EventEmitter behaviour must stay as it is, and the table
-// must cost less than the dictionary did.
+// (src/websocket/listener-table.ts), made on its first listener: every EventEmitter behaviour must
+// stay as it is, before and after the table exists, and the table must cost less than the
+// dictionary did.
 import type { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/websocket/index.ts';
@@ -33,6 +34,43 @@ describe("a WebSocket's listener table", () => {
     expect(ws.eventNames()).toEqual([]);
     expect(ws.listenerCount('message')).toBe(0);
     expect(ws.emit('message')).toBe(false);
+  });
+
+  it('has no table before the first listener, and every way of adding one makes the fast table', () => {
+    const tableOf = (ws: WebSocket) => (ws as unknown as { _events: object | undefined })._events;
+    const adders: Record<string, (ws: WebSocket, listener: () => void) => void> = {
+      on: (ws, listener) => ws.on('message', listener),
+      addListener: (ws, listener) => ws.addListener('message', listener),
+      once: (ws, listener) => ws.once('message', listener),
+      prependListener: (ws, listener) => ws.prependListener('message', listener),
+      prependOnceListener: (ws, listener) => ws.prependOnceListener('message', listener),
+      addEventListener: (ws, listener) => ws.addEventListener('message', listener),
+      onmessage: (ws, listener) => {
+        ws.onmessage = listener;
+      },
+    };
+    for (const [name, add] of Object.entries(adders)) {
+      const ws = unconnected();
+      // Everything EventEmitter offers works on a socket without a table.
+      expect(tableOf(ws), name).toBeUndefined();
+      expect(ws.eventNames()).toEqual([]);
+      expect(ws.listenerCount('message')).toBe(0);
+      expect(ws.listeners('message')).toEqual([]);
+      expect(ws.emit('message', Buffer.from('x'), false)).toBe(false);
+      ws.off('message', () => {});
+      ws.removeAllListeners('message');
+      ws.removeAllListeners();
+      expect(tableOf(ws), name).toBeUndefined();
+
+      let calls = 0;
+      add(ws, () => calls++);
+      const table = tableOf(ws);
+      // The fast table (its prototype is an empty object), not EventEmitter's null-prototype one.
+      expect(table !== undefined && Object.getPrototypeOf(table) !== null, name).toBe(true);
+      expect(ws.listenerCount('message'), name).toBe(1);
+      expect(ws.emit('message', Buffer.from('x'), false), name).toBe(true);
+      expect(calls, name).toBe(1);
+    }
   });
 
   it('inherits no names: toString, constructor and __proto__ are not listeners', () => {
