@@ -15,18 +15,39 @@ import { EventEmitter } from 'node:events';
 function ListenerTable(this: object): void {}
 ListenerTable.prototype = Object.create(null) as object;
 
-type Table = { _events: object | undefined };
+type Table = { _events: object | undefined; _eventsCount: number };
 
-/** Leaves `emitter`, just constructed, without a table until its first listener. */
-export function deferListenerTable(emitter: EventEmitter): void {
-  (emitter as unknown as Table)._events = undefined;
+/**
+ * The base of WebSocket: an EventEmitter in every way (prototype chain, statics, `instanceof`)
+ * whose constructor sets only `_events`, left undefined until the first listener, and
+ * `_eventsCount`. EventEmitter's own constructor also sets `_maxListeners` to undefined and two
+ * symbols to what the prototype holds, which its methods read the same when they are missing: three
+ * fields, 24 bytes on every socket. With EventEmitter.captureRejections on, the socket keeps the
+ * setting it was made under, as EventEmitter's constructor records it.
+ */
+export const LeanEventEmitter = function LeanEventEmitter(this: Table): void {
+  if (EventEmitter.captureRejections) (EventEmitter as unknown as (this: object) => void).call(this);
+  this._events = undefined;
+  this._eventsCount = 0;
+} as unknown as typeof EventEmitter;
+Object.setPrototypeOf(LeanEventEmitter.prototype, EventEmitter.prototype);
+Object.setPrototypeOf(LeanEventEmitter, EventEmitter);
+// EventEmitter reads its capture setting from the instance, which its constructor sets from the
+// global one; missing, it would come from EventEmitter.prototype, which follows the global setting
+// as it changes. A socket made while it was off stays off, as an EventEmitter would: the setting
+// is read here, from our prototype. (Node names the symbol only by its description.)
+const captureSymbol = Object.getOwnPropertySymbols(EventEmitter.prototype).find(
+  (symbol) => symbol.description === 'kCapture',
+);
+if (captureSymbol !== undefined) {
+  Object.defineProperty(LeanEventEmitter.prototype, captureSymbol, { value: false, writable: true });
 }
 
 // Every way to add a listener ends in one of these: once() calls on(), prependOnceListener()
 // calls prependListener(), and `on` and `addListener` are two properties holding one function.
 const ADDERS = ['on', 'addListener', 'prependListener'] as const;
 
-/** Gives `prototype`'s adders the making of the fast table (see deferListenerTable). */
+/** Gives `prototype`'s adders the making of the fast table (see LeanEventEmitter). */
 export function makeListenerTablesOnFirstListener(prototype: EventEmitter): void {
   for (const name of ADDERS) {
     const add = EventEmitter.prototype[name] as (this: EventEmitter, ...args: unknown[]) => EventEmitter;

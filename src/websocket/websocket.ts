@@ -9,7 +9,7 @@ import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
 import { native, type NativeWebSocketConnection } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
-import { deferListenerTable, makeListenerTablesOnFirstListener } from './listener-table.ts';
+import { LeanEventEmitter, makeListenerTablesOnFirstListener } from './listener-table.ts';
 import { SocketConnection } from './socket-connection.ts';
 import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
@@ -122,7 +122,7 @@ export function isSendableCloseCode(code: number): boolean {
 /** How a server hands an upgraded socket to a new WebSocket (not public). */
 export const attachServerSide = Symbol('attachServerSide');
 
-export class WebSocket extends EventEmitter {
+export class WebSocket extends LeanEventEmitter {
   // Read-only, on the class and its prototype (defined below the class), as in ws.
   declare static readonly CONNECTING: 0;
   declare static readonly OPEN: 1;
@@ -163,7 +163,6 @@ export class WebSocket extends EventEmitter {
     options?: ClientOptions,
   ) {
     super();
-    deferListenerTable(this);
     if (EventEmitter.captureRejections) this.#setFlag(Flag.CaptureRejections);
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols;

@@ -2,7 +2,7 @@
 // (src/websocket/listener-table.ts), made on its first listener: every EventEmitter behaviour must
 // stay as it is, before and after the table exists, and the table must cost less than the
 // dictionary did.
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/websocket/index.ts';
 import { settledHeapUsed } from '../leaks/gc.ts';
@@ -70,6 +70,48 @@ describe("a WebSocket's listener table", () => {
       expect(ws.listenerCount('message'), name).toBe(1);
       expect(ws.emit('message', Buffer.from('x'), false), name).toBe(true);
       expect(calls, name).toBe(1);
+    }
+  });
+
+  it('is an EventEmitter in every way: instanceof, statics, max listeners and their warning', async () => {
+    const ws = unconnected();
+    expect(ws instanceof EventEmitter).toBe(true);
+    expect(WebSocket.defaultMaxListeners).toBe(EventEmitter.defaultMaxListeners);
+    expect(ws.getMaxListeners()).toBe(EventEmitter.defaultMaxListeners);
+    ws.setMaxListeners(2);
+    expect(ws.getMaxListeners()).toBe(2);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 3; i++) ws.on('message', () => {});
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual(['MaxListenersExceededWarning']);
+  });
+
+  it('keeps the captureRejections setting it was made under, as an EventEmitter does', () => {
+    const previous = EventEmitter.captureRejections;
+    // A listener's thenable: capturing means EventEmitter attaches a rejection handler to it.
+    const capturedBy = (emitter: EventEmitter) => {
+      let captured = false;
+      emitter.on('custom', () => ({ then: () => (captured = true) }));
+      emitter.emit('custom');
+      return captured;
+    };
+    try {
+      EventEmitter.captureRejections = false;
+      const madeOff = [unconnected(), new EventEmitter()];
+      EventEmitter.captureRejections = true;
+      const madeOn = [unconnected(), new EventEmitter()];
+      // Both settings flipped after the sockets were made: each keeps its own.
+      expect(madeOff.map(capturedBy)).toEqual([false, false]);
+      EventEmitter.captureRejections = false;
+      expect(madeOn.map(capturedBy)).toEqual([true, true]);
+    } finally {
+      EventEmitter.captureRejections = previous;
     }
   });
 
