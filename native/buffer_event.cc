@@ -64,7 +64,7 @@ BuffereventWrap::BuffereventWrap(const Napi::CallbackInfo& info)
   Napi::Object options = info[2].As<Napi::Object>();
   if (kind == "socket") {
     bev_ = CreateSocket(env, options);
-    if (bev_ != nullptr && socket_.own_reads.max_per_wakeup > 0) SetUpOwnReads();
+    if (bev_ != nullptr && socket_.max_read_per_wakeup > 0) SetUpOwnReads();
   } else if (kind == "pair") {
     Rare().pair = std::make_unique<PairState>();
     bev_ = CreatePair(env, options);
@@ -255,7 +255,7 @@ Napi::Value BuffereventWrap::Disable(const Napi::CallbackInfo& info) {
 bool BuffereventWrap::EnableEvents(short events) {
   if (bev_ == nullptr) return false;
   if (OwnReadsOn() && (events & EV_READ)) {
-    socket_.own_reads.user_enabled = true;
+    socket_.own_read_enabled = true;
     SyncOwnRead();
     events = static_cast<short>(events & ~EV_READ);
   }
@@ -268,7 +268,7 @@ bool BuffereventWrap::EnableEvents(short events) {
 void BuffereventWrap::DisableEvents(short events) {
   if (bev_ == nullptr) return;
   if (OwnReadsOn() && (events & EV_READ)) {
-    socket_.own_reads.user_enabled = false;
+    socket_.own_read_enabled = false;
     SyncOwnRead();
     events = static_cast<short>(events & ~EV_READ);
   }
@@ -282,7 +282,7 @@ Napi::Value BuffereventWrap::Enabled(const Napi::CallbackInfo& info) {
   if (!CheckUsable(info.Env())) return Napi::Value();
   // What the user asked for: EV_READ stays on while the binding's own reads or a pause at the read
   // high watermark keep libevent's flag off.
-  bool own_read_on = OwnReadsOn() && socket_.own_reads.user_enabled;
+  bool own_read_on = OwnReadsOn() && socket_.own_read_enabled;
   int enabled =
       bufferevent_get_enabled(bev_) | (own_read_on || ReadPausedAtWatermark() ? EV_READ : 0);
   return Napi::Number::New(info.Env(), enabled);
@@ -433,8 +433,7 @@ Napi::Value BuffereventWrap::SetPriority(const Napi::CallbackInfo& info) {
   if (bufferevent_priority_set(bev_, priority) != 0) {
     return ThrowError(env, "ERR_INVALID_PRIORITY", "libevent refused the priority");
   }
-  if (OwnReadsOn() && socket_.own_reads.read_event != nullptr)
-    event_priority_set(socket_.own_reads.read_event, priority);
+  if (OwnReadsOn() && OwnReadEvent() != nullptr) event_priority_set(OwnReadEvent(), priority);
   loop()->MarkDirty();
   return env.Undefined();
 }

@@ -90,7 +90,7 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
 
  private:
   // Kind-independent views of kind state: false or null for the kinds that do not have it.
-  bool OwnReadsOn() const { return socket_.own_reads.on; }
+  bool OwnReadsOn() const { return socket_.own_reads_on; }
   bool PartnerWasFreed() const { return pair() != nullptr && pair()->partner_freed; }
   BuffereventWrap* underlying() const {
     return filter() != nullptr ? filter()->underlying : nullptr;
@@ -137,7 +137,11 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   void ReleaseOwnReads();
   void SyncOwnRead(bool rearm_timeout = false);
   bool OwnReadEventReady();
-  short ReadOwn(int* err, size_t* got);
+  // The bufferevent's ev_read has our callback (see socket_own_reads.cc).
+  bool LibeventReadTakenOver() const;
+  // The event own reads watch the fd with: ev_read taken over, else our own (or none yet).
+  event* OwnReadEvent() const;
+  short ReadOwn(int fd, int* err, size_t* got);
   static void OnOwnReadable(evutil_socket_t fd, short what, void* self);
   static void OnReadRetry(evutil_socket_t fd, short what, void* self);
   // The read high watermark (read_high_watermark.cc): libevent 2.1 calls a read callback that

@@ -44,14 +44,13 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   if (GetFlag(options, "closeOnFree")) flags |= BEV_OPT_CLOSE_ON_FREE;
   if (GetFlag(options, "deferCallbacks")) flags |= BEV_OPT_DEFER_CALLBACKS;
   // At most 64 MiB (src/bufferevent.ts checks it).
-  socket_.own_reads.max_per_wakeup =
-      static_cast<uint32_t>(GetNumber(options, "maxReadPerWakeup", 0));
+  socket_.max_read_per_wakeup = static_cast<uint32_t>(GetNumber(options, "maxReadPerWakeup", 0));
   socket_.write_through = GetFlag(options, "writeThrough");
   bufferevent* bev = bufferevent_socket_new(loop()->base(), fd, flags);
   // libevent caps each read at max_single_read (16 KiB by default) when computing rate limits;
   // raise it so bufferevent_get_max_to_read reports the larger budget.
-  if (bev != nullptr && socket_.own_reads.max_per_wakeup > 0)
-    bufferevent_set_max_single_read(bev, socket_.own_reads.max_per_wakeup);
+  if (bev != nullptr && socket_.max_read_per_wakeup > 0)
+    bufferevent_set_max_single_read(bev, socket_.max_read_per_wakeup);
   // Without a rate limit, bufferevent_get_max_to_write is max_single_write (16 KiB by default),
   // which would cut every write-through to 16 KiB; a rate limit still caps it.
   if (bev != nullptr && socket_.write_through)

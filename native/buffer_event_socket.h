@@ -11,7 +11,6 @@
 
 #include "hostname_connector.h"
 #include "rate_limit.h"
-#include "socket_own_reads.h"
 
 namespace node_bufferevent {
 
@@ -21,13 +20,22 @@ struct SocketRareState {
   evbuffer_cb_entry* shutdown_watch = nullptr;  // pending shutdown until the output drains
   event* shutdown_wait = nullptr;     // waits for a connect to finish before shutting down
   event* read_retry_timer = nullptr;  // own reads waiting for a rate-limit refill
+  // Own reads' event of their own, under a rate limit or below a filter (socket_own_reads.cc).
+  event* own_read_event = nullptr;
   std::unique_ptr<HostnameConnector> hostname_connector;
   std::unique_ptr<RateLimitState> rate_limit;  // from the first setRateLimit or group on
 };
 
+// 16 bytes: every WebSocket connection carries one.
 struct SocketState {
-  OwnReadState own_reads;
-  bool connecting = false;  // between connect() and its CONNECTED or ERROR event
+  // The binding's own reads (socket_own_reads.cc): at most this many bytes per wakeup (64 MiB at
+  // most, src/bufferevent.ts checks it); 0: libevent's own reads (4096 bytes per wakeup). Their
+  // event is the bufferevent's ev_read while it has our callback, else own_read_event; the read
+  // timeout is the bufferevent's own (timeout_read, as setTimeouts gave it to libevent).
+  uint32_t max_read_per_wakeup = 0;
+  bool own_reads_on = false;      // max_read_per_wakeup > 0
+  bool own_read_enabled = false;  // EV_READ as the user enabled it (libevent's own flag stays off)
+  bool connecting = false;        // between connect() and its CONNECTED or ERROR event
   bool write_through = false;
   std::unique_ptr<SocketRareState> rare;
 
@@ -46,6 +54,7 @@ struct SocketState {
     return rare != nullptr ? rare->shutdown_watch : nullptr;
   }
   event* read_retry_timer() const { return rare != nullptr ? rare->read_retry_timer : nullptr; }
+  event* own_read_event() const { return rare != nullptr ? rare->own_read_event : nullptr; }
 };
 
 }  // namespace node_bufferevent

@@ -115,7 +115,7 @@ void BuffereventWrap::AfterReadCallback() {
   if (bev_ == nullptr || mark == nullptr || !mark->input_drained) return;
   if (evbuffer_get_length(bufferevent_get_input(bev_)) < mark->high) return;  // new data will come
   bool wanted = mark->paused || (bufferevent_get_enabled(bev_) & EV_READ) ||
-                (OwnReadsOn() && socket_.own_reads.user_enabled);
+                (OwnReadsOn() && socket_.own_read_enabled);
   if (!wanted) return;
   mark->input_drained = false;
   bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);

@@ -59,7 +59,7 @@ void GiveBackLibeventRead(bufferevent* bev) {
 }  // namespace
 
 void BuffereventWrap::SetUpOwnReads() {
-  socket_.own_reads.on = true;
+  socket_.own_reads_on = true;
   // No callback on the input: its length matters only against a read high watermark, whose own
   // input callback (read_high_watermark.cc) re-syncs the read event. One here would run on every
   // drain, once per frame a WebSocket parses, and cost each connection an evbuffer_cb_entry.
@@ -67,18 +67,24 @@ void BuffereventWrap::SetUpOwnReads() {
   // sockets never have one, and an idle connection should not carry it.
 }
 
+bool BuffereventWrap::LibeventReadTakenOver() const {
+  return bev_ != nullptr && event_get_callback(&bev_->ev_read) == OnOwnReadable;
+}
+
+event* BuffereventWrap::OwnReadEvent() const {
+  return LibeventReadTakenOver() ? &bev_->ev_read : socket_.own_read_event();
+}
+
 void BuffereventWrap::ReleaseOwnReads() {
-  if (bev_ != nullptr && socket_.own_reads.read_event == &bev_->ev_read) {
-    GiveBackLibeventRead(bev_);  // nothing may call this wrapper through libevent's event again
-  } else if (socket_.own_reads.read_event != nullptr) {
-    event_free(socket_.own_reads.read_event);
+  // Nothing may call this wrapper through libevent's event again.
+  if (LibeventReadTakenOver()) GiveBackLibeventRead(bev_);
+  if (SocketRareState* rare = socket_.rare.get()) {
+    if (rare->own_read_event != nullptr) event_free(rare->own_read_event);
+    rare->own_read_event = nullptr;
+    if (rare->read_retry_timer != nullptr) event_free(rare->read_retry_timer);
+    rare->read_retry_timer = nullptr;
   }
-  socket_.own_reads.read_event = nullptr;
-  if (socket_.read_retry_timer() != nullptr) {
-    event_free(socket_.rare->read_retry_timer);
-    socket_.rare->read_retry_timer = nullptr;
-  }
-  socket_.own_reads.user_enabled = false;
+  socket_.own_read_enabled = false;
 }
 
 // Adds or removes our read event to match the user's wish, the socket, the high watermark and a
@@ -86,7 +92,7 @@ void BuffereventWrap::ReleaseOwnReads() {
 void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
   if (!OwnReadsOn() || bev_ == nullptr) return;
   if (!OwnReadEventReady()) return;
-  bool want = socket_.own_reads.user_enabled && !socket_.connecting &&
+  bool want = socket_.own_read_enabled && !socket_.connecting &&
               (socket_.read_retry_timer() == nullptr ||
                !evtimer_pending(socket_.read_retry_timer(), nullptr));
   if (want) {
@@ -94,21 +100,19 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
     bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
     if (high > 0 && evbuffer_get_length(bufferevent_get_input(bev_)) >= high) want = false;
   }
-  bool pending = event_pending(socket_.own_reads.read_event, EV_READ, nullptr);
+  bool pending = event_pending(OwnReadEvent(), EV_READ, nullptr);
   if (want && (!pending || rearm_timeout)) {
-    event_add(socket_.own_reads.read_event,
+    event_add(OwnReadEvent(),
               evutil_timerisset(&bev_->timeout_read) ? &bev_->timeout_read : nullptr);
     loop()->MarkDirty();
   } else if (!want && pending) {
-    event_del(socket_.own_reads.read_event);
+    event_del(OwnReadEvent());
   }
 }
 
-// Makes own_reads.read_event watch the socket's current fd: ev_read taken over, or our own event
-// under a rate limit or while libevent reads too (see the top of this file). False while there is
-// no fd.
+// Makes OwnReadEvent() watch the socket's current fd: ev_read taken over, or our own event under a
+// rate limit or while libevent reads too (see the top of this file). False while there is no fd.
 bool BuffereventWrap::OwnReadEventReady() {
-  OwnReadState& own = socket_.own_reads;
   event* libevent_read = &bev_->ev_read;
   int fd = bufferevent_getfd(bev_);
   const RateLimitState* limits = socket_.rate_limit();
@@ -116,12 +120,14 @@ bool BuffereventWrap::OwnReadEventReady() {
   // A filter's creation turns libevent's EV_READ on for the socket below it: libevent reads then
   // too, with its own callback, as it always did.
   bool libevent_reads = (bufferevent_get_enabled(bev_) & EV_READ) != 0;
+  event* own_event = socket_.own_read_event();
   if (!rate_limited && !libevent_reads) {
+    if (own_event != nullptr) {
+      event_free(own_event);
+      socket_.rare->own_read_event = nullptr;
+    }
     // libevent assigns ev_read again with its own callback when the fd changes (a connect).
-    if (own.read_event == libevent_read && event_get_callback(libevent_read) == OnOwnReadable)
-      return true;
-    if (own.read_event != nullptr && own.read_event != libevent_read) event_free(own.read_event);
-    own.read_event = nullptr;
+    if (LibeventReadTakenOver()) return true;
     if (fd < 0) return false;
     if (libevent_read_callback.load(std::memory_order_relaxed) == nullptr)
       libevent_read_callback.store(event_get_callback(libevent_read), std::memory_order_relaxed);
@@ -129,29 +135,24 @@ bool BuffereventWrap::OwnReadEventReady() {
     event_assign(libevent_read, loop()->base(), fd, EV_READ | EV_PERSIST | EV_FINALIZE,
                  OnOwnReadable, this);
     event_priority_set(libevent_read, bufferevent_get_priority(bev_));
-    own.read_event = libevent_read;
     return true;
   }
-  if (own.read_event == libevent_read) {
-    GiveBackLibeventRead(bev_);
-    own.read_event = nullptr;
-  }
-  if (own.read_event == nullptr || event_get_fd(own.read_event) != fd) {
-    if (own.read_event != nullptr) event_free(own.read_event);
-    own.read_event = nullptr;
+  if (LibeventReadTakenOver()) GiveBackLibeventRead(bev_);
+  if (own_event == nullptr || event_get_fd(own_event) != fd) {
+    if (own_event != nullptr) event_free(own_event);
+    own_event = nullptr;
     if (fd >= 0) {
-      own.read_event = event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
-      if (own.read_event != nullptr)
-        event_priority_set(own.read_event, bufferevent_get_priority(bev_));
+      own_event = event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
+      if (own_event != nullptr) event_priority_set(own_event, bufferevent_get_priority(bev_));
     }
+    if (own_event != nullptr || socket_.rare != nullptr) socket_.Rare().own_read_event = own_event;
   }
-  return own.read_event != nullptr;
+  return own_event != nullptr;
 }
 
-short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
+short BuffereventWrap::ReadOwn(int fd, int* err, size_t* got_total) {
   evbuffer* input = bufferevent_get_input(bev_);
-  size_t budget = socket_.own_reads.max_per_wakeup;
-  int fd = event_get_fd(socket_.own_reads.read_event);
+  size_t budget = socket_.max_read_per_wakeup;
   ev_ssize_t allowance = bufferevent_get_max_to_read(bev_);  // the rate limit, or max_single_read
   if (allowance >= 0 && static_cast<size_t>(allowance) < budget)
     budget = static_cast<size_t>(allowance);
@@ -204,18 +205,18 @@ short BuffereventWrap::ReadOwn(int* err, size_t* got_total) {
   return ending;
 }
 
-void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
+void BuffereventWrap::OnOwnReadable(evutil_socket_t fd, short what, void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (wrap->bev_ == nullptr) return;
-  if (!wrap->socket_.own_reads.user_enabled) {
+  if (!wrap->socket_.own_read_enabled) {
     // Only we add our event, and only while reading is enabled: this is a taken-over ev_read that
     // libevent added on its own (its EV_READ turned on since the last sync). Reading stays off.
-    event_del(wrap->socket_.own_reads.read_event);
+    event_del(wrap->OwnReadEvent());
     return;
   }
   if (what & EV_TIMEOUT) {
     // libevent's read timeout: reading stops until enable(EV_READ), the event callback is told.
-    wrap->socket_.own_reads.user_enabled = false;
+    wrap->socket_.own_read_enabled = false;
     wrap->SyncOwnRead();
     EVUTIL_SET_SOCKET_ERROR(0);
     bufferevent_trigger_event(wrap->bev_, BEV_EVENT_TIMEOUT | BEV_EVENT_READING, 0);
@@ -229,7 +230,7 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
       // No timer: the read event stays armed, and the bucket is checked on its next call.
       if (rare.read_retry_timer == nullptr) return;
     }
-    event_del(wrap->socket_.own_reads.read_event);
+    event_del(wrap->OwnReadEvent());
     const RateLimitState* limits = wrap->socket_.rate_limit();
     timeval delay = MillisecondsToTimeval(
         limits != nullptr && limits->tick_ms > 0 ? limits->tick_ms : kDefaultRetryMs);
@@ -238,11 +239,11 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t, short what, void* self) {
   }
   int err = 0;
   size_t got = 0;
-  short ending = wrap->ReadOwn(&err, &got);
+  short ending = wrap->ReadOwn(fd, &err, &got);
   // Through libevent, so its low watermark and deferral apply and a filter on top gets the data.
   if (got > 0) bufferevent_trigger(wrap->bev_, EV_READ, 0);
   if (ending != 0 && wrap->bev_ != nullptr) {
-    wrap->socket_.own_reads.user_enabled = false;
+    wrap->socket_.own_read_enabled = false;
     wrap->SyncOwnRead();
     EVUTIL_SET_SOCKET_ERROR(err);
     bufferevent_trigger_event(wrap->bev_, static_cast<short>(ending | BEV_EVENT_READING), 0);
