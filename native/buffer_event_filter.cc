@@ -91,14 +91,15 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
                                                      ev_ssize_t limit,
                                                      bufferevent_flush_mode mode) {
   EventLoop* event_loop = loop();
-  if (closed() || filter()->failed || event_loop == nullptr || event_loop->shutting_down())
+  FilterState* state = filter();  // lives as long as the wrapper, across calls into JavaScript
+  if (closed() || state->failed || event_loop == nullptr || event_loop->shutting_down())
     return BEV_ERROR;
   int index = static_cast<int>(side);
   const std::string name = side == FilterSide::kInput ? "input" : "output";
   std::string message;
   bufferevent_filter_result result = BEV_ERROR;
-  if (filter()->native_filters[index] != nullptr) {
-    result = filter()->native_filters[index]->Run(src, dst, limit, mode, &message);
+  if (state->native_filters[index] != nullptr) {
+    result = state->native_filters[index]->Run(src, dst, limit, mode, &message);
   } else {
     event_loop->NoteCallback();
     Napi::Env env(event_loop->env());
@@ -116,7 +117,7 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
         &returned, &exception);
     // Freed inside its own filter function: a clean stop, nothing more is reported. Failed in a
     // nested run (the function flushed or wrote to its own filter): that run reported it.
-    if (closed() || filter()->failed) return BEV_ERROR;
+    if (closed() || state->failed) return BEV_ERROR;
     std::string verdict;
     if (outcome == JsCallOutcome::kNotRun) {
       return BEV_ERROR;  // the environment is going away; nothing can hear an error event
@@ -136,7 +137,7 @@ bufferevent_filter_result BuffereventWrap::RunFilter(FilterSide side, evbuffer* 
     }
   }
   if (result == BEV_ERROR) {
-    filter()->failed = true;  // exactly one ERROR: every later run fails silently
+    state->failed = true;  // exactly one ERROR: every later run fails silently
     short direction = side == FilterSide::kInput ? BEV_EVENT_READING : BEV_EVENT_WRITING;
     RaiseError(static_cast<short>(BEV_EVENT_ERROR | direction), "ERR_FILTER", message, 0);
   }

@@ -100,13 +100,13 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
     bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
     if (high > 0 && evbuffer_get_length(bufferevent_get_input(bev_)) >= high) want = false;
   }
-  bool pending = event_pending(OwnReadEvent(), EV_READ, nullptr);
+  event* read = OwnReadEvent();
+  bool pending = event_pending(read, EV_READ, nullptr);
   if (want && (!pending || rearm_timeout)) {
-    event_add(OwnReadEvent(),
-              evutil_timerisset(&bev_->timeout_read) ? &bev_->timeout_read : nullptr);
+    event_add(read, evutil_timerisset(&bev_->timeout_read) ? &bev_->timeout_read : nullptr);
     loop()->MarkDirty();
   } else if (!want && pending) {
-    event_del(OwnReadEvent());
+    event_del(read);
   }
 }
 
