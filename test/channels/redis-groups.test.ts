@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisChannelLayer } from '../../src/channels/index.ts';
 import type { ChannelMessage, RedisChannelLayerOptions } from '../../src/channels/index.ts';
+import { startDelayingProxy } from './delaying-proxy.ts';
 import { FakeServer } from './fake-sockets.ts';
 import { recordingLogger, startRedisServer, type RedisServer } from './redis-server.ts';
 
@@ -183,6 +184,34 @@ describe('RedisChannelLayer groups across two layers', () => {
     expect(socketA.received).toHaveLength(2);
     expect(outsider.received).toEqual([]);
     expect(serverA.publishes).toBe(2);
+  });
+
+  it('a socket bound on a layer whose pub/sub connection is still being made gets the next broadcast', async () => {
+    // B's command connection is ready at once and its pub/sub connection 300 ms later, so groupAdd
+    // runs in between: it must not resolve before B subscribed to the group's topic.
+    const proxy = await startDelayingProxy(server.port, 300);
+    try {
+      const prefix = `g${randomBytes(6).toString('hex')}`;
+      const layerOn = (url: string): RedisChannelLayer => {
+        const layer = new RedisChannelLayer({ url, prefix, logger: recordingLogger() });
+        layers.push(layer);
+        return layer;
+      };
+      const a = layerOn(server.url);
+      const b = layerOn(proxy.url);
+      const serverB = new FakeServer();
+      b.localSockets.addTarget(serverB);
+      const socket = serverB.socket();
+      const channel = await b.newChannel();
+      b.localSockets.bind(channel, socket);
+      await b.groupAdd('room', channel);
+      await a.groupBroadcast('room', 'right after');
+      await expect.poll(() => socket.received.length, { timeout: 5_000 }).toBe(1);
+      expect(socket.received).toEqual([{ text: 'right after', binary: false }]);
+    } finally {
+      for (const layer of layers.splice(0)) await layer.close();
+      await proxy.close();
+    }
   });
 
   it("a socket's group topic follows its channel's membership (discard stops broadcasts)", async () => {

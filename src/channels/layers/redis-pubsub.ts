@@ -38,9 +38,13 @@ export class TopicSubscriptions {
     await this.#subscribe(topic);
   }
 
-  /** Resolves once a SUBSCRIBE of `topic` in flight is confirmed. */
+  /**
+   * Resolves once a wanted `topic` is subscribed, as `acquire` would: a second user of a topic
+   * whose first `acquire` is still waiting for the layer's first connection waits with it (and
+   * does not resolve before anything was sent to Redis).
+   */
   async settled(topic: string): Promise<void> {
-    await this.#subscribed.get(topic);
+    if (this.#wanted.has(topic)) await this.#subscribe(topic);
   }
 
   release(topic: string): void {
