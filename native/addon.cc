@@ -99,7 +99,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   SetProperty(exports, "Inotify", InotifyWrap::Init(env));
   SetProperty(exports, "inotifyConstants", InotifyWrap::Constants(env));
   SetProperty(exports, "RateLimitGroup", RateLimitGroupWrap::Init(env));
-  SetProperty(exports, "WebSocketConnection", ws::WebSocketConnection::Init(env));
+  SetProperty(exports, "WebSocketConnection", ws::WebSocketConnection::Init(env, *this));
   SetProperty(exports, "libeventVersion", event_get_version());
   SetProperty(exports, "libeventConstants", LibeventConstants(env));
 #ifdef BUFFEREVENT_SANITIZE_BUILD

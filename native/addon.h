@@ -10,6 +10,10 @@
 
 namespace node_bufferevent {
 
+namespace ws {
+class WebSocketConnection;
+}
+
 // Not a Napi::Addon: its registration defines the functions through node-addon-api, which turns
 // a refusal (a worker terminated while loading the module) into a fatal error; the module entry
 // (addon.cc) defines them with checked napi calls instead (see util/napi_checked.h).
@@ -34,6 +38,13 @@ class Addon {
   Napi::FunctionReference evbuffer_constructor;
   // The small WebSocket messages of the read being parsed, and the pool they are handed over in.
   ws::MessageBatch message_batch;
+  // The WebSocket connection JavaScript is being called for, and its object, while that call lasts
+  // (ws/connection.cc's Dispatch): WebSocketConnection.sendInBatch finds it without an unwrap.
+  ws::WebSocketConnection* dispatching_connection = nullptr;
+  napi_value dispatching_owner = nullptr;
+  // sendInBatch's way for any other connection: the class, and its send() called as a method.
+  Napi::FunctionReference websocket_connection_class;
+  Napi::FunctionReference websocket_send;
   // Idle zlib contexts of permessage-deflate ends without context takeover (see
   // ws/zlib_context_pool.h). Destroyed after every connection: instance data is finalized last.
   ws::ZlibContextPool zlib_contexts;

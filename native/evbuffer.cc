@@ -136,11 +136,14 @@ bool EvBufferWrap::CheckEndAppendable(Napi::Env env, const char* operation) {
 
 int EvBufferWrap::AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data,
                                    size_t offset) {
-  const uint8_t* start = data.Data() + offset;
-  size_t length = data.Length() - offset;
+  return AddHeldBytes(env, target, data, data.Data() + offset, data.Length() - offset);
+}
+
+int EvBufferWrap::AddHeldBytes(napi_env env, evbuffer* target, napi_value owner,
+                               const uint8_t* start, size_t length) {
   if (length < kAddByReferenceThreshold) return evbuffer_add(target, start, length);
   auto* held = new HeldBuffer{env, nullptr};
-  napi_create_reference(env, data, 1, &held->ref);
+  napi_create_reference(env, owner, 1, &held->ref);
   int result = evbuffer_add_reference(target, start, length, ReleaseHeldBuffer, held);
   if (result != 0) ReleaseHeldBuffer(nullptr, 0, held);
   return result;

@@ -34,6 +34,10 @@ class EvBufferWrap : public NativeClass<EvBufferWrap>, public NativeObject {
   // The same for the bytes of `data` from `offset` on.
   static int AddJsBufferRange(Napi::Env env, evbuffer* target, Napi::Buffer<uint8_t> data,
                               size_t offset);
+  // The same for `length` bytes at `start` inside the memory of the JavaScript value `owner`,
+  // which is kept alive while libevent holds them by reference.
+  static int AddHeldBytes(napi_env env, evbuffer* target, napi_value owner, const uint8_t* start,
+                          size_t length);
 
  protected:
   void ReleaseNative() override;

@@ -46,24 +46,39 @@ void FreeMessage(napi_env, void*, void* message) {
 
 }  // namespace
 
-Napi::Function WebSocketConnection::Init(Napi::Env env) {
-  return DefineClass(env, "WebSocketConnection",
-                     {
-                         InstanceMethod<&WebSocketConnection::Send>("send"),
-                         InstanceMethod<&WebSocketConnection::BufferedAmount>("bufferedAmount"),
-                         InstanceMethod<&WebSocketConnection::Cork>("cork"),
-                         InstanceMethod<&WebSocketConnection::Uncork>("uncork"),
-                         InstanceMethod<&WebSocketConnection::Pause>("pause"),
-                         InstanceMethod<&WebSocketConnection::Resume>("resume"),
-                         InstanceMethod<&WebSocketConnection::NotifyDrain>("notifyDrain"),
-                         InstanceMethod<&WebSocketConnection::ShutdownWrite>("shutdownWrite"),
-                         InstanceMethod<&WebSocketConnection::CloseFromJs>("close"),
-                         InstanceMethod<&WebSocketConnection::Subscribe>("subscribe"),
-                         InstanceMethod<&WebSocketConnection::Unsubscribe>("unsubscribe"),
-                         InstanceMethod<&WebSocketConnection::IsSubscribed>("isSubscribed"),
-                         InstanceMethod<&WebSocketConnection::Topics>("topics"),
-                         InstanceMethod<&WebSocketConnection::SkippedPublishes>("skippedPublishes"),
-                     });
+Napi::Function WebSocketConnection::Init(Napi::Env env, Addon& addon) {
+  Napi::Function constructor =
+      DefineClass(env, "WebSocketConnection",
+                  {
+                      InstanceMethod<&WebSocketConnection::Send>("send"),
+                      InstanceMethod<&WebSocketConnection::BufferedAmount>("bufferedAmount"),
+                      InstanceMethod<&WebSocketConnection::Cork>("cork"),
+                      InstanceMethod<&WebSocketConnection::Uncork>("uncork"),
+                      InstanceMethod<&WebSocketConnection::Pause>("pause"),
+                      InstanceMethod<&WebSocketConnection::Resume>("resume"),
+                      InstanceMethod<&WebSocketConnection::NotifyDrain>("notifyDrain"),
+                      InstanceMethod<&WebSocketConnection::ShutdownWrite>("shutdownWrite"),
+                      InstanceMethod<&WebSocketConnection::CloseFromJs>("close"),
+                      InstanceMethod<&WebSocketConnection::Subscribe>("subscribe"),
+                      InstanceMethod<&WebSocketConnection::Unsubscribe>("unsubscribe"),
+                      InstanceMethod<&WebSocketConnection::IsSubscribed>("isSubscribed"),
+                      InstanceMethod<&WebSocketConnection::Topics>("topics"),
+                      InstanceMethod<&WebSocketConnection::SkippedPublishes>("skippedPublishes"),
+                  });
+  // Refused only while the environment is going away, when nothing sends any more.
+  if (constructor.IsEmpty()) return constructor;
+  napi_value prototype = nullptr;
+  napi_value send = nullptr;
+  napi_value send_in_batch = nullptr;
+  if (napi_get_named_property(env, constructor, "prototype", &prototype) == napi_ok &&
+      napi_get_named_property(env, prototype, "send", &send) == napi_ok &&
+      napi_create_function(env, "sendInBatch", NAPI_AUTO_LENGTH, SendInBatch, nullptr,
+                           &send_in_batch) == napi_ok) {
+    addon.websocket_connection_class = Napi::Persistent(constructor);
+    addon.websocket_send = Napi::Persistent(Napi::Function(env, send));
+    napi_set_named_property(env, constructor, "sendInBatch", send_in_batch);
+  }
+  return constructor;
 }
 
 WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
@@ -280,8 +295,16 @@ bool WebSocketConnection::Dispatch(ConnectionEvent event, std::initializer_list<
                         env.Undefined(), env.Undefined()};
   size_t i = 2;
   for (napi_value arg : args) argv[i++] = arg;
-  CallIntoJs(env, async_context(), Addon::Of(env).websocket_dispatch.Value(),
+  Addon& addon = Addon::Of(env);
+  // Restored after, in case a handler made another connection dispatch (nothing does today).
+  WebSocketConnection* outer_connection = addon.dispatching_connection;
+  napi_value outer_owner = addon.dispatching_owner;
+  addon.dispatching_connection = this;
+  addon.dispatching_owner = owner;
+  CallIntoJs(env, async_context(), addon.websocket_dispatch.Value(),
              {argv[0], argv[1], argv[2], argv[3], argv[4]});
+  addon.dispatching_connection = outer_connection;
+  addon.dispatching_owner = outer_owner;
   return !closed() && !release_pending_ && !paused_;
 }
 
@@ -293,7 +316,7 @@ bool WebSocketConnection::CheckUsable(Napi::Env env) {
 
 bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
                                      const uint8_t* payload, size_t length,
-                                     const Napi::Buffer<uint8_t>* payload_owner, bool rsv1) {
+                                     napi_value payload_owner, bool rsv1) {
   FrameSpec spec;
   spec.opcode = opcode;
   spec.fin = fin;
@@ -319,29 +342,70 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
 }
 
 Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+  return SendFrame(info.Env(), info[0], info[1], info[2]);
+}
+
+napi_value WebSocketConnection::SendInBatch(napi_env raw_env, napi_callback_info callback_info) {
+  Napi::Env env(raw_env);
+  size_t argc = 4;
+  napi_value argv[4] = {nullptr, nullptr, nullptr, nullptr};
+  if (napi_get_cb_info(env, callback_info, &argc, argv, nullptr, nullptr) != napi_ok)
+    return nullptr;
+  Addon& addon = Addon::Of(env);
+  WebSocketConnection* connection = addon.dispatching_connection;
+  bool same = false;
+  if (connection != nullptr &&
+      napi_strict_equals(env, argv[0], addon.dispatching_owner, &same) == napi_ok && same) {
+    return connection->SendFrame(env, argv[1], argv[2], argv[3]);
+  }
+  // Connections carry no type tag (it would cost each one heap memory), so another object goes
+  // through send() as a method: V8's receiver check proves its class before C++ sees it.
+  bool is_connection = false;
+  Napi::Value object(env, argv[0]);
+  if (!object.IsObject() || addon.websocket_send.IsEmpty() ||
+      napi_instanceof(env, object, addon.websocket_connection_class.Value(), &is_connection) !=
+          napi_ok ||
+      !is_connection) {
+    return ThrowError(env, "ERR_INVALID_ARG", "connection must be a WebSocket connection");
+  }
+  napi_value result = nullptr;
+  napi_call_function(env, object, addon.websocket_send.Value(), 3, argv + 1, &result);
+  return result;
+}
+
+Napi::Value WebSocketConnection::SendFrame(Napi::Env env, napi_value data_value,
+                                           napi_value frame_value, napi_value limit_value) {
   if (!CheckUsable(env)) return Napi::Value();
-  auto data = info[0].As<Napi::Buffer<uint8_t>>();
-  uint32_t frame = info[1].As<Napi::Number>().Uint32Value();
+  // One napi call for the bytes (Napi::Buffer would make two, each asking V8 for the type).
+  void* bytes = nullptr;
+  size_t length = 0;
+  uint32_t frame = 0;
+  double limit = -1;
+  if (napi_get_buffer_info(env, data_value, &bytes, &length) != napi_ok ||
+      napi_get_value_uint32(env, frame_value, &frame) != napi_ok ||
+      napi_get_value_double(env, limit_value, &limit) != napi_ok) {
+    return ThrowError(env, "ERR_INVALID_ARG",
+                      "send(data, frame, limit) takes a Buffer and two numbers");
+  }
+  const auto* data = static_cast<const uint8_t*>(bytes);
   uint8_t opcode = static_cast<uint8_t>(frame & 0x0f);
   bool fin = (frame & 0x80) != 0;
   bool compress = (frame & 0x40) != 0;
   // The limit check is here rather than in JavaScript: one call into the addon per send.
-  double limit = info[2].As<Napi::Number>().DoubleValue();
-  if (limit >= 0 && static_cast<double>(QueuedBytes() + data.Length()) > limit) {
+  if (limit >= 0 && static_cast<double>(QueuedBytes() + length) > limit) {
     return Napi::Number::New(env, -1);
   }
   if (opcode == kText || opcode == kBinary) {
     sending_compressed_ = compress && deflater() != nullptr &&
-                          static_cast<double>(data.Length()) >= rare_->deflate_threshold;
+                          static_cast<double>(length) >= rare_->deflate_threshold;
   }
   if (opcode <= kBinary && sending_compressed_) {
     std::string error;
-    if (!WriteCompressedFrame(env, opcode, fin, data.Data(), data.Length(), &error)) {
+    if (!WriteCompressedFrame(env, opcode, fin, data, length, &error)) {
       return ThrowError(env, "WS_ERR_COMPRESSION_FAILED",
                         "the message could not be compressed: " + error);
     }
-  } else if (!WriteFrame(env, opcode, fin, data.Data(), data.Length(), &data)) {
+  } else if (!WriteFrame(env, opcode, fin, data, length, data_value)) {
     return ThrowError(env, "WS_ERR_SEND",
                       "the frame could not be queued (libevent refused the bytes)");
   }

@@ -12,7 +12,7 @@ namespace node_bufferevent::ws {
 
 bool QueueFrame(Napi::Env env, BuffereventWrap* bufferevent, evbuffer* holder, const uint8_t* head,
                 size_t head_length, const uint8_t* body, size_t body_length,
-                const Napi::Buffer<uint8_t>* body_owner) {
+                napi_value body_owner) {
   size_t sent = 0;
   if (holder == nullptr) {
     iovec parts[2] = {{const_cast<uint8_t*>(head), head_length},
@@ -26,7 +26,8 @@ bool QueueFrame(Napi::Env env, BuffereventWrap* bufferevent, evbuffer* holder, c
   size_t body_sent = sent > head_length ? sent - head_length : 0;
   if (status == 0 && body_length > body_sent) {
     status = body_owner != nullptr
-                 ? EvBufferWrap::AddJsBufferRange(env, output, *body_owner, body_sent)
+                 ? EvBufferWrap::AddHeldBytes(env, output, body_owner, body + body_sent,
+                                              body_length - body_sent)
                  : evbuffer_add(output, body + body_sent, body_length - body_sent);
   }
   // A holder is flushed at the end of its batch, which marks the loop then.

@@ -2,6 +2,7 @@
 // read (native/ws/message_batch.h): each batch is its payloads side by side, then an index of
 // (offset in the pool, length) pairs whose top length bit marks a binary message. A message
 // becomes a Buffer view of the pool, so a batch costs no allocation but the views.
+import { Buffer } from 'node:buffer'; // not the global: an accessor in Node 20
 
 const BINARY_BIT = 0x80000000;
 const LENGTH_MASK = 0x7fffffff;

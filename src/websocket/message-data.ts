@@ -1,6 +1,9 @@
 // Converting between what users send or receive and the bytes of a frame: send() accepts what ws
 // accepts, and binaryType decides what a binary message is delivered as (text stays a Buffer, as
 // in ws; the browser-style MessageEvent turns it into a string).
+// Imported rather than global: in Node 20 the globals Buffer and Blob are accessors, a getter call
+// on every use in a hot path.
+import { Blob as NodeBlob, Buffer } from 'node:buffer';
 import { WebSocketTypeError } from './errors.ts';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
@@ -10,7 +13,7 @@ export const BINARY_TYPES: readonly string[] = ['nodebuffer', 'arraybuffer', 'fr
 export type WebSocketData = string | Buffer | ArrayBuffer | ArrayBufferView | Blob | readonly Buffer[];
 
 export function isBlob(data: unknown): data is Blob {
-  return typeof Blob !== 'undefined' && data instanceof Blob;
+  return data instanceof NodeBlob;
 }
 
 /** The bytes of `data` (a Blob is read by the caller first). */

@@ -4,6 +4,7 @@
 // (the server, RFC 6455 §7.1.1), the lingering close (half-close, then read and discard until the
 // peer's FIN, so unread input never turns our close into a reset that loses what we sent), and the
 // timeouts that end a handshake the peer does not finish.
+import { Buffer } from 'node:buffer'; // not the global: an accessor in Node 20
 import { EventEmitter } from 'node:events';
 import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
@@ -86,6 +87,13 @@ const enum Flag {
 }
 
 const emitterEmit = EventEmitter.prototype.emit;
+
+const sendInBatch = native.WebSocketConnection.sendInBatch;
+/**
+ * The connection whose batch of messages is being delivered: a send to it from a 'message'
+ * listener (an echo, a reply) goes through sendInBatch, which skips napi's unwrap of `this`.
+ */
+let batchConnection: NativeWebSocketConnection | null = null;
 
 const CLOSE_NO_STATUS = 1005;
 /** The settings of a socket made without options: a client's, and a server socket's until it is attached. */
@@ -431,7 +439,10 @@ export class WebSocket extends LeanEventEmitter {
     // A fragmented message is never cut short: only its first frame is checked against the limit.
     const limit = fragmented ? NO_LIMIT : this.#settings.maxBufferedBytes;
     const bits = opcode | (fin ? FrameBits.Fin : 0) | (compress ? FrameBits.Compress : 0);
-    const queued = connection.send(payload, bits, limit);
+    const queued =
+      connection === batchConnection
+        ? sendInBatch(connection, payload, bits, limit)
+        : connection.send(payload, bits, limit);
     if (queued < 0) {
       this.#rareState().dropped++;
       this.#failCallback(
@@ -581,6 +592,16 @@ export class WebSocket extends LeanEventEmitter {
    * process like any listener's.
    */
   #onBatch(pool: Buffer, count: number, indexAt: number): void {
+    const outer = batchConnection;
+    batchConnection = this.#connection;
+    try {
+      this.#deliverBatch(pool, count, indexAt);
+    } finally {
+      batchConnection = outer;
+    }
+  }
+
+  #deliverBatch(pool: Buffer, count: number, indexAt: number): void {
     const index = poolIndexOf(pool);
     const memory = pool.buffer as ArrayBuffer;
     const base = pool.byteOffset;

@@ -4,8 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import * as publicApi from '../../src/index.ts';
 import { Bufferevent, EvBuffer, RateLimitGroup } from '../../src/index.ts';
+import { EV } from '../../src/constants.ts';
 import { native } from '../../src/native.ts';
-import { checkNothingLeaksAfterEach, errorCodeOf, socketPairBufferevents } from '../helpers.ts';
+import { buffereventHandles } from '../../src/native-handles.ts';
+import { checkNothingLeaksAfterEach, errorCodeOf, socketPairBufferevents, waitFor } from '../helpers.ts';
 
 checkNothingLeaksAfterEach({ fds: true });
 
@@ -146,6 +148,54 @@ describe('inside the addon (type tags)', () => {
     nativeOfA.free();
     group.free();
     a.free();
+    b.free();
+  });
+});
+
+describe('WebSocketConnection.sendInBatch', () => {
+  const sendInBatch = native.WebSocketConnection.sendInBatch;
+
+  it('sends for a connection outside its events too, and refuses anything but an open connection', async () => {
+    const [a, b] = socketPairBufferevents();
+    const received: Buffer[] = [];
+    b.setCallbacks({ read: (bev) => received.push(bev.input.remove()) });
+    b.enable(EV.READ);
+    const connection = new native.WebSocketConnection(buffereventHandles.of(a, 'bufferevent'), {
+      client: false,
+      maxPayload: 1024,
+      maxFragments: 0,
+    });
+    const group = new native.RateLimitGroup({}, { tickMs: 100 });
+    const text = Buffer.from('hi');
+    // No event of this connection is being handled: it is found by unwrapping, as a method call.
+    expect(sendInBatch(connection, text, 0x81, -1)).toBeGreaterThanOrEqual(0);
+    await waitFor(() => Buffer.concat(received).length === 4, 5_000, 'the frame');
+    expect(Buffer.concat(received)).toEqual(Buffer.from([0x81, 0x02, 0x68, 0x69]));
+    for (const wrong of [undefined, null, {}, group, b, () => 0]) {
+      expect(errorCodeOf(() => sendInBatch(wrong as never, text, 0x81, -1))).toBe('ERR_INVALID_ARG');
+    }
+    expect(messageOf(() => sendInBatch({} as never, text, 0x81, -1))).toMatch(
+      /connection must be a WebSocket/,
+    );
+    // A look-alike that passes instanceof still never reaches C++: V8 checks the receiver's class.
+    const forged = Object.setPrototypeOf(group, native.WebSocketConnection.prototype) as never;
+    expect(() => sendInBatch(forged, text, 0x81, -1)).toThrow(TypeError);
+    Object.setPrototypeOf(group, native.RateLimitGroup.prototype);
+    for (const [data, frame, limit] of [
+      ['hi', 0x81, -1],
+      [text, 'x', -1],
+      [text, 0x81, undefined],
+    ]) {
+      expect(errorCodeOf(() => sendInBatch(connection, data as never, frame as never, limit as never))).toBe(
+        'ERR_INVALID_ARG',
+      );
+    }
+    // Over the limit: nothing is queued.
+    expect(sendInBatch(connection, Buffer.alloc(10), 0x82, 5)).toBe(-1);
+    connection.close();
+    expect(errorCodeOf(() => sendInBatch(connection, text, 0x81, -1))).toBe('ERR_FREED');
+    expect(Buffer.concat(received).length).toBe(4);
+    group.free();
     b.free();
   });
 });

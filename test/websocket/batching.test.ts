@@ -105,6 +105,44 @@ describe('one call per read', () => {
     ).toEqual(['echo m0', 'pong p0', 'echo m1', 'pong p1', 'echo m2']);
   });
 
+  it('sends from a listener to its own socket and to another one each reach their own peer, in order', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    const sockets: WebSocket[] = [];
+    server.on('connection', (ws: WebSocket) => {
+      const index = sockets.push(ws) - 1;
+      ws.on('message', (data: Buffer) => {
+        const other = sockets[1 - index];
+        // Interleaved, so that each socket's replies and relays share its batch.
+        ws.send(`self ${data.toString()}`);
+        other?.send(`from ${index} ${data.toString()}`);
+      });
+    });
+    cleanups.push(async () => {
+      for (const ws of server.clients) ws.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    const first = await RawClient.open(port);
+    cleanups.push(() => first.destroy());
+    await waitFor(() => sockets.length === 1, WAIT_MS, 'the first connection');
+    const second = await RawClient.open(port);
+    cleanups.push(() => second.destroy());
+    await waitFor(() => sockets.length === 2, WAIT_MS, 'the second connection');
+    await first.send(batchOf(texts('a', 4)));
+    const atFirst = (await first.readMessages(4)).map((reply) => reply.data.toString());
+    const atSecond = (await second.readMessages(4)).map((reply) => reply.data.toString());
+    expect(atFirst).toEqual(texts('a', 4).map((text) => `self ${text}`));
+    expect(atSecond).toEqual(texts('a', 4).map((text) => `from 0 ${text}`));
+    await second.send(batchOf(texts('b', 3)));
+    expect((await second.readMessages(3)).map((reply) => reply.data.toString())).toEqual(
+      texts('b', 3).map((text) => `self ${text}`),
+    );
+    expect((await first.readMessages(3)).map((reply) => reply.data.toString())).toEqual(
+      texts('b', 3).map((text) => `from 1 ${text}`),
+    );
+  });
+
   it('sends a reply larger than any cork whole and in order between small ones', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 7);
     const { client } = await connect((ws) =>
