@@ -39,9 +39,10 @@ struct RecordedEvent {
 
 // Records every callback; with pause_always it also returns false from each, so the test sees
 // that resuming after every single callback changes nothing.
-class RecordingHandler final : public FrameHandler {
+class RecordingParser final : public FrameParser {
  public:
-  explicit RecordingHandler(bool pause_always) : pause_always_(pause_always) {}
+  RecordingParser(const FrameParserOptions& options, bool pause_always)
+      : FrameParser(options), pause_always_(pause_always) {}
   bool OnFrameStart(const FrameHeader& header) override {
     events.push_back({RecordedEvent::kStart, header, {}});
     return !pause_always_;
@@ -130,8 +131,7 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
   parser_options.limits.max_payload = static_cast<uint64_t>(NumberOption(options, "maxPayload"));
   parser_options.limits.max_fragments =
       static_cast<uint32_t>(NumberOption(options, "maxFragments"));
-  RecordingHandler handler(BoolOption(options, "pauseAlways"));
-  FrameParser parser(parser_options, &handler);
+  RecordingParser parser(parser_options, BoolOption(options, "pauseAlways"));
   bool feed_all_first = BoolOption(options, "feedAllFirst");
 
   evbuffer* input = evbuffer_new();
@@ -149,9 +149,9 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
   if (feed_all_first) run();
 
   Napi::Object result = Napi::Object::New(env);
-  Napi::Array events = Napi::Array::New(env, handler.events.size());
-  for (size_t i = 0; i < handler.events.size(); ++i) {
-    events.Set(static_cast<uint32_t>(i), EventToJs(env, handler.events[i]));
+  Napi::Array events = Napi::Array::New(env, parser.events.size());
+  for (size_t i = 0; i < parser.events.size(); ++i) {
+    events.Set(static_cast<uint32_t>(i), EventToJs(env, parser.events[i]));
   }
   result.Set("events", events);
   if (parser.state() == FrameParser::State::kFailed) {

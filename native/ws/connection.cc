@@ -83,7 +83,7 @@ Napi::Function WebSocketConnection::Init(Napi::Env env, Addon& addon) {
 
 WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
     : NativeObject(info, ObjectKind::kWebSocket),
-      session_(ParserOptions(info[1].As<Napi::Object>()), this) {
+      ProtocolSession(ParserOptions(info[1].As<Napi::Object>())) {
   if (loop() == nullptr) return;
   Napi::Env env = info.Env();
   // Its JavaScript object is the owner: WebSocket sets `socket` on it (src/websocket/websocket.ts).
@@ -145,7 +145,7 @@ void WebSocketConnection::ReleaseNative() {
     adopted_->SetDelegate(nullptr);
     adopted_->Close();
   }
-  session_.ReleaseMemory();
+  ProtocolSession::ReleaseMemory();
   if (rare_ != nullptr) rare_->deflater.reset();
   // The rest of the rare state stays: skippedPublishes() still answers after the close.
   if (rare_ != nullptr && rare_->after_fragments != nullptr) {
@@ -186,8 +186,8 @@ void WebSocketConnection::ParseInput() {
   // that one event went unreported: the loop conditions tell which.
   while (!release_pending_ && !closed()) {
     // While paused nothing is parsed, but a finished session still discards what arrives.
-    if (paused_ && !session_.finished()) break;
-    if (session_.Feed(input) != ProtocolSession::Result::kStopped) break;
+    if (paused_ && !finished()) break;
+    if (Feed(input) != ProtocolSession::Result::kStopped) break;
   }
   // What the read yielded and is not yet reported goes now, before the batch's replies leave. A
   // pause asked for by this call stops nothing here: JavaScript keeps what it has not delivered.
@@ -279,7 +279,7 @@ void WebSocketConnection::OnError(const ProtocolError& error) {
 void WebSocketConnection::WritePong(const uint8_t* data, size_t length) {
   // The replies to the messages before the ping go first; one of them may have been our close.
   FlushBatch();
-  if (closed() || release_pending_ || session_.close_sent()) return;
+  if (closed() || release_pending_ || close_sent()) return;
   WriteFrame(Napi::Env(loop()->env()), kPong, true, data, length, nullptr);
 }
 
@@ -329,7 +329,7 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
   uint8_t header[kMaxFrameHeaderSize];
   size_t header_length = EncodeFrameHeader(spec, length, header);
   if (header_length == 0) return false;
-  if (opcode == kClose) session_.CloseSent();
+  if (opcode == kClose) CloseSent();
   if (!client_) {
     return QueueFrame(env, bufferevent(), cork_.holder(), header, header_length, payload, length,
                       payload_owner);

@@ -1,8 +1,9 @@
 // WebSocketConnection: one open WebSocket over a socket bufferevent. It owns the bufferevent from
-// the end of the handshake on, feeds its input to a ProtocolSession (parsing, message assembly,
-// control frames) in C++, and calls JavaScript once per batch of the small messages one read
-// yields (message_batch.h) and once per large message or control frame, always in stream order;
-// the close handshake's policy (who closes TCP, the timeouts) lives in src/websocket/.
+// the end of the handshake on, feeds its input to the ProtocolSession it is built on (parsing,
+// message assembly, control frames) in C++, and calls JavaScript once per batch of the small
+// messages one read yields (message_batch.h) and once per large message or control frame, always in
+// stream order; the close handshake's policy (who closes TCP, the timeouts) lives in
+// src/websocket/.
 #pragma once
 
 #include <napi.h>
@@ -43,7 +44,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
                             public NativeObject,
                             public BuffereventDelegate,
                             public TopicSubscriber,
-                            private ProtocolSink {
+                            private ProtocolSession {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
   static constexpr bool kOwnedBySelf = true;  // the dispatcher gets this object (see the .cc)
@@ -154,7 +155,6 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
 
   // The bufferevent's wrapper, owned from the constructor on and deleted with the connection.
   BuffereventWrap* adopted_ = nullptr;
-  ProtocolSession session_;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends
   std::unique_ptr<RareState> rare_;
   // The flags together, so that a connection pays no padding between them.

@@ -26,7 +26,7 @@ void WebSocketConnection::EnableDeflate(Napi::Env env, Napi::Object settings) {
   DecompressSettings decompress;
   decompress.window_bits = bits("decompressWindowBits");
   decompress.no_context_takeover = GetFlag(settings, "decompressNoContextTakeover");
-  session_.EnableInflate(decompress, pool);
+  EnableInflate(decompress, pool);
   rare().deflate_threshold = GetNumber(settings, "threshold", 1024);
 }
 

@@ -26,8 +26,7 @@ constexpr size_t kEarlyFlushBytes = 64 * 1024;
 }  // namespace
 
 Delivery WebSocketConnection::Deliver(Publication& publication) {
-  if (closed() || bufferevent() == nullptr || release_pending_ || session_.finished() ||
-      session_.close_sent()) {
+  if (closed() || bufferevent() == nullptr || release_pending_ || finished() || close_sent()) {
     return Delivery::kPassed;
   }
   if (static_cast<double>(QueuedBytes()) > publish_limit()) {

@@ -195,7 +195,7 @@ FrameParser::Step FrameParser::StartFrame() {
   tracker_.BeginFrame(header_);
   payload_remaining_ = header_.payload_length;
   state_ = payload_remaining_ > 0 ? State::kPayload : State::kFrameEnd;
-  return handler_->OnFrameStart(header_) ? Step::kContinue : Step::kPaused;
+  return OnFrameStart(header_) ? Step::kContinue : Step::kPaused;
 }
 
 FrameParser::Step FrameParser::ParsePayload(evbuffer* input) {
@@ -223,7 +223,7 @@ FrameParser::Step FrameParser::ParsePayload(evbuffer* input) {
     if (valid > 0) {
       consumed += valid;
       payload_remaining_ -= valid;
-      go_on = handler_->OnPayload(data, valid);
+      go_on = OnPayload(data, valid);
     }
     if (!utf8_ok) {
       step = FailWith(error);
@@ -245,7 +245,7 @@ FrameParser::Step FrameParser::EndFrame() {
   state_ = State::kHeader;
   ProtocolError error;
   if (!tracker_.EndFrame(&error)) return FailWith(error);
-  return handler_->OnFrameEnd() ? Step::kContinue : Step::kPaused;
+  return OnFrameEnd() ? Step::kContinue : Step::kPaused;
 }
 
 const ProtocolError& FrameParser::error() const {

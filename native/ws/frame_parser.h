@@ -14,9 +14,11 @@
 
 namespace node_bufferevent::ws {
 
-// Receives what the parser finds. Each callback returns true to go on, or false to make Parse()
-// return kPaused right after it; the bytes that callback was given are consumed, and the next
-// Parse() resumes exactly where this one stopped. Callbacks must not touch the input evbuffer.
+// What the parser finds, for the class built on it (a FrameParser calls its own overrides: a
+// pointer to a separate handler would cost every connection 8 bytes). Each callback returns true
+// to go on, or false to make Parse() return kPaused right after it; the bytes that callback was
+// given are consumed, and the next Parse() resumes exactly where this one stopped. Callbacks must
+// not touch the input evbuffer.
 class FrameHandler {
  public:
   virtual bool OnFrameStart(const FrameHeader& header) = 0;
@@ -38,7 +40,7 @@ struct FrameParserOptions {
   MessageLimits limits;
 };
 
-class FrameParser {
+class FrameParser : public FrameHandler {
  public:
   enum class State : uint8_t {
     kHeader,            // waiting for the two fixed header bytes
@@ -55,8 +57,10 @@ class FrameParser {
     kFailed,    // protocol error: send a close frame with error().close_code, parse no more
   };
 
-  FrameParser(const FrameParserOptions& options, FrameHandler* handler)
-      : role_(options.role), tracker_(options.limits), handler_(handler) {}
+  explicit FrameParser(const FrameParserOptions& options)
+      : role_(options.role), tracker_(options.limits) {}
+  FrameParser(const FrameParser&) = delete;
+  FrameParser& operator=(const FrameParser&) = delete;
 
   // Consumes frames from the start of `input`. Payload bytes are unmasked inside the evbuffer's own
   // memory, so `input` must own its chains (a socket's input does; never a buffer holding
@@ -70,6 +74,9 @@ class FrameParser {
   const FrameHeader& header() const { return header_; }  // the frame being parsed
   uint64_t payload_remaining() const { return payload_remaining_; }
   const MessageTracker& message() const { return tracker_; }
+
+ protected:
+  ~FrameParser() = default;
 
  private:
   // What one state function achieved: Parse() loops while it is kContinue.
@@ -97,7 +104,6 @@ class FrameParser {
   FrameHeader header_;
   uint64_t payload_remaining_ = 0;
   MessageTracker tracker_;
-  FrameHandler* handler_;
   // Only after a failure: a connection that never fails carries no error text.
   std::unique_ptr<ProtocolError> error_;
 };

@@ -22,7 +22,7 @@ constexpr uint64_t kMaxReservation = 1024 * 1024;
 ProtocolSession::~ProtocolSession() { ReleaseMemory(); }
 
 void ProtocolSession::EnableInflate(DecompressSettings settings, ZlibContextPool* pool) {
-  settings.max_output = parser_.message().max_payload();
+  settings.max_output = message().max_payload();
   // Always the full window, whatever the peer agreed to compress with: zlib checks a distance
   // against a smaller window only across its calls, so a peer reaching past its agreed window would
   // be refused or not depending on how the reads split its message.
@@ -37,8 +37,8 @@ void ProtocolSession::ReleaseMemory() {
 
 ProtocolSession::Result ProtocolSession::Feed(evbuffer* input) {
   if (!finished()) {
-    FrameParser::Result result = parser_.Parse(input);
-    if (result == FrameParser::Result::kFailed) Fail(parser_.error());
+    FrameParser::Result result = Parse(input);
+    if (result == FrameParser::Result::kFailed) Fail(error());
     LendAssemblyBuffer();
     if (result == FrameParser::Result::kNeedMore) return Result::kNeedMore;
     if (!finished()) return Result::kStopped;
@@ -157,7 +157,7 @@ bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
     case DeflateResult::kTooBig:
       return Fail({kCloseMessageTooBig, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
                    "a compressed message inflates past maxPayload (" +
-                       std::to_string(parser_.message().max_payload()) +
+                       std::to_string(message().max_payload()) +
                        " bytes); nothing more was inflated"});
     case DeflateResult::kInvalidData:
       // RFC 7692 leaves the code open: 1007 (data not consistent with the message's type) for
@@ -177,31 +177,32 @@ bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
 }
 
 bool ProtocolSession::DeliverMessage() {
-  bool go_on = sink_->OnMessage(message_, message_opcode_ == kBinary);
+  bool go_on = OnMessage(message_, message_opcode_ == kBinary);
   if (message_.capacity() > kRetainedCapacity) std::vector<uint8_t>().swap(message_);
   message_.clear();
   return go_on;
 }
 
 bool ProtocolSession::DeliverControl() {
-  // The payload's buffer is let go once the frame is reported; a sink that pauses keeps nothing.
+  // The payload's buffer is let go once the frame is reported; a callback that pauses keeps
+  // nothing.
   std::unique_ptr<uint8_t[]> buffer = std::move(control_);
   static const uint8_t kEmpty[1] = {0};
   const uint8_t* payload = buffer != nullptr ? buffer.get() : kEmpty;
   switch (frame_opcode_) {
     case kPing:
       // Answered before the ping is reported; after our close frame no pong is due.
-      if (!close_sent_) sink_->WritePong(payload, control_length_);
-      return sink_->OnPing(payload, control_length_);
+      if (!close_sent_) WritePong(payload, control_length_);
+      return OnPing(payload, control_length_);
     case kPong:
-      return sink_->OnPong(payload, control_length_);
+      return OnPong(payload, control_length_);
     case kClose: {
       ClosePayload close;
       ProtocolError error;
       if (!ParseClosePayload(payload, control_length_, &close, &error)) return Fail(error);
-      // Reported before the session counts as finished: the sink may first deliver messages that
-      // came before the close frame, and what their handlers send must still go out.
-      sink_->OnClose(close.code, close.reason, close.reason_length);
+      // Reported before the session counts as finished: the connection may first deliver messages
+      // that came before the close frame, and what their handlers send must still go out.
+      OnClose(close.code, close.reason, close.reason_length);
       close_received_ = true;
       return false;
     }
@@ -212,7 +213,7 @@ bool ProtocolSession::DeliverControl() {
 bool ProtocolSession::Fail(const ProtocolError& error) {
   if (failed_) return false;
   // As for the close frame: the messages before the error may still be delivered first.
-  sink_->OnError(error);
+  OnError(error);
   failed_ = true;
   return false;
 }

@@ -1,6 +1,6 @@
 // ProtocolSession: the receiving half of one WebSocket connection without Node or sockets. It
-// parses frames from an evbuffer with FrameParser and applies the connection's policy on top:
-// reserved bits (RSV1 marks a compressed message once permessage-deflate is agreed), message
+// is the FrameParser that parses frames from an evbuffer and applies the connection's policy on
+// top: reserved bits (RSV1 marks a compressed message once permessage-deflate is agreed), message
 // assembly and inflating, control frames (the automatic pong, close payload checks), one protocol
 // error at most, and nothing parsed after the peer's close frame or an error. WebSocketConnection
 // drives it from its bufferevent; the connection fuzzer drives it from byte strings split at random
@@ -21,28 +21,10 @@
 
 namespace node_bufferevent::ws {
 
-// What the session reports, in stream order. The callbacks returning bool return true to go on
-// parsing, or false to make Feed() return kStopped right after (paused or closed by the user); the
-// next Feed() resumes where this one stopped. No callback may touch the input evbuffer or destroy
-// the session.
-class ProtocolSink {
- public:
-  // A complete data message. The sink may take the bytes by swapping `data` with an empty vector.
-  virtual bool OnMessage(std::vector<uint8_t>& data, bool binary) = 0;
-  virtual bool OnPing(const uint8_t* data, size_t length) = 0;
-  virtual bool OnPong(const uint8_t* data, size_t length) = 0;
-  // The peer's close frame, already checked (code kCloseNoStatus when it had no payload). Final.
-  virtual void OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) = 0;
-  // The first protocol error; the peer is owed a close frame with error.close_code. Final.
-  virtual void OnError(const ProtocolError& error) = 0;
-  // A ping must be answered with this payload; called before OnPing reports that ping.
-  virtual void WritePong(const uint8_t* data, size_t length) = 0;
-
- protected:
-  ~ProtocolSink() = default;
-};
-
-class ProtocolSession final : private FrameHandler {
+// The class built on a session (the connection, or a fuzzer's recorder) gets what it reports, in
+// stream order, through the pure virtual callbacks below: a pointer to a separate sink would cost
+// every connection 8 bytes, and its vtable pointer 8 more.
+class ProtocolSession : private FrameParser {
  public:
   enum class Result : uint8_t {
     kNeedMore,  // everything available was consumed (at most a partial header is left)
@@ -50,9 +32,7 @@ class ProtocolSession final : private FrameHandler {
     kFinished,  // the peer's close frame came or an error was reported: the input was discarded
   };
 
-  ProtocolSession(const FrameParserOptions& options, ProtocolSink* sink)
-      : parser_(options, this), sink_(sink) {}
-  ~ProtocolSession();
+  explicit ProtocolSession(const FrameParserOptions& options) : FrameParser(options) {}
   ProtocolSession(const ProtocolSession&) = delete;
   ProtocolSession& operator=(const ProtocolSession&) = delete;
 
@@ -77,6 +57,26 @@ class ProtocolSession final : private FrameHandler {
   // Frees the assembly buffer and the inflater (the connection is being released).
   void ReleaseMemory();
 
+ protected:
+  // Frees what the session holds; the class built on it is destroyed through its own type.
+  ~ProtocolSession();
+
+  // What the session reports, in stream order. The callbacks returning bool return true to go on
+  // parsing, or false to make Feed() return kStopped right after (paused or closed by the user);
+  // the next Feed() resumes where this one stopped. No callback may touch the input evbuffer or
+  // destroy the session.
+  //
+  // A complete data message. The callee may take the bytes by swapping `data` with an empty vector.
+  virtual bool OnMessage(std::vector<uint8_t>& data, bool binary) = 0;
+  virtual bool OnPing(const uint8_t* data, size_t length) = 0;
+  virtual bool OnPong(const uint8_t* data, size_t length) = 0;
+  // The peer's close frame, already checked (code kCloseNoStatus when it had no payload). Final.
+  virtual void OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) = 0;
+  // The first protocol error; the peer is owed a close frame with error.close_code. Final.
+  virtual void OnError(const ProtocolError& error) = 0;
+  // A ping must be answered with this payload; called before OnPing reports that ping.
+  virtual void WritePong(const uint8_t* data, size_t length) = 0;
+
  private:
   bool OnFrameStart(const FrameHeader& header) override;
   bool OnPayload(const uint8_t* data, size_t length) override;
@@ -93,9 +93,6 @@ class ProtocolSession final : private FrameHandler {
   bool DeliverControl();
   // Reports a protocol error once and stops parsing for good.
   bool Fail(const ProtocolError& error);
-
-  FrameParser parser_;
-  ProtocolSink* sink_;
 
   // permessage-deflate's receiving half, when agreed; it inflates straight into message_.
   struct Inflation {

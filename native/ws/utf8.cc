@@ -27,8 +27,8 @@ size_t SkipAsciiWords(const uint8_t* data, size_t length) {
 
 bool Utf8Validator::Fail(size_t index_in_piece) {
   failed_ = true;
-  error_offset_ = bytes_accepted_ + index_in_piece;
-  bytes_accepted_ = error_offset_;
+  // The offending byte is the first one not accepted: its offset is the count accepted.
+  bytes_accepted_ += index_in_piece;
   return false;
 }
 

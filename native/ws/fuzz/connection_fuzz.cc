@@ -45,10 +45,10 @@ struct RunSettings {
 };
 
 // Records what the session reports and plays the user's part: pausing, queueing our close frame.
-class Recorder final : public ws::ProtocolSink {
+class Recorder final : public ws::ProtocolSession {
  public:
-  Recorder(const RunSettings& settings, Xorshift* random) : settings_(settings), random_(random) {}
-  void Attach(ws::ProtocolSession* session) { session_ = session; }
+  Recorder(const RunSettings& settings, Xorshift* random)
+      : ProtocolSession(settings.options), settings_(settings), random_(random) {}
 
   bool OnMessage(std::vector<uint8_t>& data, bool binary) override {
     std::string bytes(data.begin(), data.end());
@@ -87,14 +87,13 @@ class Recorder final : public ws::ProtocolSink {
   bool Report(Event event) {
     if (finals_ > 0) Die("an event after the close frame or the error");
     events.push_back(std::move(event));
-    if (settings_.close_sent_after == reported_++) session_->CloseSent();
+    if (settings_.close_sent_after == reported_++) CloseSent();
     last_paused_ = (random_->Next() & 7) < settings_.pause_level;
     return !last_paused_;
   }
 
   const RunSettings& settings_;
   Xorshift* random_;
-  ws::ProtocolSession* session_ = nullptr;
   int reported_ = 0;
   int finals_ = 0;
   bool last_paused_ = false;
@@ -103,8 +102,6 @@ class Recorder final : public ws::ProtocolSink {
 std::vector<Event> Run(const uint8_t* data, size_t size, const RunSettings& settings) {
   Xorshift random(settings.seed);
   Recorder recorder(settings, &random);
-  ws::ProtocolSession session(settings.options, &recorder);
-  recorder.Attach(&session);
   evbuffer* input = evbuffer_new();
   size_t offset = 0;
   do {
@@ -117,7 +114,7 @@ std::vector<Event> Run(const uint8_t* data, size_t size, const RunSettings& sett
     evbuffer_add_buffer(input, chain);
     evbuffer_free(chain);
     offset += piece;
-    FeedUntilDry(session, input, recorder, [](const char* what) { Die(what); });
+    FeedUntilDry(recorder, input, recorder, [](const char* what) { Die(what); });
   } while (offset < size);
   evbuffer_free(input);
   return recorder.events;

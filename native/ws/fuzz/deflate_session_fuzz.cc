@@ -60,9 +60,10 @@ struct RunSettings {
 };
 
 // Records what the session reports, checking each event on its own as it comes.
-class Recorder final : public ws::ProtocolSink {
+class Recorder final : public ws::ProtocolSession {
  public:
-  Recorder(const RunSettings& settings, Xorshift* random) : settings_(settings), random_(random) {}
+  Recorder(const RunSettings& settings, Xorshift* random)
+      : ProtocolSession(settings.options), settings_(settings), random_(random) {}
 
   bool OnMessage(std::vector<uint8_t>& data, bool binary) override {
     uint64_t max_payload = settings_.options.limits.max_payload;
@@ -113,8 +114,7 @@ class Recorder final : public ws::ProtocolSink {
 
 std::vector<Event> Run(const std::string& stream, const RunSettings& settings) {
   Xorshift random(settings.seed);
-  Recorder recorder(settings, &random);
-  ws::ProtocolSession session(settings.options, &recorder);
+  Recorder session(settings, &random);
   session.EnableInflate(settings.inflate, settings.pool);
   if (!session.inflates()) Die("EnableInflate did not enable inflating");
   const uint8_t* data = reinterpret_cast<const uint8_t*>(stream.data());
@@ -130,12 +130,12 @@ std::vector<Event> Run(const std::string& stream, const RunSettings& settings) {
     evbuffer_add_buffer(input, chain);
     evbuffer_free(chain);
     offset += piece;
-    FeedUntilDry(session, input, recorder, [](const char* what) { Die(what); });
+    FeedUntilDry(session, input, session, [](const char* what) { Die(what); });
   } while (offset < stream.size());
   evbuffer_free(input);
   // Half the time the connection is released explicitly before the session goes.
   if (random.Next() & 1) session.ReleaseMemory();
-  return recorder.events;
+  return session.events;
 }
 
 // The verdict on the same bytes must not depend on how the reads split them: UTF-8 is checked

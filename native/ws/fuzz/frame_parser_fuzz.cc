@@ -22,9 +22,10 @@ constexpr uint32_t kMaxFragments[] = {0, 1, 3, 16};
 // A header part not yet taken is at most 7 bytes (of a 64-bit length).
 constexpr size_t kMostBytesLeft = 7;
 
-class Recorder final : public ws::FrameHandler {
+class Recorder final : public ws::FrameParser {
  public:
-  explicit Recorder(bool pause_always) : pause_always_(pause_always) {}
+  Recorder(const ws::FrameParserOptions& options, bool pause_always)
+      : FrameParser(options), pause_always_(pause_always) {}
   bool OnFrameStart(const ws::FrameHeader& header) override {
     if (!outcome.frames.empty() && !outcome.frames.back().ended) Die("frame start inside a frame");
     outcome.frames.push_back({header.fin,
@@ -64,8 +65,7 @@ class Recorder final : public ws::FrameHandler {
 // Feeds `chunk_sizes` pieces (the last one takes the rest), each as its own chain.
 Outcome RunParser(const uint8_t* data, size_t size, const ws::FrameParserOptions& options,
                   const std::vector<size_t>& chunk_sizes, bool pause_always) {
-  Recorder recorder(pause_always);
-  ws::FrameParser parser(options, &recorder);
+  Recorder parser(options, pause_always);
   evbuffer* input = evbuffer_new();
   size_t offset = 0;
   for (size_t i = 0; offset < size || i == 0; ++i) {
@@ -84,11 +84,11 @@ Outcome RunParser(const uint8_t* data, size_t size, const ws::FrameParserOptions
     if (evbuffer_get_length(input) > kMostBytesLeft) Recorder::Die("stuck bytes");
   }
   if (parser.state() == ws::FrameParser::State::kFailed) {
-    recorder.outcome.close_code = parser.error().close_code;
-    recorder.outcome.code = parser.error().code;
+    parser.outcome.close_code = parser.error().close_code;
+    parser.outcome.code = parser.error().code;
   }
   evbuffer_free(input);
-  return recorder.outcome;
+  return parser.outcome;
 }
 
 void Compare(const Outcome& expected, const Outcome& actual, const char* how) {
