@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisChannelLayer } from '../../src/channels/index.ts';
 import type { ChannelMessage, RedisChannelLayerOptions } from '../../src/channels/index.ts';
 import { startDelayingProxy } from './delaying-proxy.ts';
-import { FakeServer } from './fake-sockets.ts';
+import { FakeServer, type FakeSocket } from './fake-sockets.ts';
 import { recordingLogger, startRedisServer, type RedisServer } from './redis-server.ts';
 
 let server: RedisServer;
@@ -22,15 +22,32 @@ afterEach(async () => {
   for (const layer of layers.splice(0)) await layer.close();
 });
 
-/** Two layers sharing a prefix, as two processes of one application. */
-function pair(options: RedisChannelLayerOptions = {}): [RedisChannelLayer, RedisChannelLayer] {
+/** Two layers sharing a prefix, as two processes of one application (B through `urlOfB`). */
+function pair(
+  options: RedisChannelLayerOptions = {},
+  urlOfB = server.url,
+): [RedisChannelLayer, RedisChannelLayer] {
   const prefix = `g${randomBytes(6).toString('hex')}`;
-  const make = (): RedisChannelLayer => {
-    const layer = new RedisChannelLayer({ ...options, url: server.url, prefix, logger: recordingLogger() });
+  const make = (url: string): RedisChannelLayer => {
+    const layer = new RedisChannelLayer({ ...options, url, prefix, logger: recordingLogger() });
     layers.push(layer);
     return layer;
   };
-  return [make(), make()];
+  return [make(server.url), make(urlOfB)];
+}
+
+/** A socket of a fake server on `layer`, bound to a new channel of it that joined `group`. */
+async function memberSocket(
+  layer: RedisChannelLayer,
+  group: string,
+): Promise<{ socket: FakeSocket; channel: string }> {
+  const target = new FakeServer();
+  layer.localSockets.addTarget(target);
+  const socket = target.socket();
+  const channel = await layer.newChannel();
+  layer.localSockets.bind(channel, socket);
+  await layer.groupAdd(group, channel);
+  return { socket, channel };
 }
 
 async function expectNothingOn(layer: RedisChannelLayer, channel: string, ms = 300): Promise<void> {
@@ -191,20 +208,8 @@ describe('RedisChannelLayer groups across two layers', () => {
     // runs in between: it must not resolve before B subscribed to the group's topic.
     const proxy = await startDelayingProxy(server.port, 300);
     try {
-      const prefix = `g${randomBytes(6).toString('hex')}`;
-      const layerOn = (url: string): RedisChannelLayer => {
-        const layer = new RedisChannelLayer({ url, prefix, logger: recordingLogger() });
-        layers.push(layer);
-        return layer;
-      };
-      const a = layerOn(server.url);
-      const b = layerOn(proxy.url);
-      const serverB = new FakeServer();
-      b.localSockets.addTarget(serverB);
-      const socket = serverB.socket();
-      const channel = await b.newChannel();
-      b.localSockets.bind(channel, socket);
-      await b.groupAdd('room', channel);
+      const [a, b] = pair({}, proxy.url);
+      const { socket } = await memberSocket(b, 'room');
       await a.groupBroadcast('room', 'right after');
       await expect.poll(() => socket.received.length, { timeout: 5_000 }).toBe(1);
       expect(socket.received).toEqual([{ text: 'right after', binary: false }]);
@@ -216,12 +221,7 @@ describe('RedisChannelLayer groups across two layers', () => {
 
   it("a socket's group topic follows its channel's membership (discard stops broadcasts)", async () => {
     const [a, b] = pair();
-    const serverB = new FakeServer();
-    b.localSockets.addTarget(serverB);
-    const socket = serverB.socket();
-    const channel = await b.newChannel();
-    b.localSockets.bind(channel, socket);
-    await b.groupAdd('room', channel);
+    const { socket, channel } = await memberSocket(b, 'room');
     await a.groupBroadcast('room', 'one');
     await expect.poll(() => socket.received.length, { timeout: 5_000 }).toBe(1);
     await b.groupDiscard('room', channel);
