@@ -153,19 +153,20 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // The bufferevent while it is live (until it is released).
   BuffereventWrap* bufferevent() const { return bufferevent_live_ ? adopted_ : nullptr; }
 
+  // The flags first, in one byte: they fill the padding after the ProtocolSession's own (the last
+  // base), so that a connection pays nothing for them.
+  bool bufferevent_live_ : 1 = false;
+  bool client_ : 1 = false;
+  bool sending_compressed_ : 1 = false;  // the message being sent in fragments is compressed
+  bool sending_fragments_ : 1 = false;   // a message sent with fin false is still open
+  bool parsing_ : 1 = false;             // inside ParseInput: releasing must wait for it to return
+  bool release_pending_ : 1 = false;     // Close() was asked for while parsing
+  bool paused_ : 1 = false;              // JavaScript paused reading
+  bool drain_wanted_ : 1 = false;
   // The bufferevent's wrapper, owned from the constructor on and deleted with the connection.
   BuffereventWrap* adopted_ = nullptr;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends
   std::unique_ptr<RareState> rare_;
-  // The flags together, so that a connection pays no padding between them.
-  bool bufferevent_live_ = false;
-  bool client_ = false;
-  bool sending_compressed_ = false;  // the message being sent in fragments is compressed
-  bool sending_fragments_ = false;   // a message sent with fin false is still open
-  bool parsing_ = false;             // inside ParseInput: releasing must wait for it to return
-  bool release_pending_ = false;     // Close() was asked for while parsing
-  bool paused_ = false;              // JavaScript paused reading
-  bool drain_wanted_ = false;
 };
 
 }  // namespace node_bufferevent::ws

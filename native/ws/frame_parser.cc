@@ -157,7 +157,7 @@ FrameParser::Step FrameParser::AcceptFirstBytes(const uint8_t bytes[2]) {
     return Fail(kCloseProtocolError, "WS_ERR_UNEXPECTED_MASK", "server frame is masked");
   }
   ProtocolError error;
-  if (!tracker_.CheckOpcode(header_.opcode, &error)) return FailWith(error);
+  if (!CheckOpcode(header_.opcode, &error)) return FailWith(error);
   return Step::kContinue;
 }
 
@@ -176,7 +176,7 @@ FrameParser::Step FrameParser::AcceptLength(uint64_t payload_length, bool mask_k
                 "64-bit payload length with the most significant bit set");
   }
   ProtocolError error;
-  if (!tracker_.CheckLength(header_.opcode, payload_length, &error)) return FailWith(error);
+  if (!CheckLength(header_.opcode, payload_length, &error)) return FailWith(error);
   header_.payload_length = payload_length;
   if (header_.masked && !mask_key_read) {
     state_ = State::kMaskKey;
@@ -192,7 +192,7 @@ FrameParser::Step FrameParser::ParseMaskKey(evbuffer* input) {
 }
 
 FrameParser::Step FrameParser::StartFrame() {
-  tracker_.BeginFrame(header_);
+  BeginFrame(header_);
   payload_remaining_ = header_.payload_length;
   state_ = payload_remaining_ > 0 ? State::kPayload : State::kFrameEnd;
   return OnFrameStart(header_) ? Step::kContinue : Step::kPaused;
@@ -218,7 +218,7 @@ FrameParser::Step FrameParser::ParsePayload(evbuffer* input) {
     }
     size_t valid = length;
     ProtocolError error;
-    bool utf8_ok = tracker_.CheckPayload(data, length, &valid, &error);
+    bool utf8_ok = CheckPayload(data, length, &valid, &error);
     bool go_on = true;
     if (valid > 0) {
       consumed += valid;
@@ -244,7 +244,7 @@ FrameParser::Step FrameParser::ParsePayload(evbuffer* input) {
 FrameParser::Step FrameParser::EndFrame() {
   state_ = State::kHeader;
   ProtocolError error;
-  if (!tracker_.EndFrame(&error)) return FailWith(error);
+  if (!MessageTracker::EndFrame(&error)) return FailWith(error);
   return OnFrameEnd() ? Step::kContinue : Step::kPaused;
 }
 

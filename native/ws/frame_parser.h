@@ -40,7 +40,9 @@ struct FrameParserOptions {
   MessageLimits limits;
 };
 
-class FrameParser : public FrameHandler {
+// The parser is built on its message tracker (rather than holding one) so that its own small
+// fields sit in the padding after the tracker's: every connection carries a parser.
+class FrameParser : public FrameHandler, private MessageTracker {
  public:
   enum class State : uint8_t {
     kHeader,            // waiting for the two fixed header bytes
@@ -58,7 +60,7 @@ class FrameParser : public FrameHandler {
   };
 
   explicit FrameParser(const FrameParserOptions& options)
-      : role_(options.role), tracker_(options.limits) {}
+      : MessageTracker(options.limits), role_(options.role) {}
   FrameParser(const FrameParser&) = delete;
   FrameParser& operator=(const FrameParser&) = delete;
 
@@ -73,7 +75,7 @@ class FrameParser : public FrameHandler {
   const ProtocolError& error() const;
   const FrameHeader& header() const { return header_; }  // the frame being parsed
   uint64_t payload_remaining() const { return payload_remaining_; }
-  const MessageTracker& message() const { return tracker_; }
+  const MessageTracker& message() const { return *this; }
 
  protected:
   ~FrameParser() = default;
@@ -103,7 +105,6 @@ class FrameParser : public FrameHandler {
   State state_ = State::kHeader;
   FrameHeader header_;
   uint64_t payload_remaining_ = 0;
-  MessageTracker tracker_;
   // Only after a failure: a connection that never fails carries no error text.
   std::unique_ptr<ProtocolError> error_;
 };

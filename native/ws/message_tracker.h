@@ -20,6 +20,8 @@ class MessageTracker {
  public:
   explicit MessageTracker(const MessageLimits& limits)
       : max_payload_(limits.max_payload), max_fragments_(limits.max_fragments) {}
+  MessageTracker(const MessageTracker&) = delete;
+  MessageTracker& operator=(const MessageTracker&) = delete;
 
   // Called as soon as the first two header bytes are known (control frames pass untouched).
   bool CheckOpcode(uint8_t opcode, ProtocolError* error) const;
@@ -44,18 +46,19 @@ class MessageTracker {
     return current_is_data_ && message_opcode_ == kText && !message_compressed_;
   }
 
-  // The limits apart rather than as a MessageLimits, so that fragments_ fills the padding after
-  // max_fragments_: every connection carries a tracker.
+  // Every connection carries a tracker: the limits apart rather than as a MessageLimits, so that
+  // fragments_ fills the padding after max_fragments_, and the small fields last, so that the
+  // parser built on a tracker puts its own in the padding after them.
   uint64_t max_payload_;
+  uint64_t message_bytes_ = 0;  // wire payload bytes of the message, headers counted as known
+  Utf8Validator utf8_;
   uint32_t max_fragments_;
   uint32_t fragments_ = 0;
-  uint64_t message_bytes_ = 0;  // wire payload bytes of the message, headers counted as known
-  bool message_open_ = false;   // a data frame without FIN was seen; continuations are due
+  bool message_open_ = false;  // a data frame without FIN was seen; continuations are due
   uint8_t message_opcode_ = 0;
   bool message_compressed_ = false;  // RSV1 on the first frame: the extension validates UTF-8
   bool current_is_data_ = false;
   bool current_fin_ = false;
-  Utf8Validator utf8_;
 };
 
 }  // namespace node_bufferevent::ws

@@ -106,15 +106,16 @@ class ProtocolSession : private FrameParser {
   std::vector<uint8_t> message_;
   // Only while a control frame with a payload is being read: an idle connection holds none.
   std::unique_ptr<uint8_t[]> control_;
-  // The small fields together, so that a connection pays no padding between them.
+  // The small fields last and in three bytes: the connection built on a session keeps its flags in
+  // the padding after them.
   uint8_t control_length_ = 0;  // at most kMaxControlPayload
-  uint8_t message_opcode_ = 0;
-  bool message_compressed_ = false;
-  uint8_t frame_opcode_ = 0;
-  bool frame_fin_ = false;
-  bool failed_ = false;          // a protocol error was reported
-  bool close_received_ = false;  // the peer's close frame was reported
-  bool close_sent_ = false;      // our close frame is queued; pings are no longer answered
+  uint8_t message_opcode_ : 4 = 0;
+  uint8_t frame_opcode_ : 4 = 0;
+  bool message_compressed_ : 1 = false;
+  bool frame_fin_ : 1 = false;
+  bool failed_ : 1 = false;          // a protocol error was reported
+  bool close_received_ : 1 = false;  // the peer's close frame was reported
+  bool close_sent_ : 1 = false;      // our close frame is queued; pings are no longer answered
 };
 
 }  // namespace node_bufferevent::ws
