@@ -97,6 +97,9 @@ class FrameParser : public FrameHandler, private MessageTracker {
   Step AcceptLength(uint64_t payload_length, bool mask_key_read = false);
   Step StartFrame();
   Step ParsePayload(evbuffer* input);
+  // One piece of the current frame's payload, in memory the input owns: unmasked in place,
+  // checked and handed on; *taken is how much of it was (less only before invalid UTF-8).
+  Step TakePayload(uint8_t* data, size_t length, size_t* taken);
   Step EndFrame();
   Step Fail(uint16_t close_code, const char* code, std::string message);
   Step FailWith(const ProtocolError& error);
