@@ -31,7 +31,7 @@ void ProtocolSession::EnableInflate(DecompressSettings settings, ZlibContextPool
 }
 
 void ProtocolSession::ReleaseMemory() {
-  std::vector<uint8_t>().swap(message_);
+  message_.reset();
   inflation_.reset();
 }
 
@@ -48,25 +48,28 @@ ProtocolSession::Result ProtocolSession::Feed(evbuffer* input) {
 }
 
 // One spare assembly buffer per thread, lent to whichever connection starts a message next: an
-// idle connection keeps no buffer sized for the last message it got, and the next message, on
-// any connection, still finds one with capacity (no allocation per message).
-std::vector<uint8_t>& ProtocolSession::SpareAssemblyBuffer() {
-  thread_local std::vector<uint8_t> spare;
+// idle connection holds no buffer (not even an empty vector: a pointer is 16 bytes fewer on every
+// connection), and the next message, on any connection, still finds one with capacity (no
+// allocation per message).
+std::unique_ptr<std::vector<uint8_t>>& ProtocolSession::SpareAssemblyBuffer() {
+  thread_local std::unique_ptr<std::vector<uint8_t>> spare;
   return spare;
 }
 
 void ProtocolSession::LendAssemblyBuffer() {
-  // A message still being assembled keeps its bytes; an empty buffer has nothing to lend.
-  if (!message_.empty() || message_.capacity() == 0) return;
-  std::vector<uint8_t>& spare = SpareAssemblyBuffer();
-  if (message_.capacity() > spare.capacity()) spare.swap(message_);
-  std::vector<uint8_t>().swap(message_);
+  // A message still being assembled keeps its bytes.
+  if (message_ == nullptr || !message_->empty()) return;
+  std::unique_ptr<std::vector<uint8_t>>& spare = SpareAssemblyBuffer();
+  if (spare == nullptr || message_->capacity() > spare->capacity()) spare.swap(message_);
+  message_.reset();
 }
 
-void ProtocolSession::BorrowAssemblyBuffer() {
-  if (message_.capacity() > 0) return;
-  message_.swap(SpareAssemblyBuffer());
-  message_.clear();
+std::vector<uint8_t>& ProtocolSession::Assembly() {
+  if (message_ == nullptr) {
+    message_ = std::move(SpareAssemblyBuffer());
+    if (message_ == nullptr) message_ = std::make_unique<std::vector<uint8_t>>();
+  }
+  return *message_;
 }
 
 bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
@@ -100,12 +103,11 @@ bool ProtocolSession::OnFrameStart(const FrameHeader& header) {
   } else if (header.opcode != kContinuation) {
     message_opcode_ = header.opcode;
     message_compressed_ = header.rsv1;
-    message_.clear();
-    BorrowAssemblyBuffer();
+    Assembly().clear();
     if (message_compressed_) {
       inflation_->text.Reset();
     } else if (header.fin) {
-      message_.reserve(std::min(header.payload_length, kMaxReservation));
+      Assembly().reserve(std::min(header.payload_length, kMaxReservation));
     }
   }
   return true;
@@ -118,7 +120,8 @@ bool ProtocolSession::OnPayload(const uint8_t* data, size_t length) {
   } else if (message_compressed_ && !inflation_->inflater.settings().no_context_takeover) {
     return Inflate(data, length, false);
   } else {
-    message_.insert(message_.end(), data, data + length);
+    std::vector<uint8_t>& assembly = Assembly();
+    assembly.insert(assembly.end(), data, data + length);
   }
   return true;
 }
@@ -132,7 +135,7 @@ bool ProtocolSession::OnFrameEnd() {
     } else {
       // message_ holds the whole compressed message: it is replaced by what it inflates to.
       std::vector<uint8_t> compressed;
-      compressed.swap(message_);
+      compressed.swap(Assembly());
       if (!Inflate(compressed.data(), compressed.size(), true)) return false;
     }
   }
@@ -141,12 +144,13 @@ bool ProtocolSession::OnFrameEnd() {
 
 bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
   std::string reason;
-  size_t start = message_.size();
-  DeflateResult result = inflation_->inflater.Decompress(data, length, last, &message_, &reason);
+  std::vector<uint8_t>& output = Assembly();
+  size_t start = output.size();
+  DeflateResult result = inflation_->inflater.Decompress(data, length, last, &output, &reason);
   // Checked as it comes out, whatever the result, so that the same bytes give the same verdict
   // however the reads split them: a text that cannot be UTF-8 fails before the rest is inflated.
   if (message_opcode_ == kText &&
-      !inflation_->text.Feed(message_.data() + start, message_.size() - start)) {
+      !inflation_->text.Feed(output.data() + start, output.size() - start)) {
     return Fail({kCloseInvalidPayload, "WS_ERR_INVALID_UTF8",
                  "a compressed text message inflated to invalid UTF-8 (at byte " +
                      std::to_string(inflation_->text.error_offset()) + ")"});
@@ -177,9 +181,12 @@ bool ProtocolSession::Inflate(const uint8_t* data, size_t length, bool last) {
 }
 
 bool ProtocolSession::DeliverMessage() {
-  bool go_on = OnMessage(message_, message_opcode_ == kBinary);
-  if (message_.capacity() > kRetainedCapacity) std::vector<uint8_t>().swap(message_);
-  message_.clear();
+  bool go_on = OnMessage(Assembly(), message_opcode_ == kBinary);
+  // The callback may have let the buffer go (a close releases the session's memory).
+  if (message_ != nullptr) {
+    if (message_->capacity() > kRetainedCapacity) std::vector<uint8_t>().swap(*message_);
+    message_->clear();
+  }
   return go_on;
 }
 

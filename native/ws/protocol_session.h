@@ -84,9 +84,10 @@ class ProtocolSession : private FrameParser {
 
   bool DeliverMessage();
   // The assembly buffer between reads (see SpareAssemblyBuffer in the .cc).
-  static std::vector<uint8_t>& SpareAssemblyBuffer();
+  static std::unique_ptr<std::vector<uint8_t>>& SpareAssemblyBuffer();
   void LendAssemblyBuffer();
-  void BorrowAssemblyBuffer();
+  // The message being assembled, borrowing the spare (or a new buffer) when there is none.
+  std::vector<uint8_t>& Assembly();
   // Inflates one piece of a compressed message into message_, checking text as it comes out;
   // `last` ends the message.
   bool Inflate(const uint8_t* data, size_t length, bool last);
@@ -102,8 +103,9 @@ class ProtocolSession : private FrameParser {
   };
   std::unique_ptr<Inflation> inflation_;
 
-  // The message being assembled and the control frame being read.
-  std::vector<uint8_t> message_;
+  // The message being assembled (null while it is empty and lent out: see Assembly) and the
+  // control frame being read.
+  std::unique_ptr<std::vector<uint8_t>> message_;
   // Only while a control frame with a payload is being read: an idle connection holds none.
   std::unique_ptr<uint8_t[]> control_;
   // The small fields last and in three bytes: the connection built on a session keeps its flags in
