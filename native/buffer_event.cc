@@ -194,7 +194,7 @@ void BuffereventWrap::OnEvent(bufferevent*, short what, void* self) {
     }
     wrap->SyncOwnRead();  // reading can start on the connected socket
   }
-  SocketRareState* rare = wrap->socket_.rare.get();
+  SocketRareState* rare = wrap->socket_rare();
   if (rare != nullptr && rare->hostname_connector != nullptr) {
     HostnameConnector* connector = rare->hostname_connector.get();
     if (what & BEV_EVENT_CONNECTED) {

@@ -222,6 +222,7 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
     std::unique_ptr<PendingError> pending_error;
     std::unique_ptr<PairState> pair;      // a pair's
     std::unique_ptr<FilterState> filter;  // a filter's
+    SocketRareState socket;               // a socket's (buffer_event_socket.h)
   };
   RareState& Rare() {
     if (rare_ == nullptr) rare_ = std::make_unique<RareState>();
@@ -232,15 +233,37 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
     return rare_ != nullptr ? rare_->high_watermark.get() : nullptr;
   }
   PairState* pair() const { return rare_ != nullptr ? rare_->pair.get() : nullptr; }
+  // A socket's rare state: null until the wrapper has any rare state.
+  SocketRareState* socket_rare() const { return rare_ != nullptr ? &rare_->socket : nullptr; }
+  SocketRareState& SocketRare() { return Rare().socket; }
+  // Null until the socket first has a rate limit or joins a group.
+  RateLimitState* rate_limit() const {
+    return rare_ != nullptr ? rare_->socket.rate_limit.get() : nullptr;
+  }
+  RateLimitState& Limits() {
+    SocketRareState& state = SocketRare();
+    if (state.rate_limit == nullptr) state.rate_limit = std::make_unique<RateLimitState>();
+    return *state.rate_limit;
+  }
+  evbuffer_cb_entry* shutdown_watch() const {
+    return rare_ != nullptr ? rare_->socket.shutdown_watch : nullptr;
+  }
+  event* read_retry_timer() const {
+    return rare_ != nullptr ? rare_->socket.read_retry_timer : nullptr;
+  }
+  event* own_read_event() const {
+    return rare_ != nullptr ? rare_->socket.own_read_event : nullptr;
+  }
   FilterState* filter() const { return rare_ != nullptr ? rare_->filter.get() : nullptr; }
 
-  // First, so that they fill the padding after NativeObject's own small fields.
+  // First, so that they fill the padding after NativeObject's own small fields: with the socket
+  // state, eight bytes (every WebSocket connection holds a wrapper, 88 bytes in all).
   BuffereventKind kind_ = BuffereventKind::kSocket;
   uint8_t callback_mask_ = 0;  // bit i set: callback BuffereventCallback(i) has a JS function
-  bufferevent* bev_ = nullptr;
-  BuffereventDelegate* delegate_ = nullptr;
   // The socket kind's state, by value: most wrappers are sockets (each WebSocket has one).
   SocketState socket_;
+  bufferevent* bev_ = nullptr;
+  BuffereventDelegate* delegate_ = nullptr;
   std::unique_ptr<RareState> rare_;
 };
 

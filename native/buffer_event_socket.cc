@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -43,8 +44,13 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
   int flags = 0;
   if (GetFlag(options, "closeOnFree")) flags |= BEV_OPT_CLOSE_ON_FREE;
   if (GetFlag(options, "deferCallbacks")) flags |= BEV_OPT_DEFER_CALLBACKS;
-  // At most 64 MiB (src/bufferevent.ts checks it).
-  socket_.max_read_per_wakeup = static_cast<uint32_t>(GetNumber(options, "maxReadPerWakeup", 0));
+  // src/bufferevent.ts refuses what is out of range; a caller of the native class directly gets it
+  // clamped (NaN reads 0).
+  double max_read = GetNumber(options, "maxReadPerWakeup", 0);
+  socket_.max_read_per_wakeup =
+      max_read >= 1
+          ? static_cast<uint32_t>(std::min<double>(max_read, SocketState::kMaxReadPerWakeup))
+          : 0;
   socket_.write_through = GetFlag(options, "writeThrough");
   bufferevent* bev = bufferevent_socket_new(loop()->base(), fd, flags);
   // libevent caps each read at max_single_read (16 KiB by default) when computing rate limits;
@@ -61,10 +67,10 @@ bufferevent* BuffereventWrap::CreateSocket(Napi::Env env, Napi::Object options) 
 // Everything a socket holds besides the bufferevent itself, released before the bufferevent is
 // freed (ReleaseNative).
 void BuffereventWrap::ReleaseSocket() {
-  if (socket_.rare != nullptr) socket_.rare->hostname_connector.reset();
+  if (socket_rare() != nullptr) socket_rare()->hostname_connector.reset();
   ReleaseRateLimit();
   ReleaseOwnReads();
-  SocketRareState* rare = socket_.rare.get();
+  SocketRareState* rare = socket_rare();
   if (rare == nullptr) return;
   if (rare->shutdown_watch != nullptr && bev_ != nullptr)
     evbuffer_remove_cb_entry(bufferevent_get_output(bev_), rare->shutdown_watch);
@@ -128,7 +134,7 @@ Napi::Value BuffereventWrap::Connect(const Napi::CallbackInfo& info) {
                         "localAddress must be a numeric address of the family of " + address);
     }
   }
-  if (socket_.rare != nullptr) socket_.rare->hostname_connector.reset();
+  if (socket_rare() != nullptr) socket_rare()->hostname_connector.reset();
   // With a local address: bind the bufferevent's socket, made here when it has none (libevent then
   // connects the fd it finds). A socket made here and not connecting is closed again.
   int made_fd = -1;
@@ -183,7 +189,7 @@ Napi::Value BuffereventWrap::ConnectHostname(const Napi::CallbackInfo& info) {
     return ThrowError(env, "ERR_INVALID_HOST", "localAddress must be a numeric IP address");
   }
   HostnameConnector* connector =
-      (socket_.Rare().hostname_connector =
+      (SocketRare().hostname_connector =
            std::make_unique<HostnameConnector>(this, dns, std::move(local)))
           .get();
   socket_.connecting = true;
@@ -223,8 +229,7 @@ Napi::Value BuffereventWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
 }
 
 void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
-  if (bev_ == nullptr || kind_ != BuffereventKind::kSocket || socket_.shutdown_watch() != nullptr)
-    return;
+  if (bev_ == nullptr || kind_ != BuffereventKind::kSocket || shutdown_watch() != nullptr) return;
   int fd = bufferevent_getfd(bev_);
   if (fd >= 0 && StillConnecting(fd)) {
     // After one wait the socket is writable yet not connected: the connect failed, and libevent
@@ -232,7 +237,7 @@ void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
     if (!may_wait_for_connect) return;
     // shutdown() on a socket still connecting aborts the connect: wait until it is writable
     // (connected). An event of our own, because under a filter this wrapper sees no events.
-    SocketRareState& rare = socket_.Rare();
+    SocketRareState& rare = SocketRare();
     if (rare.shutdown_wait == nullptr)
       rare.shutdown_wait = event_new(loop()->base(), fd, EV_WRITE, OnWritableForShutdown, this);
     event_add(rare.shutdown_wait, nullptr);
@@ -245,7 +250,7 @@ void BuffereventWrap::ShutdownWhenDrained(bool may_wait_for_connect) {
     if (fd >= 0) shutdown(fd, SHUT_WR);
     return;
   }
-  socket_.Rare().shutdown_watch = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
+  SocketRare().shutdown_watch = evbuffer_add_cb(output, OnOutputChangedForShutdown, this);
 }
 
 // connect() was called and no CONNECTED/ERROR has been seen, and the kernel agrees (no peer yet).
@@ -264,8 +269,8 @@ void BuffereventWrap::OnOutputChangedForShutdown(evbuffer* output, const evbuffe
                                                  void* self) {
   auto* wrap = static_cast<BuffereventWrap*>(self);
   if (evbuffer_get_length(output) != 0) return;
-  evbuffer_remove_cb_entry(output, wrap->socket_.rare->shutdown_watch);
-  wrap->socket_.rare->shutdown_watch = nullptr;
+  evbuffer_remove_cb_entry(output, wrap->socket_rare()->shutdown_watch);
+  wrap->socket_rare()->shutdown_watch = nullptr;
   int fd = wrap->bev_ == nullptr ? -1 : bufferevent_getfd(wrap->bev_);
   if (fd >= 0) shutdown(fd, SHUT_WR);
 }

@@ -26,35 +26,22 @@ struct SocketRareState {
   std::unique_ptr<RateLimitState> rate_limit;  // from the first setRateLimit or group on
 };
 
-// 16 bytes: every WebSocket connection carries one.
+// 4 bytes, since every WebSocket connection carries one: it fills the padding after the wrapper's
+// small fields. Its rare part is in the wrapper's rare state (SocketRare), which saves the pointer.
 struct SocketState {
-  // The binding's own reads (socket_own_reads.cc): at most this many bytes per wakeup (64 MiB at
-  // most, src/bufferevent.ts checks it); 0: libevent's own reads (4096 bytes per wakeup). Their
-  // event is the bufferevent's ev_read while it has our callback, else own_read_event; the read
-  // timeout is the bufferevent's own (timeout_read, as setTimeouts gave it to libevent).
-  uint32_t max_read_per_wakeup = 0;
-  bool own_reads_on = false;      // max_read_per_wakeup > 0
-  bool own_read_enabled = false;  // EV_READ as the user enabled it (libevent's own flag stays off)
-  bool connecting = false;        // between connect() and its CONNECTED or ERROR event
-  bool write_through = false;
-  std::unique_ptr<SocketRareState> rare;
-
-  SocketRareState& Rare() {
-    if (rare == nullptr) rare = std::make_unique<SocketRareState>();
-    return *rare;
-  }
-  // Null until the socket first has a rate limit or joins a group.
-  RateLimitState* rate_limit() const { return rare != nullptr ? rare->rate_limit.get() : nullptr; }
-  RateLimitState& Limits() {
-    SocketRareState& state = Rare();
-    if (state.rate_limit == nullptr) state.rate_limit = std::make_unique<RateLimitState>();
-    return *state.rate_limit;
-  }
-  evbuffer_cb_entry* shutdown_watch() const {
-    return rare != nullptr ? rare->shutdown_watch : nullptr;
-  }
-  event* read_retry_timer() const { return rare != nullptr ? rare->read_retry_timer : nullptr; }
-  event* own_read_event() const { return rare != nullptr ? rare->own_read_event : nullptr; }
+  // The binding's own reads (socket_own_reads.cc): at most this many bytes per wakeup (at most
+  // kMaxReadPerWakeup); 0: libevent's own reads (4096 bytes per wakeup). Their event is the
+  // bufferevent's ev_read while it has our callback, else own_read_event; the read timeout is the
+  // bufferevent's own (timeout_read, as setTimeouts gave it to libevent).
+  static constexpr uint32_t kMaxReadPerWakeup = 64u << 20;
+  uint32_t max_read_per_wakeup : 27 = 0;
+  bool own_reads_on : 1 = false;  // max_read_per_wakeup > 0
+  bool own_read_enabled : 1 =
+      false;                    // EV_READ as the user enabled it (libevent's own flag stays off)
+  bool connecting : 1 = false;  // between connect() and its CONNECTED or ERROR event
+  bool write_through : 1 = false;
 };
+static_assert(sizeof(SocketState) == 4, "SocketState fills the wrapper's padding");
+static_assert(SocketState::kMaxReadPerWakeup < (1u << 27), "max_read_per_wakeup's width");
 
 }  // namespace node_bufferevent

@@ -17,7 +17,7 @@
 namespace node_bufferevent {
 
 class NativeObject;
-enum class ObjectKind;
+enum class ObjectKind : uint8_t;
 namespace ws {
 class TopicRegistry;
 }

@@ -11,7 +11,7 @@ namespace node_bufferevent {
 
 class EventLoop;
 
-enum class ObjectKind {
+enum class ObjectKind : uint8_t {
   kBufferevent,
   kListener,
   kEvent,
@@ -83,8 +83,8 @@ class NativeObject {
   NativeObject* registry_next_ = nullptr;
   // The small fields last: a derived class's own small fields fill the padding after them.
   ObjectKind kind_;
-  bool closed_ = false;
-  bool owner_kept_alive_ = false;
+  bool closed_ : 1 = false;
+  bool owner_kept_alive_ : 1 = false;
 };
 
 void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected);

@@ -89,7 +89,7 @@ Napi::Value BuffereventWrap::SetRateLimit(const Napi::CallbackInfo& info) {
     if (config != nullptr) ev_token_bucket_cfg_free(config);
     return ThrowError(env, "ERR_INVALID_RATE_LIMIT", "libevent could not apply the rate limit");
   }
-  RateLimitState& limits = socket_.Limits();
+  RateLimitState& limits = Limits();
   if (limits.config != nullptr) ev_token_bucket_cfg_free(limits.config);
   limits.config = config;
   limits.tick_ms = config == nullptr ? 0 : RateLimitTickMs(info[0].As<Napi::Object>());
@@ -111,7 +111,7 @@ Napi::Value BuffereventWrap::GetWriteLimit(const Napi::CallbackInfo& info) {
 Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (socket_.rate_limit() == nullptr || socket_.rate_limit()->config == nullptr)
+  if (rate_limit() == nullptr || rate_limit()->config == nullptr)
     return ThrowError(env, "ERR_NO_RATE_LIMIT",
                       "this bufferevent has no rate limit; call setRateLimit first");
   bufferevent_decrement_read_limit(
@@ -123,7 +123,7 @@ Napi::Value BuffereventWrap::DecrementReadLimit(const Napi::CallbackInfo& info) 
 Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckRateLimitable(env)) return Napi::Value();
-  if (socket_.rate_limit() == nullptr || socket_.rate_limit()->config == nullptr)
+  if (rate_limit() == nullptr || rate_limit()->config == nullptr)
     return ThrowError(env, "ERR_NO_RATE_LIMIT",
                       "this bufferevent has no rate limit; call setRateLimit first");
   bufferevent_decrement_write_limit(
@@ -133,7 +133,7 @@ Napi::Value BuffereventWrap::DecrementWriteLimit(const Napi::CallbackInfo& info)
 }
 
 void BuffereventWrap::ChargeRead(size_t bytes) {
-  RateLimitState* limits = socket_.rate_limit();
+  RateLimitState* limits = rate_limit();
   if (limits == nullptr) return;
   if (limits->config != nullptr)
     bufferevent_decrement_read_limit(bev_, static_cast<ev_ssize_t>(bytes));
@@ -145,7 +145,7 @@ void BuffereventWrap::ChargeRead(size_t bytes) {
 }
 
 void BuffereventWrap::ChargeWrite(size_t bytes) {
-  RateLimitState* limits = socket_.rate_limit();
+  RateLimitState* limits = rate_limit();
   if (limits == nullptr) return;
   if (limits->config != nullptr)
     bufferevent_decrement_write_limit(bev_, static_cast<ev_ssize_t>(bytes));
@@ -157,9 +157,8 @@ void BuffereventWrap::ChargeWrite(size_t bytes) {
 }
 
 void BuffereventWrap::ReleaseRateLimit() {
-  if (kind_ != BuffereventKind::kSocket || socket_.rate_limit() == nullptr || bev_ == nullptr)
-    return;
-  RateLimitState& limits = *socket_.rate_limit();
+  if (kind_ != BuffereventKind::kSocket || rate_limit() == nullptr || bev_ == nullptr) return;
+  RateLimitState& limits = *rate_limit();
   if (limits.group != nullptr) {
     bufferevent_remove_from_rate_limit_group(bev_);
     limits.group->Forget(this);
@@ -209,7 +208,7 @@ RateLimitGroupWrap::~RateLimitGroupWrap() { NativeObject::Close(); }
 void RateLimitGroupWrap::ReleaseNative() {
   for (BuffereventWrap* member : members_) {
     if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
-    member->socket_.rate_limit()->group = nullptr;  // a member has its limits
+    member->rate_limit()->group = nullptr;  // a member has its limits
   }
   members_.clear();
   if (group_ != nullptr) bufferevent_rate_limit_group_free(group_);
@@ -232,7 +231,7 @@ Napi::Value RateLimitGroupWrap::Add(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (member == nullptr || !member->CheckRateLimitable(env)) return Napi::Value();
-  RateLimitState& limits = member->socket_.Limits();
+  RateLimitState& limits = member->Limits();
   if (limits.group == this) return env.Undefined();
   if (limits.group != nullptr) {
     return ThrowError(env, "ERR_RATE_LIMIT_GROUP",
@@ -256,11 +255,11 @@ Napi::Value RateLimitGroupWrap::Remove(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return Napi::Value();
   BuffereventWrap* member = BuffereventWrap::FromJs(info[0], "bufferevent");
   if (member == nullptr) return Napi::Value();
-  if (member->kind_ != BuffereventKind::kSocket || member->socket_.rate_limit() == nullptr ||
-      member->socket_.rate_limit()->group != this)
+  if (member->kind_ != BuffereventKind::kSocket || member->rate_limit() == nullptr ||
+      member->rate_limit()->group != this)
     return env.Undefined();
   if (member->bev_ != nullptr) bufferevent_remove_from_rate_limit_group(member->bev_);
-  member->socket_.rate_limit()->group = nullptr;
+  member->rate_limit()->group = nullptr;
   Forget(member);
   member->SyncOwnRead();
   loop()->MarkDirty();
@@ -278,7 +277,7 @@ Napi::Value RateLimitGroupWrap::SetRate(const Napi::CallbackInfo& info) {
   double previous_tick_ms = tick_ms_;
   tick_ms_ = RateLimitTickMs(info[0].As<Napi::Object>());
   for (BuffereventWrap* member : members_) {
-    RateLimitState& limits = *member->socket_.rate_limit();  // a member has its limits
+    RateLimitState& limits = *member->rate_limit();  // a member has its limits
     if (limits.config == nullptr && limits.tick_ms == previous_tick_ms) limits.tick_ms = tick_ms_;
   }
   loop()->MarkDirty();

@@ -72,13 +72,13 @@ bool BuffereventWrap::LibeventReadTakenOver() const {
 }
 
 event* BuffereventWrap::OwnReadEvent() const {
-  return LibeventReadTakenOver() ? &bev_->ev_read : socket_.own_read_event();
+  return LibeventReadTakenOver() ? &bev_->ev_read : own_read_event();
 }
 
 void BuffereventWrap::ReleaseOwnReads() {
   // Nothing may call this wrapper through libevent's event again.
   if (LibeventReadTakenOver()) GiveBackLibeventRead(bev_);
-  if (SocketRareState* rare = socket_.rare.get()) {
+  if (SocketRareState* rare = socket_rare()) {
     if (rare->own_read_event != nullptr) event_free(rare->own_read_event);
     rare->own_read_event = nullptr;
     if (rare->read_retry_timer != nullptr) event_free(rare->read_retry_timer);
@@ -93,8 +93,7 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
   if (!OwnReadsOn() || bev_ == nullptr) return;
   if (!OwnReadEventReady()) return;
   bool want = socket_.own_read_enabled && !socket_.connecting &&
-              (socket_.read_retry_timer() == nullptr ||
-               !evtimer_pending(socket_.read_retry_timer(), nullptr));
+              (read_retry_timer() == nullptr || !evtimer_pending(read_retry_timer(), nullptr));
   if (want) {
     size_t high = 0;
     bufferevent_getwatermark(bev_, EV_READ, nullptr, &high);
@@ -115,16 +114,16 @@ void BuffereventWrap::SyncOwnRead(bool rearm_timeout) {
 bool BuffereventWrap::OwnReadEventReady() {
   event* libevent_read = &bev_->ev_read;
   int fd = bufferevent_getfd(bev_);
-  const RateLimitState* limits = socket_.rate_limit();
+  const RateLimitState* limits = rate_limit();
   bool rate_limited = limits != nullptr && (limits->config != nullptr || limits->group != nullptr);
   // A filter's creation turns libevent's EV_READ on for the socket below it: libevent reads then
   // too, with its own callback, as it always did.
   bool libevent_reads = (bufferevent_get_enabled(bev_) & EV_READ) != 0;
-  event* own_event = socket_.own_read_event();
+  event* own_event = own_read_event();
   if (!rate_limited && !libevent_reads) {
     if (own_event != nullptr) {
       event_free(own_event);
-      socket_.rare->own_read_event = nullptr;
+      socket_rare()->own_read_event = nullptr;
     }
     // libevent assigns ev_read again with its own callback when the fd changes (a connect).
     if (LibeventReadTakenOver()) return true;
@@ -145,7 +144,7 @@ bool BuffereventWrap::OwnReadEventReady() {
       own_event = event_new(loop()->base(), fd, EV_READ | EV_PERSIST, OnOwnReadable, this);
       if (own_event != nullptr) event_priority_set(own_event, bufferevent_get_priority(bev_));
     }
-    if (own_event != nullptr || socket_.rare != nullptr) socket_.Rare().own_read_event = own_event;
+    if (own_event != nullptr || socket_rare() != nullptr) SocketRare().own_read_event = own_event;
   }
   return own_event != nullptr;
 }
@@ -224,14 +223,14 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t fd, short what, void* self) 
   }
   if (bufferevent_get_max_to_read(wrap->bev_) <= 0) {
     // The rate-limit bucket is empty: wait a tick, as libevent suspends reading until its refill.
-    SocketRareState& rare = wrap->socket_.Rare();
+    SocketRareState& rare = wrap->SocketRare();
     if (rare.read_retry_timer == nullptr) {
       rare.read_retry_timer = evtimer_new(wrap->loop()->base(), OnReadRetry, wrap);
       // No timer: the read event stays armed, and the bucket is checked on its next call.
       if (rare.read_retry_timer == nullptr) return;
     }
     event_del(wrap->OwnReadEvent());
-    const RateLimitState* limits = wrap->socket_.rate_limit();
+    const RateLimitState* limits = wrap->rate_limit();
     timeval delay = MillisecondsToTimeval(
         limits != nullptr && limits->tick_ms > 0 ? limits->tick_ms : kDefaultRetryMs);
     evtimer_add(rare.read_retry_timer, &delay);
