@@ -37,6 +37,7 @@
         "native/ws/protocol_session.cc",
         "native/ws/connection.cc",
         "native/ws/message_batch.cc",
+        "native/ws/send_slab.cc",
         "native/ws/connection_topics.cc",
         "native/ws/connection_deflate.cc",
         "native/ws/frame_output.cc",

@@ -79,6 +79,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   InstallLibeventAllocator();  // before libevent allocates anything in this process
   const napi_property_descriptor functions[] = {
       Function("setHooks", Call<&Addon::SetHooks>),
+      Function("wsSendSlab", Call<&Addon::SendSlab>),
       Function("baseInfo", Call<&Addon::BaseInfo>),
       Function("baseStats", Call<&Addon::BaseStats>),
       Function("configureDns", Call<&Addon::ConfigureDns>),

@@ -6,6 +6,7 @@
 
 #include "event_loop.h"
 #include "ws/message_batch.h"
+#include "ws/send_slab.h"
 #include "ws/zlib_context_pool.h"
 
 namespace node_bufferevent {
@@ -42,6 +43,8 @@ class Addon {
   // (ws/connection.cc's Dispatch): WebSocketConnection.sendInBatch finds it without an unwrap.
   ws::WebSocketConnection* dispatching_connection = nullptr;
   napi_value dispatching_owner = nullptr;
+  // Frames JavaScript sends to that connection without a call (see ws/send_slab.h).
+  ws::SendSlab send_slab;
   // sendInBatch's way for any other connection: the class, and its send() called as a method.
   Napi::FunctionReference websocket_connection_class;
   Napi::FunctionReference websocket_send;
@@ -55,6 +58,7 @@ class Addon {
   static napi_value Call(napi_env env, napi_callback_info info);
 
   Napi::Value SetHooks(const Napi::CallbackInfo& info);
+  Napi::Value SendSlab(const Napi::CallbackInfo& info) { return send_slab.Get(info); }
   Napi::Value BaseInfo(const Napi::CallbackInfo& info);
   Napi::Value BaseStats(const Napi::CallbackInfo& info);
   static Napi::Object LibeventConstants(Napi::Env env);

@@ -264,6 +264,8 @@ interface NativeModule {
   /** Frames once and writes to every subscriber of the topic in the scope: [delivered, skipped]. */
   wsPublish(scope: number, topic: string, data: Buffer, binary: boolean, compress: boolean): [number, number];
   wsTopicCount(): number;
+  /** The send slab (src/websocket/send-slab.ts): its bytes and its [used, queued] cells, the same each call. */
+  wsSendSlab(): [Buffer, Uint32Array];
   /** glibc malloc's bytes in use and held free (memory tests and bench/ws-memory.mjs). */
   mallocStats(): { inUse: number; free: number };
   /** permessage-deflate's zlib contexts on this thread; parks those idle for `parkIdleMs` first. */

@@ -296,16 +296,45 @@ bool WebSocketConnection::Dispatch(ConnectionEvent event, std::initializer_list<
   size_t i = 2;
   for (napi_value arg : args) argv[i++] = arg;
   Addon& addon = Addon::Of(env);
-  // Restored after, in case a handler made another connection dispatch (nothing does today).
+  // Restored after, in case a handler made another connection dispatch (nothing does today). The
+  // slab's frames are the outer connection's until then.
+  TakeSendSlab(addon);
   WebSocketConnection* outer_connection = addon.dispatching_connection;
   napi_value outer_owner = addon.dispatching_owner;
   addon.dispatching_connection = this;
   addon.dispatching_owner = owner;
+  RefreshSlabQueued(addon);
   CallIntoJs(env, async_context(), addon.websocket_dispatch.Value(),
              {argv[0], argv[1], argv[2], argv[3], argv[4]});
+  TakeSendSlab(addon);
   addon.dispatching_connection = outer_connection;
   addon.dispatching_owner = outer_owner;
+  if (outer_connection != nullptr) outer_connection->RefreshSlabQueued(addon);
   return !closed() && !release_pending_ && !paused_;
+}
+
+void WebSocketConnection::TakeSendSlab(Addon& addon) {
+  if (!addon.send_slab.holding()) return;
+  size_t length = 0;
+  const uint8_t* frames = addon.send_slab.Take(&length);
+  WebSocketConnection* connection = addon.dispatching_connection;
+  if (frames == nullptr || connection == nullptr) return;
+  connection->WriteSlabFrames(Napi::Env(connection->env()), frames, length);
+  // JavaScript's limit checks go on from what the connection holds now.
+  connection->RefreshSlabQueued(addon);
+}
+
+void WebSocketConnection::RefreshSlabQueued(Addon& addon) {
+  addon.send_slab.SetQueued(bufferevent() != nullptr ? QueuedBytes() : 0);
+}
+
+void WebSocketConnection::WriteSlabFrames(Napi::Env env, const uint8_t* frames, size_t length) {
+  if (closed() || release_pending_ || bufferevent() == nullptr || close_sent()) return;
+  if (!QueueFrame(env, bufferevent(), cork_.holder(), frames, length, nullptr, 0, nullptr)) {
+    // As a send's refused bytes: libevent is out of memory, and the connection cannot go on.
+    OnError({kCloseInternalError, "WS_ERR_SEND",
+             "frames could not be queued (libevent refused the bytes)"});
+  }
 }
 
 bool WebSocketConnection::CheckUsable(Napi::Env env) {
@@ -375,6 +404,7 @@ napi_value WebSocketConnection::SendInBatch(napi_env raw_env, napi_callback_info
 
 Napi::Value WebSocketConnection::SendFrame(Napi::Env env, napi_value data_value,
                                            napi_value frame_value, napi_value limit_value) {
+  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   // One napi call for the bytes (Napi::Buffer would make two, each asking V8 for the type).
   void* bytes = nullptr;
@@ -413,7 +443,10 @@ Napi::Value WebSocketConnection::SendFrame(Napi::Env env, napi_value data_value,
     sending_fragments_ = !fin;
     if (fin) SendAfterFragments();
   }
-  return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
+  size_t queued = QueuedBytes();
+  Addon& addon = Addon::Of(env);
+  if (addon.dispatching_connection == this) addon.send_slab.SetQueued(queued);
+  return Napi::Number::New(env, static_cast<double>(queued));
 }
 
 size_t WebSocketConnection::QueuedBytes() const {
@@ -426,12 +459,14 @@ size_t WebSocketConnection::QueuedBytes() const {
 
 Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  TakeSendSlab(Addon::Of(env));
   if (closed() || bufferevent() == nullptr) return Napi::Number::New(env, 0);
   return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
 }
 
 Napi::Value WebSocketConnection::Cork(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   if (parsing_ || cork_.holding_batch()) return Napi::Boolean::New(env, false);
   cork_.Begin(bufferevent()->WriteThroughOn());
@@ -439,6 +474,7 @@ Napi::Value WebSocketConnection::Cork(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebSocketConnection::Uncork(const Napi::CallbackInfo& info) {
+  TakeSendSlab(Addon::Of(info.Env()));
   // Closed meanwhile: releasing sent or dropped what was held.
   if (!closed() && bufferevent() != nullptr && !parsing_) cork_.End(bufferevent());
   return info.Env().Undefined();
@@ -454,6 +490,7 @@ Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {
 
 Napi::Value WebSocketConnection::Resume(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   if (!paused_) return env.Undefined();
   paused_ = false;
@@ -474,6 +511,7 @@ Napi::Value WebSocketConnection::NotifyDrain(const Napi::CallbackInfo& info) {
 
 Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   // Frames held by the cork must reach the output first, or the shutdown would not wait for them.
   cork_.Flush(bufferevent());
@@ -483,6 +521,7 @@ Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebSocketConnection::CloseFromJs(const Napi::CallbackInfo& info) {
+  TakeSendSlab(Addon::Of(info.Env()));
   // Inside a callback from ParseInput the input evbuffer is still in use: release on return.
   if (parsing_) {
     release_pending_ = true;

@@ -47,6 +47,12 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
                             private ProtocolSession {
  public:
   static constexpr ObjectKind kObjectKind = ObjectKind::kWebSocket;
+  // The frames JavaScript wrote into the send slab (ws/send_slab.h) for the connection it is being
+  // called for go to that connection now, ahead of whatever reaches the addon next. Every entry
+  // that writes to a connection, or reads what it has queued, calls this first.
+  static void TakeSendSlab(Addon& addon);
+  // Tells the send slab what this connection (the one being called for) has queued now.
+  void RefreshSlabQueued(Addon& addon);
   static constexpr bool kOwnedBySelf = true;  // the dispatcher gets this object (see the .cc)
   static Napi::Function Init(Napi::Env env, Addon& addon);
   // new WebSocketConnection(nativeBufferevent, { client, maxPayload, maxFragments, deflate? })
@@ -83,6 +89,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // there were none).
   bool FlushBatch();
   // Calls the dispatcher; false when the connection was closed or paused by the callback.
+  // Marks this connection as the one being called for (Addon::dispatching_connection) while the
+  // call lasts, and takes the send slab's frames when it returns.
   bool Dispatch(ConnectionEvent event, std::initializer_list<napi_value> args);
   bool CheckUsable(Napi::Env env);
   // bufferedAmount: the output plus what the cork holds and the publishes waiting for the end of
@@ -101,6 +109,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   bool WritePublication(Publication& publication, evbuffer* output);
   // A fragmented message ended: the publishes held behind it follow it.
   void SendAfterFragments();
+  // Whole frames from the send slab, queued as a send's would be; dropped once the close frame
+  // went or the connection is going.
+  void WriteSlabFrames(Napi::Env env, const uint8_t* frames, size_t length);
 
   // send(data: Buffer, frame, limit) → bufferedAmount after queueing, or -1 when the message was
   // not queued because the bytes queued plus its own would exceed `limit` (-1: none). `frame` is

@@ -6,6 +6,7 @@
 #include "../addon.h"
 #include "../event_loop.h"
 #include "../util/napi_checked.h"
+#include "connection.h"
 #include "frame.h"
 #include "publication.h"
 
@@ -103,6 +104,8 @@ napi_value PublishFromJs(napi_env raw_env, napi_callback_info callback_info) {
   Napi::Env env = info.Env();
   EventLoop* loop = RequireLoop(env);
   if (loop == nullptr) return nullptr;
+  // A listener's sends to its own connection come before what it publishes.
+  WebSocketConnection::TakeSendSlab(Addon::Of(env));
   // src/websocket/topics.ts has checked the arguments.
   uint32_t scope = info[0].As<Napi::Number>().Uint32Value();
   std::string topic = StringText(info[1]);
@@ -119,6 +122,10 @@ napi_value PublishFromJs(napi_env raw_env, napi_callback_info callback_info) {
     }
     frame->Unref();
   }
+  // The connection being called for may have got the publish: its queued bytes grew.
+  Addon& addon = Addon::Of(env);
+  if (addon.dispatching_connection != nullptr)
+    addon.dispatching_connection->RefreshSlabQueued(addon);
   napi_value array = nullptr;
   if (napi_create_array_with_length(env, 2, &array) != napi_ok) return nullptr;
   Napi::Object result(env, array);

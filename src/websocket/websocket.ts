@@ -11,6 +11,7 @@ import { Bufferevent } from '../bufferevent.ts';
 import { native, type NativeWebSocketConnection } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
 import { LeanEventEmitter, makeListenerTablesOnFirstListener } from './listener-table.ts';
+import { SLAB_MAX_PAYLOAD, writeSlabFrame } from './send-slab.ts';
 import { SocketConnection } from './socket-connection.ts';
 import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
@@ -90,10 +91,13 @@ const emitterEmit = EventEmitter.prototype.emit;
 
 const sendInBatch = native.WebSocketConnection.sendInBatch;
 /**
- * The connection whose batch of messages is being delivered: a send to it from a 'message'
- * listener (an echo, a reply) goes through sendInBatch, which skips napi's unwrap of `this`.
+ * The connection whose event is being delivered, as the addon has it (its Dispatch), set around
+ * every call of the dispatcher: a send to it from one of its listeners (an echo, a reply) is
+ * written to the send slab, or goes through sendInBatch, which skips napi's unwrap of `this`.
  */
-let batchConnection: NativeWebSocketConnection | null = null;
+let dispatchingConnection: NativeWebSocketConnection | null = null;
+/** The flags that keep a send out of the slab, and the one it needs (see send-slab.ts). */
+const SLAB_FLAGS = Flag.Server | Flag.Deflated | Flag.FragmentedSend;
 
 const CLOSE_NO_STATUS = 1005;
 /** The settings of a socket made without options: a client's, and a server socket's until it is attached. */
@@ -156,8 +160,15 @@ export class WebSocket extends LeanEventEmitter {
 
   static {
     native.setHooks({
-      websocket: (connection, event, a, b, c) =>
-        ((connection as NativeWebSocketConnection).socket as WebSocket).#onNative(event, a, b, c),
+      websocket: (connection, event, a, b, c) => {
+        const outer = dispatchingConnection;
+        dispatchingConnection = connection as NativeWebSocketConnection;
+        try {
+          ((connection as NativeWebSocketConnection).socket as WebSocket).#onNative(event, a, b, c);
+        } finally {
+          dispatchingConnection = outer;
+        }
+      },
     });
   }
 
@@ -434,13 +445,23 @@ export class WebSocket extends LeanEventEmitter {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
+    if (
+      connection === dispatchingConnection &&
+      callback === undefined &&
+      fin &&
+      (this.#bits & SLAB_FLAGS) === Flag.Server &&
+      payload.length <= SLAB_MAX_PAYLOAD
+    ) {
+      const queued = writeSlabFrame(payload, binary, this.#settings.maxBufferedBytes);
+      if (queued >= 0) return this.#afterWrite(queued, undefined);
+    }
     const fragmented = this.#hasFlag(Flag.FragmentedSend);
     const opcode = fragmented ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     // A fragmented message is never cut short: only its first frame is checked against the limit.
     const limit = fragmented ? NO_LIMIT : this.#settings.maxBufferedBytes;
     const bits = opcode | (fin ? FrameBits.Fin : 0) | (compress ? FrameBits.Compress : 0);
     const queued =
-      connection === batchConnection
+      connection === dispatchingConnection
         ? sendInBatch(connection, payload, bits, limit)
         : connection.send(payload, bits, limit);
     if (queued < 0) {
@@ -592,16 +613,6 @@ export class WebSocket extends LeanEventEmitter {
    * process like any listener's.
    */
   #onBatch(pool: Buffer, count: number, indexAt: number): void {
-    const outer = batchConnection;
-    batchConnection = this.#connection;
-    try {
-      this.#deliverBatch(pool, count, indexAt);
-    } finally {
-      batchConnection = outer;
-    }
-  }
-
-  #deliverBatch(pool: Buffer, count: number, indexAt: number): void {
     const index = poolIndexOf(pool);
     const memory = pool.buffer as ArrayBuffer;
     const base = pool.byteOffset;

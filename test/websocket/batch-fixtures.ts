@@ -1,7 +1,7 @@
 // What the batching, corking and publish tests share: cleanups run after each test (last
 // registered first), and batches of text frames a raw client writes in one write.
 import { afterEach } from 'vitest';
-import { WebSocketServer, type WebSocket } from '../../src/websocket/index.ts';
+import { WebSocketServer, type ServerOptions, type WebSocket } from '../../src/websocket/index.ts';
 import { turns, waitFor } from '../helpers.ts';
 import { frames, RawClient, WAIT_MS } from './conformance/raw-client.ts';
 
@@ -25,14 +25,16 @@ export const texts = (prefix: string, count: number) =>
 export const batchOf = (messages: string[]) => Buffer.concat(messages.map((text) => frames.text(text)));
 
 /**
- * A server with one expected connection, handed to `onConnection`; resolves with a raw client. The
+ * A server (`options` apart from its address) with one expected connection, handed to
+ * `onConnection`; resolves with a raw client. The
  * server, its sockets and the client go with the test's cleanups.
  */
 export async function connectRawClient(
   cleanups: Cleanup[],
   onConnection: (ws: WebSocket) => void,
-): Promise<{ client: RawClient; ws: () => WebSocket }> {
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  options: ServerOptions = {},
+): Promise<{ client: RawClient; ws: () => WebSocket; server: WebSocketServer }> {
+  const server = new WebSocketServer({ ...options, port: 0, host: '127.0.0.1' });
   let socket: WebSocket | null = null;
   server.on('connection', (ws: WebSocket) => {
     socket = ws;
@@ -46,5 +48,5 @@ export async function connectRawClient(
   const client = await RawClient.open((server.address() as { port: number }).port);
   cleanups.push(() => client.destroy());
   await waitFor(() => socket !== null, WAIT_MS, 'the connection');
-  return { client, ws: () => socket! };
+  return { client, ws: () => socket!, server };
 }
