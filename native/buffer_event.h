@@ -159,9 +159,14 @@ class BuffereventWrap : public NativeClass<BuffereventWrap>, public NativeObject
   static void OnPauseSettled(evutil_socket_t fd, short what, void* self);
   // Sends directly when the output is empty; returns false when the data must be queued instead.
   bool TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data);
-  // The same for the contents of an evbuffer (written with writev straight from its chains); the
-  // rest, if any, is still in `source` for the caller to queue.
+  // The same for the contents of an evbuffer (sent straight from its chains); the rest, if any, is
+  // still in `source` for the caller to queue.
   bool TryWriteThroughBuffer(evbuffer* source);
+  // The fast paths' system calls (socket_fast_paths.cc): send and receive with the socket calls,
+  // which skip the file layer readv and writev go through; on a descriptor that is not a socket
+  // (a pipe), readv and writev, as libevent's own reads and writes use.
+  ssize_t SendChains(int fd, evbuffer* source, size_t most);
+  ssize_t ReceiveInto(int fd, iovec* parts, int count);
   bool WriteThroughPossible() const;
   void RequestWriteCallback();
 

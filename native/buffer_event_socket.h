@@ -40,6 +40,8 @@ struct SocketState {
       false;                    // EV_READ as the user enabled it (libevent's own flag stays off)
   bool connecting : 1 = false;  // between connect() and its CONNECTED or ERROR event
   bool write_through : 1 = false;
+  // recv or send said ENOTSOCK: the fast paths use readv and writev on this descriptor.
+  bool not_a_socket : 1 = false;
 };
 static_assert(sizeof(SocketState) == 4, "SocketState fills the wrapper's padding");
 static_assert(SocketState::kMaxReadPerWakeup < (1u << 27), "max_read_per_wakeup's width");

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "buffer_event.h"
@@ -35,7 +36,8 @@ bool BuffereventWrap::WriteThroughPossible() const {
 bool BuffereventWrap::TryWriteThroughBuffer(evbuffer* source) {
   if (!WriteThroughPossible() || evbuffer_get_length(source) == 0) return false;
   ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
-  int sent = evbuffer_write_atmost(source, bufferevent_getfd(bev_), allowance);
+  size_t most = allowance < 0 ? evbuffer_get_length(source) : static_cast<size_t>(allowance);
+  ssize_t sent = SendChains(bufferevent_getfd(bev_), source, most);
   loop()->CountWriteThrough();
   if (sent <= 0) return false;  // would block, or an error libevent's own write will report
   ChargeWrite(static_cast<size_t>(sent));
@@ -49,7 +51,8 @@ bool BuffereventWrap::TryWriteThroughBuffer(evbuffer* source) {
 bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data) {
   evbuffer* output = bufferevent_get_output(bev_);
   int fd = bufferevent_getfd(bev_);
-  if (!WriteThroughPossible()) return false;
+  // Not a socket: send() cannot write it; libevent's own write can (and TryWriteThroughBuffer).
+  if (!WriteThroughPossible() || socket_.not_a_socket) return false;
   if (data.Length() == 0) return true;
   ev_ssize_t rate_allowance = bufferevent_get_max_to_write(bev_);
   size_t want = data.Length();
@@ -59,6 +62,7 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
   ssize_t sent = send(fd, data.Data(), want, MSG_NOSIGNAL | MSG_DONTWAIT);
   loop()->CountWriteThrough();
   if (sent < 0) {
+    if (errno == ENOTSOCK) socket_.not_a_socket = true;
     // Would block, or an error: queue everything and let libevent's own write find and report it.
     return false;
   }
@@ -74,7 +78,7 @@ bool BuffereventWrap::TryWriteThrough(Napi::Env env, Napi::Buffer<uint8_t> data)
 }
 
 size_t BuffereventWrap::WriteThroughParts(const iovec* parts, size_t count) {
-  if (!WriteThroughOn() || !WriteThroughPossible()) return 0;
+  if (!WriteThroughOn() || !WriteThroughPossible() || socket_.not_a_socket) return 0;
   size_t total = 0;
   for (size_t i = 0; i < count; i++) total += parts[i].iov_len;
   ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
@@ -84,12 +88,40 @@ size_t BuffereventWrap::WriteThroughParts(const iovec* parts, size_t count) {
   message.msg_iovlen = count;
   ssize_t result = sendmsg(bufferevent_getfd(bev_), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
   loop()->CountWriteThrough();
+  if (result < 0 && errno == ENOTSOCK) socket_.not_a_socket = true;
   // Would block, or an error: libevent's own write finds and reports it once the bytes are queued.
   if (result <= 0) return 0;
   auto sent = static_cast<size_t>(result);
   ChargeWrite(sent);
   if (sent == total) RequestWriteCallback();
   loop()->MarkDirty();
+  return sent;
+}
+
+ssize_t BuffereventWrap::SendChains(int fd, evbuffer* source, size_t most) {
+  if (socket_.not_a_socket) return evbuffer_write_atmost(source, fd, static_cast<ev_ssize_t>(most));
+  // A batch of replies is one or two chains; a payload kept by reference is a chain of its own.
+  constexpr int kMaxParts = 64;
+  evbuffer_iovec chains[kMaxParts];
+  int count = evbuffer_peek(source, static_cast<ev_ssize_t>(most), nullptr, chains, kMaxParts);
+  if (count <= 0) return 0;
+  if (count > kMaxParts) count = kMaxParts;
+  iovec parts[kMaxParts];
+  size_t offered = 0;
+  for (int i = 0; i < count; i++) {
+    parts[i].iov_base = chains[i].iov_base;
+    parts[i].iov_len = std::min(chains[i].iov_len, most - offered);
+    offered += parts[i].iov_len;
+  }
+  msghdr message{};
+  message.msg_iov = parts;
+  message.msg_iovlen = static_cast<size_t>(count);
+  ssize_t sent = sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent < 0 && errno == ENOTSOCK) {
+    socket_.not_a_socket = true;
+    return evbuffer_write_atmost(source, fd, static_cast<ev_ssize_t>(most));
+  }
+  if (sent > 0) evbuffer_drain(source, static_cast<size_t>(sent));
   return sent;
 }
 

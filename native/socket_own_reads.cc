@@ -1,6 +1,6 @@
 // Larger reads for socket bufferevents (maxReadPerWakeup). libevent's own read does an ioctl and
 // reads at most 4096 bytes per wakeup; here the binding watches the fd itself and reads up to
-// maxReadPerWakeup bytes straight into the input (unfreeze its end, reserve, readv, commit,
+// maxReadPerWakeup bytes straight into the input (unfreeze its end, reserve, recvmsg, commit,
 // freeze), while libevent's EV_READ stays off. The event that watches the fd is the bufferevent's
 // own ev_read, given our callback: libevent never adds it while its EV_READ is off, and a second
 // event would cost every connection 144 bytes. Under a rate limit it is an event of our own
@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_struct.h>
 #include <event2/event.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <atomic>
@@ -178,7 +179,7 @@ short BuffereventWrap::ReadOwn(int fd, int* err, size_t* got_total) {
       if (offered + io[i].iov_len > want) io[i].iov_len = want - offered;
       offered += io[i].iov_len;
     }
-    ssize_t got = readv(fd, io, count);
+    ssize_t got = ReceiveInto(fd, io, count);
     if (got <= 0) {
       evbuffer_commit_space(input, vectors, 0);
       if (got == 0) {
@@ -251,6 +252,18 @@ void BuffereventWrap::OnOwnReadable(evutil_socket_t fd, short what, void* self) 
 
 void BuffereventWrap::OnReadRetry(evutil_socket_t, short, void* self) {
   static_cast<BuffereventWrap*>(self)->SyncOwnRead();
+}
+
+ssize_t BuffereventWrap::ReceiveInto(int fd, iovec* parts, int count) {
+  if (!socket_.not_a_socket) {
+    msghdr message{};
+    message.msg_iov = parts;
+    message.msg_iovlen = static_cast<size_t>(count);
+    ssize_t got = recvmsg(fd, &message, MSG_DONTWAIT);
+    if (got >= 0 || errno != ENOTSOCK) return got;
+    socket_.not_a_socket = true;
+  }
+  return readv(fd, parts, count);
 }
 
 }  // namespace node_bufferevent

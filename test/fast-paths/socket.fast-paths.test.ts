@@ -2,6 +2,10 @@
 // EOF/errors with libevent's flags; write-through fires write callbacks as if through the output.
 import net from 'node:net';
 import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BEV, Bufferevent, EV, EvBuffer, socketpair } from '../../src/index.ts';
 import { liveCounts, turns, waitFor } from '../helpers.ts';
@@ -202,5 +206,54 @@ describe('writeThrough', () => {
     expect(bev.input.length).toBe(0);
     bev.free();
     peer.destroy();
+  });
+});
+
+describe('the fast paths on a descriptor that is not a socket', () => {
+  // A FIFO opened for reading and writing is one descriptor that reads back what was written to it:
+  // recv and send refuse it (ENOTSOCK), so larger reads and write-through use readv and writev.
+  function fifo(): { path: string; fd: number; remove: () => void } {
+    const dir = mkdtempSync(join(tmpdir(), 'bufferevent-fifo-'));
+    const path = join(dir, 'fifo');
+    execFileSync('mkfifo', [path]);
+    const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+    return { path, fd, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('reads with maxReadPerWakeup what another writer put in first', async () => {
+    const { path, fd, remove } = fifo();
+    const bev = Bufferevent.socket({ fd, closeOnFree: true, maxReadPerWakeup: 65536, writeThrough: true });
+    const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    const data = fillPattern(60_000);
+    expect(writeSync(writer, data)).toBe(data.length);
+    closeSync(writer);
+    const received: Buffer[] = [];
+    bev.setCallbacks({ read: (b) => received.push(b.read()) });
+    bev.enable(EV.READ);
+    await waitFor(() => Buffer.concat(received).length === data.length);
+    expect(Buffer.concat(received).equals(data)).toBe(true);
+    bev.free();
+    remove();
+  });
+
+  it('writes through an EvBuffer and Buffers larger than the pipe holds, every byte back in order', async () => {
+    const { fd, remove } = fifo();
+    const bev = Bufferevent.socket({ fd, closeOnFree: true, maxReadPerWakeup: 65536, writeThrough: true });
+    const received: Buffer[] = [];
+    bev.setCallbacks({ read: (b) => received.push(b.read()) });
+    bev.enable(EV.READ | EV.WRITE);
+    const first = fillPattern(100_000); // more than the pipe's 64 KiB: the rest is queued
+    const source = new EvBuffer().add(first);
+    bev.write(source);
+    expect(source.length).toBe(0);
+    const rest = fillPattern(300_001).subarray(1);
+    for (let offset = 0; offset < rest.length; offset += 50_000)
+      bev.write(rest.subarray(offset, offset + 50_000));
+    const expected = Buffer.concat([first, rest]);
+    await waitFor(() => Buffer.concat(received).length === expected.length);
+    expect(Buffer.concat(received).equals(expected)).toBe(true);
+    source.free();
+    bev.free();
+    remove();
   });
 });
