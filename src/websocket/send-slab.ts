@@ -16,8 +16,10 @@ export const SLAB_MAX_PAYLOAD = 8 * 1024;
 const USED = 0;
 const QUEUED = 1;
 
-// Made by the addon, once per environment: [bytes written, the socket's queued bytes when its
-// dispatch started or the addon last saw it].
+// The slab and its two cells, made by the addon once per environment (every copy of this module gets
+// the same ones): state[USED] is how many bytes of frames the slab holds, state[QUEUED] what the
+// socket being dispatched to had queued when the addon last looked (its dispatch started, or it took
+// the slab's frames, or a native send or publish reached it).
 const [slab, state] = native.wsSendSlab();
 const SLAB_BYTES = slab.length;
 
@@ -32,6 +34,7 @@ export function writeSlabFrame(payload: Buffer, binary: boolean, limit: number):
   const start = used + (length < 126 ? 2 : 4);
   const end = start + length;
   const queued = state[QUEUED]! + end;
+  // The native send's test: the bytes queued before this frame, plus its payload.
   if (end > SLAB_BYTES || (limit >= 0 && queued - (start - used) > limit)) return -1;
   slab[used] = binary ? 0x82 : 0x81;
   if (length < 126) {

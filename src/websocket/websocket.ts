@@ -445,6 +445,8 @@ export class WebSocket extends LeanEventEmitter {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
+    // A reply from one of the socket's own listeners, of the kind the send slab takes (a server's
+    // whole message, no deflate, no open fragmented send, no callback to run after it left).
     if (
       connection === dispatchingConnection &&
       callback === undefined &&
