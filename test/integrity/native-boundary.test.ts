@@ -3,7 +3,8 @@
 // package-internal; now each is a BuffereventError with code ERR_INVALID_ARG naming the parameter.
 import { describe, expect, it } from 'vitest';
 import * as publicApi from '../../src/index.ts';
-import { Bufferevent, EvBuffer, RateLimitGroup } from '../../src/index.ts';
+import { closeSync } from 'node:fs';
+import { Bufferevent, EvBuffer, RateLimitGroup, socketpair } from '../../src/index.ts';
 import { EV } from '../../src/constants.ts';
 import { native } from '../../src/native.ts';
 import { buffereventHandles } from '../../src/native-handles.ts';
@@ -149,6 +150,31 @@ describe('inside the addon (type tags)', () => {
     group.free();
     a.free();
     b.free();
+  });
+});
+
+describe('a socket made through the native class directly', () => {
+  it('takes any maxReadPerWakeup: beyond 64 MiB clamped, NaN and negatives as none', () => {
+    for (const maxReadPerWakeup of [
+      2 ** 40,
+      Number.MAX_VALUE,
+      Infinity,
+      -5,
+      Number.NaN,
+      0.5,
+      64 * 1024 * 1024,
+    ]) {
+      const [mine, theirs] = socketpair();
+      const bev = new native.Bufferevent({}, 'socket', {
+        fd: mine,
+        closeOnFree: true,
+        maxReadPerWakeup,
+        writeThrough: true,
+      } as never);
+      bev.enable(EV.READ | EV.WRITE);
+      bev.free();
+      closeSync(theirs);
+    }
   });
 });
 
