@@ -9,7 +9,8 @@
 // constructor taking `const Napi::CallbackInfo&`, and lists its members with InstanceMethod<&T::M>
 // and InstanceGetter<&T::M>. A `T` whose own object is its owner (NativeObject::SetSelfAsOwner)
 // declares `static constexpr bool kOwnedBySelf = true`: the wrap's reference is then its owner
-// reference.
+// reference. A `T` that declares `static void BeforeMethod(Napi::Env)` has it called before each of
+// its methods and getters runs (the WebSocket connection hands over the send slab's frames there).
 #pragma once
 
 #include <napi.h>
@@ -103,6 +104,7 @@ class NativeClass {
       ThrowWrongObject(info.Env(), "this", T::kObjectKind);
       return nullptr;
     }
+    if constexpr (requires { T::BeforeMethod(info.Env()); }) T::BeforeMethod(info.Env());
     return (instance->*M)(info);
   }
 

@@ -324,6 +324,8 @@ void WebSocketConnection::TakeSendSlab(Addon& addon) {
   connection->RefreshSlabQueued(addon);
 }
 
+void WebSocketConnection::BeforeMethod(Napi::Env env) { TakeSendSlab(Addon::Of(env)); }
+
 void WebSocketConnection::RefreshSlabQueued(Addon& addon) {
   addon.send_slab.SetQueued(bufferevent() != nullptr ? QueuedBytes() : 0);
 }
@@ -385,6 +387,8 @@ napi_value WebSocketConnection::SendInBatch(napi_env raw_env, napi_callback_info
   bool same = false;
   if (connection != nullptr &&
       napi_strict_equals(env, argv[0], addon.dispatching_owner, &same) == napi_ok && same) {
+    // As BeforeMethod does for the method call below.
+    TakeSendSlab(addon);
     return connection->SendFrame(env, argv[1], argv[2], argv[3]);
   }
   // Connections carry no type tag (it would cost each one heap memory), so another object goes
@@ -404,7 +408,6 @@ napi_value WebSocketConnection::SendInBatch(napi_env raw_env, napi_callback_info
 
 Napi::Value WebSocketConnection::SendFrame(Napi::Env env, napi_value data_value,
                                            napi_value frame_value, napi_value limit_value) {
-  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   // One napi call for the bytes (Napi::Buffer would make two, each asking V8 for the type).
   void* bytes = nullptr;
@@ -459,14 +462,12 @@ size_t WebSocketConnection::QueuedBytes() const {
 
 Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TakeSendSlab(Addon::Of(env));
   if (closed() || bufferevent() == nullptr) return Napi::Number::New(env, 0);
   return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
 }
 
 Napi::Value WebSocketConnection::Cork(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   if (parsing_ || cork_.holding_batch()) return Napi::Boolean::New(env, false);
   cork_.Begin(bufferevent()->WriteThroughOn());
@@ -474,7 +475,6 @@ Napi::Value WebSocketConnection::Cork(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebSocketConnection::Uncork(const Napi::CallbackInfo& info) {
-  TakeSendSlab(Addon::Of(info.Env()));
   // Closed meanwhile: releasing sent or dropped what was held.
   if (!closed() && bufferevent() != nullptr && !parsing_) cork_.End(bufferevent());
   return info.Env().Undefined();
@@ -490,7 +490,6 @@ Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {
 
 Napi::Value WebSocketConnection::Resume(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   if (!paused_) return env.Undefined();
   paused_ = false;
@@ -511,7 +510,6 @@ Napi::Value WebSocketConnection::NotifyDrain(const Napi::CallbackInfo& info) {
 
 Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TakeSendSlab(Addon::Of(env));
   if (!CheckUsable(env)) return Napi::Value();
   // Frames held by the cork must reach the output first, or the shutdown would not wait for them.
   cork_.Flush(bufferevent());
@@ -521,7 +519,6 @@ Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WebSocketConnection::CloseFromJs(const Napi::CallbackInfo& info) {
-  TakeSendSlab(Addon::Of(info.Env()));
   // Inside a callback from ParseInput the input evbuffer is still in use: release on return.
   if (parsing_) {
     release_pending_ = true;

@@ -51,6 +51,9 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // called for go to that connection now, ahead of whatever reaches the addon next. Every entry
   // that writes to a connection, or reads what it has queued, calls this first.
   static void TakeSendSlab(Addon& addon);
+  // Before every method JavaScript calls on a connection (NativeClass), so that whatever it does
+  // (send, close, bufferedAmount, cork, ...) comes after the frames already in the slab.
+  static void BeforeMethod(Napi::Env env);
   // Tells the send slab what this connection (the one being called for) has queued now.
   void RefreshSlabQueued(Addon& addon);
   static constexpr bool kOwnedBySelf = true;  // the dispatcher gets this object (see the .cc)
