@@ -36,6 +36,7 @@
         "native/ws/close_frame.cc",
         "native/ws/protocol_session.cc",
         "native/ws/connection.cc",
+        "native/ws/connection_table.cc",
         "native/ws/message_batch.cc",
         "native/ws/send_slab.cc",
         "native/ws/connection_topics.cc",

@@ -21,6 +21,7 @@
 #include "util/libevent_allocator.h"
 #include "util/napi_checked.h"
 #include "ws/connection.h"
+#include "ws/connection_table.h"
 #include "ws/handshake_head.h"
 #include "ws/topics.h"
 
@@ -87,6 +88,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       Function("dupSocket", Call<&Addon::DupSocket>),
       Function("wsPublish", ws::PublishFromJs),
       Function("wsTopicCount", ws::TopicCountFromJs),
+      Function("wsConnectionObjects", ws::ConnectionObjectsFromJs),
       Function("mallocStats", MallocStats),
       Function("wsZlibContexts", ZlibContexts),
       Function("wsReadRequestHead", ws::ReadRequestHeadFromJs),
@@ -100,7 +102,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   SetProperty(exports, "Inotify", InotifyWrap::Init(env));
   SetProperty(exports, "inotifyConstants", InotifyWrap::Constants(env));
   SetProperty(exports, "RateLimitGroup", RateLimitGroupWrap::Init(env));
-  SetProperty(exports, "WebSocketConnection", ws::WebSocketConnection::Init(env, *this));
+  SetProperty(exports, "WebSocketConnection", ws::WebSocketConnection::Init(env));
   SetProperty(exports, "libeventVersion", event_get_version());
   SetProperty(exports, "libeventConstants", LibeventConstants(env));
 #ifdef BUFFEREVENT_SANITIZE_BUILD

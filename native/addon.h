@@ -35,19 +35,15 @@ class Addon {
   Napi::FunctionReference event_dispatch;        // (owner, fd, what)
   Napi::FunctionReference
       filter_dispatch;  // (owner, side, limit, mode) → 'ok' | 'need-more' | 'error'
-  Napi::FunctionReference websocket_dispatch;  // (owner, event, a, b, c): see ws/connection.h
+  Napi::FunctionReference websocket_dispatch;  // (id, event, a, b, c): see ws/connection.h
   Napi::FunctionReference evbuffer_constructor;
   // The small WebSocket messages of the read being parsed, and the pool they are handed over in.
   ws::MessageBatch message_batch;
-  // The WebSocket connection JavaScript is being called for, and its object, while that call lasts
-  // (ws/connection.cc's Dispatch): WebSocketConnection.sendInBatch finds it without an unwrap.
+  // The WebSocket connection JavaScript is being called for, while that call lasts
+  // (ws/connection.cc's Dispatch).
   ws::WebSocketConnection* dispatching_connection = nullptr;
-  napi_value dispatching_owner = nullptr;
   // Frames JavaScript sends to that connection without a call (see ws/send_slab.h).
   ws::SendSlab send_slab;
-  // sendInBatch's way for any other connection: the class, and its send() called as a method.
-  Napi::FunctionReference websocket_connection_class;
-  Napi::FunctionReference websocket_send;
   // Idle zlib contexts of permessage-deflate ends without context takeover (see
   // ws/zlib_context_pool.h). Destroyed after every connection: instance data is finalized last.
   ws::ZlibContextPool zlib_contexts;

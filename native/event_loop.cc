@@ -20,6 +20,7 @@
 #include "addon.h"
 #include "native_object.h"
 #include "util/libevent_allocator.h"
+#include "ws/connection_table.h"
 #include "ws/topics.h"
 
 namespace node_bufferevent {
@@ -220,6 +221,11 @@ bool EventLoop::TimerArmed() const {
 ws::TopicRegistry& EventLoop::topics() {
   if (topics_ == nullptr) topics_ = std::make_unique<ws::TopicRegistry>();
   return *topics_;
+}
+
+ws::ConnectionTable& EventLoop::connections() {
+  if (connections_ == nullptr) connections_ = std::make_unique<ws::ConnectionTable>();
+  return *connections_;
 }
 
 void EventLoop::WriteAtPassEnd(PassEndWriter* writer) {
@@ -450,6 +456,8 @@ bool EventLoop::RunOnePass() {
   // Before the quiet check: a write that left bytes queued arms a write event, so the pass is not
   // quiet and the next one registers it.
   RunPassEndWrites();
+  // After the writes: a connection closed in this pass was taken off their list when it closed.
+  if (connections_ != nullptr) connections_->DeleteRetired();
   // Added here, the trim timer makes this pass not quiet, so the next pass arms libevent's timerfd
   // for it.
   if (!trim_armed_ && LibeventFreeListsHoldBlocks()) ScheduleFreeListTrim();
@@ -545,6 +553,8 @@ void EventLoop::OnAsyncCleanup(napi_async_cleanup_hook_handle, void* arg) {
     object->Close();
     object->DetachFromLoop();
   }
+  // Every WebSocket connection was closed, so retired, above.
+  if (self->connections_ != nullptr) self->connections_->DeleteRetired();
   event_base_loop(self->base_, EVLOOP_NONBLOCK);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->poll_), OnHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->prepare_), OnHandleClosed);

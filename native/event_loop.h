@@ -20,7 +20,8 @@ class NativeObject;
 enum class ObjectKind : uint8_t;
 namespace ws {
 class TopicRegistry;
-}
+class ConnectionTable;
+}  // namespace ws
 
 struct LoopStats {
   uint64_t passes = 0;          // event_base_loop(EVLOOP_ONCE) calls
@@ -105,6 +106,9 @@ class EventLoop {
 
   // The WebSocket pub/sub topics of this environment (ws/topics.h), created on first use.
   ws::TopicRegistry& topics();
+  // The open WebSocket connections by id (ws/connection_table.h), created on first use. Those
+  // closed during a pass are deleted when it ends.
+  ws::ConnectionTable& connections();
 
   // Lists `writer` (once) to be written when the current pass ends; outside a pass (JavaScript
   // from a timer or Node's own I/O), a pass is run before Node next blocks for I/O.
@@ -181,6 +185,7 @@ class EventLoop {
   std::unordered_set<NativeObject*> idle_event_owners_;
   LoopStats stats_;
   std::unique_ptr<ws::TopicRegistry> topics_;
+  std::unique_ptr<ws::ConnectionTable> connections_;
   // Null where a writer was forgotten while listed.
   std::vector<PassEndWriter*> pass_end_writers_;
 };

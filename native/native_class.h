@@ -7,10 +7,7 @@
 //
 // `T` derives from NativeClass<T>, declares `static constexpr ObjectKind kObjectKind` and a
 // constructor taking `const Napi::CallbackInfo&`, and lists its members with InstanceMethod<&T::M>
-// and InstanceGetter<&T::M>. A `T` whose own object is its owner (NativeObject::SetSelfAsOwner)
-// declares `static constexpr bool kOwnedBySelf = true`: the wrap's reference is then its owner
-// reference. A `T` that declares `static void BeforeMethod(Napi::Env)` has it called before each of
-// its methods and getters runs (the WebSocket connection hands over the send slab's frames there).
+// and InstanceGetter<&T::M>.
 #pragma once
 
 #include <napi.h>
@@ -83,14 +80,11 @@ class NativeClass {
     // A constructor that failed left its exception pending; a refused wrap (the worker is being
     // terminated) leaves none. Either way JavaScript never gets this object.
     bool pending = false;
-    napi_ref wrap_reference = nullptr;
     if (napi_is_exception_pending(env, &pending) != napi_ok || pending ||
-        napi_wrap(env, info.This(), instance, Finalize, nullptr,
-                  OwnedBySelf() ? &wrap_reference : nullptr) != napi_ok) {
+        napi_wrap(env, info.This(), instance, Finalize, nullptr, nullptr) != napi_ok) {
       delete instance;
       return nullptr;
     }
-    if (wrap_reference != nullptr) instance->TakeWrapReference(wrap_reference);
     return info.This();
   }
 
@@ -104,17 +98,9 @@ class NativeClass {
       ThrowWrongObject(info.Env(), "this", T::kObjectKind);
       return nullptr;
     }
-    if constexpr (requires { T::BeforeMethod(info.Env()); }) T::BeforeMethod(info.Env());
     return (instance->*M)(info);
   }
 
-  static constexpr bool OwnedBySelf() {
-    if constexpr (requires { T::kOwnedBySelf; }) {
-      return T::kOwnedBySelf;
-    } else {
-      return false;
-    }
-  }
   static void Finalize(napi_env, void* native, void*) { delete static_cast<T*>(native); }
 };
 

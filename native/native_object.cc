@@ -64,11 +64,15 @@ void ThrowWrongObject(Napi::Env env, const char* parameter, ObjectKind expected)
 // the subclass constructor returns at once (its object is closed from the start).
 NativeObject::NativeObject(const Napi::CallbackInfo& info, ObjectKind kind)
     : loop_(RequireLoop(info.Env())), kind_(kind) {
-  // A WebSocket connection is never handed back to C++ as an argument (its methods run on `this`,
-  // which V8's signature check proves), and a tag costs every connection a BigInt and a property
-  // array on the V8 heap.
-  if (kind != ObjectKind::kWebSocket)
-    napi_type_tag_object(info.Env(), info.This(), &TypeTagOf(kind));
+  napi_type_tag_object(info.Env(), info.This(), &TypeTagOf(kind));
+  if (loop_ != nullptr) {
+    loop_->Register(this);
+  } else {
+    closed_ = true;
+  }
+}
+
+NativeObject::NativeObject(Napi::Env env, ObjectKind kind) : loop_(RequireLoop(env)), kind_(kind) {
   if (loop_ != nullptr) {
     loop_->Register(this);
   } else {
@@ -99,25 +103,18 @@ void NativeObject::SetOwner(Napi::Object owner, napi_env env, const char* resour
   napi_async_init(env, owner, name, &async_context_);
 }
 
-void NativeObject::SetSelfAsOwner(Napi::Object self, napi_env env, const char* resource_name) {
+void NativeObject::SetAsyncResource(Napi::Object resource, napi_env env,
+                                    const char* resource_name) {
   env_ = env;
   napi_value name;
   napi_create_string_utf8(env, resource_name, NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, self, name, &async_context_);
-}
-
-void NativeObject::TakeWrapReference(napi_ref reference) {
-  owner_ = reference;  // weak (count 0), and deleted by the destructor like any owner reference
-  if (owner_kept_alive_) {
-    uint32_t count;
-    napi_reference_ref(env_, owner_, &count);
-  }
+  napi_async_init(env, resource, name, &async_context_);
 }
 
 void NativeObject::KeepOwnerAlive(bool keep) {
   if (keep == owner_kept_alive_) return;
   owner_kept_alive_ = keep;
-  if (owner_ == nullptr) return;  // a wrap reference still to come (TakeWrapReference) applies it
+  if (owner_ == nullptr) return;
   uint32_t count;
   if (keep) {
     napi_reference_ref(env_, owner_, &count);

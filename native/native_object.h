@@ -28,6 +28,9 @@ class NativeObject {
  public:
   // Registers with the environment's loop and tags `info.This()` with `kind`'s type tag.
   NativeObject(const Napi::CallbackInfo& info, ObjectKind kind);
+  // For an object without a JavaScript object of its own (a WebSocket connection, which JavaScript
+  // knows by an id): registers with the loop, tags nothing.
+  NativeObject(Napi::Env env, ObjectKind kind);
   virtual ~NativeObject();
   NativeObject(const NativeObject&) = delete;
   NativeObject& operator=(const NativeObject&) = delete;
@@ -47,8 +50,6 @@ class NativeObject {
   // every pass for the objects the loop tracks for it (see EventLoop::Register), so it must be
   // cheap.
   virtual int IdleAddedEvents() const { return 0; }
-  // NativeClass hands over the wrap's reference of a wrapper that called SetSelfAsOwner.
-  void TakeWrapReference(napi_ref reference);
 
  protected:
   virtual void ReleaseNative() = 0;
@@ -56,12 +57,9 @@ class NativeObject {
   // The JavaScript object callbacks are delivered for. Held weakly unless KeepOwnerAlive(true): an
   // object with work in flight must not be collected just because user code dropped its reference.
   void SetOwner(Napi::Object owner, napi_env env, const char* resource_name);
-  // For a wrapper that is its own owner (a WebSocket connection, whose JavaScript object points to
-  // the socket): the async context now, and as owner reference the wrap's own, once NativeClass
-  // has wrapped the object (TakeWrapReference). That is one napi reference and one global handle
-  // fewer per object.
-  void SetSelfAsOwner(Napi::Object self, napi_env env, const char* resource_name);
-  // KeepOwnerAlive(true) before the reference exists takes effect when it comes.
+  // For an object with no owner to call (a WebSocket connection, whose dispatcher finds the
+  // WebSocket by id): only the async context its callbacks run in, with `resource` as its resource.
+  void SetAsyncResource(Napi::Object resource, napi_env env, const char* resource_name);
   void KeepOwnerAlive(bool keep);
   // Forgets the owner for good, freeing its reference and async context: for an object whose
   // callbacks a native layer took over, so nothing is ever delivered to the owner again.

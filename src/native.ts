@@ -172,9 +172,9 @@ export type EventDispatch = (owner: object, fd: number, what: number) => void;
 export type FilterDispatch = (owner: object, side: 0 | 1, limit: number, mode: 0 | 1 | 2) => string;
 
 /** See native/ws/connection.h: one call per message, control frame or socket event. */
-/** Called with the native connection itself (its `socket` is the WebSocket). */
+/** Called with the connection's id (see ConnectionId). */
 export type WebSocketDispatch = (
-  connection: object,
+  connection: ConnectionId,
   event: number,
   a?: unknown,
   b?: unknown,
@@ -189,49 +189,45 @@ export interface NativeWebSocketOptions {
   deflate?: NativeDeflateSettings | undefined;
 }
 
-export declare class NativeWebSocketConnection {
-  constructor(bufferevent: NativeBufferevent, options: NativeWebSocketOptions);
+/**
+ * A WebSocket connection's id: JavaScript knows a native connection by this number only (a small
+ * integer kept in its WebSocket), and passes it first to every function of
+ * `native.WebSocketConnection`. An id of a closed connection finds nothing (ERR_FREED).
+ */
+export type ConnectionId = number;
+
+export interface NativeWebSocketConnections {
   /**
-   * `connection.send(data, frame, limit)` for a connection whose event JavaScript is handling (a
-   * batch of its messages): found without napi's unwrap of `this`, which costs as much as the
-   * rest of a small send. Works for any connection, at the price of a method call otherwise.
+   * Takes the socket bufferevent over (its object no longer owns it) and starts the connection;
+   * `socket` (the WebSocket) is the async resource its events run in, and what the dispatcher is
+   * told about it is its id.
    */
-  static sendInBatch(
-    connection: NativeWebSocketConnection,
-    data: Buffer,
-    frame: number,
-    limit: number,
-  ): number;
-  /**
-   * The WebSocket this connection belongs to, set by it right after construction: the native side
-   * reports to this object (its own wrap reference is its only one), and the dispatcher finds the
-   * socket here.
-   */
-  socket?: object;
+  open(bufferevent: NativeBufferevent, options: NativeWebSocketOptions, socket: object): ConnectionId;
   /**
    * Frames and queues; returns the bytes queued afterwards, or -1 (nothing queued) when the bytes
    * queued plus the message would exceed `limit` (-1: no limit). `frame` is the opcode with 0x80
    * for the last frame of a message and 0x40 to compress it, as the header's first byte has them.
    */
-  send(data: Buffer, frame: number, limit: number): number;
-  bufferedAmount(): number;
+  send(id: ConnectionId, data: Buffer, frame: number, limit: number): number;
+  bufferedAmount(id: ConnectionId): number;
   /** Starts holding frames; false when they are held already (a batch, another cork). */
-  cork(): boolean;
-  uncork(): void;
-  pause(): void;
-  resume(): void;
-  notifyDrain(): void;
-  shutdownWrite(): void;
-  close(): void;
+  cork(id: ConnectionId): boolean;
+  uncork(id: ConnectionId): void;
+  pause(id: ConnectionId): void;
+  resume(id: ConnectionId): void;
+  notifyDrain(id: ConnectionId): void;
+  shutdownWrite(id: ConnectionId): void;
+  /** Releases the connection; nothing for an id that finds none (closed already). */
+  close(id: ConnectionId): void;
   /**
    * Pub/sub (native/ws/topics.h): true when the subscription changed. Publishes are skipped while
    * more than `backpressureBytes` is queued.
    */
-  subscribe(scope: number, topic: string, backpressureBytes: number): boolean;
-  unsubscribe(topic: string): boolean;
-  isSubscribed(topic: string): boolean;
-  topics(): string[];
-  skippedPublishes(): number;
+  subscribe(id: ConnectionId, scope: number, topic: string, backpressureBytes: number): boolean;
+  unsubscribe(id: ConnectionId, topic: string): boolean;
+  isSubscribed(id: ConnectionId, topic: string): boolean;
+  topics(id: ConnectionId): string[];
+  skippedPublishes(id: ConnectionId): number;
 }
 
 interface NativeModule {
@@ -264,6 +260,8 @@ interface NativeModule {
   /** Frames once and writes to every subscriber of the topic in the scope: [delivered, skipped]. */
   wsPublish(scope: number, topic: string, data: Buffer, binary: boolean, compress: boolean): [number, number];
   wsTopicCount(): number;
+  /** Native WebSocket connections not yet deleted: the open ones, and those closed in a pass still running. */
+  wsConnectionObjects(): number;
   /** The send slab (src/websocket/send-slab.ts): its bytes and its [used, queued] cells, the same each call. */
   wsSendSlab(): [Buffer, Uint32Array];
   /** glibc malloc's bytes in use and held free (memory tests and bench/ws-memory.mjs). */
@@ -274,7 +272,7 @@ interface NativeModule {
   wsReadRequestHead(bufferevent: NativeBufferevent, maxHeaderSize: number, drain: boolean): string | 0 | 1;
   /** base64(SHA-1(key + the RFC 6455 GUID)). */
   wsAcceptKey(key: string): string;
-  WebSocketConnection: typeof NativeWebSocketConnection;
+  WebSocketConnection: NativeWebSocketConnections;
 }
 
 const INSTALL_HINT =

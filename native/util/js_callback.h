@@ -27,11 +27,10 @@ inline void ClearPendingException(napi_env env) {
 // a pass.
 void NoteJsCallInPass();
 
-// napi_make_callback needs an object receiver; the dispatchers ignore `this`, so the owner serves.
-inline void CallIntoJs(napi_env env, napi_async_context context, napi_value function,
-                       std::initializer_list<napi_value> args) {
+// napi_make_callback needs an object receiver; the dispatchers ignore `this`.
+inline void CallIntoJs(napi_env env, napi_async_context context, napi_value receiver,
+                       napi_value function, std::initializer_list<napi_value> args) {
   NoteJsCallInPass();
-  napi_value receiver = *args.begin();
   napi_value result;
   if (napi_make_callback(env, context, receiver, function, args.size(), args.begin(), &result) ==
       napi_ok) {
@@ -44,6 +43,12 @@ inline void CallIntoJs(napi_env env, napi_async_context context, napi_value func
   if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return;
   napi_fatal_exception(env, error);
   ClearPendingException(env);
+}
+
+// The owner, the first argument, serves as the receiver.
+inline void CallIntoJs(napi_env env, napi_async_context context, napi_value function,
+                       std::initializer_list<napi_value> args) {
+  CallIntoJs(env, context, *args.begin(), function, args);
 }
 
 enum class JsCallOutcome {

@@ -32,8 +32,8 @@ constexpr size_t kExternalMessageThreshold = 64 * 1024;
 
 FrameParserOptions ParserOptions(const Napi::Object& options) {
   FrameParserOptions result;
-  // The defaults apply only when napi refuses the reads (the worker is being terminated); the wrap
-  // that ends construction is then refused too, and the object never reaches JavaScript.
+  // The defaults apply only when napi refuses the reads: the worker is being terminated, and no
+  // JavaScript will ever use the connection (teardown closes it).
   result.role = GetFlag(options, "client") ? Role::kClient : Role::kServer;
   result.limits.max_payload = static_cast<uint64_t>(GetNumber(options, "maxPayload", 0));
   result.limits.max_fragments = GetUint32(options, "maxFragments", 0);
@@ -46,50 +46,88 @@ void FreeMessage(napi_env, void*, void* message) {
 
 }  // namespace
 
-Napi::Function WebSocketConnection::Init(Napi::Env env, Addon& addon) {
-  Napi::Function constructor =
-      DefineClass(env, "WebSocketConnection",
-                  {
-                      InstanceMethod<&WebSocketConnection::Send>("send"),
-                      InstanceMethod<&WebSocketConnection::BufferedAmount>("bufferedAmount"),
-                      InstanceMethod<&WebSocketConnection::Cork>("cork"),
-                      InstanceMethod<&WebSocketConnection::Uncork>("uncork"),
-                      InstanceMethod<&WebSocketConnection::Pause>("pause"),
-                      InstanceMethod<&WebSocketConnection::Resume>("resume"),
-                      InstanceMethod<&WebSocketConnection::NotifyDrain>("notifyDrain"),
-                      InstanceMethod<&WebSocketConnection::ShutdownWrite>("shutdownWrite"),
-                      InstanceMethod<&WebSocketConnection::CloseFromJs>("close"),
-                      InstanceMethod<&WebSocketConnection::Subscribe>("subscribe"),
-                      InstanceMethod<&WebSocketConnection::Unsubscribe>("unsubscribe"),
-                      InstanceMethod<&WebSocketConnection::IsSubscribed>("isSubscribed"),
-                      InstanceMethod<&WebSocketConnection::Topics>("topics"),
-                      InstanceMethod<&WebSocketConnection::SkippedPublishes>("skippedPublishes"),
-                  });
+Napi::Object WebSocketConnection::Init(Napi::Env env) {
+  napi_property_descriptor functions[] = {
+      {"open", nullptr, Open, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"send", nullptr, Call<&WebSocketConnection::Send, 3>, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"bufferedAmount", nullptr, Call<&WebSocketConnection::BufferedAmount, 0>, nullptr, nullptr,
+       nullptr, napi_default, nullptr},
+      {"cork", nullptr, Call<&WebSocketConnection::Cork, 0>, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"uncork", nullptr, Call<&WebSocketConnection::Uncork, 0>, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"pause", nullptr, Call<&WebSocketConnection::Pause, 0>, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"resume", nullptr, Call<&WebSocketConnection::Resume, 0>, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"notifyDrain", nullptr, Call<&WebSocketConnection::NotifyDrain, 0>, nullptr, nullptr,
+       nullptr, napi_default, nullptr},
+      {"shutdownWrite", nullptr, Call<&WebSocketConnection::ShutdownWrite, 0>, nullptr, nullptr,
+       nullptr, napi_default, nullptr},
+      {"close", nullptr, CloseFromJs, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"subscribe", nullptr, Call<&WebSocketConnection::Subscribe, 3>, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"unsubscribe", nullptr, Call<&WebSocketConnection::Unsubscribe, 1>, nullptr, nullptr,
+       nullptr, napi_default, nullptr},
+      {"isSubscribed", nullptr, Call<&WebSocketConnection::IsSubscribed, 1>, nullptr, nullptr,
+       nullptr, napi_default, nullptr},
+      {"topics", nullptr, Call<&WebSocketConnection::Topics, 0>, nullptr, nullptr, nullptr,
+       napi_default, nullptr},
+      {"skippedPublishes", nullptr, Call<&WebSocketConnection::SkippedPublishes, 0>, nullptr,
+       nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_value object = nullptr;
   // Refused only while the environment is going away, when nothing sends any more.
-  if (constructor.IsEmpty()) return constructor;
-  napi_value prototype = nullptr;
-  napi_value send = nullptr;
-  napi_value send_in_batch = nullptr;
-  if (napi_get_named_property(env, constructor, "prototype", &prototype) == napi_ok &&
-      napi_get_named_property(env, prototype, "send", &send) == napi_ok &&
-      napi_create_function(env, "sendInBatch", NAPI_AUTO_LENGTH, SendInBatch, nullptr,
-                           &send_in_batch) == napi_ok) {
-    addon.websocket_connection_class = Napi::Persistent(constructor);
-    addon.websocket_send = Napi::Persistent(Napi::Function(env, send));
-    napi_set_named_property(env, constructor, "sendInBatch", send_in_batch);
+  if (napi_create_object(env, &object) != napi_ok ||
+      napi_define_properties(env, object, sizeof functions / sizeof functions[0], functions) !=
+          napi_ok) {
+    return Napi::Object();
   }
-  return constructor;
+  return Napi::Object(env, object);
 }
 
-WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
-    : NativeObject(info, ObjectKind::kWebSocket),
-      ProtocolSession(ParserOptions(info[1].As<Napi::Object>())) {
+napi_value WebSocketConnection::Open(napi_env raw_env, napi_callback_info callback_info) {
+  Napi::Env env(raw_env);
+  size_t argc = 3;
+  napi_value argv[3] = {nullptr, nullptr, nullptr};
+  if (napi_get_cb_info(env, callback_info, &argc, argv, nullptr, nullptr) != napi_ok)
+    return nullptr;
+  Napi::Value options(env, argv[1]);
+  Napi::Value socket(env, argv[2]);
+  if (!options.IsObject() || !socket.IsObject()) {
+    return ThrowError(env, "ERR_INVALID_ARG", "open(bufferevent, options, socket) takes objects");
+  }
+  auto* connection =
+      new WebSocketConnection(env, argv[0], options.As<Napi::Object>(), socket.As<Napi::Object>());
+  // A constructor that failed closed the connection and left its exception pending; one that was
+  // refused a napi call (the worker is being terminated) left none.
+  bool pending = false;
+  if (connection->closed() || napi_is_exception_pending(env, &pending) != napi_ok || pending) {
+    delete connection;
+    return nullptr;
+  }
+  int32_t id = connection->loop()->connections().Add(connection);
+  if (id == ConnectionTable::kNoId) {
+    NativeObject* object = connection;
+    object->Close();
+    delete connection;
+    return ThrowError(env, "ERR_CREATE",
+                      "a WebSocket cannot open: 2^23 connections are open in this thread");
+  }
+  connection->id_ = id;
+  return Napi::Number::New(env, id);
+}
+
+WebSocketConnection::WebSocketConnection(Napi::Env env, napi_value bufferevent_value,
+                                         Napi::Object options, Napi::Object socket)
+    : NativeObject(env, ObjectKind::kWebSocket), ProtocolSession(ParserOptions(options)) {
   if (loop() == nullptr) return;
-  Napi::Env env = info.Env();
-  // Its JavaScript object is the owner: WebSocket sets `socket` on it (src/websocket/websocket.ts).
-  SetSelfAsOwner(info.This().As<Napi::Object>(), env, "WebSocket");
-  client_ = GetFlag(info[1].As<Napi::Object>(), "client");
-  BuffereventWrap* bufferevent = BuffereventWrap::FromJs(info[0], "bufferevent");
+  // The WebSocket is the async resource: its events run in the context it was made in.
+  SetAsyncResource(socket, env, "WebSocket");
+  client_ = GetFlag(options, "client");
+  BuffereventWrap* bufferevent =
+      BuffereventWrap::FromJs(Napi::Value(env, bufferevent_value), "bufferevent");
   if (bufferevent == nullptr) {  // ERR_INVALID_ARG is pending
     NativeObject::Close();
     return;
@@ -105,12 +143,12 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   int no_delay = 1;
   setsockopt(bufferevent_getfd(bufferevent->bev()), IPPROTO_TCP, TCP_NODELAY, &no_delay,
              sizeof no_delay);
-  Napi::Value deflate = GetProperty(info[1].As<Napi::Object>(), "deflate");
+  Napi::Value deflate = GetProperty(options, "deflate");
   if (!deflate.IsEmpty() && deflate.IsObject()) EnableDeflate(env, deflate.As<Napi::Object>());
   // The connection takes the bufferevent over: its JavaScript object no longer owns it (and may be
   // collected at once), which saves that object, its wrap and a reference on every connection.
   void* unwrapped = nullptr;
-  if (napi_remove_wrap(env, info[0], &unwrapped) != napi_ok || unwrapped != bufferevent) {
+  if (napi_remove_wrap(env, bufferevent_value, &unwrapped) != napi_ok || unwrapped != bufferevent) {
     NativeObject::Close();
     ThrowError(env, "ERR_INVALID_ARG", "the bufferevent could not be taken over by the WebSocket");
     return;
@@ -118,7 +156,6 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
   adopted_ = bufferevent;
   bufferevent_live_ = true;
   bufferevent->SetDelegate(this);
-  KeepOwnerAlive(true);  // an open connection lives until it is closed, referenced or not
   // Bytes that came with the handshake are parsed on the next pass, once JavaScript has set up.
   bufferevent_trigger(bufferevent->bev(), EV_READ,
                       BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
@@ -126,12 +163,20 @@ WebSocketConnection::WebSocketConnection(const Napi::CallbackInfo& info)
 }
 
 WebSocketConnection::~WebSocketConnection() {
+  // Closed before (or never opened): libevent no longer knows the bufferevent, nothing calls it.
   NativeObject::Close();
-  // Released above if it was still open; libevent no longer knows it, nothing calls it.
   delete adopted_;
 }
 
 void WebSocketConnection::ReleaseNative() {
+  // Its id finds nothing from now on; the object itself goes when nothing of it can be on the
+  // stack: at the end of this pass, or of the one run soon when JavaScript closed it outside one.
+  if (id_ != ConnectionTable::kNoId && loop() != nullptr) {
+    loop()->connections().Remove(id_);
+    loop()->connections().Retire(this);
+    id_ = ConnectionTable::kNoId;
+    if (!loop()->shutting_down()) loop()->MarkDirty();
+  }
   // Leaving every topic first: a publish never sees a released connection, nor the pass's end.
   if (loop() != nullptr) {
     loop()->topics().LeaveAll(this);
@@ -182,8 +227,8 @@ void WebSocketConnection::ParseInput() {
   evbuffer* input = bufferevent_get_input(bufferevent()->bev());
   parsing_ = true;
   cork_.Begin(bufferevent()->WriteThroughOn());
-  // kStopped means a callback paused or closed the connection, or (with no owner to call) only
-  // that one event went unreported: the loop conditions tell which.
+  // kStopped means a callback paused or closed the connection, or (with no dispatcher to call)
+  // only that one event went unreported: the loop conditions tell which.
   while (!release_pending_ && !closed()) {
     // While paused nothing is parsed, but a finished session still discards what arrives.
     if (paused_ && !finished()) break;
@@ -241,8 +286,8 @@ bool WebSocketConnection::OnMessage(std::vector<uint8_t>& message, bool binary) 
   } else {
     data = CopyBuffer(env, message.data(), message.size());
   }
-  // Refused (the worker is being terminated): the message goes unreported, like one without an
-  // owner to call.
+  // Refused (the worker is being terminated): the message goes unreported, like one without a
+  // dispatcher to call.
   if (data.IsEmpty()) return false;
   return Dispatch(ConnectionEvent::kMessage, {data, Napi::Boolean::New(env, binary)}) && go_on;
 }
@@ -289,26 +334,25 @@ bool WebSocketConnection::Dispatch(ConnectionEvent event, std::initializer_list<
     return false;
   }
   Napi::Env env(event_loop->env());
-  Napi::Value owner = OwnerValue(env);
-  if (owner.IsUndefined()) return false;
-  napi_value argv[5] = {owner, Napi::Number::New(env, static_cast<int>(event)), env.Undefined(),
+  Addon& addon = Addon::Of(env);
+  napi_value dispatch = addon.websocket_dispatch.Value();
+  if (dispatch == nullptr) return false;
+  napi_value argv[5] = {Napi::Number::New(env, id_),
+                        Napi::Number::New(env, static_cast<int>(event)), env.Undefined(),
                         env.Undefined(), env.Undefined()};
   size_t i = 2;
   for (napi_value arg : args) argv[i++] = arg;
-  Addon& addon = Addon::Of(env);
   // Restored after, in case a handler made another connection dispatch (nothing does today). The
   // slab's frames are the outer connection's until then.
   TakeSendSlab(addon);
   WebSocketConnection* outer_connection = addon.dispatching_connection;
-  napi_value outer_owner = addon.dispatching_owner;
   addon.dispatching_connection = this;
-  addon.dispatching_owner = owner;
   RefreshSlabQueued(addon);
-  CallIntoJs(env, async_context(), addon.websocket_dispatch.Value(),
+  // The dispatcher ignores `this`; napi wants an object there, and the function is one.
+  CallIntoJs(env, async_context(), dispatch, dispatch,
              {argv[0], argv[1], argv[2], argv[3], argv[4]});
   TakeSendSlab(addon);
   addon.dispatching_connection = outer_connection;
-  addon.dispatching_owner = outer_owner;
   if (outer_connection != nullptr) outer_connection->RefreshSlabQueued(addon);
   return !closed() && !release_pending_ && !paused_;
 }
@@ -324,7 +368,37 @@ void WebSocketConnection::TakeSendSlab(Addon& addon) {
   connection->RefreshSlabQueued(addon);
 }
 
-void WebSocketConnection::BeforeMethod(Napi::Env env) { TakeSendSlab(Addon::Of(env)); }
+template <WebSocketConnection::Method M, size_t kArgs>
+napi_value WebSocketConnection::Call(napi_env raw_env, napi_callback_info callback_info) {
+  napi_value argv[kArgs + 1];
+  size_t argc = kArgs + 1;
+  // napi fills what the caller left out with undefined.
+  if (napi_get_cb_info(raw_env, callback_info, &argc, argv, nullptr, nullptr) != napi_ok)
+    return nullptr;
+  Napi::Env env(raw_env);
+  Addon& addon = Addon::Of(env);
+  // Whatever this call does (send, close, bufferedAmount, cork, ...) comes after the frames already
+  // in the slab.
+  TakeSendSlab(addon);
+  WebSocketConnection* connection = Find(env, addon, argv[0]);
+  if (connection == nullptr) return nullptr;
+  return (connection->*M)(Arguments(env, argv + 1));
+}
+
+WebSocketConnection* WebSocketConnection::Find(Napi::Env env, Addon& addon, napi_value id_value) {
+  int64_t id = 0;
+  if (napi_get_value_int64(env, id_value, &id) != napi_ok) {
+    ThrowError(env, "ERR_INVALID_ARG", "a WebSocket connection's id must be a number");
+    return nullptr;
+  }
+  EventLoop* event_loop = addon.Loop(env);
+  if (event_loop == nullptr) return nullptr;  // ERR_LOOP_INIT is pending
+  WebSocketConnection* connection = event_loop->connections().Find(id);
+  if (connection == nullptr) {
+    ThrowError(env, "ERR_FREED", "no open WebSocket connection has this id (it was closed)");
+  }
+  return connection;
+}
 
 void WebSocketConnection::RefreshSlabQueued(Addon& addon) {
   addon.send_slab.SetQueued(bufferevent() != nullptr ? QueuedBytes() : 0);
@@ -372,38 +446,8 @@ bool WebSocketConnection::WriteFrame(Napi::Env env, uint8_t opcode, bool fin,
                     nullptr);
 }
 
-Napi::Value WebSocketConnection::Send(const Napi::CallbackInfo& info) {
-  return SendFrame(info.Env(), info[0], info[1], info[2]);
-}
-
-napi_value WebSocketConnection::SendInBatch(napi_env raw_env, napi_callback_info callback_info) {
-  Napi::Env env(raw_env);
-  size_t argc = 4;
-  napi_value argv[4] = {nullptr, nullptr, nullptr, nullptr};
-  if (napi_get_cb_info(env, callback_info, &argc, argv, nullptr, nullptr) != napi_ok)
-    return nullptr;
-  Addon& addon = Addon::Of(env);
-  WebSocketConnection* connection = addon.dispatching_connection;
-  bool same = false;
-  if (connection != nullptr &&
-      napi_strict_equals(env, argv[0], addon.dispatching_owner, &same) == napi_ok && same) {
-    // As BeforeMethod does for the method call below.
-    TakeSendSlab(addon);
-    return connection->SendFrame(env, argv[1], argv[2], argv[3]);
-  }
-  // Connections carry no type tag (it would cost each one heap memory), so another object goes
-  // through send() as a method: V8's receiver check proves its class before C++ sees it.
-  bool is_connection = false;
-  Napi::Value object(env, argv[0]);
-  if (!object.IsObject() || addon.websocket_send.IsEmpty() ||
-      napi_instanceof(env, object, addon.websocket_connection_class.Value(), &is_connection) !=
-          napi_ok ||
-      !is_connection) {
-    return ThrowError(env, "ERR_INVALID_ARG", "connection must be a WebSocket connection");
-  }
-  napi_value result = nullptr;
-  napi_call_function(env, object, addon.websocket_send.Value(), 3, argv + 1, &result);
-  return result;
+Napi::Value WebSocketConnection::Send(const Arguments& args) {
+  return SendFrame(args.Env(), args[0], args[1], args[2]);
 }
 
 Napi::Value WebSocketConnection::SendFrame(Napi::Env env, napi_value data_value,
@@ -460,36 +504,36 @@ size_t WebSocketConnection::QueuedBytes() const {
          waiting;
 }
 
-Napi::Value WebSocketConnection::BufferedAmount(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::BufferedAmount(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (closed() || bufferevent() == nullptr) return Napi::Number::New(env, 0);
   return Napi::Number::New(env, static_cast<double>(QueuedBytes()));
 }
 
-Napi::Value WebSocketConnection::Cork(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::Cork(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (!CheckUsable(env)) return Napi::Value();
   if (parsing_ || cork_.holding_batch()) return Napi::Boolean::New(env, false);
   cork_.Begin(bufferevent()->WriteThroughOn());
   return Napi::Boolean::New(env, cork_.holding_batch());
 }
 
-Napi::Value WebSocketConnection::Uncork(const Napi::CallbackInfo& info) {
+Napi::Value WebSocketConnection::Uncork(const Arguments& args) {
   // Closed meanwhile: releasing sent or dropped what was held.
   if (!closed() && bufferevent() != nullptr && !parsing_) cork_.End(bufferevent());
-  return info.Env().Undefined();
+  return args.Env().Undefined();
 }
 
-Napi::Value WebSocketConnection::Pause(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::Pause(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (!CheckUsable(env)) return Napi::Value();
   paused_ = true;
   bufferevent()->DisableEvents(EV_READ);
   return env.Undefined();
 }
 
-Napi::Value WebSocketConnection::Resume(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::Resume(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (!CheckUsable(env)) return Napi::Value();
   if (!paused_) return env.Undefined();
   paused_ = false;
@@ -501,15 +545,15 @@ Napi::Value WebSocketConnection::Resume(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value WebSocketConnection::NotifyDrain(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::NotifyDrain(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (!CheckUsable(env)) return Napi::Value();
   drain_wanted_ = true;
   return env.Undefined();
 }
 
-Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::ShutdownWrite(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (!CheckUsable(env)) return Napi::Value();
   // Frames held by the cork must reach the output first, or the shutdown would not wait for them.
   cork_.Flush(bufferevent());
@@ -518,14 +562,31 @@ Napi::Value WebSocketConnection::ShutdownWrite(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value WebSocketConnection::CloseFromJs(const Napi::CallbackInfo& info) {
-  // Inside a callback from ParseInput the input evbuffer is still in use: release on return.
-  if (parsing_) {
-    release_pending_ = true;
-  } else {
-    NativeObject::Close();
+napi_value WebSocketConnection::CloseFromJs(napi_env raw_env, napi_callback_info callback_info) {
+  napi_value id_value = nullptr;
+  size_t argc = 1;
+  if (napi_get_cb_info(raw_env, callback_info, &argc, &id_value, nullptr, nullptr) != napi_ok)
+    return nullptr;
+  Napi::Env env(raw_env);
+  Addon& addon = Addon::Of(env);
+  TakeSendSlab(addon);
+  int64_t id = 0;
+  if (napi_get_value_int64(env, id_value, &id) != napi_ok) {
+    return ThrowError(env, "ERR_INVALID_ARG", "a WebSocket connection's id must be a number");
   }
-  return info.Env().Undefined();
+  EventLoop* event_loop = addon.Loop(env);
+  if (event_loop == nullptr) return nullptr;  // ERR_LOOP_INIT is pending
+  WebSocketConnection* connection = event_loop->connections().Find(id);
+  if (connection == nullptr) return env.Undefined();  // closed already
+  if (connection->parsing_) {
+    // Inside a callback from ParseInput the input evbuffer is still in use: release on return.
+    // The id finds nothing from now on, as after any close.
+    connection->release_pending_ = true;
+    event_loop->connections().Remove(connection->id_);
+  } else {
+    connection->NativeObject::Close();
+  }
+  return env.Undefined();
 }
 
 }  // namespace node_bufferevent::ws

@@ -3,7 +3,9 @@
 // message assembly, control frames) in C++, and calls JavaScript once per batch of the small
 // messages one read yields (message_batch.h) and once per large message or control frame, always in
 // stream order; the close handshake's policy (who closes TCP, the timeouts) lives in
-// src/websocket/.
+// src/websocket/. It has no JavaScript object: JavaScript knows it by its id in the loop's
+// ConnectionTable (connection_table.h) and calls the functions of the addon's `WebSocketConnection`
+// object with that id first.
 #pragma once
 
 #include <napi.h>
@@ -15,8 +17,8 @@
 
 #include "../buffer_event.h"
 #include "../event_loop.h"
-#include "../native_class.h"
 #include "../native_object.h"
+#include "connection_table.h"
 #include "deflate_codec.h"
 #include "output_cork.h"
 #include "protocol_session.h"
@@ -28,7 +30,7 @@ class Addon;
 
 namespace node_bufferevent::ws {
 
-// What the connection reports to src/websocket/websocket.ts's dispatcher (owner, kind, ...).
+// What the connection reports to src/websocket/websocket.ts's dispatcher (id, event, ...).
 enum class ConnectionEvent {
   kMessage = 0,  // (data: Buffer, isBinary)
   kPing = 1,     // (data)
@@ -40,8 +42,7 @@ enum class ConnectionEvent {
   kBatch = 7,    // (pool: Buffer, count, indexAt): small messages, see message_batch.h
 };
 
-class WebSocketConnection : public NativeClass<WebSocketConnection>,
-                            public NativeObject,
+class WebSocketConnection : public NativeObject,
                             public BuffereventDelegate,
                             public TopicSubscriber,
                             private ProtocolSession {
@@ -51,17 +52,12 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // called for go to that connection now, ahead of whatever reaches the addon next. Every entry
   // that writes to a connection, or reads what it has queued, calls this first.
   static void TakeSendSlab(Addon& addon);
-  // Before every method JavaScript calls on a connection (NativeClass), so that whatever it does
-  // (send, close, bufferedAmount, cork, ...) comes after the frames already in the slab.
-  static void BeforeMethod(Napi::Env env);
   // Tells the send slab what this connection (the one being called for) has queued now.
   void RefreshSlabQueued(Addon& addon);
-  static constexpr bool kOwnedBySelf = true;  // the dispatcher gets this object (see the .cc)
-  static Napi::Function Init(Napi::Env env, Addon& addon);
-  // new WebSocketConnection(nativeBufferevent, { client, maxPayload, maxFragments, deflate? })
-  // deflate, when permessage-deflate was agreed: { compressWindowBits, compressNoContextTakeover,
-  // level, memLevel, strategy, decompressWindowBits, decompressNoContextTakeover, threshold }
-  explicit WebSocketConnection(const Napi::CallbackInfo& info);
+  // The addon's `WebSocketConnection` object: open(bufferevent, options, socket) → id, and the
+  // functions that take an id first (see the .cc and src/native.ts).
+  static Napi::Object Init(Napi::Env env);
+  // Deleted only by the loop's ConnectionTable, once closed and retired.
   ~WebSocketConnection() override;
 
   void OnBuffereventCallback(BuffereventCallback which, short events, int err) override;
@@ -86,6 +82,37 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   void OnClose(uint16_t code, const uint8_t* reason, size_t reason_length) override;
   void OnError(const ProtocolError& error) override;
   void WritePong(const uint8_t* data, size_t length) override;
+
+  // open(nativeBufferevent, { client, maxPayload, maxFragments, deflate? }, socket) → id. deflate,
+  // when permessage-deflate was agreed: { compressWindowBits, compressNoContextTakeover, level,
+  // memLevel, strategy, decompressWindowBits, decompressNoContextTakeover, threshold }. `socket`
+  // (the WebSocket) is the async resource its events run in.
+  static napi_value Open(napi_env env, napi_callback_info info);
+  WebSocketConnection(Napi::Env env, napi_value bufferevent, Napi::Object options,
+                      Napi::Object socket);
+
+  // A call's arguments after the id.
+  class Arguments {
+   public:
+    Arguments(napi_env env, const napi_value* values) : env_(env), values_(values) {}
+    Napi::Env Env() const { return env_; }
+    Napi::Value operator[](size_t i) const { return Napi::Value(env_, values_[i]); }
+
+   private:
+    Napi::Env env_;
+    const napi_value* values_;
+  };
+  using Method = Napi::Value (WebSocketConnection::*)(const Arguments& args);
+  // The function JavaScript calls as f(id, ...args): hands the send slab over, finds the
+  // connection (ERR_FREED when the id finds none) and runs `M` with the `kArgs` arguments after
+  // the id.
+  template <Method M, size_t kArgs>
+  static napi_value Call(napi_env env, napi_callback_info info);
+  // The open connection `id` names; null with ERR_INVALID_ARG (not a number) or ERR_FREED (no
+  // open connection has it) thrown.
+  static WebSocketConnection* Find(Napi::Env env, Addon& addon, napi_value id);
+  // close(id): nothing when the id finds no connection, which is closed already then.
+  static napi_value CloseFromJs(napi_env env, napi_callback_info info);
 
   void ParseInput();
   // Hands the small messages collected so far to JavaScript; what Dispatch returns (true when
@@ -116,37 +143,30 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // went or the connection is going.
   void WriteSlabFrames(Napi::Env env, const uint8_t* frames, size_t length);
 
-  // send(data: Buffer, frame, limit) → bufferedAmount after queueing, or -1 when the message was
-  // not queued because the bytes queued plus its own would exceed `limit` (-1: none). `frame` is
-  // the header's first byte as the wire has it: the opcode, 0x80 for FIN, 0x40 (RSV1) to ask for
+  // send(id, data: Buffer, frame, limit) → bufferedAmount after queueing, or -1 when the message
+  // was not queued because the bytes queued plus its own would exceed `limit` (-1: none). `frame`
+  // is the header's first byte as the wire has it: the opcode, 0x80 for FIN, 0x40 (RSV1) to ask for
   // permessage-deflate, which applies when agreed and the message is at least the threshold,
   // decided on a message's first frame (its continuations follow it). One number rather than
   // three arguments: each argument napi checks costs the echo path about 1%.
-  Napi::Value Send(const Napi::CallbackInfo& info);
-  // WebSocketConnection.sendInBatch(connection, data, frame, limit): send() called from a handler
-  // of the connection's own events (its batches of messages, say). napi's unwrap of `this` is a
-  // property lookup in V8's runtime, a tenth of the echo's time per message; the connection being
-  // dispatched to is known here already, and proved to be `connection` by identity. Any other
-  // object is unwrapped and checked by type tag, as for a method call.
-  static napi_value SendInBatch(napi_env env, napi_callback_info info);
+  Napi::Value Send(const Arguments& args);
   Napi::Value SendFrame(Napi::Env env, napi_value data, napi_value frame, napi_value limit);
-  Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
+  Napi::Value BufferedAmount(const Arguments& args);
   // cork() → true when it started holding (false inside a batch or another cork, which hold
   // already); uncork() ends what cork() started.
-  Napi::Value Cork(const Napi::CallbackInfo& info);
-  Napi::Value Uncork(const Napi::CallbackInfo& info);
-  Napi::Value Pause(const Napi::CallbackInfo& info);
-  Napi::Value Resume(const Napi::CallbackInfo& info);
-  Napi::Value NotifyDrain(const Napi::CallbackInfo& info);
-  Napi::Value ShutdownWrite(const Napi::CallbackInfo& info);
-  Napi::Value CloseFromJs(const Napi::CallbackInfo& info);
+  Napi::Value Cork(const Arguments& args);
+  Napi::Value Uncork(const Arguments& args);
+  Napi::Value Pause(const Arguments& args);
+  Napi::Value Resume(const Arguments& args);
+  Napi::Value NotifyDrain(const Arguments& args);
+  Napi::Value ShutdownWrite(const Arguments& args);
   // subscribe(scope, topic, backpressureBytes) / unsubscribe(topic) → changed?;
   // isSubscribed(topic); topics(); skippedPublishes()
-  Napi::Value Subscribe(const Napi::CallbackInfo& info);
-  Napi::Value Unsubscribe(const Napi::CallbackInfo& info);
-  Napi::Value IsSubscribed(const Napi::CallbackInfo& info);
-  Napi::Value Topics(const Napi::CallbackInfo& info);
-  Napi::Value SkippedPublishes(const Napi::CallbackInfo& info);
+  Napi::Value Subscribe(const Arguments& args);
+  Napi::Value Unsubscribe(const Arguments& args);
+  Napi::Value IsSubscribed(const Arguments& args);
+  Napi::Value Topics(const Arguments& args);
+  Napi::Value SkippedPublishes(const Arguments& args);
 
   // The state few connections need, made on first use: every field here costs each idle
   // connection 8 bytes.
@@ -167,8 +187,8 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   // The bufferevent while it is live (until it is released).
   BuffereventWrap* bufferevent() const { return bufferevent_live_ ? adopted_ : nullptr; }
 
-  // The flags first, in one byte: they fill the padding after the ProtocolSession's own (the last
-  // base), so that a connection pays nothing for them.
+  // The flags first, in one byte, and the id: they fill the padding after the ProtocolSession's own
+  // (the last base), so that a connection pays nothing for them.
   bool bufferevent_live_ : 1 = false;
   bool client_ : 1 = false;
   bool sending_compressed_ : 1 = false;  // the message being sent in fragments is compressed
@@ -177,6 +197,7 @@ class WebSocketConnection : public NativeClass<WebSocketConnection>,
   bool release_pending_ : 1 = false;     // Close() was asked for while parsing
   bool paused_ : 1 = false;              // JavaScript paused reading
   bool drain_wanted_ : 1 = false;
+  int32_t id_ = ConnectionTable::kNoId;  // in the loop's table (kNoId until listed)
   // The bufferevent's wrapper, owned from the constructor on and deleted with the connection.
   BuffereventWrap* adopted_ = nullptr;
   OutputCork cork_;  // holds frames during a read's batch, and publishes until the pass ends

@@ -130,27 +130,27 @@ void WebSocketConnection::WriteAtPassEnd() {
   }
 }
 
-Napi::Value WebSocketConnection::Subscribe(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::Subscribe(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (!CheckUsable(env)) return Napi::Value();
   bool added =
-      loop()->topics().Subscribe(this, info[0].As<Napi::Number>().Uint32Value(),
-                                 StringText(info[1]), info[2].As<Napi::Number>().DoubleValue());
+      loop()->topics().Subscribe(this, args[0].As<Napi::Number>().Uint32Value(),
+                                 StringText(args[1]), args[2].As<Napi::Number>().DoubleValue());
   return Napi::Boolean::New(env, added);
 }
 
-Napi::Value WebSocketConnection::Unsubscribe(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::Unsubscribe(const Arguments& args) {
+  Napi::Env env = args.Env();
   if (closed() || loop() == nullptr) return Napi::Boolean::New(env, false);
-  return Napi::Boolean::New(env, loop()->topics().Unsubscribe(this, StringText(info[0])));
+  return Napi::Boolean::New(env, loop()->topics().Unsubscribe(this, StringText(args[0])));
 }
 
-Napi::Value WebSocketConnection::IsSubscribed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), TopicRegistry::IsSubscribed(this, StringText(info[0])));
+Napi::Value WebSocketConnection::IsSubscribed(const Arguments& args) {
+  return Napi::Boolean::New(args.Env(), TopicRegistry::IsSubscribed(this, StringText(args[0])));
 }
 
-Napi::Value WebSocketConnection::Topics(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value WebSocketConnection::Topics(const Arguments& args) {
+  Napi::Env env = args.Env();
   const std::vector<std::string>& names = TopicRegistry::TopicsOf(this);
   napi_value array = nullptr;
   if (napi_create_array_with_length(env, names.size(), &array) != napi_ok) return Napi::Value();
@@ -163,8 +163,8 @@ Napi::Value WebSocketConnection::Topics(const Napi::CallbackInfo& info) {
   return result;
 }
 
-Napi::Value WebSocketConnection::SkippedPublishes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), rare_ == nullptr ? 0 : rare_->skipped_publishes);
+Napi::Value WebSocketConnection::SkippedPublishes(const Arguments& args) {
+  return Napi::Number::New(args.Env(), rare_ == nullptr ? 0 : rare_->skipped_publishes);
 }
 
 }  // namespace node_bufferevent::ws

@@ -1,16 +1,34 @@
-// The native connection as a WebSocket holds it. A subclass only so that `socket` is an in-object
-// field: set on the native class's own instance after construction, it took a property array of
-// its own (40 bytes on every connection), while a JavaScript subclass's instances get in-object
-// room for the fields its constructor sets, and napi's link to the native object fits there too.
-import { native, type NativeBufferevent, type NativeWebSocketOptions } from '../native.ts';
+// The native WebSocket connections as JavaScript holds them: by id (ConnectionId, see
+// native/ws/connection_table.h), a small integer in the WebSocket's own object, rather than by an
+// object per connection, which cost each one its header, napi's wrap (an External and a reference)
+// and every call an unwrap of `this`. The native side reports an event by id; the WebSocket it is
+// for is found here, by the id's slot.
+import { native, type ConnectionId } from '../native.ts';
 
-export class SocketConnection extends native.WebSocketConnection {
-  declare socket: object;
+/** The native functions, each taking a connection's id first. */
+export const connections = native.WebSocketConnection;
+/** What a WebSocket holds when it has no native connection (before open, after close). */
+export const NO_CONNECTION: ConnectionId = -1;
+/** An id's low bits name its slot in the native table; the rest tell its uses of that slot apart. */
+const SLOT_MASK = (1 << 23) - 1;
 
-  /** `socket` is what the native side's events are reported for (the dispatcher reads it). */
-  constructor(bufferevent: NativeBufferevent, options: NativeWebSocketOptions, socket: object) {
-    super(bufferevent, options);
-    // Before any event can come: the first is reported on the next pass at the earliest.
-    this.socket = socket;
+/**
+ * The WebSocket of each open connection, by its id's slot. The native table reuses the last freed
+ * slot first, so this array stays as dense as the connections are. What it finds for an id may be
+ * a later connection's owner in the same slot: the caller compares ids.
+ */
+export class ConnectionOwners<Owner> {
+  readonly #owners: (Owner | undefined)[] = [];
+
+  set(id: ConnectionId, owner: Owner): void {
+    this.#owners[id & SLOT_MASK] = owner;
+  }
+
+  get(id: ConnectionId): Owner | undefined {
+    return this.#owners[id & SLOT_MASK];
+  }
+
+  delete(id: ConnectionId): void {
+    this.#owners[id & SLOT_MASK] = undefined;
   }
 }

@@ -8,11 +8,11 @@ import { Buffer } from 'node:buffer'; // not the global: an accessor in Node 20
 import { EventEmitter } from 'node:events';
 import { BEV } from '../constants.ts';
 import { Bufferevent } from '../bufferevent.ts';
-import { native, type NativeWebSocketConnection } from '../native.ts';
+import { native, type ConnectionId } from '../native.ts';
 import { buffereventHandles } from '../native-handles.ts';
 import { LeanEventEmitter, makeListenerTablesOnFirstListener } from './listener-table.ts';
 import { SLAB_MAX_PAYLOAD, writeSlabFrame } from './send-slab.ts';
-import { SocketConnection } from './socket-connection.ts';
+import { ConnectionOwners, connections, NO_CONNECTION } from './socket-connection.ts';
 import { WebSocketError, WebSocketRangeError, WebSocketTypeError } from './errors.ts';
 import { connectClient, type ClientOptions, type UpgradeResponse } from './client-handshake.ts';
 import { cleanClose, installBrowserApi } from './event-target.ts';
@@ -89,13 +89,14 @@ const enum Flag {
 
 const emitterEmit = EventEmitter.prototype.emit;
 
-const sendInBatch = native.WebSocketConnection.sendInBatch;
 /**
  * The connection whose event is being delivered, as the addon has it (its Dispatch), set around
  * every call of the dispatcher: a send to it from one of its listeners (an echo, a reply) is
- * written to the send slab, or goes through sendInBatch, which skips napi's unwrap of `this`.
+ * written to the send slab (see send-slab.ts).
  */
-let dispatchingConnection: NativeWebSocketConnection | null = null;
+let dispatchingConnection: ConnectionId = NO_CONNECTION;
+/** The WebSocket of each open native connection: what the dispatcher reports to. */
+const owners = new ConnectionOwners<WebSocket>();
 /** The flags that keep a send out of the slab, and the one it needs (see send-slab.ts). */
 const SLAB_FLAGS = Flag.Server | Flag.Deflated | Flag.FragmentedSend;
 
@@ -154,17 +155,20 @@ export class WebSocket extends LeanEventEmitter {
   // connection 8 bytes. The rest is in #rare, made on first use (see rare-state.ts).
   #bits: number = CONNECTING; // the readyState and the Flag bits (see Flag)
   #settings: SocketSettings;
-  #connection: NativeWebSocketConnection | null = null;
+  #connection: ConnectionId = NO_CONNECTION;
   /** Never set back to null once made, so a reference taken to it stays the socket's. */
   #rare: RareState | null = null;
 
   static {
     native.setHooks({
       websocket: (connection, event, a, b, c) => {
+        const socket = owners.get(connection);
+        // Another connection's socket in the same slot cannot be told an event: ids differ.
+        if (socket === undefined || socket.#connection !== connection) return;
         const outer = dispatchingConnection;
-        dispatchingConnection = connection as NativeWebSocketConnection;
+        dispatchingConnection = connection;
         try {
-          ((connection as NativeWebSocketConnection).socket as WebSocket).#onNative(event, a, b, c);
+          socket.#onNative(event, a, b, c);
         } finally {
           dispatchingConnection = outer;
         }
@@ -258,7 +262,7 @@ export class WebSocket extends LeanEventEmitter {
 
   /** Bytes queued for sending that the kernel has not taken yet. */
   get bufferedAmount(): number {
-    return this.#connection === null ? 0 : this.#connection.bufferedAmount();
+    return this.#connection === NO_CONNECTION ? 0 : connections.bufferedAmount(this.#connection);
   }
 
   /** Messages dropped by send() because maxBufferedBytes was reached. */
@@ -278,31 +282,36 @@ export class WebSocket extends LeanEventEmitter {
         'WS_ERR_NOT_SERVER_SOCKET',
       );
     }
-    if (this.#connection === null || this.#state() !== OPEN || this.#hasFlag(Flag.CloseFrameSent)) {
+    if (this.#connection === NO_CONNECTION || this.#state() !== OPEN || this.#hasFlag(Flag.CloseFrameSent)) {
       return false;
     }
-    return this.#connection.subscribe(this.#settings.topicScope, topic, this.#settings.backpressureBytes);
+    return connections.subscribe(
+      this.#connection,
+      this.#settings.topicScope,
+      topic,
+      this.#settings.backpressureBytes,
+    );
   }
 
   /** Leaves `topic`; false when not subscribed. Closing leaves every topic by itself. */
   unsubscribe(topic: string): boolean {
     checkTopic(topic);
-    return this.#connection !== null && this.#connection.unsubscribe(topic);
+    return this.#connection !== NO_CONNECTION && connections.unsubscribe(this.#connection, topic);
   }
 
   isSubscribed(topic: string): boolean {
     checkTopic(topic);
-    return this.#connection !== null && this.#connection.isSubscribed(topic);
+    return this.#connection !== NO_CONNECTION && connections.isSubscribed(this.#connection, topic);
   }
 
   /** The topics subscribed to, in subscription order. */
   get topics(): string[] {
-    return this.#connection === null ? [] : this.#connection.topics();
+    return this.#connection === NO_CONNECTION ? [] : connections.topics(this.#connection);
   }
 
   /** Publishes not sent to this socket because more than backpressureBytes were queued. */
   get skippedPublishes(): number {
-    if (this.#connection !== null) return this.#connection.skippedPublishes();
+    if (this.#connection !== NO_CONNECTION) return connections.skippedPublishes(this.#connection);
     return this.#rare === null ? 0 : this.#rare.skippedPublishes;
   }
 
@@ -369,7 +378,7 @@ export class WebSocket extends LeanEventEmitter {
     if (code === undefined && reasonBytes.length > 0) {
       throw new WebSocketTypeError('a close reason needs a close code', 'WS_ERR_INVALID_CLOSE_CODE');
     }
-    if (this.#hasFlag(Flag.CloseFrameSent) || this.#connection === null) return;
+    if (this.#hasFlag(Flag.CloseFrameSent) || this.#connection === NO_CONNECTION) return;
     if (this.#blobQueue() !== null) {
       // Behind a Blob still being read: the close frame follows it, nothing new is accepted.
       if (this.#state() === OPEN) {
@@ -389,7 +398,7 @@ export class WebSocket extends LeanEventEmitter {
       return;
     }
     // A failed handshake is reporting its 'error' or 'close': that 'close' is the only one.
-    if (this.#connection === null) return;
+    if (this.#connection === NO_CONNECTION) return;
     this.#finish(true, false);
   }
 
@@ -403,11 +412,12 @@ export class WebSocket extends LeanEventEmitter {
       throw new WebSocketTypeError('cork(callback): callback must be a function', 'WS_ERR_INVALID_CALLBACK');
     }
     const connection = this.#connection;
-    const corked = connection !== null && this.#state() !== CLOSED && connection.cork();
+    const corked = connection !== NO_CONNECTION && this.#state() !== CLOSED && connections.cork(connection);
     try {
       return callback();
     } finally {
-      if (corked) connection.uncork();
+      // Closed by the callback: the close sent or dropped what was held.
+      if (corked && this.#connection === connection) connections.uncork(connection);
     }
   }
 
@@ -415,7 +425,8 @@ export class WebSocket extends LeanEventEmitter {
     if (this.#state() === CONNECTING || this.#state() === CLOSED) return;
     this.#setFlag(Flag.Paused);
     // While lingering nothing is delivered anyway, and reading must go on (see #linger).
-    if (!this.#hasFlag(Flag.Lingering)) this.#connection?.pause();
+    if (!this.#hasFlag(Flag.Lingering) && this.#connection !== NO_CONNECTION)
+      connections.pause(this.#connection);
   }
 
   resume(): void {
@@ -424,11 +435,11 @@ export class WebSocket extends LeanEventEmitter {
     // What was held is delivered first (on the next tick, as data after a resume comes in ws),
     // and reading resumes after it.
     if (this.#heldEvents() !== null) this.#scheduleHeld();
-    else this.#connection?.resume();
+    else if (this.#connection !== NO_CONNECTION) connections.resume(this.#connection);
   }
 
   #closeNow(code: number | undefined, reason: Buffer): void {
-    if (this.#hasFlag(Flag.CloseFrameSent) || this.#connection === null) return;
+    if (this.#hasFlag(Flag.CloseFrameSent) || this.#connection === NO_CONNECTION) return;
     this.#sendCloseFrame(code, reason);
     if (this.#hasFlag(Flag.CloseFrameReceived)) this.#closeTcpAfterHandshake();
   }
@@ -441,7 +452,7 @@ export class WebSocket extends LeanEventEmitter {
     callback: Callback | undefined,
   ): SendResult {
     const connection = this.#connection;
-    if (connection === null || this.#hasFlag(Flag.CloseFrameSent)) {
+    if (connection === NO_CONNECTION || this.#hasFlag(Flag.CloseFrameSent)) {
       this.#failCallback(callback, this.#notOpenError());
       return 'dropped';
     }
@@ -462,16 +473,13 @@ export class WebSocket extends LeanEventEmitter {
     // A fragmented message is never cut short: only its first frame is checked against the limit.
     const limit = fragmented ? NO_LIMIT : this.#settings.maxBufferedBytes;
     const bits = opcode | (fin ? FrameBits.Fin : 0) | (compress ? FrameBits.Compress : 0);
-    const queued =
-      connection === dispatchingConnection
-        ? sendInBatch(connection, payload, bits, limit)
-        : connection.send(payload, bits, limit);
+    const queued = connections.send(connection, payload, bits, limit);
     if (queued < 0) {
       this.#rareState().dropped++;
       this.#failCallback(
         callback,
         new WebSocketError(
-          `message dropped: ${connection.bufferedAmount()} bytes are already queued (maxBufferedBytes ${this.#settings.maxBufferedBytes})`,
+          `message dropped: ${connections.bufferedAmount(connection)} bytes are already queued (maxBufferedBytes ${this.#settings.maxBufferedBytes})`,
           'WS_ERR_BUFFER_FULL',
         ),
       );
@@ -499,14 +507,14 @@ export class WebSocket extends LeanEventEmitter {
       } catch (error) {
         // Reading a Blob failed: the connection cannot go on with a hole in its stream (as ws).
         this.#emitError(error as Error);
-        if (this.#connection !== null) this.#finish(true);
+        if (this.#connection !== NO_CONNECTION) this.#finish(true);
       }
     }
     rare.queue = null;
   }
 
   #open(bufferevent: Bufferevent, client: boolean, deflate: CodecSettings | null): void {
-    this.#connection = new SocketConnection(
+    this.#connection = connections.open(
       buffereventHandles.of(bufferevent, 'bufferevent'),
       {
         client,
@@ -516,6 +524,7 @@ export class WebSocket extends LeanEventEmitter {
       },
       this,
     );
+    owners.set(this.#connection, this);
     if (deflate !== null) this.#setFlag(Flag.Deflated);
     this.#setState(OPEN);
   }
@@ -691,7 +700,7 @@ export class WebSocket extends LeanEventEmitter {
     if (rare.held === null) {
       rare.held = [];
       rare.heldNext = 0;
-      this.#connection?.pause();
+      if (this.#connection !== NO_CONNECTION) connections.pause(this.#connection);
     }
     rare.held.push(event, a, b, c);
   }
@@ -731,7 +740,12 @@ export class WebSocket extends LeanEventEmitter {
     if (rare.heldNext < held.length) return; // paused again: resume() schedules the rest
     rare.held = null;
     rare.heldNext = 0;
-    if (!this.#hasFlag(Flag.Paused) || this.#hasFlag(Flag.Lingering)) this.#connection?.resume();
+    if (
+      (!this.#hasFlag(Flag.Paused) || this.#hasFlag(Flag.Lingering)) &&
+      this.#connection !== NO_CONNECTION
+    ) {
+      connections.resume(this.#connection);
+    }
   }
 
   #onCloseFrame(code: number, reason: Buffer): void {
@@ -763,11 +777,11 @@ export class WebSocket extends LeanEventEmitter {
     if (events & BEV.TIMEOUT) return; // no idle timeouts are set on open connections
     void errno;
     const connection = this.#connection;
-    if (!(events & BEV.ERROR) && connection !== null && connection.bufferedAmount() > 0) {
+    if (!(events & BEV.ERROR) && connection !== NO_CONNECTION && connections.bufferedAmount(connection) > 0) {
       // The peer's FIN (a half-close) came before our last frames left: freeing now would drop
       // them. Send them, then close; closeTimeout bounds the wait for a peer that does not read.
       this.#setFlag(Flag.FinishWhenSent);
-      connection.notifyDrain();
+      connections.notifyDrain(connection);
       this.#startCloseTimer();
       return;
     }
@@ -801,16 +815,16 @@ export class WebSocket extends LeanEventEmitter {
    */
   #linger(halfClose: boolean): void {
     const connection = this.#connection;
-    if (connection === null) return;
+    if (connection === NO_CONNECTION) return;
     this.#setFlag(Flag.Lingering);
-    if (halfClose) connection.shutdownWrite();
-    if (this.#holding()) connection.resume(); // Flag.Paused stays as the user set it
+    if (halfClose) connections.shutdownWrite(connection);
+    if (this.#holding()) connections.resume(connection); // Flag.Paused stays as the user set it
     this.#startCloseTimer();
   }
 
   #sendCloseFrame(code: number | undefined, reason: Buffer): void {
     const connection = this.#connection;
-    if (connection === null) return;
+    if (connection === NO_CONNECTION) return;
     let payload: Buffer = Buffer.alloc(0);
     if (code !== undefined) {
       payload = Buffer.allocUnsafe(2 + reason.length);
@@ -819,7 +833,7 @@ export class WebSocket extends LeanEventEmitter {
     }
     this.#setFlag(Flag.CloseFrameSent);
     this.#setState(CLOSING);
-    connection.send(payload, Opcode.Close | FrameBits.Fin, NO_LIMIT);
+    connections.send(connection, payload, Opcode.Close | FrameBits.Fin, NO_LIMIT);
     this.#startCloseTimer();
   }
 
@@ -856,12 +870,13 @@ export class WebSocket extends LeanEventEmitter {
       rare.closeTimer = null;
     }
     const connection = this.#connection;
-    if (connection !== null) {
-      const skipped = connection.skippedPublishes();
+    if (connection !== NO_CONNECTION) {
+      const skipped = connections.skippedPublishes(connection);
       if (skipped !== 0) this.#rareState().skippedPublishes = skipped;
-      connection.close();
+      connections.close(connection);
+      owners.delete(connection);
     }
-    this.#connection = null;
+    this.#connection = NO_CONNECTION;
     // The peer's code, our code after a protocol error, else 1006: the handshake never completed.
     let code = CLOSE_ABNORMAL;
     let reason: Buffer = NO_REASON;
@@ -916,11 +931,14 @@ export class WebSocket extends LeanEventEmitter {
       return;
     }
     const send = (payload: Buffer) => {
-      if (this.#connection === null || this.#hasFlag(Flag.CloseFrameSent)) {
+      if (this.#connection === NO_CONNECTION || this.#hasFlag(Flag.CloseFrameSent)) {
         this.#failCallback(callback, this.#notOpenError());
         return;
       }
-      this.#afterWrite(this.#connection.send(payload, opcode | FrameBits.Fin, NO_LIMIT), callback);
+      this.#afterWrite(
+        connections.send(this.#connection, payload, opcode | FrameBits.Fin, NO_LIMIT),
+        callback,
+      );
     };
     if (blob !== null || this.#blobQueue() !== null) {
       this.#enqueue(async () => send(blob !== null ? Buffer.from(await blob.arrayBuffer()) : bytes!));
@@ -935,7 +953,7 @@ export class WebSocket extends LeanEventEmitter {
       else (this.#rareState().drainCallbacks ??= []).push(callback);
     }
     const over = queued > this.#settings.backpressureBytes;
-    if (queued > 0 && (over || callback !== undefined)) this.#connection!.notifyDrain();
+    if (queued > 0 && (over || callback !== undefined)) connections.notifyDrain(this.#connection);
     return over ? 'backpressure' : 'ok';
   }
 

@@ -119,13 +119,12 @@ describe('inside the addon (type tags)', () => {
         ),
       ).toBe('ERR_INVALID_ARG');
       expect(
-        errorCodeOf(
-          () =>
-            new native.WebSocketConnection(wrong as never, {
-              client: false,
-              maxPayload: 1024,
-              maxFragments: 0,
-            }),
+        errorCodeOf(() =>
+          native.WebSocketConnection.open(
+            wrong as never,
+            { client: false, maxPayload: 1024, maxFragments: 0 },
+            {},
+          ),
         ),
       ).toBe('ERR_INVALID_ARG');
     }
@@ -178,50 +177,82 @@ describe('a socket made through the native class directly', () => {
   });
 });
 
-describe('WebSocketConnection.sendInBatch', () => {
-  const sendInBatch = native.WebSocketConnection.sendInBatch;
+describe('a WebSocket connection known by its id', () => {
+  const connections = native.WebSocketConnection;
+  const OPTIONS = { client: false, maxPayload: 1024, maxFragments: 0 };
 
-  it('sends for a connection outside its events too, and refuses anything but an open connection', async () => {
+  async function openOnPair() {
     const [a, b] = socketPairBufferevents();
     const received: Buffer[] = [];
     b.setCallbacks({ read: (bev) => received.push(bev.input.remove()) });
     b.enable(EV.READ);
-    const connection = new native.WebSocketConnection(buffereventHandles.of(a, 'bufferevent'), {
-      client: false,
-      maxPayload: 1024,
-      maxFragments: 0,
-    });
-    const group = new native.RateLimitGroup({}, { tickMs: 100 });
+    const id = connections.open(buffereventHandles.of(a, 'bufferevent'), OPTIONS, {});
+    return { id, peer: b, received };
+  }
+
+  it('works by its id, and refuses ids that name no open connection without touching another', async () => {
+    const { id, peer, received } = await openOnPair();
+    const other = await openOnPair();
     const text = Buffer.from('hi');
-    // No event of this connection is being handled: it is found by unwrapping, as a method call.
-    expect(sendInBatch(connection, text, 0x81, -1)).toBeGreaterThanOrEqual(0);
+    expect(connections.send(id, text, 0x81, -1)).toBeGreaterThanOrEqual(0);
     await waitFor(() => Buffer.concat(received).length === 4, 5_000, 'the frame');
     expect(Buffer.concat(received)).toEqual(Buffer.from([0x81, 0x02, 0x68, 0x69]));
-    for (const wrong of [undefined, null, {}, group, b, () => 0]) {
-      expect(errorCodeOf(() => sendInBatch(wrong as never, text, 0x81, -1))).toBe('ERR_INVALID_ARG');
+    // Not numbers: ERR_INVALID_ARG. Numbers that name no open connection (0, negative, NaN, beyond
+    // the table, another slot's generation, fractions of a real id): ERR_FREED.
+    for (const wrong of [undefined, null, {}, 'x', 10n, () => 0]) {
+      expect(errorCodeOf(() => connections.send(wrong as never, text, 0x81, -1))).toBe('ERR_INVALID_ARG');
+      expect(errorCodeOf(() => connections.bufferedAmount(wrong as never))).toBe('ERR_INVALID_ARG');
+      expect(errorCodeOf(() => connections.close(wrong as never))).toBe('ERR_INVALID_ARG');
     }
-    expect(messageOf(() => sendInBatch({} as never, text, 0x81, -1))).toMatch(
-      /connection must be a WebSocket/,
-    );
-    // A look-alike that passes instanceof still never reaches C++: V8 checks the receiver's class.
-    const forged = Object.setPrototypeOf(group, native.WebSocketConnection.prototype) as never;
-    expect(() => sendInBatch(forged, text, 0x81, -1)).toThrow(TypeError);
-    Object.setPrototypeOf(group, native.RateLimitGroup.prototype);
+    const generationStep = 2 ** 23;
+    for (const wrong of [
+      0,
+      -1,
+      -id,
+      NaN,
+      Infinity,
+      -Infinity,
+      2 ** 31,
+      2 ** 53,
+      id + generationStep,
+      id ^ 1,
+    ]) {
+      if (wrong === other.id) continue;
+      expect(errorCodeOf(() => connections.send(wrong, text, 0x81, -1))).toBe('ERR_FREED');
+      expect(errorCodeOf(() => connections.pause(wrong))).toBe('ERR_FREED');
+      expect(errorCodeOf(() => connections.subscribe(wrong, 0, 't', 0))).toBe('ERR_FREED');
+      expect(() => connections.close(wrong)).not.toThrow();
+    }
     for (const [data, frame, limit] of [
       ['hi', 0x81, -1],
       [text, 'x', -1],
       [text, 0x81, undefined],
     ]) {
-      expect(errorCodeOf(() => sendInBatch(connection, data as never, frame as never, limit as never))).toBe(
+      expect(errorCodeOf(() => connections.send(id, data as never, frame as never, limit as never))).toBe(
         'ERR_INVALID_ARG',
       );
     }
     // Over the limit: nothing is queued.
-    expect(sendInBatch(connection, Buffer.alloc(10), 0x82, 5)).toBe(-1);
-    connection.close();
-    expect(errorCodeOf(() => sendInBatch(connection, text, 0x81, -1))).toBe('ERR_FREED');
+    expect(connections.send(id, Buffer.alloc(10), 0x82, 5)).toBe(-1);
+    connections.close(id);
+    // Closed: its id finds nothing, and a second close is nothing.
+    expect(errorCodeOf(() => connections.send(id, text, 0x81, -1))).toBe('ERR_FREED');
+    expect(errorCodeOf(() => connections.bufferedAmount(id))).toBe('ERR_FREED');
+    expect(() => connections.close(id)).not.toThrow();
+    // The other connection was never touched by any of it.
+    expect(connections.bufferedAmount(other.id)).toBe(0);
+    expect(other.received).toEqual([]);
+    // A new connection reuses the slot under a new id: the old one still finds nothing.
+    const again = await openOnPair();
+    expect(again.id).not.toBe(id);
+    expect(errorCodeOf(() => connections.send(id, text, 0x81, -1))).toBe('ERR_FREED');
+    expect(connections.send(again.id, text, 0x81, -1)).toBeGreaterThanOrEqual(0);
+    await waitFor(() => Buffer.concat(again.received).length === 4, 5_000, 'the new connection');
     expect(Buffer.concat(received).length).toBe(4);
-    group.free();
-    b.free();
+    for (const { id: open, peer: end } of [other, again]) {
+      connections.close(open);
+      end.free();
+    }
+    peer.free();
   });
 });
