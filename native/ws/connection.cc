@@ -98,23 +98,29 @@ napi_value WebSocketConnection::Open(napi_env raw_env, napi_callback_info callba
   if (!options.IsObject() || !socket.IsObject()) {
     return ThrowError(env, "ERR_INVALID_ARG", "open(bufferevent, options, socket) takes objects");
   }
-  auto* connection =
-      new WebSocketConnection(env, argv[0], options.As<Napi::Object>(), socket.As<Napi::Object>());
-  // A constructor that failed closed the connection and left its exception pending; one that was
-  // refused a napi call (the worker is being terminated) left none.
-  bool pending = false;
-  if (connection->closed() || napi_is_exception_pending(env, &pending) != napi_ok || pending) {
-    delete connection;
-    return nullptr;
-  }
-  int32_t id = connection->loop()->connections().Add(connection);
-  if (id == ConnectionTable::kNoId) {
-    NativeObject* object = connection;
-    object->Close();
-    delete connection;
+  EventLoop* event_loop = RequireLoop(env);
+  if (event_loop == nullptr) return nullptr;  // ERR_LOOP_INIT is pending
+  // Refused before the bufferevent is taken over: after that, the connection can only end as any
+  // other does (open() may be running inside that bufferevent's own read callback).
+  if (event_loop->connections().full()) {
     return ThrowError(env, "ERR_CREATE",
                       "a WebSocket cannot open: 2^23 connections are open in this thread");
   }
+  auto* connection =
+      new WebSocketConnection(env, argv[0], options.As<Napi::Object>(), socket.As<Napi::Object>());
+  // A constructor that failed closed the connection before taking the bufferevent over, and most
+  // failures left their exception pending. A bufferevent whose wrap is gone (another connection
+  // took it over) is refused without one.
+  bool pending = false;
+  if (connection->closed() || napi_is_exception_pending(env, &pending) != napi_ok || pending) {
+    delete connection;
+    if (!pending) {
+      ThrowError(env, "ERR_INVALID_ARG",
+                 "a WebSocket needs a live socket bufferevent that no connection has taken over");
+    }
+    return nullptr;
+  }
+  int32_t id = event_loop->connections().Add(connection);
   connection->id_ = id;
   return Napi::Number::New(env, id);
 }
@@ -172,7 +178,7 @@ void WebSocketConnection::ReleaseNative() {
   // Its id finds nothing from now on; the object itself goes when nothing of it can be on the
   // stack: at the end of this pass, or of the one run soon when JavaScript closed it outside one.
   if (id_ != ConnectionTable::kNoId && loop() != nullptr) {
-    loop()->connections().Remove(id_);
+    loop()->connections().Remove(id_, this);
     loop()->connections().Retire(this);
     id_ = ConnectionTable::kNoId;
     if (!loop()->shutting_down()) loop()->MarkDirty();
@@ -386,8 +392,8 @@ napi_value WebSocketConnection::Call(napi_env raw_env, napi_callback_info callba
 }
 
 WebSocketConnection* WebSocketConnection::Find(Napi::Env env, Addon& addon, napi_value id_value) {
-  int64_t id = 0;
-  if (napi_get_value_int64(env, id_value, &id) != napi_ok) {
+  double id = 0;
+  if (napi_get_value_double(env, id_value, &id) != napi_ok) {
     ThrowError(env, "ERR_INVALID_ARG", "a WebSocket connection's id must be a number");
     return nullptr;
   }
@@ -570,8 +576,8 @@ napi_value WebSocketConnection::CloseFromJs(napi_env raw_env, napi_callback_info
   Napi::Env env(raw_env);
   Addon& addon = Addon::Of(env);
   TakeSendSlab(addon);
-  int64_t id = 0;
-  if (napi_get_value_int64(env, id_value, &id) != napi_ok) {
+  double id = 0;
+  if (napi_get_value_double(env, id_value, &id) != napi_ok) {
     return ThrowError(env, "ERR_INVALID_ARG", "a WebSocket connection's id must be a number");
   }
   EventLoop* event_loop = addon.Loop(env);
@@ -582,7 +588,7 @@ napi_value WebSocketConnection::CloseFromJs(napi_env raw_env, napi_callback_info
     // Inside a callback from ParseInput the input evbuffer is still in use: release on return.
     // The id finds nothing from now on, as after any close.
     connection->release_pending_ = true;
-    event_loop->connections().Remove(connection->id_);
+    event_loop->connections().Remove(connection->id_, connection);
   } else {
     connection->NativeObject::Close();
   }

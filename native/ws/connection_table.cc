@@ -32,17 +32,19 @@ int32_t ConnectionTable::Add(WebSocketConnection* connection) {
   return static_cast<int32_t>((static_cast<uint32_t>(generation) << kSlotBits) | slot);
 }
 
-WebSocketConnection* ConnectionTable::Find(int64_t id) const {
-  if (id <= 0 || id > INT32_MAX) return nullptr;
-  uint32_t slot = static_cast<uint32_t>(id) & kSlotMask;
-  if (slot >= slots_.size() || generations_[slot] != (static_cast<uint32_t>(id) >> kSlotBits)) {
+WebSocketConnection* ConnectionTable::Find(double id) const {
+  // NaN fails the range check; a fraction of a real id fails the integer check.
+  if (!(id >= 1 && id <= INT32_MAX) || id != static_cast<double>(static_cast<int32_t>(id))) {
     return nullptr;
   }
+  uint32_t number = static_cast<uint32_t>(id);
+  uint32_t slot = number & kSlotMask;
+  if (slot >= slots_.size() || generations_[slot] != (number >> kSlotBits)) return nullptr;
   return slots_[slot];
 }
 
-void ConnectionTable::Remove(int32_t id) {
-  if (Find(id) == nullptr) return;
+void ConnectionTable::Remove(int32_t id, const WebSocketConnection* connection) {
+  if (connection == nullptr || Find(id) != connection) return;
   uint32_t slot = static_cast<uint32_t>(id) & kSlotMask;
   slots_[slot] = nullptr;
   free_slots_.push_back(slot);

@@ -20,8 +20,9 @@ class WebSocketConnection;
 class ConnectionTable {
  public:
   // An id is (generation << kSlotBits) | slot: at most 2^23 connections open at once, and a slot's
-  // id changes on each of 255 reuses before one comes back. Never 0, never negative: a small
-  // integer (a V8 Smi) on both sides, and NaN or undefined (which read as 0) find nothing.
+  // id changes on each of 255 reuses before one comes back (the library drops an id when its
+  // connection closes, so that only matters to a caller keeping ids of its own). Never 0, never
+  // negative: a small integer (a V8 Smi) on both sides.
   static constexpr uint32_t kSlotBits = 23;
   static constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
   static constexpr int32_t kNoId = -1;
@@ -32,12 +33,15 @@ class ConnectionTable {
   // Deletes the retired connections still waiting.
   ~ConnectionTable();
 
-  // Lists `connection` and returns its id; kNoId when 2^23 connections are open.
+  // Every slot taken: 2^23 connections are open.
+  bool full() const { return free_slots_.empty() && slots_.size() > kSlotMask; }
+  // Lists `connection` and returns its id; kNoId when full().
   int32_t Add(WebSocketConnection* connection);
-  // The open connection with this id, or null.
-  WebSocketConnection* Find(int64_t id) const;
-  // Unlists the connection with this id: from now on the id finds nothing. Idempotent.
-  void Remove(int32_t id);
+  // The open connection with this id, or null: also for a number that is not an integer.
+  WebSocketConnection* Find(double id) const;
+  // Unlists `connection`, listed under `id`: from now on the id finds nothing. Nothing when the
+  // id's slot holds another connection now (it was unlisted before, and its slot reused).
+  void Remove(int32_t id, const WebSocketConnection* connection);
   // Hands a closed connection over for deletion by DeleteRetired.
   void Retire(WebSocketConnection* connection) { retired_.push_back(connection); }
   void DeleteRetired();

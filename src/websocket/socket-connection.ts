@@ -28,7 +28,8 @@ export class ConnectionOwners<Owner> {
     return this.#owners[id & SLOT_MASK];
   }
 
-  delete(id: ConnectionId): void {
-    this.#owners[id & SLOT_MASK] = undefined;
+  /** Forgets `owner`, unless its slot holds another's by now. */
+  delete(id: ConnectionId, owner: Owner): void {
+    if (this.#owners[id & SLOT_MASK] === owner) this.#owners[id & SLOT_MASK] = undefined;
   }
 }

@@ -874,7 +874,7 @@ export class WebSocket extends LeanEventEmitter {
       const skipped = connections.skippedPublishes(connection);
       if (skipped !== 0) this.#rareState().skippedPublishes = skipped;
       connections.close(connection);
-      owners.delete(connection);
+      owners.delete(connection, this);
     }
     this.#connection = NO_CONNECTION;
     // The peer's code, our code after a protocol error, else 1006: the handshake never completed.

@@ -216,6 +216,8 @@ describe('a WebSocket connection known by its id', () => {
       2 ** 53,
       id + generationStep,
       id ^ 1,
+      id + 0.5,
+      id - 0.25,
     ]) {
       if (wrong === other.id) continue;
       expect(errorCodeOf(() => connections.send(wrong, text, 0x81, -1))).toBe('ERR_FREED');
@@ -234,6 +236,14 @@ describe('a WebSocket connection known by its id', () => {
     }
     // Over the limit: nothing is queued.
     expect(connections.send(id, Buffer.alloc(10), 0x82, 5)).toBe(-1);
+    // A bufferevent can be taken over once: its native object is no longer a Bufferevent's.
+    const [c, d] = socketPairBufferevents();
+    const handle = buffereventHandles.of(c, 'bufferevent');
+    const taken = connections.open(handle, OPTIONS, {});
+    expect(errorCodeOf(() => connections.open(handle, OPTIONS, {}))).toBe('ERR_INVALID_ARG');
+    expect(messageOf(() => connections.open(handle, OPTIONS, {}))).toMatch(/taken over/);
+    connections.close(taken);
+    d.free();
     connections.close(id);
     // Closed: its id finds nothing, and a second close is nothing.
     expect(errorCodeOf(() => connections.send(id, text, 0x81, -1))).toBe('ERR_FREED');
