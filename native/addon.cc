@@ -29,10 +29,6 @@ namespace node_bufferevent {
 
 namespace {
 
-napi_property_descriptor Function(const char* name, napi_callback callback) {
-  return {name, nullptr, callback, nullptr, nullptr, nullptr, napi_default, nullptr};
-}
-
 // mallocStats() → { inUse, free }: glibc malloc's bytes in use (small blocks and mmapped ones)
 // and held free, for the memory benchmark and tests (what libevent and the addon cost per object,
 // which V8's heap figures do not see). Not public API.

@@ -17,6 +17,11 @@
 
 namespace node_bufferevent {
 
+// A function property for napi_define_properties: not writable, enumerable or configurable.
+inline napi_property_descriptor Function(const char* name, napi_callback callback) {
+  return {name, nullptr, callback, nullptr, nullptr, nullptr, napi_default, nullptr};
+}
+
 // --- Reading option objects (src/ builds them: plain data properties) ---
 
 // `object[key]`; empty when refused.
