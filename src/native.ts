@@ -217,7 +217,7 @@ export interface NativeWebSocketConnections {
   resume(id: ConnectionId): void;
   notifyDrain(id: ConnectionId): void;
   shutdownWrite(id: ConnectionId): void;
-  /** Releases the connection; nothing for an id that finds none (closed already). */
+  /** Releases the connection: its id finds nothing from now on. */
   close(id: ConnectionId): void;
   /**
    * Pub/sub (native/ws/topics.h): true when the subscription changed. Publishes are skipped while

@@ -57,7 +57,7 @@ Napi::Object WebSocketConnection::Init(Napi::Env env) {
       Function("resume", Call<&WebSocketConnection::Resume, 0>),
       Function("notifyDrain", Call<&WebSocketConnection::NotifyDrain, 0>),
       Function("shutdownWrite", Call<&WebSocketConnection::ShutdownWrite, 0>),
-      Function("close", CloseFromJs),
+      Function("close", Call<&WebSocketConnection::CloseFromJs, 0>),
       Function("subscribe", Call<&WebSocketConnection::Subscribe, 3>),
       Function("unsubscribe", Call<&WebSocketConnection::Unsubscribe, 1>),
       Function("isSubscribed", Call<&WebSocketConnection::IsSubscribed, 1>),
@@ -555,31 +555,16 @@ Napi::Value WebSocketConnection::ShutdownWrite(const Arguments& args) {
   return env.Undefined();
 }
 
-napi_value WebSocketConnection::CloseFromJs(napi_env raw_env, napi_callback_info callback_info) {
-  napi_value id_value = nullptr;
-  size_t argc = 1;
-  if (napi_get_cb_info(raw_env, callback_info, &argc, &id_value, nullptr, nullptr) != napi_ok)
-    return nullptr;
-  Napi::Env env(raw_env);
-  Addon& addon = Addon::Of(env);
-  TakeSendSlab(addon);
-  double id = 0;
-  if (napi_get_value_double(env, id_value, &id) != napi_ok) {
-    return ThrowError(env, "ERR_INVALID_ARG", "a WebSocket connection's id must be a number");
-  }
-  EventLoop* event_loop = addon.Loop(env);
-  if (event_loop == nullptr) return nullptr;  // ERR_LOOP_INIT is pending
-  WebSocketConnection* connection = event_loop->connections().Find(id);
-  if (connection == nullptr) return env.Undefined();  // closed already
-  if (connection->parsing_) {
+Napi::Value WebSocketConnection::CloseFromJs(const Arguments& args) {
+  if (parsing_) {
     // Inside a callback from ParseInput the input evbuffer is still in use: release on return.
     // The id finds nothing from now on, as after any close.
-    connection->release_pending_ = true;
-    event_loop->connections().Remove(connection->id_, connection);
+    release_pending_ = true;
+    loop()->connections().Remove(id_, this);
   } else {
-    connection->NativeObject::Close();
+    NativeObject::Close();
   }
-  return env.Undefined();
+  return args.Env().Undefined();
 }
 
 }  // namespace node_bufferevent::ws

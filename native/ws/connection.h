@@ -111,8 +111,6 @@ class WebSocketConnection : public NativeObject,
   // The open connection `id` names; null with ERR_INVALID_ARG (not a number) or ERR_FREED (no
   // open connection has it) thrown.
   static WebSocketConnection* Find(Napi::Env env, Addon& addon, napi_value id);
-  // close(id): nothing when the id finds no connection, which is closed already then.
-  static napi_value CloseFromJs(napi_env env, napi_callback_info info);
 
   void ParseInput();
   // Hands the small messages collected so far to JavaScript; what Dispatch returns (true when
@@ -160,6 +158,9 @@ class WebSocketConnection : public NativeObject,
   Napi::Value Resume(const Arguments& args);
   Napi::Value NotifyDrain(const Arguments& args);
   Napi::Value ShutdownWrite(const Arguments& args);
+  // close(): releases the connection (on return, when called from inside its parsing); its id
+  // finds nothing from now on.
+  Napi::Value CloseFromJs(const Arguments& args);
   // subscribe(scope, topic, backpressureBytes) / unsubscribe(topic) → changed?;
   // isSubscribed(topic); topics(); skippedPublishes()
   Napi::Value Subscribe(const Arguments& args);

@@ -223,7 +223,7 @@ describe('a WebSocket connection known by its id', () => {
       expect(errorCodeOf(() => connections.send(wrong, text, 0x81, -1))).toBe('ERR_FREED');
       expect(errorCodeOf(() => connections.pause(wrong))).toBe('ERR_FREED');
       expect(errorCodeOf(() => connections.subscribe(wrong, 0, 't', 0))).toBe('ERR_FREED');
-      expect(() => connections.close(wrong)).not.toThrow();
+      expect(errorCodeOf(() => connections.close(wrong))).toBe('ERR_FREED');
     }
     for (const [data, frame, limit] of [
       ['hi', 0x81, -1],
@@ -245,10 +245,10 @@ describe('a WebSocket connection known by its id', () => {
     connections.close(taken);
     d.free();
     connections.close(id);
-    // Closed: its id finds nothing, and a second close is nothing.
+    // Closed: its id finds nothing, not even for a second close.
     expect(errorCodeOf(() => connections.send(id, text, 0x81, -1))).toBe('ERR_FREED');
     expect(errorCodeOf(() => connections.bufferedAmount(id))).toBe('ERR_FREED');
-    expect(() => connections.close(id)).not.toThrow();
+    expect(errorCodeOf(() => connections.close(id))).toBe('ERR_FREED');
     // The other connection was never touched by any of it.
     expect(connections.bufferedAmount(other.id)).toBe(0);
     expect(other.received).toEqual([]);
