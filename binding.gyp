@@ -11,6 +11,7 @@
         "native/errors.cc",
         "native/util/libevent_allocator.cc",
         "native/native_object.cc",
+        "native/memory_reduction.cc",
         "native/event_loop.cc",
         "native/evbuffer.cc",
         "native/buffer_event.cc",

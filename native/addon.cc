@@ -16,6 +16,7 @@
 #include "filters/native_filter.h"
 #include "inotify_watch.h"
 #include "listener.h"
+#include "memory_reduction.h"
 #include "rate_limit.h"
 #include "util/errors.h"
 #include "util/libevent_allocator.h"
@@ -86,6 +87,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       Function("wsTopicCount", ws::TopicCountFromJs),
       Function("wsConnectionObjects", ws::ConnectionObjectsFromJs),
       Function("mallocStats", MallocStats),
+      Function("reduceMemory", ReduceMemoryFromJs),
       Function("wsZlibContexts", ZlibContexts),
       Function("wsReadRequestHead", ws::ReadRequestHeadFromJs),
       Function("wsAcceptKey", ws::AcceptKeyFromJs),

@@ -21,6 +21,7 @@ import {
   rejectionResponse,
   type UpgradeRequestFields,
 } from './handshake.ts';
+import { burstMemory } from './burst-memory.ts';
 import { DeadlineQueue } from './deadline-queue.ts';
 import { lingerBufferevent, lingerNodeSocket, type Lingering } from './lingering-close.ts';
 import { resolveLimits, SOCKET_FAST_PATHS, type ConnectionLimits, type SocketSettings } from './options.ts';
@@ -557,6 +558,7 @@ export class WebSocketServer extends EventEmitter {
     const ws = new WebSocket(null);
     ws[attachServerSide](bufferevent, protocol, this.#settings, deflate);
     if (this.clients !== undefined) this.clients.add(ws);
+    burstMemory.noteHandshake();
     callback(ws, request);
   }
 

@@ -1,0 +1,15 @@
+// Asking V8 to give memory back when a burst is over (see memory_reduction.cc).
+#ifndef NODE_BUFFEREVENT_MEMORY_REDUCTION_H_
+#define NODE_BUFFEREVENT_MEMORY_REDUCTION_H_
+
+#include <node_api.h>
+
+namespace node_bufferevent {
+
+// reduceMemory(): starts a memory-reducing full collection of this thread's V8 heap. Returns
+// nothing; the collection runs incrementally, in V8's own tasks on the event loop.
+napi_value ReduceMemoryFromJs(napi_env env, napi_callback_info info);
+
+}  // namespace node_bufferevent
+
+#endif  // NODE_BUFFEREVENT_MEMORY_REDUCTION_H_
