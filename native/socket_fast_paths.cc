@@ -16,6 +16,21 @@
 
 namespace node_bufferevent {
 
+namespace {
+
+// One send for the parts of a write, never SIGPIPE, never blocking. send, not sendmsg, when there
+// is one part (a reply that fit one chain, the usual case): no message header to copy into the
+// kernel, which measured about 2% of a small-message echo's server time.
+ssize_t SendParts(int fd, const iovec* parts, size_t count) {
+  if (count == 1) return send(fd, parts[0].iov_base, parts[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+  msghdr message{};
+  message.msg_iov = const_cast<iovec*>(parts);
+  message.msg_iovlen = count;
+  return sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+}  // namespace
+
 // Re-adding libevent's write event makes its own write callback run when the socket is writable,
 // finding the output empty: exactly one write callback, deferred or not per the bufferevent's
 // options, as if the bytes had gone through the output. Without a write callback (or when the
@@ -83,10 +98,7 @@ size_t BuffereventWrap::WriteThroughParts(const iovec* parts, size_t count) {
   for (size_t i = 0; i < count; i++) total += parts[i].iov_len;
   ev_ssize_t allowance = bufferevent_get_max_to_write(bev_);
   if (allowance >= 0 && static_cast<size_t>(allowance) < total) return 0;
-  msghdr message{};
-  message.msg_iov = const_cast<iovec*>(parts);
-  message.msg_iovlen = count;
-  ssize_t result = sendmsg(bufferevent_getfd(bev_), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t result = SendParts(bufferevent_getfd(bev_), parts, count);
   loop()->CountWriteThrough();
   if (result < 0 && errno == ENOTSOCK) socket_.not_a_socket = true;
   // Would block, or an error: libevent's own write finds and reports it once the bytes are queued.
@@ -113,10 +125,7 @@ ssize_t BuffereventWrap::SendChains(int fd, evbuffer* source, size_t most) {
     parts[i].iov_len = std::min(chains[i].iov_len, most - offered);
     offered += parts[i].iov_len;
   }
-  msghdr message{};
-  message.msg_iov = parts;
-  message.msg_iovlen = static_cast<size_t>(count);
-  ssize_t sent = sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t sent = SendParts(fd, parts, static_cast<size_t>(count));
   if (sent < 0 && errno == ENOTSOCK) {
     socket_.not_a_socket = true;
     return evbuffer_write_atmost(source, fd, static_cast<ev_ssize_t>(most));

@@ -256,10 +256,16 @@ void BuffereventWrap::OnReadRetry(evutil_socket_t, short, void* self) {
 
 ssize_t BuffereventWrap::ReceiveInto(int fd, iovec* parts, int count) {
   if (!socket_.not_a_socket) {
-    msghdr message{};
-    message.msg_iov = parts;
-    message.msg_iovlen = static_cast<size_t>(count);
-    ssize_t got = recvmsg(fd, &message, MSG_DONTWAIT);
+    ssize_t got;
+    if (count == 1) {
+      // recv, not recvmsg, for one buffer (the usual read): no message header to copy in.
+      got = recv(fd, parts[0].iov_base, parts[0].iov_len, MSG_DONTWAIT);
+    } else {
+      msghdr message{};
+      message.msg_iov = parts;
+      message.msg_iovlen = static_cast<size_t>(count);
+      got = recvmsg(fd, &message, MSG_DONTWAIT);
+    }
     if (got >= 0 || errno != ENOTSOCK) return got;
     socket_.not_a_socket = true;
   }
