@@ -328,9 +328,11 @@ async function main() {
       'settled reading each Node server (started with `--expose-gc`) runs a full collection just after ' +
       `the first reading and two more ${(settle - 1 - hold * 0.8 - COLLECT_GAP_S).toFixed(1)} s later: V8 shrinks its ` +
       'young generation, which the burst grew to its cap, at a full collection only when its estimate of the ' +
-      "recent allocation rate is low, as 5 s after a collection that ended the burst. Left alone, an idle server gets there only when V8's " +
-      'memory reducer finds it idle: it looks every 8 s, and after such a burst `ws` was shrunk about 22 s later, ' +
-      'ours 15 s later once and not within 33 s twice. The C server has no collector: it is read at the ' +
+      "recent allocation rate is low, as 5 s after a collection that ended the burst. Left alone, `ws` gets there only when V8's " +
+      'memory reducer finds it idle: it looks every 8 s, and after such a burst `ws` was shrunk about 22 s later. ' +
+      'Ours asks V8 for a memory-reducing collection itself once a burst is over (half a second without a ' +
+      'handshake), so its after-burst reading already has the young generation given back (V8 alone had left it ' +
+      'grown for 33 s and more). The C server has no collector: it is read at the ' +
       'same times. ' +
       'CPU % is of one core (idle rows: while opening).',
     '',
