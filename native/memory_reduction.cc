@@ -3,14 +3,15 @@
 // so the V8 API it calls is the one in the process.
 //
 // Why it is needed: a burst of handshakes grows V8's young generation (its semi-spaces double each
-// time more survives its collections than they hold, up to 16 MiB of space), and V8 gives that
+// time more survives its collections than they hold, up to 32 MiB of space), and V8 gives that
 // back only at a full collection that reduces memory or that sees a low allocation rate. Its
 // memory reducer, which would run one when the process goes idle, starts only after a full
-// collection that grew the old generation by 10 MiB or more; a server as lean as this one grows
-// it by about 4 MiB for 10,000 connections, so an idle server kept the burst's young generation
-// for good (measured: about 0.9 KiB per connection at 10,000). Moderate memory pressure is the
-// gentlest request that reduces: incremental marking with the reduce-memory flag, no
-// synchronous full collection.
+// collection that grew the old generation's committed memory by 10 MiB (or 10%); a server as lean
+// as this one grows it by about 4 MiB for 10,000 connections, so an idle server kept the burst's
+// young generation for good (measured: about 0.9 KiB per connection at 10,000). Moderate memory
+// pressure is the gentlest request that reduces: incremental marking with the reduce-memory flag
+// (ignored while V8 is marking already), not a collection at once; it still ends in one pause, as
+// every full collection does. src/websocket/burst-memory.ts decides when to ask.
 #include "memory_reduction.h"
 
 #include <v8.h>

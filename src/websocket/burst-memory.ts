@@ -2,71 +2,139 @@
 //
 // V8 doubles its young generation each time more of it survives collections than it holds, and
 // a burst of handshakes does that: every new socket's objects survive. Ten thousand handshakes
-// grow it to its cap (16 MiB), about 0.9 KiB of resident memory per connection on top of what the
-// connections themselves cost. V8 shrinks it only at a full collection that reduces memory or sees
-// a low allocation rate, and its memory reducer, which would run such a collection once the
-// process is idle, starts only after the old generation grew by 10 MiB; a burst of lean sockets
-// grows it less than that, so an idle server kept the burst's young generation for good. So the
-// servers count their handshakes, and when a burst has ended (a quiet interval with none) and the
-// young generation is larger than V8 keeps it in a quiet process, they ask V8 for one
-// memory-reducing collection (incremental, as under moderate memory pressure; see
-// native/memory_reduction.cc).
+// grow it to 16 MiB or more (its cap is 32 MiB), about 0.9 KiB of resident memory per connection
+// on top of what the connections themselves cost. V8 shrinks it only at a full collection that
+// reduces memory or sees a low allocation rate, and its memory reducer, which would run such a
+// collection once the process is idle, starts only after the old generation's committed memory
+// grew by 10 MiB (or 10%) since its last run; a burst of lean sockets grows it less than that, so
+// an idle server kept the burst's young generation for good. So the servers report their
+// handshakes here, and when a burst has ended (an interval with fewer handshakes than a burst's
+// rate) and the young generation is larger than it rests at, one memory-reducing collection is
+// asked of V8 (incremental, as under moderate memory pressure; see native/memory_reduction.cc).
 import { getHeapSpaceStatistics } from 'node:v8';
 import { native } from '../native.ts';
 
-/**
- * Handshakes that make a burst worth a look: the young generation first grows once 1 MiB has
- * survived its collections, after about 1,500 handshakes.
- */
-const BURST_HANDSHAKES = 1000;
-/** A burst is over once this long passed without a handshake. */
-const QUIET_MS = 500;
-/**
- * Grown: V8 starts the young generation at 1 or 2 MiB (what a memory-reducing collection brings it
- * back to) and doubles it from there; twice grown is worth a collection. Not relative to its size
- * at startup, which loading a large application can have grown already.
- */
-const GROWN_YOUNG_BYTES = 4 * 1024 * 1024;
-
-function youngGenerationBytes(): number {
-  for (const space of getHeapSpaceStatistics()) {
-    if (space.space_name === 'new_space') return space.space_size;
-  }
-  return 0;
+/** What the reducer reads and asks for; tests give their own. */
+export interface YoungGenerationHooks {
+  /** The young generation's size in bytes (V8's new space). */
+  youngGenerationBytes(): number;
+  /** Asks for a memory-reducing collection; it runs later, incrementally. */
+  requestReduction(): void;
+  now(): number;
 }
 
-class BurstMemoryReducer {
-  /** Handshakes since the last look at the young generation. */
-  #handshakes = 0;
-  /** Handshakes since the quiet interval began. */
+export interface BurstSettings {
+  /** The length of the intervals the handshakes are counted in. */
+  intervalMs: number;
+  /** An interval with at least this many handshakes continues a burst; one with fewer ends it. */
+  busyInterval: number;
+  /** A burst of fewer handshakes is left alone. */
+  burstHandshakes: number;
+  /** The young generation counts as grown above this, and above twice the size it last rested at. */
+  grownBytes: number;
+  /** At most one request in this long: each is a full collection of the whole process's heap. */
+  minGapMs: number;
+  /**
+   * Requests per reduction: V8 ignores one while it is already marking, so an interval later, if
+   * the young generation is not down to half, the request is made again, up to this many times.
+   */
+  attempts: number;
+}
+
+export const BURST_SETTINGS: Readonly<BurstSettings> = Object.freeze({
+  intervalMs: 500,
+  // 128 handshakes a second: a steady trickle of connections never makes a burst.
+  busyInterval: 64,
+  // The young generation first grows once 1 MiB has survived its collections, after about 1,500
+  // handshakes; fewer cannot have grown it much.
+  burstHandshakes: 1000,
+  // V8 starts the young generation at 1 or 2 MiB and doubles it from there: twice grown.
+  grownBytes: 4 * 1024 * 1024,
+  minGapMs: 30_000,
+  attempts: 6,
+});
+
+const V8_HOOKS: YoungGenerationHooks = {
+  youngGenerationBytes() {
+    for (const space of getHeapSpaceStatistics()) {
+      if (space.space_name === 'new_space') return space.space_size;
+    }
+    return 0;
+  },
+  requestReduction: () => native.reduceMemory(),
+  now: () => performance.now(),
+};
+
+export class BurstMemoryReducer {
+  readonly #hooks: YoungGenerationHooks;
+  readonly #settings: BurstSettings;
+  /** Handshakes in the interval under way. */
   #recent = 0;
+  /** Handshakes in the burst's busy intervals so far. */
+  #burst = 0;
   #timer: NodeJS.Timeout | null = null;
-  /** Collections asked for so far (for tests). */
+  /** The young generation's size when the pending request was made; 0 when none is pending. */
+  #requestedAt = 0;
+  #attemptsMade = 0;
+  #lastRequestAt = -Infinity;
+  /** What the young generation came down to (or stayed at) after the last request. */
+  #restingBytes = 0;
+  /** Handshakes reported (for tests). */
+  handshakes = 0;
+  /** Requests that brought the young generation down to half or less (for tests). */
   reductions = 0;
 
-  /** A server accepted one more handshake. Cheap: two counts and a comparison. */
-  noteHandshake(): void {
-    this.#recent++;
-    if (++this.#handshakes >= BURST_HANDSHAKES && this.#timer === null) this.#waitForQuiet();
+  constructor(hooks: YoungGenerationHooks = V8_HOOKS, settings: Readonly<BurstSettings> = BURST_SETTINGS) {
+    this.#hooks = hooks;
+    this.#settings = { ...settings };
   }
 
-  #waitForQuiet(): void {
-    this.#recent = 0;
+  /** A server accepted one more handshake. Cheap: counts, and a timer at most every interval. */
+  noteHandshake(): void {
+    this.handshakes++;
+    this.#recent++;
     // Unreferenced: an idle process with no other work still exits.
-    this.#timer = setTimeout(() => this.#intervalEnded(), QUIET_MS).unref();
+    this.#timer ??= setTimeout(() => this.#intervalEnded(), this.#settings.intervalMs).unref();
   }
 
   #intervalEnded(): void {
-    this.#timer = null;
-    if (this.#recent > 0) {
-      this.#waitForQuiet(); // the burst goes on
+    const recent = this.#recent;
+    this.#recent = 0;
+    if (this.#requestedAt > 0) this.#checkRequest();
+    if (recent >= this.#settings.busyInterval) {
+      this.#burst += recent;
+    } else {
+      if (this.#burst >= this.#settings.burstHandshakes) this.#requestIfGrown();
+      this.#burst = 0;
+    }
+    if (this.#burst > 0 || this.#requestedAt > 0) this.#timer!.refresh();
+    else this.#timer = null;
+  }
+
+  #requestIfGrown(): void {
+    const now = this.#hooks.now();
+    if (now - this.#lastRequestAt < this.#settings.minGapMs) return;
+    const young = this.#hooks.youngGenerationBytes();
+    // A young generation that rests large (--min-semi-space-size) is left as large as it rests.
+    if (young <= Math.max(this.#settings.grownBytes, 2 * this.#restingBytes)) return;
+    this.#lastRequestAt = now;
+    this.#requestedAt = young;
+    this.#attemptsMade = 1;
+    this.#hooks.requestReduction();
+  }
+
+  #checkRequest(): void {
+    const young = this.#hooks.youngGenerationBytes();
+    if (young <= this.#requestedAt / 2) {
+      this.reductions++;
+    } else if (this.#attemptsMade < this.#settings.attempts) {
+      this.#attemptsMade++;
+      this.#hooks.requestReduction();
       return;
     }
-    this.#handshakes = 0;
-    if (youngGenerationBytes() > GROWN_YOUNG_BYTES) {
-      native.reduceMemory();
-      this.reductions++;
-    }
+    // Down, or V8 keeps it (live young data, its flags): either way it rests at this size now.
+    this.#restingBytes = young;
+    this.#requestedAt = 0;
   }
 }
 

@@ -70,6 +70,11 @@ export interface WebSocketServerOptions extends ConnectionLimits {
   noServer?: boolean;
   path?: string;
   clientTracking?: boolean;
+  /**
+   * Once a burst of handshakes is over, ask V8 for one memory-reducing collection when the burst
+   * grew its young generation (see src/websocket/burst-memory.ts). On unless false.
+   */
+  reduceMemoryAfterBursts?: boolean;
   /** permessage-deflate (RFC 7692): off by default, as in ws; true for the defaults. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   handleProtocols?: (protocols: Set<string>, request: AnyRequest) => string | false;
@@ -174,6 +179,8 @@ export class WebSocketServer extends EventEmitter {
   /** Refused connections still reading the answer. */
   #lingering = new Set<Lingering>();
   #closed = false;
+  /** Whether accepted handshakes are reported to burstMemory (reduceMemoryAfterBursts). */
+  readonly #reportsBursts: boolean;
   readonly #topicScope = newTopicScope();
   /** perMessageDeflate, checked; null: compression is declined. */
   readonly #deflate: DeflateOptions | null;
@@ -201,6 +208,7 @@ export class WebSocketServer extends EventEmitter {
       throw new WebSocketError('httpFallback needs the port or listener option', 'WS_ERR_INVALID_OPTION');
     }
     this.options = { ...options };
+    this.#reportsBursts = options.reduceMemoryAfterBursts !== false;
     this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
     // Each socket leaves `clients` itself at its 'close' (see SocketSettings.clients).
     this.#settings = { ...resolveLimits(options), topicScope: this.#topicScope, clients: this.clients };
@@ -558,7 +566,7 @@ export class WebSocketServer extends EventEmitter {
     const ws = new WebSocket(null);
     ws[attachServerSide](bufferevent, protocol, this.#settings, deflate);
     if (this.clients !== undefined) this.clients.add(ws);
-    burstMemory.noteHandshake();
+    if (this.#reportsBursts) burstMemory.noteHandshake();
     callback(ws, request);
   }
 
