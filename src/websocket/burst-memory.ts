@@ -42,16 +42,18 @@ export interface BurstSettings {
 }
 
 export const BURST_SETTINGS: Readonly<BurstSettings> = Object.freeze({
-  intervalMs: 500,
+  // Short, so that the young generation goes back soon after a burst: well within a second.
+  intervalMs: 250,
   // 128 handshakes a second: a steady trickle of connections never makes a burst.
-  busyInterval: 64,
+  busyInterval: 32,
   // The young generation first grows once 1 MiB has survived its collections, after about 1,500
   // handshakes; fewer cannot have grown it much.
   burstHandshakes: 1000,
   // V8 starts the young generation at 1 or 2 MiB and doubles it from there: twice grown.
   grownBytes: 4 * 1024 * 1024,
   minGapMs: 30_000,
-  attempts: 6,
+  // 3 s of asking: longer than marking a large heap takes.
+  attempts: 12,
 });
 
 const V8_HOOKS: YoungGenerationHooks = {
