@@ -88,6 +88,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       Function("wsConnectionObjects", ws::ConnectionObjectsFromJs),
       Function("mallocStats", MallocStats),
       Function("reduceMemory", ReduceMemoryFromJs),
+      Function("releaseFreeMemory", ReleaseFreeMemoryFromJs),
       Function("wsZlibContexts", ZlibContexts),
       Function("wsReadRequestHead", ws::ReadRequestHeadFromJs),
       Function("wsAcceptKey", ws::AcceptKeyFromJs),

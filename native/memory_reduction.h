@@ -10,6 +10,10 @@ namespace node_bufferevent {
 // nothing; the collection runs incrementally, in V8's own tasks on the event loop.
 napi_value ReduceMemoryFromJs(napi_env env, napi_callback_info info);
 
+// releaseFreeMemory(): empties this thread's cache of freed evbuffer chains and asks glibc to give
+// the free pages in its heap back to the system (malloc_trim).
+napi_value ReleaseFreeMemoryFromJs(napi_env env, napi_callback_info info);
+
 }  // namespace node_bufferevent
 
 #endif  // NODE_BUFFEREVENT_MEMORY_REDUCTION_H_

@@ -268,6 +268,8 @@ interface NativeModule {
   mallocStats(): { inUse: number; free: number };
   /** Starts a memory-reducing collection of this thread's V8 heap (src/websocket/burst-memory.ts). */
   reduceMemory(): void;
+  /** Empties the freed-chain cache and malloc_trim()s (src/websocket/burst-memory.ts). */
+  releaseFreeMemory(): void;
   /** permessage-deflate's zlib contexts on this thread; parks those idle for `parkIdleMs` first. */
   wsZlibContexts(parkIdleMs?: number): { held: number; idle: number; created: number; parked: number };
   /** The request head (latin1, without the blank line), or HEAD_INCOMPLETE / HEAD_TOO_LARGE. */

@@ -126,6 +126,19 @@ size_t TrimLibeventFreeLists() {
   return freed_bytes;
 }
 
+size_t EmptyLibeventFreeLists() {
+  size_t freed_bytes = LibeventFreeListBytes();
+  for (int size_class = 0; size_class < kClasses; size_class++) {
+    auto& list = free_lists.lists[size_class];
+    for (void* block : list) std::free(block);
+    list.clear();
+    list.shrink_to_fit();
+    free_lists.unused_since_trim[size_class] = 0;
+  }
+  free_lists.cached_blocks = 0;
+  return freed_bytes;
+}
+
 // Whether libevent allocates through us; LibeventFree must match whichever allocator it used.
 static bool allocator_installed = false;
 

@@ -23,6 +23,10 @@ size_t LibeventFreeListBytes();
 // calls after the traffic stops the lists are empty.
 size_t TrimLibeventFreeLists();
 
+// Frees every block in this thread's free lists at once: for when a burst is known to be over.
+// Returns the bytes freed.
+size_t EmptyLibeventFreeLists();
+
 // Frees memory that libevent returned to us (evbuffer_readln's line): it came from this allocator.
 void LibeventFree(void* pointer);
 

@@ -10,7 +10,8 @@
 // an idle server kept the burst's young generation for good. So the servers report their
 // handshakes here, and when a burst has ended (an interval with fewer handshakes than a burst's
 // rate) and the young generation is larger than it rests at, one memory-reducing collection is
-// asked of V8 (incremental, as under moderate memory pressure; see native/memory_reduction.cc).
+// asked of V8 (incremental, as under moderate memory pressure; see native/memory_reduction.cc),
+// and the evbuffer chains and free pages the burst left natively go back with it.
 import { getHeapSpaceStatistics } from 'node:v8';
 import { native } from '../native.ts';
 
@@ -20,6 +21,8 @@ export interface YoungGenerationHooks {
   youngGenerationBytes(): number;
   /** Asks for a memory-reducing collection; it runs later, incrementally. */
   requestReduction(): void;
+  /** Gives back the native memory a burst left free: once per burst, with the first request. */
+  releaseFreeMemory(): void;
   now(): number;
 }
 
@@ -64,6 +67,7 @@ const V8_HOOKS: YoungGenerationHooks = {
     return 0;
   },
   requestReduction: () => native.reduceMemory(),
+  releaseFreeMemory: () => native.releaseFreeMemory(),
   now: () => performance.now(),
 };
 
@@ -123,6 +127,7 @@ export class BurstMemoryReducer {
     this.#requestedAt = young;
     this.#attemptsMade = 1;
     this.#hooks.requestReduction();
+    this.#hooks.releaseFreeMemory();
   }
 
   #checkRequest(): void {

@@ -29,6 +29,10 @@ class FakeV8 implements YoungGenerationHooks {
   now(): number {
     return Date.now();
   }
+  releases = 0;
+  releaseFreeMemory(): void {
+    this.releases++;
+  }
 }
 
 /** `count` handshakes spread evenly over `ms` (fake time). */
@@ -59,6 +63,7 @@ describe('the burst memory reducer', () => {
     expect(v8.requests).toBe(0); // not while the burst goes on
     quiet();
     expect(v8.requests).toBe(1);
+    expect(v8.releases).toBe(1);
     expect(reducer.reductions).toBe(1);
     quiet(10 * INTERVAL);
     expect(v8.requests).toBe(1);
@@ -111,6 +116,7 @@ describe('the burst memory reducer', () => {
     quiet(10 * INTERVAL);
     expect(v8.requests).toBe(3);
     expect(reducer.reductions).toBe(1);
+    expect(v8.releases).toBe(1); // the native memory goes back once, with the first request
   });
 
   it('gives up after 3 s of requests, and then leaves that size alone until it doubles', () => {
