@@ -266,3 +266,27 @@ describe('a WebSocket connection known by its id', () => {
     peer.free();
   });
 });
+
+describe('the memory requests after a burst (src/websocket/burst-memory.ts)', () => {
+  it('take no arguments and ignore whatever they are given, however often they are called', async () => {
+    const hostile = [undefined, null, -1, 2 ** 53, Number.NaN, 'x'.repeat(1000), {}, Symbol('s'), () => 1];
+    for (let i = 0; i < 50; i++) {
+      expect(native.reduceMemory(...(hostile as []))).toBeUndefined();
+      expect(native.releaseFreeMemory(...(hostile as []))).toBeUndefined();
+    }
+    // The loop, libevent's allocator and a socket work on after them.
+    const [a, b] = socketPairBufferevents();
+    try {
+      const got = new Promise<string>((resolve) =>
+        b.setCallbacks({ read: () => resolve(b.read().toString()) }),
+      );
+      b.enable(EV.READ);
+      a.write('after');
+      expect(await got).toBe('after');
+      expect(native.baseStats().cachedChainBytes).toBeGreaterThanOrEqual(0);
+    } finally {
+      a.free();
+      b.free();
+    }
+  });
+});
