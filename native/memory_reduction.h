@@ -1,4 +1,4 @@
-// Asking V8 to give memory back when a burst is over (see memory_reduction.cc).
+// Giving memory back, V8's and the binding's, when a burst is over (see memory_reduction.cc).
 #ifndef NODE_BUFFEREVENT_MEMORY_REDUCTION_H_
 #define NODE_BUFFEREVENT_MEMORY_REDUCTION_H_
 

@@ -20,7 +20,7 @@ namespace {
 
 // One send for the parts of a write, never SIGPIPE, never blocking. send, not sendmsg, when there
 // is one part (a reply that fit one chain, the usual case): no message header to copy into the
-// kernel, which measured about 2% of a small-message echo's server time.
+// kernel (measured: 2 to 9% more messages a second on a 1-in-flight small-message echo).
 ssize_t SendParts(int fd, const iovec* parts, size_t count) {
   if (count == 1) return send(fd, parts[0].iov_base, parts[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
   msghdr message{};
