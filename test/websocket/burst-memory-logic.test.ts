@@ -44,6 +44,11 @@ function handshakes(reducer: BurstMemoryReducer, count: number, ms: number): voi
   }
 }
 
+/** A burst well above every threshold: 3,000 handshakes at 2,000 a second. */
+function burst(reducer: BurstMemoryReducer): void {
+  handshakes(reducer, 3000, 1500);
+}
+
 function quiet(ms = 3 * INTERVAL): void {
   vi.advanceTimersByTime(ms);
 }
@@ -59,7 +64,7 @@ describe('the burst memory reducer', () => {
   it('asks once, after a burst ends, and counts the reduction once the young generation is down', () => {
     const v8 = new FakeV8();
     const reducer = new BurstMemoryReducer(v8);
-    handshakes(reducer, 3000, 1500); // 2,000 a second
+    burst(reducer);
     expect(v8.requests).toBe(0); // not while the burst goes on
     quiet();
     expect(v8.requests).toBe(1);
@@ -103,7 +108,7 @@ describe('the burst memory reducer', () => {
     const v8 = new FakeV8();
     v8.young = 4 * MiB;
     const reducer = new BurstMemoryReducer(v8);
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet();
     expect(v8.requests).toBe(0);
   });
@@ -112,7 +117,7 @@ describe('the burst memory reducer', () => {
     const v8 = new FakeV8();
     v8.shrinkOnRequest = 3;
     const reducer = new BurstMemoryReducer(v8);
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet(10 * INTERVAL);
     expect(v8.requests).toBe(3);
     expect(reducer.reductions).toBe(1);
@@ -123,20 +128,20 @@ describe('the burst memory reducer', () => {
     const v8 = new FakeV8();
     v8.shrinkOnRequest = 0; // V8 keeps it: live young data, or --min-semi-space-size
     const reducer = new BurstMemoryReducer(v8);
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet((BURST_SETTINGS.attempts + 4) * INTERVAL);
     expect(v8.requests).toBe(BURST_SETTINGS.attempts);
     expect(reducer.reductions).toBe(0);
 
     vi.advanceTimersByTime(BURST_SETTINGS.minGapMs);
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet();
     expect(v8.requests).toBe(BURST_SETTINGS.attempts); // 16 MiB is where it rests
 
     vi.advanceTimersByTime(BURST_SETTINGS.minGapMs);
     v8.young = 64 * MiB; // grown well past it, and this time V8 gives it back
     v8.shrinkOnRequest = v8.requests + 1;
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet();
     expect(v8.requests).toBe(BURST_SETTINGS.attempts + 1);
     expect(reducer.reductions).toBe(1);
@@ -145,17 +150,17 @@ describe('the burst memory reducer', () => {
   it('asks at most once in 30 s, however many bursts come', () => {
     const v8 = new FakeV8();
     const reducer = new BurstMemoryReducer(v8);
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet();
     expect(v8.requests).toBe(1);
 
     v8.young = 16 * MiB; // the next burst grew it again
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet();
     expect(v8.requests).toBe(1); // within 30 s of the last request
 
     vi.advanceTimersByTime(BURST_SETTINGS.minGapMs);
-    handshakes(reducer, 3000, 1500);
+    burst(reducer);
     quiet();
     expect(v8.requests).toBe(2);
     expect(reducer.reductions).toBe(2);
