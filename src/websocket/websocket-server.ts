@@ -207,8 +207,15 @@ export class WebSocketServer extends EventEmitter {
     if (options.httpFallback !== undefined && options.port === undefined && options.listener === undefined) {
       throw new WebSocketError('httpFallback needs the port or listener option', 'WS_ERR_INVALID_OPTION');
     }
+    const reduceMemory = options.reduceMemoryAfterBursts;
+    if (reduceMemory !== undefined && typeof reduceMemory !== 'boolean') {
+      throw new WebSocketTypeError(
+        `reduceMemoryAfterBursts must be true or false, not ${typeof reduceMemory}`,
+        'WS_ERR_INVALID_OPTION',
+      );
+    }
     this.options = { ...options };
-    this.#reportsBursts = options.reduceMemoryAfterBursts !== false;
+    this.#reportsBursts = reduceMemory !== false;
     this.clients = (options.clientTracking === false ? undefined : new Set<WebSocket>()) as Set<WebSocket>;
     // Each socket leaves `clients` itself at its 'close' (see SocketSettings.clients).
     this.#settings = { ...resolveLimits(options), topicScope: this.#topicScope, clients: this.clients };

@@ -105,4 +105,21 @@ describe('the young generation after a burst of handshakes', () => {
       }
     },
   );
+
+  it('refuses a reduceMemoryAfterBursts that is not a boolean, and opens nothing', () => {
+    for (const value of [0, 1, 'false', null, {}, [], Symbol('s'), () => false]) {
+      let caught: unknown;
+      try {
+        new WebSocketServer({ noServer: true, reduceMemoryAfterBursts: value as never });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TypeError);
+      expect((caught as { code?: string }).code).toBe('WS_ERR_INVALID_OPTION');
+      expect((caught as Error).message).toContain('reduceMemoryAfterBursts');
+    }
+    for (const options of [{ reduceMemoryAfterBursts: true }, { reduceMemoryAfterBursts: false }, {}]) {
+      new WebSocketServer({ noServer: true, ...options }).close();
+    }
+  });
 });
